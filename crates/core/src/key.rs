@@ -1,0 +1,61 @@
+//! Todo identity: a todo is its project and its normalized content (SPEC §5).
+
+use sha2::{Digest, Sha256};
+
+/// A todo's id: the first 16 hex digits of SHA-256 of `project + "\n" + normalized`.
+pub type TodoId = String;
+
+/// Trims, folds every run of inner whitespace to one space, and lowercases, so
+/// that two sessions writing the same todo with different spacing or case agree.
+pub fn normalize(content: &str) -> String {
+    let mut out = String::with_capacity(content.len());
+    for word in content.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The id of the todo with this content in this project.
+pub fn todo_id(project: &str, content: &str) -> TodoId {
+    todo_id_of_normalized(project, &normalize(content))
+}
+
+/// The id for content that is already normalized (saves a second normalization on hot paths).
+pub fn todo_id_of_normalized(project: &str, normalized: &str) -> TodoId {
+    let mut hasher = Sha256::new();
+    hasher.update(project.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(normalized.as_bytes());
+    let digest = hasher.finalize();
+    hex::encode(&digest[..8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_space_and_case() {
+        assert_eq!(normalize("  Fix   the\tBUG\n now "), "fix the bug now");
+        assert_eq!(normalize(""), "");
+    }
+
+    #[test]
+    fn id_is_sha256_prefix() {
+        // sha256("api\nfix the bug")
+        let id = todo_id("api", "  Fix the   bug ");
+        assert_eq!(id.len(), 16);
+        assert_eq!(id, todo_id("api", "fix the bug"));
+        assert_ne!(id, todo_id("web", "fix the bug"));
+        let expected = {
+            let d = Sha256::digest(b"api\nfix the bug");
+            hex::encode(&d[..8])
+        };
+        assert_eq!(id, expected);
+    }
+}
