@@ -1,1 +1,257 @@
-//! (being written)
+//! Where chittysync keeps its files (SPEC §2) and what `config.toml` may say.
+//!
+//! Every key is optional and every command works without a config file. A key
+//! that is unknown or ill-typed is an error naming the key and the file: a typo
+//! that silently does nothing is worse than a refusal.
+
+mod locations;
+
+pub use locations::{LocationOverrides, Locations};
+
+use chittysync_core::{KeywordRule, PathRule, ProjectRules};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a config file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The whole of `config.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// This machine's name in observations; default the hostname.
+    pub device: Option<String>,
+    pub daemon: DaemonConfig,
+    pub sessions: SessionsConfig,
+    pub limits: LimitsConfig,
+    pub project: ProjectConfig,
+    pub git: GitConfig,
+    pub hub: HubConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// How long a burst of file events may last before it is consolidated.
+    pub debounce_ms: u64,
+    /// How often the daemon rereads everything, as a safety net for missed events.
+    #[serde(with = "humantime_serde")]
+    pub rescan_interval: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            debounce_ms: 100,
+            rescan_interval: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// A session idle for longer than this is stale.
+    #[serde(with = "humantime_serde")]
+    pub stale_after: Duration,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            stale_after: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Todo and task files above this size are refused (a todo list is never that big).
+    pub max_file_bytes: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_file_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectConfig {
+    pub path_rules: Vec<PathRule>,
+    pub keyword_rules: Vec<KeywordRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GitConfig {
+    /// The sync repository; default `<home>/git`.
+    pub repo: Option<PathBuf>,
+    pub remote: Option<String>,
+    pub branch: String,
+    #[serde(with = "humantime_serde")]
+    pub commit_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub push_interval: Duration,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        GitConfig {
+            repo: None,
+            remote: None,
+            branch: "main".to_string(),
+            commit_interval: Duration::from_secs(60),
+            push_interval: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubConfig {
+    pub url: Option<String>,
+    /// Prefer the environment variable `CHITTYSYNC_HUB_TOKEN` to keeping it here.
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `chittysync=debug`; `RUST_LOG` wins.
+    pub level: Option<String>,
+}
+
+impl Config {
+    /// Parses config text; `path` is only used to name the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+
+    /// Reads the config file, or the defaults when there is none.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// The device name: the configured one, else the hostname.
+    pub fn device_name(&self) -> String {
+        self.device
+            .clone()
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| {
+                gethostname::gethostname()
+                    .to_string_lossy()
+                    .trim()
+                    .to_string()
+            })
+    }
+
+    pub fn project_rules(&self) -> ProjectRules {
+        ProjectRules::new(
+            self.project.path_rules.clone(),
+            self.project.keyword_rules.clone(),
+        )
+    }
+
+    /// The hub token: `CHITTYSYNC_HUB_TOKEN` first, then the config.
+    pub fn hub_token(&self) -> Option<String> {
+        std::env::var("CHITTYSYNC_HUB_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.hub.token.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_optional() {
+        let c = Config::parse("", Path::new("c.toml")).unwrap();
+        assert_eq!(c.daemon.debounce_ms, 100);
+        assert_eq!(c.sessions.stale_after, Duration::from_secs(604_800));
+        assert_eq!(c.limits.max_file_bytes, 16_777_216);
+        assert_eq!(c.git.branch, "main");
+    }
+
+    #[test]
+    fn the_spec_example_parses() {
+        let text = r#"
+device = "laptop"
+[daemon]
+debounce_ms = 50
+rescan_interval = "30m"
+[sessions]
+stale_after = "7d"
+[limits]
+max_file_bytes = 1024
+[[project.path_rules]]
+prefix = "/home/me/work/api"
+project = "api"
+[[project.keyword_rules]]
+contains = "chittyrouter"
+project = "chittyrouter"
+[git]
+remote = "git@github.com:me/todos.git"
+branch = "main"
+commit_interval = "1m"
+push_interval = "5m"
+[hub]
+url = "http://127.0.0.1:7878"
+token = "t"
+"#;
+        let c = Config::parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(c.device_name(), "laptop");
+        assert_eq!(c.daemon.rescan_interval, Duration::from_secs(1800));
+        assert_eq!(c.project.path_rules[0].project, "api");
+        assert_eq!(
+            c.project_rules().for_content("fix ChittyRouter"),
+            "chittyrouter"
+        );
+    }
+
+    #[test]
+    fn unknown_and_ill_typed_keys_name_key_and_file() {
+        let err = Config::parse("[daemon]\ndebounce = 5\n", Path::new("/x/config.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/x/config.toml"), "{err}");
+        assert!(err.contains("debounce"), "{err}");
+
+        let err = Config::parse("[daemon]\ndebounce_ms = \"fast\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("debounce_ms"), "{err}");
+
+        let err = Config::parse("[sessions]\nstale_after = \"soon\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("stale_after"), "{err}");
+    }
+}

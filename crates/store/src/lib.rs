@@ -1,1 +1,108 @@
-//! (being written)
+//! chittysync's embedded store: one SQLite file in chittysync's home.
+//!
+//! It holds the append-only observation log, each observer's latest word per
+//! todo, the materialized fold, the index of source files read, sessions and
+//! tasks. Several processes use it at once — the daemon, `consolidate`, eight
+//! hooks firing together — so it runs in WAL mode with a busy timeout, and every
+//! write is one short `BEGIN IMMEDIATE` transaction.
+
+mod error;
+mod files;
+mod fold_state;
+mod meta;
+mod migrate;
+mod observations;
+mod sessions;
+mod tasks;
+mod todos;
+
+pub use error::StoreError;
+pub use files::FileRecord;
+pub use fold_state::FoldChange;
+pub use observations::{LoggedObservation, Via};
+pub use sessions::{SessionRecord, SessionUpdate};
+pub use tasks::{PendingCreate, TaskName};
+pub use todos::StoredTodo;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+}
+
+/// A write transaction. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::open(path, e))?;
+        Self::configure(conn, path)
+    }
+
+    /// Opens the store only if it exists, never creating it (for read-only views).
+    pub fn open_existing(path: &Path) -> Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Store::open(path).map(Some)
+    }
+
+    fn configure(mut conn: Connection, path: &Path) -> Result<Store> {
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(|e| StoreError::open(path, e))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = OFF;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -32768;",
+        )
+        .map_err(|e| StoreError::open(path, e))?;
+        migrate::migrate(&mut conn).map_err(|e| StoreError::open(path, e))?;
+        Ok(Store { conn })
+    }
+
+    /// Starts a write transaction, waiting for other writers (up to the busy timeout).
+    pub fn begin(&mut self) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Tx { tx })
+    }
+
+    /// The connection, for the read queries of the modules below.
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    fn conn(&self) -> &Connection {
+        &self.tx
+    }
+}

@@ -1,0 +1,125 @@
+//! The laws of the fold and the merge (SPEC §5), checked on random inputs.
+
+use chittysync_core::{fold, merge_snapshots, Observation, Source, Status, Timestamp, TodoEntry};
+use proptest::prelude::*;
+
+fn arb_status() -> impl Strategy<Value = Status> {
+    prop::sample::select(Status::ALL.to_vec())
+}
+
+fn arb_observation() -> impl Strategy<Value = Observation> {
+    (0usize..4, 0usize..4, arb_status(), 0i64..8, 0usize..2).prop_map(|(c, o, s, t, case)| {
+        let content = if case == 0 {
+            format!("Todo number {c}")
+        } else {
+            format!("  todo   NUMBER {c} ")
+        };
+        Observation::new(
+            "p",
+            content,
+            None,
+            s,
+            format!("observer-{o}"),
+            Some(format!("session-{o}")),
+            "dev",
+            Source::Transcript,
+            Timestamp(t),
+        )
+    })
+}
+
+fn resolved(all: &[Observation]) -> Vec<(TodoEntry, Option<chittysync_core::Conflict>)> {
+    fold(all)
+        .into_values()
+        .filter_map(|s| s.resolve())
+        .map(|r| (r.entry, r.conflict))
+        .collect()
+}
+
+fn arb_entry() -> impl Strategy<Value = TodoEntry> {
+    (0usize..5, arb_status(), 0i64..5).prop_map(|(c, status, t)| TodoEntry {
+        id: chittysync_core::todo_id("p", &format!("todo {c}")),
+        content: format!("todo {c}"),
+        active_form: None,
+        status,
+        project: "p".into(),
+        sessions: vec![format!("s{t}")],
+        first_seen: Some(Timestamp(0)),
+        started_at: None,
+        updated_at: Some(Timestamp(t)),
+        completed_at: None,
+    })
+}
+
+proptest! {
+    #[test]
+    fn order_does_not_matter(all in prop::collection::vec(arb_observation(), 0..30), seed in any::<u64>()) {
+        let mut shuffled = all.clone();
+        // A deterministic shuffle driven by the seed.
+        let n = shuffled.len();
+        let mut x = seed | 1;
+        for i in (1..n).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(resolved(&all), resolved(&shuffled));
+    }
+
+    #[test]
+    fn the_same_observation_twice_changes_nothing(all in prop::collection::vec(arb_observation(), 0..30)) {
+        let mut doubled = all.clone();
+        doubled.extend(all.iter().cloned());
+        prop_assert_eq!(resolved(&all), resolved(&doubled));
+    }
+
+    #[test]
+    fn completion_never_regresses_across_observers(all in prop::collection::vec(arb_observation(), 1..30), later in arb_observation()) {
+        // Once some observer's latest word is `completed`, another observer's
+        // observation cannot make the todo anything else.
+        let before = fold(&all);
+        let mut with_later = all.clone();
+        with_later.push(later.clone());
+        let after = fold(&with_later);
+        for (id, state) in &before {
+            let completed_by_other = state.latest.iter().any(|(observer, o)| {
+                o.status == Status::Completed && observer != &later.observer
+            });
+            if completed_by_other {
+                let status = after[id].resolve().unwrap().entry.status;
+                prop_assert_eq!(status, Status::Completed);
+            }
+        }
+    }
+
+    #[test]
+    fn merge_is_symmetric_and_keeps_everything(
+        base in prop::collection::vec(arb_entry(), 0..5),
+        ours in prop::collection::vec(arb_entry(), 0..5),
+        theirs in prop::collection::vec(arb_entry(), 0..5),
+    ) {
+        let a = merge_snapshots(&base, &ours, &theirs);
+        let b = merge_snapshots(&base, &theirs, &ours);
+        prop_assert_eq!(&a.todos, &b.todos);
+        prop_assert_eq!(a.conflicts.len(), b.conflicts.len());
+        for e in ours.iter().chain(theirs.iter()) {
+            prop_assert!(a.todos.iter().any(|t| t.id == e.id), "lost {}", e.content);
+        }
+        // Same inputs, same output, byte for byte.
+        let again = merge_snapshots(&base, &ours, &theirs);
+        prop_assert_eq!(serde_json::to_string(&a.todos).unwrap(), serde_json::to_string(&again.todos).unwrap());
+    }
+
+    #[test]
+    fn merging_with_an_unchanged_side_takes_the_other(mut base in prop::collection::vec(arb_entry(), 0..5), mut theirs in prop::collection::vec(arb_entry(), 0..5)) {
+        // One entry per todo on each side, as in a real todos.json.
+        base.sort_by(|a, b| a.id.cmp(&b.id));
+        base.dedup_by(|a, b| a.id == b.id);
+        theirs.sort_by(|a, b| a.id.cmp(&b.id));
+        theirs.dedup_by(|a, b| a.id == b.id);
+        let out = merge_snapshots(&base, &base, &theirs);
+        prop_assert!(out.conflicts.is_empty());
+        for t in &theirs {
+            prop_assert!(out.todos.contains(t), "their change to {} was lost", t.content);
+        }
+    }
+}

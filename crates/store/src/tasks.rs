@@ -1,0 +1,94 @@
+//! Tasks' names and TaskCreate calls awaiting their task id.
+//!
+//! A `TaskUpdate` names a task by number only; its content (the subject) comes
+//! from the task's file or the `TaskCreate` that made it, remembered here.
+
+use crate::{Result, Tx};
+use chittysync_core::Timestamp;
+use rusqlite::{params, OptionalExtension};
+
+/// A task's current subject and active form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskName {
+    pub subject: String,
+    pub active_form: Option<String>,
+}
+
+/// A `TaskCreate` seen in a transcript whose task id has not been read yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCreate {
+    pub tool_use_id: String,
+    pub session: String,
+    pub agent: Option<String>,
+    pub subject: String,
+    pub active_form: Option<String>,
+    pub at: Timestamp,
+}
+
+impl Tx<'_> {
+    pub fn task_name(&self, list: &str, task_id: &str) -> Result<Option<TaskName>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT subject, active_form FROM tasks WHERE list = ?1 AND task_id = ?2")?
+            .query_row([list, task_id], |r| {
+                Ok(TaskName {
+                    subject: r.get(0)?,
+                    active_form: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub fn set_task_name(&self, list: &str, task_id: &str, name: &TaskName) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO tasks (list, task_id, subject, active_form) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (list, task_id) DO UPDATE SET subject = excluded.subject, active_form = excluded.active_form",
+            )?
+            .execute(params![list, task_id, name.subject, name.active_form])?;
+        Ok(())
+    }
+
+    pub fn add_pending_create(&self, p: &PendingCreate) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO pending_task_creates (tool_use_id, session, agent, subject, active_form, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tool_use_id) DO NOTHING",
+            )?
+            .execute(params![
+                p.tool_use_id,
+                p.session,
+                p.agent,
+                p.subject,
+                p.active_form,
+                p.at.millis()
+            ])?;
+        Ok(())
+    }
+
+    /// Removes and returns the pending create for this tool use, if any.
+    pub fn take_pending_create(&self, tool_use_id: &str) -> Result<Option<PendingCreate>> {
+        let found = self
+            .conn()
+            .prepare_cached(
+                "SELECT tool_use_id, session, agent, subject, active_form, at FROM pending_task_creates WHERE tool_use_id = ?1",
+            )?
+            .query_row([tool_use_id], |r| {
+                Ok(PendingCreate {
+                    tool_use_id: r.get(0)?,
+                    session: r.get(1)?,
+                    agent: r.get(2)?,
+                    subject: r.get(3)?,
+                    active_form: r.get(4)?,
+                    at: Timestamp(r.get(5)?),
+                })
+            })
+            .optional()?;
+        if found.is_some() {
+            self.conn()
+                .prepare_cached("DELETE FROM pending_task_creates WHERE tool_use_id = ?1")?
+                .execute([tool_use_id])?;
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,127 @@
+//! The stored, incremental fold must equal a full fold of the same facts.
+
+use chittysync_core::{fold, Observation, Source, Status, Timestamp};
+use chittysync_store::{Store, Via};
+use proptest::prelude::*;
+
+fn observation(content: usize, observer: usize, status: Status, t: i64) -> Observation {
+    Observation::new(
+        "p",
+        format!("Todo {content}"),
+        Some(format!("Doing {content} at {t}")),
+        status,
+        format!("s{observer}"),
+        Some(format!("s{observer}")),
+        "dev",
+        Source::File,
+        Timestamp(t),
+    )
+}
+
+fn arb_observation() -> impl Strategy<Value = Observation> {
+    (
+        0usize..4,
+        0usize..3,
+        prop::sample::select(Status::ALL.to_vec()),
+        0i64..6,
+    )
+        .prop_map(|(c, o, s, t)| observation(c, o, s, t))
+}
+
+fn stored_entries(store: &Store) -> Vec<(String, Option<String>)> {
+    store
+        .folded_todos()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.entry_json, t.conflict_json))
+        .collect()
+}
+
+fn core_entries(all: &[Observation]) -> Vec<(String, Option<String>)> {
+    let mut resolved: Vec<_> = fold(all)
+        .into_values()
+        .filter_map(|s| s.resolve())
+        .collect();
+    resolved.sort_by_key(|r| (r.entry.sort_key(), r.entry.id.clone()));
+    resolved
+        .into_iter()
+        .map(|r| {
+            (
+                serde_json::to_string(&r.entry).unwrap(),
+                r.conflict.map(|c| serde_json::to_string(&c).unwrap()),
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn incremental_equals_full(all in prop::collection::vec(arb_observation(), 1..40), cuts in prop::collection::vec(0usize..40, 0..5)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(all.len())).collect();
+        cuts.push(0);
+        cuts.push(all.len());
+        cuts.sort_unstable();
+        for pair in cuts.windows(2) {
+            let tx = store.begin().unwrap();
+            tx.ingest(&all[pair[0]..pair[1]], Via::Local).unwrap();
+            tx.commit().unwrap();
+        }
+        // Ingesting everything again changes nothing.
+        let tx = store.begin().unwrap();
+        let again = tx.ingest(&all, Via::Local).unwrap();
+        tx.commit().unwrap();
+        prop_assert_eq!(again.new_observations, 0);
+
+        let incremental = stored_entries(&store);
+        prop_assert_eq!(&incremental, &core_entries(&all));
+
+        let tx = store.begin().unwrap();
+        tx.refold_all().unwrap();
+        tx.commit().unwrap();
+        prop_assert_eq!(stored_entries(&store), incremental);
+    }
+}
+
+#[test]
+fn history_is_oldest_first_and_as_of_folds_the_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let later = observation(1, 0, Status::Completed, 20);
+    let earlier = observation(1, 0, Status::Pending, 10);
+    let tx = store.begin().unwrap();
+    let change = tx.ingest(&[later.clone(), earlier.clone()], Via::Local).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(change.new_observations, 2);
+    assert_eq!(change.changed_todos.len(), 1);
+
+    let history = store.history(&later.todo_id).unwrap();
+    let statuses: Vec<_> = history.iter().map(|h| h.observation.status).collect();
+    assert_eq!(statuses, vec![Status::Pending, Status::Completed]);
+
+    let past = store.observations_until(Timestamp(15)).unwrap();
+    assert_eq!(past, vec![earlier]);
+    let now = store.folded_todos().unwrap();
+    assert_eq!(now[0].status, Status::Completed);
+}
+
+#[test]
+fn a_second_process_sees_the_schema_and_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let tx = store.begin().unwrap();
+        tx.ingest(&[observation(2, 1, Status::InProgress, 5)], Via::Local)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.observation_count().unwrap(), 1);
+    assert_eq!(store.fold_generation().unwrap(), 1);
+    assert!(Store::open_existing(&dir.path().join("absent.db"))
+        .unwrap()
+        .is_none());
+}
