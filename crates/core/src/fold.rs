@@ -155,7 +155,9 @@ impl TodoState {
 }
 
 /// Folds a set of observations into per-todo states, keyed by todo id.
-pub fn fold<'a>(observations: impl IntoIterator<Item = &'a Observation>) -> BTreeMap<TodoId, TodoState> {
+pub fn fold<'a>(
+    observations: impl IntoIterator<Item = &'a Observation>,
+) -> BTreeMap<TodoId, TodoState> {
     let mut states: BTreeMap<TodoId, TodoState> = BTreeMap::new();
     for obs in observations {
         states.entry(obs.todo_id.clone()).or_default().apply(obs);
@@ -188,7 +190,10 @@ mod tests {
 
     #[test]
     fn completion_is_not_undone_by_a_stale_copy() {
-        let r = resolve(&[obs("a", Status::Completed, 10), obs("b", Status::Pending, 20)]);
+        let r = resolve(&[
+            obs("a", Status::Completed, 10),
+            obs("b", Status::Pending, 20),
+        ]);
         assert_eq!(r.entry.status, Status::Completed);
         let c = r.conflict.unwrap();
         assert_eq!(c.sides.len(), 2);
@@ -199,7 +204,10 @@ mod tests {
 
     #[test]
     fn an_observer_reopens_its_own_todo() {
-        let r = resolve(&[obs("a", Status::Completed, 10), obs("a", Status::Pending, 20)]);
+        let r = resolve(&[
+            obs("a", Status::Completed, 10),
+            obs("a", Status::Pending, 20),
+        ]);
         assert_eq!(r.entry.status, Status::Pending);
         assert!(r.conflict.is_none());
         assert_eq!(r.entry.completed_at, None);
@@ -207,7 +215,10 @@ mod tests {
 
     #[test]
     fn same_instant_counts_once_with_higher_status() {
-        let r = resolve(&[obs("a", Status::InProgress, 10), obs("a", Status::Pending, 10)]);
+        let r = resolve(&[
+            obs("a", Status::InProgress, 10),
+            obs("a", Status::Pending, 10),
+        ]);
         assert_eq!(r.entry.status, Status::InProgress);
         assert!(r.conflict.is_none());
         assert_eq!(r.entry.started_at, Some(Timestamp(10)));

@@ -115,7 +115,11 @@ fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
 }
 
 /// Merges `ours` and `theirs`, which both descend from `base`.
-pub fn merge_snapshots(base: &[TodoEntry], ours: &[TodoEntry], theirs: &[TodoEntry]) -> MergeOutcome {
+pub fn merge_snapshots(
+    base: &[TodoEntry],
+    ours: &[TodoEntry],
+    theirs: &[TodoEntry],
+) -> MergeOutcome {
     let base = index(base);
     let ours = index(ours);
     let theirs = index(theirs);

@@ -53,7 +53,11 @@ pub struct Observation {
     pub todo_id: TodoId,
     pub project: String,
     pub content: String,
-    #[serde(rename = "activeForm", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeForm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_form: Option<String>,
     pub status: Status,
     pub observer: String,
@@ -231,6 +235,10 @@ mod tests {
 
         let mut empty = a;
         empty.content = "   ".into();
-        assert!(empty.validated().unwrap_err().to_string().contains("content"));
+        assert!(empty
+            .validated()
+            .unwrap_err()
+            .to_string()
+            .contains("content"));
     }
 }

@@ -1,1 +1,69 @@
-//! (being written)
+//! Consolidation: from the files Claude Code writes to one folded picture.
+//!
+//! A run stats every source file, reads only those whose size or mtime changed
+//! (transcripts only from where the last run stopped), parses them in parallel,
+//! turns what they say into observations in one store transaction, and rewrites
+//! the outputs only when the fold changed. The daemon, the hooks and the
+//! `consolidate` command all go through [`Engine`].
+
+mod consolidate;
+mod error;
+mod ingest;
+mod outputs;
+mod project_lookup;
+mod read;
+mod summary;
+
+pub use error::EngineError;
+pub use outputs::{write_atomically, OutputPaths};
+pub use summary::{Report, Summary};
+
+use chittysync_config::{Config, Locations};
+use chittysync_core::ProjectRules;
+use chittysync_store::Store;
+use std::path::PathBuf;
+
+/// Consolidates one Claude Code folder into one chittysync home.
+pub struct Engine {
+    store: Store,
+    claude_dir: PathBuf,
+    outputs: OutputPaths,
+    device: String,
+    rules: ProjectRules,
+    max_file_bytes: u64,
+}
+
+impl Engine {
+    /// Opens the store in the home (creating both if needed).
+    pub fn open(locations: &Locations, config: &Config) -> Result<Engine, EngineError> {
+        let store = Store::open(&locations.store_path())?;
+        Ok(Engine {
+            store,
+            claude_dir: locations.claude_dir.clone(),
+            outputs: OutputPaths::in_home(&locations.home),
+            device: config.device_name(),
+            rules: config.project_rules(),
+            max_file_bytes: config.limits.max_file_bytes,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    pub fn outputs(&self) -> &OutputPaths {
+        &self.outputs
+    }
+
+    pub fn rules(&self) -> &ProjectRules {
+        &self.rules
+    }
+}

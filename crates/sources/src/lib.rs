@@ -1,1 +1,28 @@
-//! (being written)
+//! Reads Claude Code's files from disk into plain data (SPEC §3).
+//!
+//! This crate knows the *formats*: where the files are, how their names carry
+//! the session and agent, which JSON shapes occur across Claude Code versions,
+//! and how to read an append-only transcript a piece at a time. It decides
+//! nothing about identity, projects or the fold — the engine turns what is read
+//! here into observations with `chittysync-core`.
+//!
+//! Nothing here panics or fails on bad input: a file that cannot be understood
+//! is an `Err` value or a [`Warning`] naming the file (and line), so one broken
+//! file never stops a consolidation.
+
+mod discover;
+mod error;
+mod json;
+mod read;
+mod task_file;
+mod todo_file;
+mod transcript;
+
+pub use discover::{discover, Discovery, SourceFile, SourceKind};
+pub use error::{ParseError, Warning};
+pub use read::{read_limited, ReadError};
+pub use task_file::{parse_task, RawTask};
+pub use todo_file::{parse_todo_list, RawTodo, TodoList};
+pub use transcript::{
+    read_transcript, HeadMark, ReadPosition, SessionFacts, TranscriptChunk, TranscriptEvent,
+};

@@ -79,13 +79,14 @@ CREATE TABLE session_agents (
     PRIMARY KEY (session, agent)
 ) WITHOUT ROWID;
 
--- What each task (list, number) is called, so a status-only TaskUpdate can be
--- tied to its content.
+-- What each task (list, number) is called and its last status, so a TaskUpdate
+-- that names only the number can be tied to its content.
 CREATE TABLE tasks (
     list        TEXT NOT NULL,
     task_id     TEXT NOT NULL,
     subject     TEXT NOT NULL,
     active_form TEXT,
+    status      TEXT NOT NULL DEFAULT 'pending',
     PRIMARY KEY (list, task_id)
 ) WITHOUT ROWID;
 

@@ -44,7 +44,10 @@ impl Tx<'_> {
         }
         let mut by_todo: BTreeMap<&str, Vec<(i64, &Observation)>> = BTreeMap::new();
         for (seq, obs) in &fresh {
-            by_todo.entry(obs.todo_id.as_str()).or_default().push((*seq, obs));
+            by_todo
+                .entry(obs.todo_id.as_str())
+                .or_default()
+                .push((*seq, obs));
         }
         let ids: Vec<&str> = by_todo.keys().copied().collect();
         let mut loaded = self.load_states(&ids)?;
@@ -165,7 +168,8 @@ impl Tx<'_> {
     fn todo_count(&self) -> Result<usize> {
         Ok(self
             .conn()
-            .query_row("SELECT count(*) FROM todos", [], |r| r.get::<_, i64>(0))? as usize)
+            .query_row("SELECT count(*) FROM todos", [], |r| r.get::<_, i64>(0))?
+            as usize)
     }
 
     /// Loads the stored states of these todos (absent ones are simply missing).
@@ -176,9 +180,9 @@ impl Tx<'_> {
             if self.todo_count()? == 0 {
                 return Ok(out);
             }
-            let mut stmt = self.conn().prepare(
-                "SELECT todo_id, first_seen, started_at, entry, conflict FROM todos",
-            )?;
+            let mut stmt = self
+                .conn()
+                .prepare("SELECT todo_id, first_seen, started_at, entry, conflict FROM todos")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 let id: String = row.get(0)?;
@@ -205,9 +209,7 @@ impl Tx<'_> {
             "SELECT l.todo_id, {OBSERVATION_COLUMNS} FROM latest l JOIN observations o ON o.seq = l.seq WHERE l.todo_id = ?1"
         ))?;
         for id in ids {
-            let Some(mut entry) = todo_stmt
-                .query_row([id], loaded_from_todo_row)
-                .optional()?
+            let Some(mut entry) = todo_stmt.query_row([id], loaded_from_todo_row).optional()?
             else {
                 continue;
             };

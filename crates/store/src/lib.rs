@@ -22,7 +22,7 @@ pub use fold_state::FoldChange;
 pub use observations::{LoggedObservation, Via};
 pub use sessions::{SessionRecord, SessionUpdate};
 pub use tasks::{PendingCreate, TaskName};
-pub use todos::StoredTodo;
+pub use todos::{FoldCounts, StoredTodo};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;

@@ -157,6 +157,8 @@ impl Store {
     pub fn observation_count(&self) -> Result<u64> {
         Ok(self
             .conn()
-            .query_row("SELECT count(*) FROM observations", [], |r| r.get::<_, i64>(0))? as u64)
+            .query_row("SELECT count(*) FROM observations", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
     }
 }

@@ -129,7 +129,9 @@ impl Tx<'_> {
 
 fn load_session(conn: &rusqlite::Connection, id: &str) -> Result<Option<SessionRecord>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
+        ))?
         .query_row([id], session_from_row)
         .optional()?)
 }

@@ -4,14 +4,15 @@
 //! from the task's file or the `TaskCreate` that made it, remembered here.
 
 use crate::{Result, Tx};
-use chittysync_core::Timestamp;
+use chittysync_core::{Status, Timestamp};
 use rusqlite::{params, OptionalExtension};
 
-/// A task's current subject and active form.
+/// A task's current subject, active form and status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskName {
     pub subject: String,
     pub active_form: Option<String>,
+    pub status: Status,
 }
 
 /// A `TaskCreate` seen in a transcript whose task id has not been read yet.
@@ -29,11 +30,15 @@ impl Tx<'_> {
     pub fn task_name(&self, list: &str, task_id: &str) -> Result<Option<TaskName>> {
         Ok(self
             .conn()
-            .prepare_cached("SELECT subject, active_form FROM tasks WHERE list = ?1 AND task_id = ?2")?
+            .prepare_cached(
+                "SELECT subject, active_form, status FROM tasks WHERE list = ?1 AND task_id = ?2",
+            )?
             .query_row([list, task_id], |r| {
+                let status: String = r.get(2)?;
                 Ok(TaskName {
                     subject: r.get(0)?,
                     active_form: r.get(1)?,
+                    status: Status::parse(&status).unwrap_or(Status::Pending),
                 })
             })
             .optional()?)
@@ -42,10 +47,11 @@ impl Tx<'_> {
     pub fn set_task_name(&self, list: &str, task_id: &str, name: &TaskName) -> Result<()> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO tasks (list, task_id, subject, active_form) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (list, task_id) DO UPDATE SET subject = excluded.subject, active_form = excluded.active_form",
+                "INSERT INTO tasks (list, task_id, subject, active_form, status) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (list, task_id) DO UPDATE SET subject = excluded.subject,
+                   active_form = excluded.active_form, status = excluded.status",
             )?
-            .execute(params![list, task_id, name.subject, name.active_form])?;
+            .execute(params![list, task_id, name.subject, name.active_form, name.status.as_str()])?;
         Ok(())
     }
 

@@ -57,7 +57,10 @@ impl Store {
         let needle = chittysync_core::normalize(text);
         let like = format!(
             "%{}%",
-            needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
         let prefix = format!("{}%", text.trim().to_ascii_lowercase());
         let mut stmt = self.conn().prepare_cached(
@@ -73,5 +76,53 @@ impl Store {
             .meta("fold_generation")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(0))
+    }
+}
+
+/// Counts over the folded todos, leaving out deleted ones unless said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FoldCounts {
+    pub todos: u64,
+    pub projects: u64,
+    pub conflicts: u64,
+    pub pending: u64,
+    pub in_progress: u64,
+    pub completed: u64,
+    pub deleted: u64,
+}
+
+impl Store {
+    pub fn fold_counts(&self) -> Result<FoldCounts> {
+        Ok(self.conn().query_row(
+            "SELECT
+               count(*) FILTER (WHERE status != 'deleted'),
+               count(DISTINCT project) FILTER (WHERE status != 'deleted'),
+               count(*) FILTER (WHERE status != 'deleted' AND conflict IS NOT NULL),
+               count(*) FILTER (WHERE status = 'pending'),
+               count(*) FILTER (WHERE status = 'in_progress'),
+               count(*) FILTER (WHERE status = 'completed'),
+               count(*) FILTER (WHERE status = 'deleted')
+             FROM todos",
+            [],
+            |r| {
+                let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)? as u64) };
+                Ok(FoldCounts {
+                    todos: n(0)?,
+                    projects: n(1)?,
+                    conflicts: n(2)?,
+                    pending: n(3)?,
+                    in_progress: n(4)?,
+                    completed: n(5)?,
+                    deleted: n(6)?,
+                })
+            },
+        )?)
+    }
+
+    pub fn session_count(&self) -> Result<u64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 }

@@ -92,7 +92,9 @@ fn history_is_oldest_first_and_as_of_folds_the_past() {
     let later = observation(1, 0, Status::Completed, 20);
     let earlier = observation(1, 0, Status::Pending, 10);
     let tx = store.begin().unwrap();
-    let change = tx.ingest(&[later.clone(), earlier.clone()], Via::Local).unwrap();
+    let change = tx
+        .ingest(&[later.clone(), earlier.clone()], Via::Local)
+        .unwrap();
     tx.commit().unwrap();
     assert_eq!(change.new_observations, 2);
     assert_eq!(change.changed_todos.len(), 1);

@@ -1,0 +1,100 @@
+//! `chittysync todos`
+
+use crate::cli::{StatusFilter, TodosArgs};
+use crate::context::Context;
+use crate::output::{age, cell, print_json, short_id, status_style, Table};
+use crate::time_arg::parse_time;
+use anyhow::Result;
+use chittysync_core::{fold, snapshot::sort_entries, Status, Timestamp, TodoEntry};
+
+impl StatusFilter {
+    fn matches(self, status: Status) -> bool {
+        match self {
+            StatusFilter::Pending => status == Status::Pending,
+            StatusFilter::InProgress => status == Status::InProgress,
+            StatusFilter::Completed => status == Status::Completed,
+            StatusFilter::Deleted => status == Status::Deleted,
+            StatusFilter::Open => status.is_open(),
+        }
+    }
+}
+
+/// Whether a session filter names this session (its id or a prefix of it).
+pub fn session_matches(filter: &str, session: &str) -> bool {
+    session == filter || (filter.len() >= 4 && session.starts_with(filter))
+}
+
+fn wanted(args: &TodosArgs, entry: &TodoEntry) -> bool {
+    let status_ok = match args.status {
+        Some(filter) => filter.matches(entry.status),
+        None => entry.status != Status::Deleted,
+    };
+    status_ok
+        && args.project.as_ref().is_none_or(|p| &entry.project == p)
+        && args
+            .session
+            .as_ref()
+            .is_none_or(|s| entry.sessions.iter().any(|x| session_matches(s, x)))
+}
+
+/// The folded entries now, or as they were at `as_of`.
+pub fn entries(ctx: &Context, as_of: Option<Timestamp>) -> Result<Vec<TodoEntry>> {
+    let store = ctx.store_or_hint()?;
+    match as_of {
+        None => store
+            .folded_todos()?
+            .iter()
+            .map(|t| t.entry().map_err(Into::into))
+            .collect(),
+        Some(time) => {
+            let past = store.observations_until(time)?;
+            let mut entries: Vec<TodoEntry> = fold(&past)
+                .into_values()
+                .filter_map(|s| s.resolve())
+                .map(|r| r.entry)
+                .collect();
+            sort_entries(&mut entries);
+            Ok(entries)
+        }
+    }
+}
+
+pub fn run(ctx: &Context, args: &TodosArgs) -> Result<()> {
+    let now = Timestamp::now();
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|t| parse_time(t, now))
+        .transpose()?;
+    let list: Vec<TodoEntry> = entries(ctx, as_of)?
+        .into_iter()
+        .filter(|e| wanted(args, e))
+        .collect();
+    if args.json.json {
+        return print_json(&list);
+    }
+    if list.is_empty() {
+        println!("No todos match.");
+        return Ok(());
+    }
+    let mut table = Table::new(vec![
+        "STATUS", "PROJECT", "UPDATED", "SESSIONS", "ID", "CONTENT",
+    ]);
+    for e in &list {
+        let sessions = match e.sessions.as_slice() {
+            [] => "-".to_string(),
+            [one] => short_id(one).to_string(),
+            [one, rest @ ..] => format!("{}+{}", short_id(one), rest.len()),
+        };
+        table.row(vec![
+            (e.status.to_string(), status_style(e.status)),
+            cell(e.project.clone()),
+            cell(age(e.updated_at, now)),
+            cell(sessions),
+            cell(short_id(&e.id).to_string()),
+            cell(e.content.clone()),
+        ]);
+    }
+    table.print();
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Printing: aligned tables, colour only on a terminal, errors to stderr.
+
+use crate::cli::ColorChoice;
+use anstyle::{AnsiColor, Style};
+use chittysync_core::{Status, Timestamp};
+use std::io::Write;
+use unicode_width::UnicodeWidthStr;
+
+pub fn init_color(choice: ColorChoice) {
+    let choice = match choice {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+pub const BOLD: Style = Style::new().bold();
+pub const DIM: Style = Style::new().dimmed();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+
+/// Prints an error and its causes: `error: what failed` then `  caused by: why`.
+pub fn print_error(err: &anyhow::Error) {
+    let mut stderr = anstream::stderr().lock();
+    let _ = writeln!(stderr, "{RED}error{RED:#}: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+}
+
+pub fn print_warning(text: &str) {
+    let _ = writeln!(
+        anstream::stderr().lock(),
+        "{YELLOW}warning{YELLOW:#}: {text}"
+    );
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn status_style(status: Status) -> Style {
+    match status {
+        Status::Completed => GREEN,
+        Status::InProgress => CYAN,
+        Status::Pending => Style::new(),
+        Status::Deleted => DIM,
+    }
+}
+
+/// "12s ago", "5m ago", "3h ago", "2d ago".
+pub fn age(t: Option<Timestamp>, now: Timestamp) -> String {
+    let Some(t) = t else {
+        return "-".to_string();
+    };
+    let secs = (now.millis() - t.millis()).max(0) / 1000;
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86_399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+/// A short form of a session id (UUIDs are long; 8 characters are enough to tell apart).
+pub fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+/// A table whose columns are padded to the widest cell; the last column is not.
+pub struct Table {
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<(String, Style)>>,
+}
+
+impl Table {
+    pub fn new(headers: Vec<&'static str>) -> Table {
+        Table {
+            headers,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<(String, Style)>) {
+        self.rows.push(cells);
+    }
+
+    pub fn print(&self) {
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.width()).collect();
+        for row in &self.rows {
+            for (i, (text, _)) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(text.width());
+                }
+            }
+        }
+        let mut out = anstream::stdout().lock();
+        let last = self.headers.len().saturating_sub(1);
+        let header: Vec<(String, Style)> =
+            self.headers.iter().map(|h| (h.to_string(), BOLD)).collect();
+        for row in std::iter::once(&header).chain(self.rows.iter()) {
+            let mut line = String::new();
+            for (i, (text, style)) in row.iter().enumerate() {
+                line.push_str(&format!("{style}{text}{style:#}"));
+                if i < last {
+                    line.push_str(&" ".repeat(widths[i] - text.width() + 2));
+                }
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+}
+
+/// A plain cell.
+pub fn cell(text: impl Into<String>) -> (String, Style) {
+    (text.into(), Style::new())
+}

@@ -1,0 +1,529 @@
+//! Turning what was read into sessions and observations, in one transaction.
+//!
+//! Session facts go first (a transcript tells the session's cwd, hence its
+//! project), then every sighting is placed in its project and stored. Task
+//! calls are tied to their task through the store: a `TaskCreate` waits for the
+//! tool result that names its task id, and a status-only `TaskUpdate` takes the
+//! subject the task was last known by.
+
+use crate::project_lookup::WorkTreeLookup;
+use crate::read::{Content, ReadFile};
+use crate::summary::Report;
+use chittysync_core::{Observation, ProjectRules, Sighting, Source, Status, Timestamp};
+use chittysync_sources::{RawTodo, SourceKind, TranscriptChunk, TranscriptEvent, Warning};
+use chittysync_store::{FileRecord, PendingCreate, SessionUpdate, StoreError, TaskName, Tx};
+use std::collections::HashMap;
+
+/// The observer id of a session's agent: the session itself for its main agent.
+pub fn observer_of(session: &str, agent: Option<&str>) -> String {
+    match agent {
+        Some(agent) if agent != session => format!("{session}/{agent}"),
+        _ => session.to_string(),
+    }
+}
+
+/// The observer id of a task.
+pub fn task_observer(list: &str, task_id: &str) -> String {
+    format!("task:{list}/{task_id}")
+}
+
+/// Where a sighting's project comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Placement {
+    /// The session's project (from its cwd), else keyword rules, else `general`.
+    Session(String),
+    /// A task list: its session's project when the list is a session's own;
+    /// for a shared list, the project of the sessions using it, else its name.
+    TaskList(String),
+}
+
+/// Decides projects, remembering each session's for the rest of the run.
+pub(crate) struct Placer<'r> {
+    rules: &'r ProjectRules,
+    lookup: WorkTreeLookup,
+    session_projects: HashMap<String, Option<String>>,
+    list_projects: HashMap<String, Option<String>>,
+}
+
+impl<'r> Placer<'r> {
+    pub(crate) fn new(rules: &'r ProjectRules) -> Self {
+        Placer {
+            rules,
+            lookup: WorkTreeLookup::default(),
+            session_projects: HashMap::new(),
+            list_projects: HashMap::new(),
+        }
+    }
+
+    /// The project of a session whose cwd is known.
+    pub(crate) fn project_of_cwd(&mut self, cwd: &str) -> String {
+        let lookup = &mut self.lookup;
+        self.rules.for_cwd(cwd, |c| lookup.lookup(c))
+    }
+
+    fn session_project(
+        &mut self,
+        tx: &Tx<'_>,
+        session: &str,
+    ) -> Result<Option<String>, StoreError> {
+        if let Some(known) = self.session_projects.get(session) {
+            return Ok(known.clone());
+        }
+        let project = tx.session(session)?.and_then(|s| s.project);
+        self.session_projects
+            .insert(session.to_string(), project.clone());
+        Ok(project)
+    }
+
+    fn list_project(&mut self, tx: &Tx<'_>, list: &str) -> Result<Option<String>, StoreError> {
+        if let Some(known) = self.list_projects.get(list) {
+            return Ok(known.clone());
+        }
+        let project = tx
+            .sessions_of_task_list(list)?
+            .into_iter()
+            .find_map(|s| s.project);
+        self.list_projects.insert(list.to_string(), project.clone());
+        Ok(project)
+    }
+
+    pub(crate) fn place(
+        &mut self,
+        tx: &Tx<'_>,
+        placement: &Placement,
+        content: &str,
+    ) -> Result<String, StoreError> {
+        match placement {
+            Placement::Session(session) => Ok(match self.session_project(tx, session)? {
+                Some(project) => project,
+                None => self.rules.for_content(content),
+            }),
+            Placement::TaskList(list) => {
+                if tx.session(list)?.is_some() {
+                    return self.place(tx, &Placement::Session(list.clone()), content);
+                }
+                Ok(self.list_project(tx, list)?.unwrap_or_else(|| list.clone()))
+            }
+        }
+    }
+
+    /// Forgets what is cached about a session after its facts changed.
+    pub(crate) fn forget_session(&mut self, session: &str) {
+        self.session_projects.remove(session);
+        self.list_projects.clear();
+    }
+}
+
+/// Collects a run's sightings with where each belongs.
+#[derive(Default)]
+pub(crate) struct Sightings {
+    pub items: Vec<(Sighting, Placement)>,
+}
+
+impl Sightings {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_list(
+        &mut self,
+        todos: &[RawTodo],
+        session: &str,
+        agent: Option<&str>,
+        source: Source,
+        at: Timestamp,
+    ) {
+        let observer = observer_of(session, agent);
+        for todo in todos {
+            self.items.push((
+                Sighting {
+                    content: todo.content.clone(),
+                    active_form: todo.active_form.clone(),
+                    status: todo.status,
+                    observer: observer.clone(),
+                    session: Some(session.to_string()),
+                    source,
+                    observed_at: at,
+                },
+                Placement::Session(session.to_string()),
+            ));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_task(
+        &mut self,
+        list: &str,
+        task_id: &str,
+        name: &TaskName,
+        status: Status,
+        session: Option<&str>,
+        source: Source,
+        at: Timestamp,
+    ) {
+        self.items.push((
+            Sighting {
+                content: name.subject.clone(),
+                active_form: name.active_form.clone(),
+                status,
+                observer: task_observer(list, task_id),
+                session: session.map(str::to_string),
+                source,
+                observed_at: at,
+            },
+            Placement::TaskList(list.to_string()),
+        ));
+    }
+}
+
+/// One consolidation's ingest: files read → store.
+pub(crate) struct Ingest<'t, 'c, 'r> {
+    pub tx: &'t Tx<'c>,
+    pub device: &'t str,
+    pub placer: Placer<'r>,
+    pub sightings: Sightings,
+    pub report: &'t mut Report,
+}
+
+impl Ingest<'_, '_, '_> {
+    /// Takes in every file read, then stores the observations; returns how many were new.
+    pub(crate) fn run(mut self, files: &[ReadFile]) -> Result<u64, StoreError> {
+        // Transcripts first: they carry the cwd that places everything else.
+        let (transcripts, others): (Vec<&ReadFile>, Vec<&ReadFile>) = files
+            .iter()
+            .partition(|f| matches!(f.file.kind, SourceKind::Transcript { .. }));
+        for file in transcripts.iter().chain(others.iter()) {
+            self.take_file(file)?;
+        }
+        let mut observations = Vec::with_capacity(self.sightings.items.len());
+        for (sighting, placement) in std::mem::take(&mut self.sightings.items) {
+            let project = self.placer.place(self.tx, &placement, &sighting.content)?;
+            observations.push(sighting.into_observation(&project, self.device));
+        }
+        Ok(self.store(&observations)?.new_observations as u64)
+    }
+
+    fn store(
+        &self,
+        observations: &[Observation],
+    ) -> Result<chittysync_store::FoldChange, StoreError> {
+        self.tx.ingest(observations, chittysync_store::Via::Local)
+    }
+
+    fn record(&mut self, file: &ReadFile, record: FileRecord) -> Result<(), StoreError> {
+        self.tx.record_file(&file.file.path, &record)
+    }
+
+    fn plain_record(file: &ReadFile) -> FileRecord {
+        FileRecord {
+            size: file.file.size,
+            mtime_ms: file.file.mtime_ms,
+            ..FileRecord::default()
+        }
+    }
+
+    fn warn(&mut self, file: &ReadFile, message: String) {
+        self.report
+            .warnings
+            .push(Warning::new(&file.file.path, message));
+    }
+
+    fn count_entries(
+        &mut self,
+        file: &ReadFile,
+        skipped: usize,
+        unknown: usize,
+        line: Option<u64>,
+    ) {
+        self.report.skipped_entries += skipped as u64;
+        self.report.unknown_statuses += unknown as u64;
+        let mut say = |message: String| {
+            self.report.warnings.push(Warning {
+                path: file.file.path.clone(),
+                line,
+                message,
+            })
+        };
+        if skipped > 0 {
+            say(format!(
+                "{skipped} entr{} without a non-empty string `content` skipped",
+                if skipped == 1 { "y" } else { "ies" }
+            ));
+        }
+        if unknown > 0 {
+            say(format!(
+                "{unknown} unknown status{} read as `pending`",
+                if unknown == 1 { "" } else { "es" }
+            ));
+        }
+    }
+
+    fn take_file(&mut self, file: &ReadFile) -> Result<(), StoreError> {
+        let at = Timestamp(file.file.mtime_ms);
+        match (&file.file.kind, &file.content) {
+            (_, Content::WriteUnderWay) => {
+                self.report.summary.files_skipped += 1;
+                self.warn(
+                    file,
+                    "empty file (a write may be under way); it will be read again".into(),
+                );
+                self.tx.forget_file(&file.file.path)?;
+            }
+            (_, Content::Unusable(message)) => {
+                self.report.summary.files_skipped += 1;
+                self.warn(file, message.clone());
+                let mut record = Self::plain_record(file);
+                record.error = Some(message.clone());
+                self.record(file, record)?;
+            }
+            (SourceKind::TodoFile { session, agent }, Content::Todos(list)) => {
+                self.count_entries(file, list.skipped_entries, list.unknown_statuses, None);
+                self.tx.update_session(&SessionUpdate {
+                    id: session.clone(),
+                    device: self.device.to_string(),
+                    agent: agent.clone(),
+                    seen_from: Some(at),
+                    seen_to: Some(at),
+                    ..SessionUpdate::default()
+                })?;
+                self.sightings
+                    .push_list(&list.items, session, agent.as_deref(), Source::File, at);
+                self.record(file, Self::plain_record(file))?;
+            }
+            (SourceKind::TaskFile { list, task_id }, Content::Task(task)) => {
+                if task.unknown_status {
+                    self.count_entries(file, 0, 1, None);
+                }
+                let name = TaskName {
+                    subject: task.subject.clone(),
+                    active_form: task.active_form.clone(),
+                    status: task.status,
+                };
+                let session = self.tx.session(list)?.map(|s| s.id);
+                self.rename_task(list, task_id, &name, session.as_deref(), Source::File, at)?;
+                self.sightings.push_task(
+                    list,
+                    task_id,
+                    &name,
+                    task.status,
+                    session.as_deref(),
+                    Source::File,
+                    at,
+                );
+                self.record(file, Self::plain_record(file))?;
+            }
+            (SourceKind::Transcript { session, agent, .. }, Content::Transcript(chunk)) => {
+                self.take_transcript(file, session, agent.as_deref(), chunk)?;
+                let mut record = Self::plain_record(file);
+                record.read_offset = chunk.end.offset;
+                record.read_line = chunk.end.line;
+                record.head = chunk.end.head.as_ref().map(|h| (h.len, h.hash));
+                self.record(file, record)?;
+            }
+            (kind, _) => {
+                // A reader returned content of another kind than the file: a bug,
+                // reported rather than hidden.
+                self.warn(file, format!("unexpected content for a {kind:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn take_transcript(
+        &mut self,
+        file: &ReadFile,
+        file_session: &str,
+        agent: Option<&str>,
+        chunk: &TranscriptChunk,
+    ) -> Result<(), StoreError> {
+        self.report.warnings.extend(chunk.warnings.iter().cloned());
+        // Old sub-agent files (`agent-<id>.jsonl` beside the session) do not
+        // name their session; their lines do.
+        let session = match (
+            &chunk.session.session_id,
+            file_session.starts_with("agent-"),
+        ) {
+            (Some(id), true) => id.clone(),
+            _ => file_session.to_string(),
+        };
+        let facts = &chunk.session;
+        let project = facts
+            .cwd
+            .as_deref()
+            .map(|cwd| self.placer.project_of_cwd(cwd));
+        if facts.first_at.is_some() || facts.cwd.is_some() || agent.is_some() {
+            self.tx.update_session(&SessionUpdate {
+                id: session.clone(),
+                device: self.device.to_string(),
+                cwd: facts.cwd.clone(),
+                project,
+                git_branch: facts.git_branch.clone(),
+                version: facts.version.clone(),
+                agent: agent.map(str::to_string),
+                seen_from: facts.first_at,
+                seen_to: facts.last_at,
+                ..SessionUpdate::default()
+            })?;
+            self.placer.forget_session(&session);
+        }
+        let list = self
+            .tx
+            .session(&session)?
+            .and_then(|s| s.task_list)
+            .unwrap_or_else(|| session.clone());
+        for event in &chunk.events {
+            self.take_event(file, &session, agent, &list, event)?;
+        }
+        Ok(())
+    }
+
+    fn take_event(
+        &mut self,
+        file: &ReadFile,
+        session: &str,
+        file_agent: Option<&str>,
+        list: &str,
+        event: &TranscriptEvent,
+    ) -> Result<(), StoreError> {
+        match event {
+            TranscriptEvent::TodoWrite {
+                line,
+                at,
+                agent,
+                todos,
+                skipped_entries,
+                unknown_statuses,
+            } => {
+                self.count_entries(file, *skipped_entries, *unknown_statuses, Some(*line));
+                let agent = agent.as_deref().or(file_agent);
+                self.sightings
+                    .push_list(todos, session, agent, Source::Transcript, *at);
+            }
+            TranscriptEvent::TaskCreate {
+                at,
+                agent,
+                tool_use_id,
+                subject,
+                active_form,
+                ..
+            } => {
+                self.tx.add_pending_create(&PendingCreate {
+                    tool_use_id: tool_use_id.clone(),
+                    session: session.to_string(),
+                    agent: agent.clone(),
+                    subject: subject.clone(),
+                    active_form: active_form.clone(),
+                    at: *at,
+                })?;
+            }
+            TranscriptEvent::TaskCreated {
+                tool_use_id,
+                task_id,
+                ..
+            } => {
+                if let Some(created) = self.tx.take_pending_create(tool_use_id)? {
+                    let name = TaskName {
+                        subject: created.subject,
+                        active_form: created.active_form,
+                        status: Status::Pending,
+                    };
+                    self.rename_task(
+                        list,
+                        task_id,
+                        &name,
+                        Some(session),
+                        Source::Transcript,
+                        created.at,
+                    )?;
+                    self.sightings.push_task(
+                        list,
+                        task_id,
+                        &name,
+                        Status::Pending,
+                        Some(session),
+                        Source::Transcript,
+                        created.at,
+                    );
+                }
+            }
+            TranscriptEvent::TaskUpdate {
+                line,
+                at,
+                task_id,
+                status,
+                subject,
+                active_form,
+                ..
+            } => {
+                let known = self.tx.task_name(list, task_id)?;
+                let Some(subject) = subject
+                    .clone()
+                    .or_else(|| known.as_ref().map(|k| k.subject.clone()))
+                else {
+                    self.report.warnings.push(Warning {
+                        path: file.file.path.clone(),
+                        line: Some(*line),
+                        message: format!(
+                            "TaskUpdate of task {task_id} in list {list}, whose subject is not known; skipped"
+                        ),
+                    });
+                    return Ok(());
+                };
+                let name = TaskName {
+                    subject,
+                    active_form: active_form
+                        .clone()
+                        .or_else(|| known.as_ref().and_then(|k| k.active_form.clone())),
+                    status: status
+                        .or_else(|| known.as_ref().map(|k| k.status))
+                        .unwrap_or(Status::Pending),
+                };
+                self.rename_task(list, task_id, &name, Some(session), Source::Transcript, *at)?;
+                self.sightings.push_task(
+                    list,
+                    task_id,
+                    &name,
+                    name.status,
+                    Some(session),
+                    Source::Transcript,
+                    *at,
+                );
+            }
+            TranscriptEvent::TaskDelete { at, task_id, .. } => {
+                if let Some(mut name) = self.tx.task_name(list, task_id)? {
+                    name.status = Status::Deleted;
+                    self.tx.set_task_name(list, task_id, &name)?;
+                    self.sightings.push_task(
+                        list,
+                        task_id,
+                        &name,
+                        Status::Deleted,
+                        Some(session),
+                        Source::Transcript,
+                        *at,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a task's (possibly new) name. When a task's subject changes, the
+    /// task no longer claims its old content: that todo gets a `deleted` word
+    /// from the task, so a renamed task leaves no phantom behind.
+    fn rename_task(
+        &mut self,
+        list: &str,
+        task_id: &str,
+        name: &TaskName,
+        session: Option<&str>,
+        source: Source,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        if let Some(old) = self.tx.task_name(list, task_id)? {
+            if chittysync_core::normalize(&old.subject) != chittysync_core::normalize(&name.subject)
+            {
+                self.sightings
+                    .push_task(list, task_id, &old, Status::Deleted, session, source, at);
+            }
+        }
+        self.tx.set_task_name(list, task_id, name)
+    }
+}

@@ -1,0 +1,58 @@
+//! Asking the disk where a cwd's git work tree is (SPEC §4, rule 2).
+
+use chittysync_core::project::CwdOnDisk;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Caches answers per cwd for one run: many sessions share a cwd.
+#[derive(Default)]
+pub(crate) struct WorkTreeLookup {
+    cache: HashMap<String, CwdOnDisk>,
+}
+
+impl WorkTreeLookup {
+    pub(crate) fn lookup(&mut self, cwd: &str) -> CwdOnDisk {
+        if let Some(known) = self.cache.get(cwd) {
+            return known.clone();
+        }
+        let answer = look(Path::new(cwd));
+        self.cache.insert(cwd.to_string(), answer.clone());
+        answer
+    }
+}
+
+/// The enclosing folder holding `.git` (a folder, or a file in linked work trees).
+fn look(cwd: &Path) -> CwdOnDisk {
+    if !cwd.is_absolute() || !cwd.is_dir() {
+        return CwdOnDisk::Missing;
+    }
+    for dir in cwd.ancestors() {
+        if dir.join(".git").exists() {
+            return match dir.file_name() {
+                Some(name) => CwdOnDisk::InWorkTree(name.to_string_lossy().into_owned()),
+                None => CwdOnDisk::NotInWorkTree,
+            };
+        }
+    }
+    CwdOnDisk::NotInWorkTree
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_enclosing_work_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("myrepo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("src/deep")).unwrap();
+        let mut lookup = WorkTreeLookup::default();
+        let deep = repo.join("src/deep");
+        assert_eq!(
+            lookup.lookup(deep.to_str().unwrap()),
+            CwdOnDisk::InWorkTree("myrepo".into())
+        );
+        assert_eq!(lookup.lookup("/no/such/place"), CwdOnDisk::Missing);
+    }
+}

@@ -1,0 +1,214 @@
+//! Plan events from one parsed transcript line.
+//!
+//! Only two kinds of line can carry them: an `assistant` line whose
+//! `message.content` holds `tool_use` items (one line may hold several), and a
+//! `user` line holding a `tool_result` with a `toolUseResult.task` (a created
+//! task's id). Every other kind — `progress` lines of 2.x, which embed a
+//! sub-agent's messages, `summary`, `system`, `queue-operation`,
+//! `file-history-snapshot` — is never read as a plan, even if it contains
+//! the same names: a sub-agent's calls are read from its own transcript.
+
+use super::TranscriptEvent;
+use crate::json;
+use crate::todo_file::todos_from_entries;
+use chittysync_core::{Status, Timestamp};
+use serde_json::Value;
+
+/// A malformed plan call, told as a warning on its line.
+pub(super) struct Problem(pub(super) String);
+
+/// Appends the events of `line` (number `number`) to `out`.
+pub(super) fn read_line(
+    line: &Value,
+    number: u64,
+    file_agent: Option<&str>,
+    out: &mut Vec<TranscriptEvent>,
+    problems: &mut Vec<Problem>,
+) {
+    let items = match line.pointer("/message/content") {
+        Some(Value::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    let at = line
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .and_then(Timestamp::parse_rfc3339);
+    match line.get("type").and_then(Value::as_str) {
+        Some("assistant") => {
+            let call = Call {
+                number,
+                at,
+                agent: agent_of(line, file_agent),
+            };
+            for item in items {
+                if item.get("type").and_then(Value::as_str) == Some("tool_use") {
+                    call.read(item, out, problems);
+                }
+            }
+        }
+        Some("user") => task_created(line, items, number, at, out, problems),
+        _ => {}
+    }
+}
+
+/// Whose call a line's is (see [`TranscriptEvent`]).
+fn agent_of(line: &Value, file_agent: Option<&str>) -> Option<String> {
+    let line_agent = line.get("agentId").and_then(Value::as_str);
+    if let Some(agent) = line_agent.filter(|a| !a.is_empty()) {
+        let session = line.get("sessionId").and_then(Value::as_str);
+        return (Some(agent) != session).then(|| agent.to_string());
+    }
+    if let Some(agent) = file_agent {
+        return Some(agent.to_string());
+    }
+    let sidechain = line.get("isSidechain") == Some(&Value::Bool(true));
+    sidechain.then(|| "sidechain".to_string())
+}
+
+/// What the tool calls of one assistant line share.
+struct Call {
+    number: u64,
+    at: Option<Timestamp>,
+    agent: Option<String>,
+}
+
+impl Call {
+    fn read(&self, item: &Value, out: &mut Vec<TranscriptEvent>, problems: &mut Vec<Problem>) {
+        let Some(name) = item.get("name").and_then(Value::as_str) else {
+            return;
+        };
+        if !matches!(
+            name,
+            "TodoWrite" | "TaskCreate" | "TaskUpdate" | "TaskDelete"
+        ) {
+            return;
+        }
+        let Some(at) = self.at else {
+            return problems.push(Problem(format!(
+                "{name} call on a line without a valid `timestamp`; skipped"
+            )));
+        };
+        let input = item.get("input").unwrap_or(&Value::Null);
+        let (line, agent) = (self.number, self.agent.clone());
+        let event = match name {
+            "TodoWrite" => {
+                let Some(Value::Array(entries)) = input.get("todos") else {
+                    // Claude Code rejects such a call (e.g. `todos` sent as a
+                    // JSON-encoded string), so it changed nothing.
+                    return problems.push(Problem(
+                        "TodoWrite call without a list in `input.todos`; skipped".to_string(),
+                    ));
+                };
+                let list = todos_from_entries(entries);
+                TranscriptEvent::TodoWrite {
+                    line,
+                    at,
+                    agent,
+                    todos: list.items,
+                    skipped_entries: list.skipped_entries,
+                    unknown_statuses: list.unknown_statuses,
+                }
+            }
+            "TaskCreate" => {
+                let Some(subject) = json::text(input.get("subject")) else {
+                    return problems.push(Problem(
+                        "TaskCreate call without a non-empty `subject`; skipped".to_string(),
+                    ));
+                };
+                let Some(tool_use_id) = json::text(item.get("id")) else {
+                    return problems.push(Problem(
+                        "TaskCreate call without an `id`; skipped".to_string(),
+                    ));
+                };
+                TranscriptEvent::TaskCreate {
+                    line,
+                    at,
+                    agent,
+                    tool_use_id,
+                    subject,
+                    description: json::text(input.get("description")),
+                    active_form: json::text(input.get("activeForm")),
+                }
+            }
+            _ => {
+                let Some(task_id) = json::id_text(input.get("taskId")) else {
+                    return problems
+                        .push(Problem(format!("{name} call without a `taskId`; skipped")));
+                };
+                if name == "TaskDelete" {
+                    TranscriptEvent::TaskDelete {
+                        line,
+                        at,
+                        agent,
+                        task_id,
+                    }
+                } else {
+                    let status = update_status(input.get("status"), &task_id, problems);
+                    TranscriptEvent::TaskUpdate {
+                        line,
+                        at,
+                        agent,
+                        task_id,
+                        status,
+                        subject: json::text(input.get("subject")),
+                        active_form: json::text(input.get("activeForm")),
+                    }
+                }
+            }
+        };
+        out.push(event);
+    }
+}
+
+/// A `TaskUpdate`'s status: None when absent or null (the call changed other
+/// fields); an unknown value reads as pending, with a warning (SPEC §3).
+fn update_status(
+    value: Option<&Value>,
+    task_id: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Status> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(value.as_str().and_then(Status::parse).unwrap_or_else(|| {
+            problems.push(Problem(format!(
+                "TaskUpdate of task {task_id}: unknown status {value}, read as pending"
+            )));
+            Status::Pending
+        })),
+    }
+}
+
+/// The result of a `TaskCreate`: `toolUseResult.task.id` names the new task,
+/// and the line's `tool_result` item names the call.
+fn task_created(
+    line: &Value,
+    items: &[Value],
+    number: u64,
+    at: Option<Timestamp>,
+    out: &mut Vec<TranscriptEvent>,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(task_id) = json::id_text(line.pointer("/toolUseResult/task/id")) else {
+        return;
+    };
+    let tool_use_id = items
+        .iter()
+        .filter(|item| item.get("type").and_then(Value::as_str) == Some("tool_result"))
+        .find_map(|item| json::text(item.get("tool_use_id")));
+    let Some(tool_use_id) = tool_use_id else {
+        return problems.push(Problem(format!(
+            "result for task {task_id} without a `tool_use_id`; skipped"
+        )));
+    };
+    let Some(at) = at else {
+        return problems.push(Problem(format!(
+            "result for task {task_id} on a line without a valid `timestamp`; skipped"
+        )));
+    };
+    out.push(TranscriptEvent::TaskCreated {
+        line: number,
+        at,
+        tool_use_id,
+        task_id,
+    });
+}

@@ -1,0 +1,238 @@
+//! The per-line work of a transcript read: the cheap tests that let most lines
+//! through untouched, and the bookkeeping of line numbers, facts and warnings.
+
+use super::events::{self, Problem};
+use super::facts::LineFacts;
+use super::{SessionFacts, TranscriptEvent};
+use crate::error::Warning;
+use chittysync_core::Timestamp;
+use memchr::memmem::Finder;
+use std::path::Path;
+
+/// Substrings that every line holding a plan must contain. They include the
+/// JSON quotes: a raw `"` cannot occur inside a JSON string (it is escaped), so
+/// a tool result or message that merely *mentions* `"TodoWrite"` does not match,
+/// and large tool-result lines are passed over after one fast search each.
+const PLAN_NEEDLES: [&[u8]; 4] = [
+    b"\"TodoWrite\"",
+    b"\"TaskCreate\"",
+    b"\"TaskUpdate\"",
+    b"\"TaskDelete\"",
+];
+
+/// A created task's id arrives in `"toolUseResult":{"task":{"id":…}}`; both
+/// keys must be present.
+const RESULT_NEEDLES: [&[u8]; 2] = [b"\"toolUseResult\"", b"\"task\""];
+
+struct Needles {
+    plans: Vec<Finder<'static>>,
+    result: Vec<Finder<'static>>,
+    facts: [Finder<'static>; FACT_COUNT],
+}
+
+/// The session facts looked for at the end of each chunk, by key.
+const FACT_COUNT: usize = 5;
+const FACT_KEYS: [&[u8]; FACT_COUNT] = [
+    b"\"timestamp\"",
+    b"\"cwd\"",
+    b"\"gitBranch\"",
+    b"\"version\"",
+    b"\"sessionId\"",
+];
+const TIMESTAMP: usize = 0;
+const CWD: usize = 1;
+const GIT_BRANCH: usize = 2;
+const VERSION: usize = 3;
+
+impl Needles {
+    fn new() -> Needles {
+        Needles {
+            plans: PLAN_NEEDLES.iter().map(|n| Finder::new(*n)).collect(),
+            result: RESULT_NEEDLES.iter().map(|n| Finder::new(*n)).collect(),
+            facts: FACT_KEYS.map(Finder::new),
+        }
+    }
+
+    fn may_hold_plan(&self, line: &[u8]) -> bool {
+        self.plans.iter().any(|f| f.find(line).is_some())
+            || self.result.iter().all(|f| f.find(line).is_some())
+    }
+}
+
+pub(super) struct Scanner<'p> {
+    path: &'p Path,
+    file_agent: Option<String>,
+    max_line_bytes: u64,
+    /// Lines consumed so far, i.e. the number of the last line seen.
+    line: u64,
+    needles: Needles,
+    /// Whether the first line with a timestamp has been seen.
+    first_timed: bool,
+    facts: SessionFacts,
+    events: Vec<TranscriptEvent>,
+    warnings: Vec<Warning>,
+}
+
+impl<'p> Scanner<'p> {
+    pub(super) fn new(
+        path: &'p Path,
+        file_agent: Option<String>,
+        max_line_bytes: u64,
+        line: u64,
+    ) -> Scanner<'p> {
+        Scanner {
+            path,
+            file_agent,
+            max_line_bytes,
+            line,
+            needles: Needles::new(),
+            first_timed: false,
+            facts: SessionFacts::default(),
+            events: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The number of the last line, the facts, the events and the warnings.
+    pub(super) fn finish(self) -> (u64, SessionFacts, Vec<TranscriptEvent>, Vec<Warning>) {
+        (self.line, self.facts, self.events, self.warnings)
+    }
+
+    /// A line longer than the limit (`len` bytes without its newline).
+    pub(super) fn overlong_line(&mut self, len: u64) {
+        self.line += 1;
+        self.warn(format!(
+            "line of {len} bytes is longer than the limit of {} bytes; skipped",
+            self.max_line_bytes
+        ));
+    }
+
+    /// Complete lines, each ending in `\n` (`region` may be empty).
+    pub(super) fn lines(&mut self, region: &[u8]) {
+        let mut start = 0;
+        for newline in memchr::memchr_iter(b'\n', region) {
+            self.line(&region[start..newline]);
+            start = newline + 1;
+        }
+        self.facts_from_end(region);
+    }
+
+    fn line(&mut self, raw: &[u8]) {
+        if raw.len() as u64 > self.max_line_bytes {
+            self.overlong_line(raw.len() as u64);
+            return;
+        }
+        self.line += 1;
+        let line = trim(raw);
+        if !self.first_timed && self.needles.facts[TIMESTAMP].find(line).is_some() {
+            if let Some(at) = LineFacts::parse(line).and_then(|f| f.timestamp()) {
+                self.first_timed = true;
+                self.saw_time(at);
+            }
+        }
+        if self.needles.may_hold_plan(line) {
+            self.plan_line(line);
+        }
+    }
+
+    fn plan_line(&mut self, line: &[u8]) {
+        let value: serde_json::Value = match serde_json::from_slice(line) {
+            Ok(value) => value,
+            Err(e) => {
+                let e = crate::error::ParseError::from_json(&e);
+                return self.warn(format!("corrupt line: {e}"));
+            }
+        };
+        let mut problems = Vec::new();
+        let first = self.events.len();
+        events::read_line(
+            &value,
+            self.line,
+            self.file_agent.as_deref(),
+            &mut self.events,
+            &mut problems,
+        );
+        for i in first..self.events.len() {
+            self.saw_time(self.events[i].at());
+        }
+        for Problem(message) in problems {
+            self.warn(message);
+        }
+    }
+
+    /// Reads the last values of the facts from the last lines of `region`,
+    /// going backwards only until each has been found: usually one line.
+    fn facts_from_end(&mut self, region: &[u8]) {
+        let Some(body) = region.strip_suffix(b"\n") else {
+            return;
+        };
+        let mut missing = [true; FACT_COUNT];
+        let mut end = body.len();
+        let starts = memchr::memrchr_iter(b'\n', body)
+            .map(|newline| newline + 1)
+            .chain([0]);
+        for start in starts {
+            let line = &body[start..end];
+            end = start.saturating_sub(1);
+            if line.len() as u64 > self.max_line_bytes {
+                continue;
+            }
+            let wanted =
+                (0..FACT_COUNT).any(|i| missing[i] && self.needles.facts[i].find(line).is_some());
+            if !wanted {
+                continue;
+            }
+            let Some(facts) = LineFacts::parse(trim(line)) else {
+                continue;
+            };
+            self.take_facts(&facts, &mut missing);
+            if !missing.contains(&true) {
+                break;
+            }
+        }
+    }
+
+    /// Takes the facts still `missing` from one line, newest first; a fact the
+    /// line has (even empty) is no longer missing.
+    fn take_facts(&mut self, line: &LineFacts, missing: &mut [bool; FACT_COUNT]) {
+        let values = line.values();
+        for (i, value) in values.into_iter().enumerate() {
+            let Some(value) = value.filter(|_| missing[i]) else {
+                continue;
+            };
+            missing[i] = false;
+            if value.is_empty() {
+                continue;
+            }
+            match i {
+                TIMESTAMP => {
+                    if let Some(at) = Timestamp::parse_rfc3339(value) {
+                        self.saw_time(at);
+                    }
+                }
+                CWD => self.facts.cwd = Some(value.to_string()),
+                GIT_BRANCH => self.facts.git_branch = Some(value.to_string()),
+                VERSION => self.facts.version = Some(value.to_string()),
+                _ => self.facts.session_id = Some(value.to_string()),
+            }
+        }
+    }
+
+    fn saw_time(&mut self, at: Timestamp) {
+        let facts = &mut self.facts;
+        facts.first_at = Some(facts.first_at.map_or(at, |t| t.min(at)));
+        facts.last_at = Some(facts.last_at.map_or(at, |t| t.max(at)));
+    }
+
+    fn warn(&mut self, message: String) {
+        self.warnings
+            .push(Warning::at_line(self.path, self.line, message));
+    }
+}
+
+/// The line without a trailing `\r` (a file edited on Windows) or a leading
+/// UTF-8 byte-order mark (a file saved by an editor), neither of which JSON allows.
+fn trim(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+}
