@@ -25,6 +25,8 @@ pub struct TodoState {
     pub first_seen: Option<Timestamp>,
     /// The earliest time anyone saw it `in_progress`.
     pub started_at: Option<Timestamp>,
+    /// The earliest time anyone saw it `completed` (its `completed_at` while it is).
+    pub first_completed: Option<Timestamp>,
 }
 
 /// One observer's side of a conflict.
@@ -62,8 +64,12 @@ impl TodoState {
     /// Takes one observation into account. Commutative and idempotent.
     pub fn apply(&mut self, obs: &Observation) {
         self.first_seen = min_time(self.first_seen, obs.observed_at);
-        if obs.status == Status::InProgress {
-            self.started_at = min_time(self.started_at, obs.observed_at);
+        match obs.status {
+            Status::InProgress => self.started_at = min_time(self.started_at, obs.observed_at),
+            Status::Completed => {
+                self.first_completed = min_time(self.first_completed, obs.observed_at)
+            }
+            Status::Pending | Status::Deleted => {}
         }
         self.offer_latest(obs);
     }
@@ -75,6 +81,9 @@ impl TodoState {
         }
         if let Some(t) = other.started_at {
             self.started_at = min_time(self.started_at, t);
+        }
+        if let Some(t) = other.first_completed {
+            self.first_completed = min_time(self.first_completed, t);
         }
         for obs in other.latest.values() {
             self.offer_latest(obs);
@@ -111,15 +120,9 @@ impl TodoState {
             .filter_map(|o| o.session.as_deref())
             .collect();
         let updated_at = self.latest.values().map(|o| o.observed_at).max();
-        let completed_at = (status == Status::Completed)
-            .then(|| {
-                self.latest
-                    .values()
-                    .filter(|o| o.status == Status::Completed)
-                    .map(|o| o.observed_at)
-                    .min()
-            })
-            .flatten();
+        let completed_at = self
+            .first_completed
+            .filter(|_| status == Status::Completed);
         let entry = TodoEntry {
             id: winner.todo_id.clone(),
             content: winner.content.clone(),

@@ -39,6 +39,7 @@ CREATE TABLE todos (
     started_at   INTEGER,
     updated_at   INTEGER NOT NULL,
     completed_at INTEGER,
+    first_completed INTEGER,
     entry        TEXT NOT NULL,
     conflict     TEXT
 ) WITHOUT ROWID;

@@ -1,8 +1,8 @@
 //! Folding new observations into the stored fold, touching only their todos.
 //!
 //! The fold's accumulator ([`TodoState`]) is kept on disk: each observer's
-//! latest observation per todo (table `latest`) and each todo's first-seen and
-//! started times (table `todos`). New facts load the states of the todos they
+//! latest observation per todo (table `latest`) and each todo's first-seen,
+//! started and first-completed times (table `todos`). New facts load the states of the todos they
 //! name, apply, and write back only what changed — the same core code a full
 //! refold uses, so incremental equals full.
 
@@ -141,13 +141,14 @@ impl Tx<'_> {
         let millis = |t: Option<Timestamp>| t.map(Timestamp::millis);
         self.conn()
             .prepare_cached(
-                "INSERT INTO todos (todo_id, project, sort_key, status, sessions, first_seen, started_at, updated_at, completed_at, entry, conflict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO todos (todo_id, project, sort_key, status, sessions, first_seen, started_at, updated_at, completed_at, first_completed, entry, conflict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (todo_id) DO UPDATE SET
                    project = excluded.project, sort_key = excluded.sort_key, status = excluded.status,
                    sessions = excluded.sessions, first_seen = excluded.first_seen,
                    started_at = excluded.started_at, updated_at = excluded.updated_at,
-                   completed_at = excluded.completed_at, entry = excluded.entry, conflict = excluded.conflict",
+                   completed_at = excluded.completed_at, first_completed = excluded.first_completed,
+                   entry = excluded.entry, conflict = excluded.conflict",
             )?
             .execute(params![
                 todo_id,
@@ -159,6 +160,7 @@ impl Tx<'_> {
                 millis(entry.started_at),
                 millis(entry.updated_at).unwrap_or_default(),
                 millis(entry.completed_at),
+                millis(loaded.state.first_completed),
                 entry_json,
                 conflict_json,
             ])?;
@@ -203,7 +205,7 @@ impl Tx<'_> {
             return Ok(out);
         }
         let mut todo_stmt = self.conn().prepare_cached(
-            "SELECT todo_id, first_seen, started_at, entry, conflict FROM todos WHERE todo_id = ?1",
+            "SELECT todo_id, first_seen, started_at, first_completed, entry, conflict FROM todos WHERE todo_id = ?1",
         )?;
         let mut latest_stmt = self.conn().prepare_cached(&format!(
             "SELECT l.todo_id, {OBSERVATION_COLUMNS} FROM latest l JOIN observations o ON o.seq = l.seq WHERE l.todo_id = ?1"
@@ -229,11 +231,12 @@ fn loaded_from_todo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Loaded> {
         ..TodoState::default()
     };
     state.started_at = row.get::<_, Option<i64>>(2)?.map(Timestamp);
+    state.first_completed = row.get::<_, Option<i64>>(3)?.map(Timestamp);
     Ok(Loaded {
         state,
         seq_of_observer: HashMap::new(),
-        previous_entry: row.get(3)?,
-        previous_conflict: row.get(4)?,
+        previous_entry: row.get(4)?,
+        previous_conflict: row.get(5)?,
     })
 }
 
