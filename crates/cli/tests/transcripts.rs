@@ -23,7 +23,13 @@ fn task_lines(session: &str, at: &str, tool: &str, input: Value) -> String {
     format!("{line}\n")
 }
 
-fn task_result_line(session: &str, at: &str, tool_use_id: &str, task_id: &str, subject: &str) -> String {
+fn task_result_line(
+    session: &str,
+    at: &str,
+    tool_use_id: &str,
+    task_id: &str,
+    subject: &str,
+) -> String {
     let line = json!({
         "type": "user", "cwd": CWD, "sessionId": session, "timestamp": at,
         "message": {"role": "user", "content": [
@@ -39,22 +45,67 @@ fn finished_and_replaced_lists_are_known_from_the_transcript() {
     let sb = Sandbox::new();
     let mut t = user_line(S, CWD, "2026-11-20T09:00:00.000Z", "plan it");
     // First list: planned, worked, finished.
-    t += &todo_write_line(S, CWD, "2026-11-20T09:00:01.000Z", &[("Design schema", "in_progress"), ("Write migration", "pending")]);
-    t += &todo_write_line(S, CWD, "2026-11-20T09:05:00.000Z", &[("Design schema", "completed"), ("Write migration", "in_progress")]);
-    t += &todo_write_line(S, CWD, "2026-11-20T09:09:00.000Z", &[("Design schema", "completed"), ("Write migration", "completed")]);
+    t += &todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T09:00:01.000Z",
+        &[
+            ("Design schema", "in_progress"),
+            ("Write migration", "pending"),
+        ],
+    );
+    t += &todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T09:05:00.000Z",
+        &[
+            ("Design schema", "completed"),
+            ("Write migration", "in_progress"),
+        ],
+    );
+    t += &todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T09:09:00.000Z",
+        &[
+            ("Design schema", "completed"),
+            ("Write migration", "completed"),
+        ],
+    );
     // Second list replaces it; one item is dropped unfinished, then it ends emptied too.
-    t += &todo_write_line(S, CWD, "2026-11-20T10:00:00.000Z", &[("Add endpoint", "in_progress"), ("Maybe later", "pending")]);
-    t += &todo_write_line(S, CWD, "2026-11-20T10:30:00.000Z", &[("Add endpoint", "completed")]);
+    t += &todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T10:00:00.000Z",
+        &[("Add endpoint", "in_progress"), ("Maybe later", "pending")],
+    );
+    t += &todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T10:30:00.000Z",
+        &[("Add endpoint", "completed")],
+    );
     sb.write(&transcript_path(), t);
     sb.write(&format!("todos/{S}-agent-{S}.json"), "[]");
     sb.consolidate(&[]);
 
     for done in ["Design schema", "Write migration", "Add endpoint"] {
-        assert_eq!(sb.status_of(done, &[]).as_deref(), Some("completed"), "{done}");
+        assert_eq!(
+            sb.status_of(done, &[]).as_deref(),
+            Some("completed"),
+            "{done}"
+        );
     }
-    assert_eq!(sb.status_of("Maybe later", &[]).as_deref(), Some("pending"), "a replaced list's todo keeps its last status");
+    assert_eq!(
+        sb.status_of("Maybe later", &[]).as_deref(),
+        Some("pending"),
+        "a replaced list's todo keeps its last status"
+    );
     let todos = sb.todos(&[]);
-    let schema = todos.iter().find(|t| t["content"] == "Design schema").unwrap();
+    let schema = todos
+        .iter()
+        .find(|t| t["content"] == "Design schema")
+        .unwrap();
     assert_eq!(schema["project"], "webapp", "the cwd's last component");
     assert_eq!(schema["started_at"], "2026-11-20T09:00:01.000Z");
     assert_eq!(schema["completed_at"], "2026-11-20T09:05:00.000Z");
@@ -70,21 +121,33 @@ fn read_offset(sb: &Sandbox, rel: &str) -> u64 {
     store.file_index().unwrap()[&sb.claude().join(rel)].read_offset
 }
 
-
 #[test]
 fn appended_lines_are_read_alone_and_equal_a_full_rebuild() {
     let sb = Sandbox::new();
-    let first = todo_write_line(S, CWD, "2026-11-20T09:00:01.000Z", &[("Step one", "in_progress"), ("Step two", "pending")]);
+    let first = todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T09:00:01.000Z",
+        &[("Step one", "in_progress"), ("Step two", "pending")],
+    );
     sb.write(&transcript_path(), &first);
     sb.consolidate(&[]);
     assert_eq!(read_offset(&sb, &transcript_path()), first.len() as u64);
 
-    let second = todo_write_line(S, CWD, "2026-11-20T09:02:00.000Z", &[("Step one", "completed"), ("Step two", "in_progress")]);
+    let second = todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T09:02:00.000Z",
+        &[("Step one", "completed"), ("Step two", "in_progress")],
+    );
     sb.append(&transcript_path(), &second);
     let (summary, _) = sb.consolidate(&[]);
     assert_eq!(summary["files_changed"], 1);
     assert_eq!(summary["observations"], 2, "only the appended write is new");
-    assert_eq!(read_offset(&sb, &transcript_path()), (first.len() + second.len()) as u64);
+    assert_eq!(
+        read_offset(&sb, &transcript_path()),
+        (first.len() + second.len()) as u64
+    );
     let incremental = sb.todos(&[]);
 
     // A fresh home reading everything at once folds to the same list.
@@ -97,13 +160,21 @@ fn appended_lines_are_read_alone_and_equal_a_full_rebuild() {
 #[test]
 fn a_partial_last_line_is_read_once_when_complete() {
     let sb = Sandbox::new();
-    let line = todo_write_line(S, CWD, "2026-11-20T09:00:01.000Z", &[("Half written", "pending")]);
+    let line = todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T09:00:01.000Z",
+        &[("Half written", "pending")],
+    );
     let (head, tail) = line.split_at(line.len() / 2);
     sb.write(&transcript_path(), head);
     let (summary, stderr) = sb.consolidate(&[]);
     assert_eq!(summary["observations"], 0, "{stderr}");
     assert_eq!(read_offset(&sb, &transcript_path()), 0);
-    assert!(!stderr.contains("invalid"), "a partial line is not corrupt: {stderr}");
+    assert!(
+        !stderr.contains("invalid"),
+        "a partial line is not corrupt: {stderr}"
+    );
 
     sb.append(&transcript_path(), tail);
     let (summary, _) = sb.consolidate(&[]);
@@ -118,15 +189,28 @@ fn a_truncated_and_rewritten_transcript_is_read_again() {
     let sb = Sandbox::new();
     let mut long = String::new();
     for minute in 0..5 {
-        long += &todo_write_line(S, CWD, &format!("2026-11-20T09:0{minute}:00.000Z"), &[("Old plan", "pending")]);
+        long += &todo_write_line(
+            S,
+            CWD,
+            &format!("2026-11-20T09:0{minute}:00.000Z"),
+            &[("Old plan", "pending")],
+        );
     }
     sb.write(&transcript_path(), &long);
     sb.consolidate(&[]);
     // Replaced by a shorter file with other content.
-    let replaced = todo_write_line(S, CWD, "2026-11-21T09:00:00.000Z", &[("New plan", "in_progress")]);
+    let replaced = todo_write_line(
+        S,
+        CWD,
+        "2026-11-21T09:00:00.000Z",
+        &[("New plan", "in_progress")],
+    );
     sb.write(&transcript_path(), &replaced);
     sb.consolidate(&[]);
-    assert_eq!(sb.status_of("New plan", &[]).as_deref(), Some("in_progress"));
+    assert_eq!(
+        sb.status_of("New plan", &[]).as_deref(),
+        Some("in_progress")
+    );
     assert_eq!(read_offset(&sb, &transcript_path()), replaced.len() as u64);
 }
 
@@ -138,7 +222,10 @@ fn corrupt_lines_are_named_and_the_rest_is_read() {
     t += &todo_write_line(S, CWD, "2026-11-20T09:01:00.000Z", &[("After", "pending")]);
     sb.write(&transcript_path(), t);
     let (_, stderr) = sb.consolidate(&[]);
-    assert!(stderr.contains(&format!("{S}.jsonl:2:")), "names file and line: {stderr}");
+    assert!(
+        stderr.contains(&format!("{S}.jsonl:2:")),
+        "names file and line: {stderr}"
+    );
     assert_eq!(sb.status_of("Before", &[]).as_deref(), Some("pending"));
     assert_eq!(sb.status_of("After", &[]).as_deref(), Some("pending"));
 }
@@ -146,8 +233,17 @@ fn corrupt_lines_are_named_and_the_rest_is_read() {
 #[test]
 fn sub_agents_are_observers_of_their_own() {
     let sb = Sandbox::new();
-    sb.write(&transcript_path(), user_line(S, CWD, "2026-11-20T09:00:00.000Z", "go"));
-    let mut line: Value = serde_json::from_str(&todo_write_line(S, CWD, "2026-11-20T09:03:00.000Z", &[("Agent task", "completed")])).unwrap();
+    sb.write(
+        &transcript_path(),
+        user_line(S, CWD, "2026-11-20T09:00:00.000Z", "go"),
+    );
+    let mut line: Value = serde_json::from_str(&todo_write_line(
+        S,
+        CWD,
+        "2026-11-20T09:03:00.000Z",
+        &[("Agent task", "completed")],
+    ))
+    .unwrap();
     line["agentId"] = json!("a1b2c3d");
     line["isSidechain"] = json!(true);
     sb.write(
@@ -166,27 +262,79 @@ fn sub_agents_are_observers_of_their_own() {
 #[test]
 fn tasks_from_calls_and_files_including_deletion() {
     let sb = Sandbox::new();
-    let mut t = task_lines(S, "2026-11-20T09:00:00.000Z", "TaskCreate", json!({"subject": "Build the CLI", "description": "d", "activeForm": "Building the CLI"}));
-    t += &task_result_line(S, "2026-11-20T09:00:01.000Z", "toolu_TaskCreate_2026-11-20T09:00:00.000Z", "1", "Build the CLI");
-    t += &task_lines(S, "2026-11-20T09:00:02.000Z", "TaskCreate", json!({"subject": "Drop this", "description": "d"}));
-    t += &task_result_line(S, "2026-11-20T09:00:03.000Z", "toolu_TaskCreate_2026-11-20T09:00:02.000Z", "2", "Drop this");
-    t += &task_lines(S, "2026-11-20T09:01:00.000Z", "TaskUpdate", json!({"taskId": "1", "status": "in_progress"}));
-    t += &task_lines(S, "2026-11-20T09:02:00.000Z", "TaskUpdate", json!({"taskId": "2", "status": "deleted"}));
+    let mut t = task_lines(
+        S,
+        "2026-11-20T09:00:00.000Z",
+        "TaskCreate",
+        json!({"subject": "Build the CLI", "description": "d", "activeForm": "Building the CLI"}),
+    );
+    t += &task_result_line(
+        S,
+        "2026-11-20T09:00:01.000Z",
+        "toolu_TaskCreate_2026-11-20T09:00:00.000Z",
+        "1",
+        "Build the CLI",
+    );
+    t += &task_lines(
+        S,
+        "2026-11-20T09:00:02.000Z",
+        "TaskCreate",
+        json!({"subject": "Drop this", "description": "d"}),
+    );
+    t += &task_result_line(
+        S,
+        "2026-11-20T09:00:03.000Z",
+        "toolu_TaskCreate_2026-11-20T09:00:02.000Z",
+        "2",
+        "Drop this",
+    );
+    t += &task_lines(
+        S,
+        "2026-11-20T09:01:00.000Z",
+        "TaskUpdate",
+        json!({"taskId": "1", "status": "in_progress"}),
+    );
+    t += &task_lines(
+        S,
+        "2026-11-20T09:02:00.000Z",
+        "TaskUpdate",
+        json!({"taskId": "2", "status": "deleted"}),
+    );
     sb.write(&transcript_path(), t);
     // Task 1's file is older than the update; task 2's file is gone (deleted).
     let file = sb.write(&format!("tasks/{S}/1.json"), r#"{"id":"1","subject":"Build the CLI","description":"d","activeForm":"Building the CLI","status":"pending","blocks":[],"blockedBy":[]}"#);
     let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_763_629_200); // 2025-11-20
-    std::fs::File::options().write(true).open(&file).unwrap().set_modified(old).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     sb.write(&format!("tasks/{S}/.lock"), "");
     sb.write(&format!("tasks/{S}/.highwatermark"), "2");
     sb.consolidate(&[]);
 
-    assert_eq!(sb.status_of("Build the CLI", &[]).as_deref(), Some("in_progress"));
+    assert_eq!(
+        sb.status_of("Build the CLI", &[]).as_deref(),
+        Some("in_progress")
+    );
     assert_eq!(sb.status_of("Drop this", &[]), None, "deleted is hidden");
-    assert_eq!(sb.status_of("Drop this", &["--status", "deleted"]).as_deref(), Some("deleted"));
+    assert_eq!(
+        sb.status_of("Drop this", &["--status", "deleted"])
+            .as_deref(),
+        Some("deleted")
+    );
     let history = sb.json(&["history", "Drop this"]);
-    assert_eq!(history[0]["observations"].as_array().unwrap().len(), 2, "history is kept");
-    let cli = sb.todos(&[]).into_iter().find(|t| t["content"] == "Build the CLI").unwrap();
+    assert_eq!(
+        history[0]["observations"].as_array().unwrap().len(),
+        2,
+        "history is kept"
+    );
+    let cli = sb
+        .todos(&[])
+        .into_iter()
+        .find(|t| t["content"] == "Build the CLI")
+        .unwrap();
     assert_eq!(cli["project"], "webapp");
 }
 
@@ -210,11 +358,38 @@ fn a_cwd_inside_a_git_work_tree_takes_the_work_tree_name() {
     let cwd = cwd.to_str().unwrap();
     sb.write(
         &format!("projects/x/{S}.jsonl"),
-        todo_write_line(S, cwd, "2026-11-20T09:00:00.000Z", &[("In the repo", "pending")]),
+        todo_write_line(
+            S,
+            cwd,
+            "2026-11-20T09:00:00.000Z",
+            &[("In the repo", "pending")],
+        ),
     );
-    sb.write(&format!("todos/{S}-agent-{S}.json"), todo_list(&[("In the repo", "pending")]));
+    sb.write(
+        &format!("todos/{S}-agent-{S}.json"),
+        todo_list(&[("In the repo", "pending")]),
+    );
     sb.consolidate(&[]);
     let todos = sb.todos(&[]);
     assert_eq!(todos.len(), 1);
     assert_eq!(todos[0]["project"], "my-service");
+}
+
+#[test]
+fn a_shared_task_list_is_learned_from_a_transcript() {
+    let sb = Sandbox::new();
+    sb.write("tasks/release-train/1.json", r#"{"id":"1","subject":"Cut the branch","status":"completed","blocks":[],"blockedBy":[]}"#);
+    sb.write("tasks/release-train/2.json", r#"{"id":"2","subject":"Write the notes","status":"pending","blocks":[],"blockedBy":[]}"#);
+    let mut t = task_lines(S, "2026-11-20T09:00:00.000Z", "TaskCreate", json!({"subject": "Cut the branch"}));
+    t += &task_result_line(S, "2026-11-20T09:00:01.000Z", "toolu_TaskCreate_2026-11-20T09:00:00.000Z", "1", "Cut the branch");
+    t += &task_lines(S, "2026-11-20T09:10:00.000Z", "TaskUpdate", json!({"taskId": "2", "status": "in_progress"}));
+    sb.write(&transcript_path(), t);
+    let (_, stderr) = sb.consolidate(&[]);
+    assert!(!stderr.contains("not known"), "{stderr}");
+    let todos = sb.todos(&[]);
+    assert_eq!(todos.len(), 2, "one task each, not a copy per list: {todos:?}");
+    assert!(todos.iter().all(|t| t["project"] == "webapp"), "{todos:?}");
+    assert_eq!(sb.status_of("Write the notes", &[]).as_deref(), Some("in_progress"));
+    let sessions = sb.json(&["sessions"]);
+    assert_eq!(sessions[0]["task_list"], "release-train");
 }

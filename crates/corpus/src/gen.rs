@@ -82,6 +82,17 @@ struct ListPlan {
 }
 
 impl ListPlan {
+    /// The writes a transcript shows: all of them, or with `Small` transcripts
+    /// the first, one in the middle and the last.
+    fn written(&self, small: bool) -> Vec<&Vec<St>> {
+        let n = self.states.len();
+        if small && n > 3 {
+            vec![&self.states[0], &self.states[n / 2], &self.states[n - 1]]
+        } else {
+            self.states.iter().collect()
+        }
+    }
+
     fn finished(&self) -> bool {
         self.states
             .last()
@@ -339,18 +350,49 @@ impl World {
         }
     }
 
-    /// Spreads `target` transcript bytes over the sessions by weight.
+    /// Spreads `target` transcript bytes over the sessions: each transcript is
+    /// at least its plan lines (estimated), and the rest of the target goes to
+    /// filler tool results in proportion to the sessions' weights (a water
+    /// level `λ` with Σ max(λ·weight, base) = target). `budget` is then the
+    /// filler bytes of the session.
     pub(crate) fn assign_budgets(&self, sessions: &mut [Session]) {
         let target = match self.mode {
-            TranscriptSize::Realistic { target_total_bytes } => target_total_bytes,
+            TranscriptSize::Realistic { target_total_bytes } => target_total_bytes as f64,
             _ => return,
         };
-        let total: f64 = sessions.iter().map(|s| s.weight).sum();
-        if total <= 0.0 {
+        let bases: Vec<f64> = sessions.iter().map(|s| estimate_base(s) as f64).collect();
+        let total = |lambda: f64| -> f64 {
+            sessions
+                .iter()
+                .zip(&bases)
+                .map(|(s, &b)| {
+                    if s.transcript {
+                        (lambda * s.weight).max(b)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum()
+        };
+        if total(0.0) >= target {
             return;
         }
-        for s in sessions.iter_mut() {
-            s.budget = (target as f64 * s.weight / total) as u64;
+        let (mut lo, mut hi) = (0.0f64, 1.0f64);
+        while total(hi) < target {
+            hi *= 2.0;
+        }
+        for _ in 0..60 {
+            let mid = (lo + hi) / 2.0;
+            if total(mid) < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        for (s, &b) in sessions.iter_mut().zip(&bases) {
+            if s.transcript {
+                s.budget = (hi * s.weight - b).max(0.0) as u64;
+            }
         }
     }
 
@@ -389,7 +431,13 @@ impl World {
         };
         let mut tx = Tx::open(s.transcript.then_some(main_path.as_path()), ctx, &self.pool)?;
         let main = &s.agents[0];
-        let gaps = 1 + main.lists.iter().map(|l| l.states.len()).sum::<usize>() + s.tasks.len() * 3;
+        let gaps = 1
+            + main
+                .lists
+                .iter()
+                .map(|l| l.written(small).len())
+                .sum::<usize>()
+            + s.tasks.len() * 3;
         let mut fill = Fill::new(realistic, small, main_budget, gaps);
 
         if s.summary {
@@ -402,7 +450,8 @@ impl World {
         }
         tx.user_prompt(clock, s.prompts[0])?;
         clock += rng.range(1500, 9000) as i64;
-        tx.assistant_text(clock, *rng.pick(words::ASSISTANT_TEXTS))?;
+        let text = rng.pick::<&str>(words::ASSISTANT_TEXTS);
+        tx.assistant_text(clock, text)?;
         clock += rng.range(200, 2000) as i64;
         fill.gap(&mut tx, &mut rng, &mut clock)?;
 
@@ -418,7 +467,7 @@ impl World {
                 clock += rng.range(1500, 9000) as i64;
             }
             let mut prev: Option<&Vec<St>> = None;
-            for (wi, state) in list.states.iter().enumerate() {
+            for (wi, state) in list.written(small).into_iter().enumerate() {
                 let t = clock;
                 tx.todo_write(&mut rng, &mut clock, main.shape, list, state, prev)?;
                 agent_last_write[0] = t;
@@ -437,7 +486,6 @@ impl World {
                 if wi == 0 && li == 0 && !subagents_launched {
                     subagents_launched = true;
                     self.run_subagents(
-                        dir,
                         s,
                         &project_dir,
                         &mut tx,
@@ -453,7 +501,6 @@ impl World {
         }
         if !subagents_launched {
             self.run_subagents(
-                dir,
                 s,
                 &project_dir,
                 &mut tx,
@@ -538,7 +585,6 @@ impl World {
     #[allow(clippy::too_many_arguments)]
     fn run_subagents(
         &self,
-        _dir: &Path,
         s: &Session,
         project_dir: &Path,
         tx: &mut Tx,
@@ -580,14 +626,18 @@ impl World {
                 era: s.era,
             };
             let mut sub = Tx::open(path.as_deref(), ctx, &self.pool)?;
-            let gaps = 1 + agent.lists.iter().map(|l| l.states.len()).sum::<usize>();
+            let gaps = 1 + agent
+                .lists
+                .iter()
+                .map(|l| l.written(small).len())
+                .sum::<usize>();
             let mut fill = Fill::new(realistic, small, sub_budget, gaps);
             sub.user_message(*clock, &prompt)?;
             *clock += rng.range(1000, 5000) as i64;
             fill.gap(&mut sub, rng, clock)?;
             for list in &agent.lists {
                 let mut prev: Option<&Vec<St>> = None;
-                for state in &list.states {
+                for state in list.written(small) {
                     let t = *clock;
                     sub.todo_write(rng, clock, agent.shape, list, state, prev)?;
                     last_write[ai] = t;
@@ -637,7 +687,7 @@ impl World {
         let mut set =
             |tx: &mut Tx, clock: &mut i64, i: usize, from: &str, to: &str| -> Result<()> {
                 let t = *clock;
-                tx.task_update(rng_next(clock), s.tasks[i].id, from, to)?;
+                tx.task_update(task_call_time(clock), s.tasks[i].id, from, to)?;
                 times[i].1 = t;
                 Ok(())
             };
@@ -665,10 +715,64 @@ impl World {
     }
 }
 
-/// Advances the clock a little for a tool round trip and returns the time of the call.
-fn rng_next(clock: &mut i64) -> i64 {
+/// About how many bytes a session's transcripts take without filler tool calls
+/// (calibrated against the writer; used only to share out a realistic target).
+fn estimate_base(s: &Session) -> u64 {
+    if !s.transcript {
+        return 0;
+    }
+    let cwd_len = 30u64;
+    let head = 260 + cwd_len;
+    let list_bytes = |agent: &AgentPlan, list: &ListPlan| -> u64 {
+        let per_item: u64 = list
+            .items
+            .iter()
+            .map(|i| {
+                let extra = match agent.shape {
+                    Shape::New => i.active.len() as u64 + 16,
+                    Shape::Old => 30,
+                    Shape::NoPriority => 10,
+                    Shape::Bare => 0,
+                };
+                i.content.len() as u64 + extra + 40
+            })
+            .sum();
+        let writes = list.states.len() as u64;
+        // tool_use line + result line (old and new list) + sometimes a hook line.
+        writes * (2 * head + 700 + 3 * per_item + 140)
+    };
+    let mut total = 4 * head + 1400;
+    total += (s.prompts.len() as u64 - 1) * (2 * head + 300);
+    for (ai, agent) in s.agents.iter().enumerate() {
+        total += agent
+            .lists
+            .iter()
+            .map(|l| list_bytes(agent, l))
+            .sum::<u64>();
+        if ai > 0 {
+            // The Task call and its result in the main transcript.
+            total += 2 * head + 1100;
+            if agent.transcript {
+                total += 2 * (head + 10) + 700;
+            }
+        }
+    }
+    for t in &s.tasks {
+        let text = (t.text.content.len() + t.text.active_form.len() + t.description.len()) as u64;
+        total += 2 * head + 900 + text + t.text.content.len() as u64 * 2;
+        total += match t.end {
+            TaskEnd::Completed => 2,
+            TaskEnd::InProgress | TaskEnd::Deleted => 1,
+            TaskEnd::Pending => 0,
+        } * (2 * head + 700);
+    }
+    total
+}
+
+/// The time of a task call: now; task updates come in quick succession, so
+/// the clock moves on a fixed 2.35 s.
+fn task_call_time(clock: &mut i64) -> i64 {
     let t = *clock;
-    // Deterministic, not random: task updates come in quick succession.
     *clock += 2_350;
     t
 }
@@ -799,7 +903,9 @@ fn plan_tasks(rng: &mut Rng, proj: &Project) -> Vec<TaskPlan> {
 struct Fill {
     realistic: bool,
     small: bool,
+    /// Filler bytes to write in this transcript.
     budget: u64,
+    spent: u64,
     gaps_left: usize,
 }
 
@@ -809,6 +915,7 @@ impl Fill {
             realistic,
             small,
             budget,
+            spent: 0,
             gaps_left: gaps.max(1),
         }
     }
@@ -819,8 +926,8 @@ impl Fill {
             return Ok(());
         }
         if self.small {
-            if rng.chance(0.5) {
-                let size = rng.range(300, 2500) as usize;
+            if rng.chance(0.25) {
+                let size = rng.range(200, 1200) as usize;
                 tx.filler(rng, clock, size)?;
             }
             return Ok(());
@@ -828,7 +935,7 @@ impl Fill {
         if !self.realistic {
             return Ok(());
         }
-        let remaining = self.budget.saturating_sub(tx.bytes);
+        let remaining = self.budget.saturating_sub(self.spent);
         let share = if self.gaps_left <= 1 {
             remaining
         } else {
@@ -836,12 +943,14 @@ impl Fill {
             (even as f64 * (0.4 + 1.2 * rng.f64())) as u64
         };
         self.gaps_left = self.gaps_left.saturating_sub(1).max(1);
-        let goal = tx.bytes + share;
-        while tx.bytes < goal {
-            let left = (goal - tx.bytes) as usize;
+        let goal = self.spent + share;
+        while self.spent < goal {
+            let left = (goal - self.spent) as usize;
             let sampled = (8.6 + 1.0 * rng.normal()).exp().clamp(200.0, 400_000.0) as usize;
             let size = sampled.min(left.max(200));
+            let before = tx.bytes;
             tx.filler(rng, clock, size)?;
+            self.spent += tx.bytes - before;
         }
         Ok(())
     }

@@ -40,7 +40,8 @@ pub use words::folder_of_cwd;
 pub enum TranscriptSize {
     /// No `projects/` transcripts at all (todo and task files only).
     None,
-    /// A few KB per session: the plan writes with a little work between them.
+    /// About 10–15 KB per session: of each list the first, a middle and the last
+    /// write (the last is the todo file's state), with a few small tool calls.
     #[default]
     Small,
     /// Heavy-tailed sizes adding up to about `target_total_bytes`, most of it

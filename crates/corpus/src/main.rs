@@ -1,8 +1,11 @@
 //! `chittysync-corpus`: writes a synthetic Claude Code home for benchmarks.
 
 use anyhow::Result;
-use chittysync_corpus::{generate, parse_size, CorpusSpec, TranscriptSize};
-use clap::{Parser, ValueEnum};
+use chittysync_corpus::{
+    append_one_transcript_line, append_transcript_line, generate, parse_size, touch_one_todo_file,
+    transcript_files, AppendKind, CorpusSpec, TranscriptSize,
+};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -10,17 +13,25 @@ use std::time::Instant;
 enum Transcripts {
     /// No transcripts (todo and task files only).
     None,
-    /// A few KB per session.
+    /// About 10-15 KB per session: the plan writes (first, middle and last of each
+    /// list) and a few small tool calls.
     Small,
     /// Heavy-tailed sizes adding up to --transcript-bytes.
     Realistic,
 }
 
 /// Writes a deterministic synthetic Claude Code home (todos/, tasks/, projects/)
-/// into an empty folder and prints what it wrote.
+/// into an empty folder and prints what it wrote; `touch` and `append` then make
+/// the one-file changes that incremental benchmarks measure.
 #[derive(Debug, Parser)]
-#[command(name = "chittysync-corpus", version)]
+#[command(
+    name = "chittysync-corpus",
+    version,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Number of sessions.
     #[arg(long, default_value_t = 1000)]
     sessions: usize,
@@ -38,10 +49,34 @@ struct Cli {
     projects: Option<usize>,
     /// Output folder (must be missing or empty).
     #[arg(long)]
-    out: PathBuf,
+    out: Option<PathBuf>,
     /// Print the stats as JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Rewrites one todo file (chosen by --seed) with one status advanced, and bumps its mtime.
+    Touch {
+        /// The generated home.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Appends one line to one transcript (chosen by --seed): a TodoWrite with three
+    /// new todos, or with --text a plain assistant line.
+    Append {
+        /// The generated home.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Append a plain text line (no plan) instead of a TodoWrite.
+        #[arg(long)]
+        text: bool,
+    },
 }
 
 fn main() {
@@ -53,6 +88,54 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::Touch { dir, seed }) => {
+            let t = touch_one_todo_file(&dir, seed)?;
+            let mtime = t
+                .mtime
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let v = serde_json::json!({
+                "path": t.path.display().to_string(),
+                "session": t.session,
+                "content": t.content,
+                "old_status": t.old_status,
+                "new_status": t.new_status,
+                "mtime_ms": mtime,
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        Some(Command::Append { dir, seed, text }) => {
+            let a = if text {
+                let files = transcript_files(&dir)?;
+                anyhow::ensure!(!files.is_empty(), "{}: no transcripts", dir.display());
+                let path = &files[(seed % files.len() as u64) as usize];
+                append_transcript_line(path, &AppendKind::Text(format!("Checked ({seed}).")))?
+            } else {
+                append_one_transcript_line(&dir, seed)?
+            };
+            let v = serde_json::json!({
+                "path": a.path.display().to_string(),
+                "session": a.session,
+                "agent_id": a.agent_id,
+                "timestamp": a.timestamp,
+                "bytes": a.bytes,
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        None => {}
+    }
+    let Some(out) = cli.out.clone() else {
+        use clap::CommandFactory;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--out DIR is required (the folder to write the corpus into)",
+            )
+            .exit();
+    };
     let mut spec = CorpusSpec::new(cli.sessions, cli.seed);
     spec.transcripts = match cli.transcripts {
         Transcripts::None => TranscriptSize::None,
@@ -65,16 +148,16 @@ fn run(cli: Cli) -> Result<()> {
         spec.projects = p;
     }
     let started = Instant::now();
-    let stats = generate(&cli.out, &spec)?;
+    let stats = generate(&out, &spec)?;
     let elapsed = started.elapsed();
     if cli.json {
         let mut v = serde_json::to_value(stats)?;
         v["projects"] = spec.projects.into();
         v["elapsed_ms"] = (elapsed.as_millis() as u64).into();
-        v["out"] = cli.out.display().to_string().into();
+        v["out"] = out.display().to_string().into();
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("out               {}", cli.out.display());
+        println!("out               {}", out.display());
         println!("sessions          {}", stats.sessions);
         println!("projects          {}", spec.projects);
         println!("files             {}", stats.files);

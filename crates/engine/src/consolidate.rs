@@ -52,6 +52,13 @@ impl Engine {
         outputs::write_if_changed(&mut self.store, &self.outputs, true).map(|_| ())
     }
 
+    /// Writes the outputs if the fold changed since they were last written (for
+    /// callers that fed the store themselves, such as the git sync); returns
+    /// whether it wrote.
+    pub fn refresh_outputs(&mut self) -> Result<bool, EngineError> {
+        outputs::write_if_changed(&mut self.store, &self.outputs, false)
+    }
+
     fn remember_run(&mut self, report: &Report) -> Result<(), EngineError> {
         let record = serde_json::json!({
             "at": Timestamp::now(),

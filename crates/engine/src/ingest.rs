@@ -41,7 +41,8 @@ pub(crate) enum Placement {
 pub(crate) struct Placer<'r> {
     rules: &'r ProjectRules,
     lookup: WorkTreeLookup,
-    session_projects: HashMap<String, Option<String>>,
+    /// Per id: `None` if no session has it, else its project (if known).
+    session_projects: HashMap<String, Option<Option<String>>>,
     list_projects: HashMap<String, Option<String>>,
 }
 
@@ -61,18 +62,27 @@ impl<'r> Placer<'r> {
         self.rules.for_cwd(cwd, |c| lookup.lookup(c))
     }
 
+    /// What is known of an id: `None` if no session has it, else the
+    /// session's project (`None` while its cwd is unknown).
+    fn lookup_session(
+        &mut self,
+        tx: &Tx<'_>,
+        id: &str,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        if let Some(known) = self.session_projects.get(id) {
+            return Ok(known.clone());
+        }
+        let known = tx.session(id)?.map(|s| s.project);
+        self.session_projects.insert(id.to_string(), known.clone());
+        Ok(known)
+    }
+
     fn session_project(
         &mut self,
         tx: &Tx<'_>,
         session: &str,
     ) -> Result<Option<String>, StoreError> {
-        if let Some(known) = self.session_projects.get(session) {
-            return Ok(known.clone());
-        }
-        let project = tx.session(session)?.and_then(|s| s.project);
-        self.session_projects
-            .insert(session.to_string(), project.clone());
-        Ok(project)
+        Ok(self.lookup_session(tx, session)?.flatten())
     }
 
     fn list_project(&mut self, tx: &Tx<'_>, list: &str) -> Result<Option<String>, StoreError> {
@@ -99,12 +109,27 @@ impl<'r> Placer<'r> {
                 None => self.rules.for_content(content),
             }),
             Placement::TaskList(list) => {
-                if tx.session(list)?.is_some() {
+                if self.is_session(tx, list)? {
                     return self.place(tx, &Placement::Session(list.clone()), content);
                 }
                 Ok(self.list_project(tx, list)?.unwrap_or_else(|| list.clone()))
             }
         }
+    }
+
+    /// Whether a task list's name is a known session's id (its own list).
+    pub(crate) fn is_session(&mut self, tx: &Tx<'_>, id: &str) -> Result<bool, StoreError> {
+        Ok(self.lookup_session(tx, id)?.is_some())
+    }
+
+    /// Learns every session's project at once, for runs that place many sightings.
+    pub(crate) fn preload(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
+        self.session_projects.extend(
+            tx.session_projects()?
+                .into_iter()
+                .map(|(id, project)| (id, Some(project))),
+        );
+        Ok(())
     }
 
     /// Forgets what is cached about a session after its facts changed.
@@ -113,6 +138,9 @@ impl<'r> Placer<'r> {
         self.list_projects.clear();
     }
 }
+
+/// Above this many sightings, one scan of the sessions beats a lookup each.
+const PRELOAD_THRESHOLD: usize = 2_000;
 
 /// Collects a run's sightings with where each belongs.
 #[derive(Default)]
@@ -173,7 +201,16 @@ impl Sightings {
     }
 }
 
-/// One consolidation's ingest: files read → store.
+/// A task tool call: which task, by which session, told how and when.
+pub(crate) struct TaskCall<'a> {
+    pub list: &'a str,
+    pub task_id: &'a str,
+    pub session: &'a str,
+    pub source: Source,
+    pub at: Timestamp,
+}
+
+/// One ingest — a consolidation's files, or a hook's payload — into the store.
 pub(crate) struct Ingest<'t, 'c, 'r> {
     pub tx: &'t Tx<'c>,
     pub device: &'t str,
@@ -185,12 +222,27 @@ pub(crate) struct Ingest<'t, 'c, 'r> {
 impl Ingest<'_, '_, '_> {
     /// Takes in every file read, then stores the observations; returns how many were new.
     pub(crate) fn run(mut self, files: &[ReadFile]) -> Result<u64, StoreError> {
-        // Transcripts first: they carry the cwd that places everything else.
-        let (transcripts, others): (Vec<&ReadFile>, Vec<&ReadFile>) = files
-            .iter()
-            .partition(|f| matches!(f.file.kind, SourceKind::Transcript { .. }));
-        for file in transcripts.iter().chain(others.iter()) {
+        // Task files first: a transcript's task calls are matched against the
+        // lists they name (see `list_for_task`). Projects are placed at the end,
+        // once every session's cwd is known, so the rest may come in any order.
+        let rank = |f: &&ReadFile| match f.file.kind {
+            SourceKind::TaskFile { .. } => 0,
+            SourceKind::Transcript { .. } => 1,
+            SourceKind::TodoFile { .. } => 2,
+        };
+        let mut ordered: Vec<&ReadFile> = files.iter().collect();
+        ordered.sort_by_key(rank);
+        for file in ordered {
             self.take_file(file)?;
+        }
+        self.finish()
+    }
+
+    /// Places every sighting collected and stores the observations; returns
+    /// how many were new. The last step of a consolidation and of a hook.
+    pub(crate) fn finish(mut self) -> Result<u64, StoreError> {
+        if self.sightings.items.len() > PRELOAD_THRESHOLD {
+            self.placer.preload(self.tx)?;
         }
         let mut observations = Vec::with_capacity(self.sightings.items.len());
         for (sighting, placement) in std::mem::take(&mut self.sightings.items) {
@@ -419,28 +471,15 @@ impl Ingest<'_, '_, '_> {
                 ..
             } => {
                 if let Some(created) = self.tx.take_pending_create(tool_use_id)? {
-                    let name = TaskName {
-                        subject: created.subject,
-                        active_form: created.active_form,
-                        status: Status::Pending,
+                    let list = self.list_for_task(session, list, task_id, Some(&created.subject))?;
+                    let call = TaskCall {
+                        list: &list,
+                        task_id,
+                        session,
+                        source: Source::Transcript,
+                        at: created.at,
                     };
-                    self.rename_task(
-                        list,
-                        task_id,
-                        &name,
-                        Some(session),
-                        Source::Transcript,
-                        created.at,
-                    )?;
-                    self.sightings.push_task(
-                        list,
-                        task_id,
-                        &name,
-                        Status::Pending,
-                        Some(session),
-                        Source::Transcript,
-                        created.at,
-                    );
+                    self.task_created(&call, created.subject, created.active_form)?;
                 }
             }
             TranscriptEvent::TaskUpdate {
@@ -452,11 +491,15 @@ impl Ingest<'_, '_, '_> {
                 active_form,
                 ..
             } => {
-                let known = self.tx.task_name(list, task_id)?;
-                let Some(subject) = subject
-                    .clone()
-                    .or_else(|| known.as_ref().map(|k| k.subject.clone()))
-                else {
+                let list = self.list_for_task(session, list, task_id, subject.as_deref())?;
+                let call = TaskCall {
+                    list: &list,
+                    task_id,
+                    session,
+                    source: Source::Transcript,
+                    at: *at,
+                };
+                if !self.task_updated(&call, *status, subject.clone(), active_form.clone())? {
                     self.report.warnings.push(Warning {
                         path: file.file.path.clone(),
                         line: Some(*line),
@@ -464,27 +507,7 @@ impl Ingest<'_, '_, '_> {
                             "TaskUpdate of task {task_id} in list {list}, whose subject is not known; skipped"
                         ),
                     });
-                    return Ok(());
-                };
-                let name = TaskName {
-                    subject,
-                    active_form: active_form
-                        .clone()
-                        .or_else(|| known.as_ref().and_then(|k| k.active_form.clone())),
-                    status: status
-                        .or_else(|| known.as_ref().map(|k| k.status))
-                        .unwrap_or(Status::Pending),
-                };
-                self.rename_task(list, task_id, &name, Some(session), Source::Transcript, *at)?;
-                self.sightings.push_task(
-                    list,
-                    task_id,
-                    &name,
-                    name.status,
-                    Some(session),
-                    Source::Transcript,
-                    *at,
-                );
+                }
             }
             TranscriptEvent::TaskDelete { at, task_id, .. } => {
                 if let Some(mut name) = self.tx.task_name(list, task_id)? {
@@ -503,6 +526,118 @@ impl Ingest<'_, '_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// A task created with a known id: its first name, and a pending sighting.
+    pub(crate) fn task_created(
+        &mut self,
+        call: &TaskCall<'_>,
+        subject: String,
+        active_form: Option<String>,
+    ) -> Result<(), StoreError> {
+        let name = TaskName {
+            subject,
+            active_form,
+            status: Status::Pending,
+        };
+        self.rename_task(
+            call.list,
+            call.task_id,
+            &name,
+            Some(call.session),
+            call.source,
+            call.at,
+        )?;
+        self.sightings.push_task(
+            call.list,
+            call.task_id,
+            &name,
+            Status::Pending,
+            Some(call.session),
+            call.source,
+            call.at,
+        );
+        Ok(())
+    }
+
+    /// A task update: what it does not say (subject, active form, status) is
+    /// what the task was last known by. Returns false, changing nothing, when
+    /// the task's subject is not known at all (its content would be a guess).
+    pub(crate) fn task_updated(
+        &mut self,
+        call: &TaskCall<'_>,
+        status: Option<Status>,
+        subject: Option<String>,
+        active_form: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let known = self.tx.task_name(call.list, call.task_id)?;
+        let Some(subject) = subject.or_else(|| known.as_ref().map(|k| k.subject.clone())) else {
+            return Ok(false);
+        };
+        let name = TaskName {
+            subject,
+            active_form: active_form.or_else(|| known.as_ref().and_then(|k| k.active_form.clone())),
+            status: status
+                .or_else(|| known.as_ref().map(|k| k.status))
+                .unwrap_or(Status::Pending),
+        };
+        self.rename_task(
+            call.list,
+            call.task_id,
+            &name,
+            Some(call.session),
+            call.source,
+            call.at,
+        )?;
+        self.sightings.push_task(
+            call.list,
+            call.task_id,
+            &name,
+            name.status,
+            Some(call.session),
+            call.source,
+            call.at,
+        );
+        Ok(true)
+    }
+
+    /// The list a session's task call belongs to. A session's calls go to its
+    /// own list unless a hook reported a shared one. When its own list does not
+    /// know the task, but exactly one shared list (a `tasks/<name>/` folder that
+    /// is no session's) has a task with this number — and the same subject,
+    /// when the call names one — the session works on that shared list: this
+    /// is how a transcript tells of a shared list when no hook did. It is
+    /// recorded for the session and used from then on.
+    fn list_for_task(
+        &mut self,
+        session: &str,
+        list: &str,
+        task_id: &str,
+        subject: Option<&str>,
+    ) -> Result<String, StoreError> {
+        if list != session || self.tx.task_name(list, task_id)?.is_some() {
+            return Ok(list.to_string());
+        }
+        let mut shared = Vec::new();
+        for (candidate, name) in self.tx.lists_with_task(task_id)? {
+            let same_subject = subject.is_none_or(|s| {
+                chittysync_core::normalize(s) == chittysync_core::normalize(&name.subject)
+            });
+            if candidate != session && same_subject && !self.placer.is_session(self.tx, &candidate)? {
+                shared.push(candidate);
+            }
+        }
+        let [found] = shared.as_slice() else {
+            return Ok(list.to_string());
+        };
+        self.tx.update_session(&SessionUpdate {
+            id: session.to_string(),
+            device: self.device.to_string(),
+            task_list: Some(found.clone()),
+            ..SessionUpdate::default()
+        })?;
+        self.placer.forget_session(session);
+        Ok(found.clone())
     }
 
     /// Records a task's (possibly new) name. When a task's subject changes, the

@@ -8,14 +8,21 @@
 
 mod consolidate;
 mod error;
+mod hook;
 mod ingest;
+mod merge_conflicts;
 mod outputs;
 mod project_lookup;
 mod read;
+mod report;
 mod summary;
 
 pub use error::EngineError;
-pub use outputs::{write_atomically, OutputPaths};
+pub use hook::{HookEnv, HookError, HookInput, ToolReport};
+pub use outputs::{
+    render_snapshots, render_todos_file, write_atomically, OutputPaths, Snapshots,
+};
+pub use report::{daily_report, DayRow};
 pub use summary::{Report, Summary};
 
 use chittysync_config::{Config, Locations};

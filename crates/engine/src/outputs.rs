@@ -73,18 +73,41 @@ fn json_string(s: &str) -> String {
 
 /// `todos.json`: every todo not deleted, sorted by project then content.
 pub(crate) fn render_todos(todos: &[StoredTodo], now: Timestamp) -> String {
-    let mut out =
-        String::with_capacity(todos.iter().map(|t| t.entry_json.len() + 4).sum::<usize>() + 128);
+    render_todos_file(visible(todos).map(|t| t.entry_json.as_str()), now)
+}
+
+/// A `todos.json` holding these serialized entries, in the order given, one per
+/// line. Shared with the git merge driver so a merged file looks like ours.
+pub fn render_todos_file<'a>(
+    entries: impl Iterator<Item = &'a str>,
+    generated_at: Timestamp,
+) -> String {
+    let mut out = String::with_capacity(4096);
     out.push_str(&format!(
-        "{{\"version\": 1, \"generated_at\": \"{now}\",\n \"todos\": ["
+        "{{\"version\": 1, \"generated_at\": \"{generated_at}\",\n \"todos\": ["
     ));
-    push_entries(
-        &mut out,
-        visible(todos).map(|t| t.entry_json.as_str()),
-        "  ",
-    );
+    push_entries(&mut out, entries, "  ");
     out.push_str("]}\n");
     out
+}
+
+/// `todos.json` and `project-coordination.json` as the git sync commits them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshots {
+    pub todos: String,
+    pub coordination: String,
+}
+
+/// Renders the snapshots stamped with the newest update in the fold instead of
+/// the clock: two devices holding the same observations write the same bytes,
+/// and a sync that learnt nothing new changes nothing in git.
+pub fn render_snapshots(store: &Store) -> Result<Snapshots, EngineError> {
+    let todos = store.folded_todos()?;
+    let stamp = store.newest_update()?.unwrap_or_default();
+    Ok(Snapshots {
+        todos: render_todos(&todos, stamp),
+        coordination: render_coordination(&todos, stamp),
+    })
 }
 
 fn visible(todos: &[StoredTodo]) -> impl Iterator<Item = &StoredTodo> {
@@ -134,8 +157,14 @@ pub(crate) fn render_coordination(todos: &[StoredTodo], now: Timestamp) -> Strin
     out
 }
 
-/// `conflicts.json`: every todo whose observers disagree, with its resolution.
-pub(crate) fn render_conflicts(todos: &[StoredTodo], now: Timestamp) -> String {
+/// `conflicts.json`: every todo whose observers disagree, with its resolution,
+/// and the conflicts that the git merge driver resolved (a JSON array kept in
+/// the store, so consolidation rewriting this file never loses them).
+pub(crate) fn render_conflicts(
+    todos: &[StoredTodo],
+    merge_conflicts: Option<&str>,
+    now: Timestamp,
+) -> String {
     let conflicts: Vec<&str> = visible(todos)
         .filter_map(|t| t.conflict_json.as_deref())
         .collect();
@@ -145,7 +174,12 @@ pub(crate) fn render_conflicts(todos: &[StoredTodo], now: Timestamp) -> String {
         conflicts.len()
     ));
     push_entries(&mut out, conflicts.into_iter(), "  ");
-    out.push_str("]}\n");
+    out.push(']');
+    if let Some(merged) = merge_conflicts {
+        out.push_str(",\n \"merge_conflicts\": ");
+        out.push_str(merged);
+    }
+    out.push_str("}\n");
     out
 }
 
@@ -170,7 +204,11 @@ pub(crate) fn write_if_changed(
         &paths.coordination,
         render_coordination(&todos, now).as_bytes(),
     )?;
-    write_atomically(&paths.conflicts, render_conflicts(&todos, now).as_bytes())?;
+    let merge_conflicts = store.meta(crate::merge_conflicts::META_KEY)?;
+    write_atomically(
+        &paths.conflicts,
+        render_conflicts(&todos, merge_conflicts.as_deref(), now).as_bytes(),
+    )?;
     let tx = store.begin()?;
     tx.set_meta("outputs_generation", &generation.to_string())?;
     tx.commit()?;

@@ -22,19 +22,18 @@ impl WorkTreeLookup {
 }
 
 /// The enclosing folder holding `.git` (a folder, or a file in linked work trees).
+pub(crate) fn work_tree_of(cwd: &Path) -> Option<&Path> {
+    cwd.ancestors().find(|dir| dir.join(".git").exists())
+}
+
 fn look(cwd: &Path) -> CwdOnDisk {
     if !cwd.is_absolute() || !cwd.is_dir() {
         return CwdOnDisk::Missing;
     }
-    for dir in cwd.ancestors() {
-        if dir.join(".git").exists() {
-            return match dir.file_name() {
-                Some(name) => CwdOnDisk::InWorkTree(name.to_string_lossy().into_owned()),
-                None => CwdOnDisk::NotInWorkTree,
-            };
-        }
+    match work_tree_of(cwd).map(Path::file_name) {
+        Some(Some(name)) => CwdOnDisk::InWorkTree(name.to_string_lossy().into_owned()),
+        _ => CwdOnDisk::NotInWorkTree,
     }
-    CwdOnDisk::NotInWorkTree
 }
 
 #[cfg(test)]

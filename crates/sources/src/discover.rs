@@ -13,7 +13,7 @@ use std::time::UNIX_EPOCH;
 /// What a scan of the Claude Code folder found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Discovery {
-    /// Sorted by path, so every run sees the files in the same order.
+    /// Sorted by path (byte order), so every run sees the files in the same order.
     pub files: Vec<SourceFile>,
     /// Folders that could not be read, entries that could not be stat'ed.
     pub warnings: Vec<Warning>,
@@ -70,7 +70,10 @@ pub fn discover(claude_dir: &Path) -> Discovery {
             scan_todos(&claude_dir.join("todos"), &mut scan);
             scan_tasks(&claude_dir.join("tasks"), &mut scan);
             scan_projects(&claude_dir.join("projects"), &mut scan);
-            scan.files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            // Byte order: `Path`'s own order re-parses components on every
+            // comparison, which made sorting dominate a 40,000-file scan.
+            scan.files
+                .sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
         }
         Ok(_) => scan.warn(claude_dir, "the Claude Code folder is not a folder"),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {

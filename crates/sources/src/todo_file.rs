@@ -193,6 +193,54 @@ mod tests {
         assert_eq!(list.skipped_entries, 0);
     }
 
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            prop_oneof![
+                Just("pending"),
+                Just("in_progress"),
+                Just("completed"),
+                Just("done"),
+                Just(""),
+                Just("x")
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            let key = prop_oneof![
+                Just("content"),
+                Just("status"),
+                Just("activeForm"),
+                Just("id")
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(key.prop_map(String::from), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever an array holds, every entry is either a todo or counted as skipped.
+        #[test]
+        fn every_entry_is_read_or_counted(entries in proptest::collection::vec(any_json(), 0..8)) {
+            let bytes = serde_json::to_vec(&entries).unwrap();
+            let list = parse_todo_list(&bytes).unwrap();
+            proptest::prop_assert_eq!(list.items.len() + list.skipped_entries, entries.len());
+            proptest::prop_assert!(list.unknown_statuses <= list.items.len());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = parse_todo_list(&bytes);
+            let _ = crate::parse_task(&bytes);
+        }
+    }
+
     #[test]
     fn content_keeps_its_text_as_written() {
         let list = parse_todo_list(br#"[{"content":"  Fix \"it\"\n","status":"pending"}]"#);

@@ -77,19 +77,19 @@ fn finds_all_three_kinds_and_ignores_the_rest() {
             (rel.to_string_lossy().into_owned(), f.kind.clone())
         })
         .collect();
-    // Sorted by path, component by component (so `s1/…` before `s1.jsonl`).
+    // Sorted by path bytes (so `s1.jsonl` before `s1/…`).
     let expected = vec![
         (
             format!("projects/{folder}/agent-9f8e7d6c.jsonl"),
             transcript(folder, "agent-9f8e7d6c", Some("9f8e7d6c")),
         ),
         (
-            format!("projects/{folder}/s1/subagents/agent-a1b2c3.jsonl"),
-            transcript(folder, "s1", Some("a1b2c3")),
-        ),
-        (
             format!("projects/{folder}/s1.jsonl"),
             transcript(folder, "s1", None),
+        ),
+        (
+            format!("projects/{folder}/s1/subagents/agent-a1b2c3.jsonl"),
+            transcript(folder, "s1", Some("a1b2c3")),
         ),
         (
             format!("projects/{folder}/s2.jsonl"),

@@ -538,16 +538,31 @@ fn a_rewritten_file_is_read_again_from_the_start() {
     assert_eq!(three.events.len(), 5);
     assert_eq!(three.bytes_read, fs::metadata(&path).unwrap().len());
 
+    // The same first 4096 bytes, but the stored offset now falls inside a line.
+    let long_prompt = prompt(20, &"p".repeat(5000));
+    write_lines(&path, &[long_prompt.clone(), todo_write(21, json!([]))]);
+    let five = read_all(&path);
+    let mut edited = long_prompt[..long_prompt.len() - 2].to_string();
+    edited.push_str("more\"}");
+    write_lines(
+        &path,
+        &[edited, todo_write(22, json!([])), todo_write(23, json!([]))],
+    );
+    let six = read_transcript(&path, &five.end, LIMIT).unwrap();
+    assert!(six.restarted);
+    let lines: Vec<u64> = six.events.iter().map(TranscriptEvent::line).collect();
+    assert_eq!(lines, [2, 3]);
+
     // A position without a head mark is trusted unless the file is shorter.
     let bare = ReadPosition {
-        offset: three.end.offset,
-        line: three.end.line,
+        offset: six.end.offset,
+        line: six.end.line,
         head: None,
     };
     append(&path, b"\n");
     let four = read_transcript(&path, &bare, LIMIT).unwrap();
     assert!(!four.restarted);
-    assert_eq!(four.end.line, 7);
+    assert_eq!(four.end.line, 4);
 }
 
 #[test]

@@ -16,7 +16,6 @@ CREATE TABLE observations (
     via         TEXT NOT NULL DEFAULT 'local'
 );
 CREATE INDEX observations_todo ON observations (todo_id, observed_at);
-CREATE INDEX observations_time ON observations (observed_at);
 
 -- Each observer's current word on each todo: the fold's input, kept up to date
 -- so a change refolds only the todos it touches.
@@ -28,11 +27,12 @@ CREATE TABLE latest (
 ) WITHOUT ROWID;
 
 -- The fold, materialized: one row per todo, with its entry and conflict
--- already serialized as the outputs write them.
+-- already serialized as the outputs write them. Keyed in output order, so
+-- writing the outputs is one sequential scan.
 CREATE TABLE todos (
-    todo_id      TEXT PRIMARY KEY,
     project      TEXT NOT NULL,
     sort_key     TEXT NOT NULL,
+    todo_id      TEXT NOT NULL,
     status       TEXT NOT NULL,
     sessions     TEXT NOT NULL,
     first_seen   INTEGER NOT NULL,
@@ -41,9 +41,10 @@ CREATE TABLE todos (
     completed_at INTEGER,
     first_completed INTEGER,
     entry        TEXT NOT NULL,
-    conflict     TEXT
+    conflict     TEXT,
+    PRIMARY KEY (project, sort_key, todo_id)
 ) WITHOUT ROWID;
-CREATE INDEX todos_order ON todos (project, sort_key);
+CREATE UNIQUE INDEX todos_id ON todos (todo_id);
 
 -- Every source file read: how big and how new it was, and for transcripts
 -- where reading stopped, so unchanged files are not opened again.
@@ -73,6 +74,8 @@ CREATE TABLE sessions (
     ended_at     INTEGER,
     end_reason   TEXT
 ) WITHOUT ROWID;
+
+CREATE INDEX sessions_task_list ON sessions (task_list) WHERE task_list IS NOT NULL;
 
 CREATE TABLE session_agents (
     session TEXT NOT NULL,

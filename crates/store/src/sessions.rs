@@ -117,6 +117,16 @@ impl Tx<'_> {
         load_session(self.conn(), id)
     }
 
+    /// Every session's project (`None` while its cwd is unknown), in one scan:
+    /// cheaper than a lookup per session when a run places many.
+    pub fn session_projects(&self) -> Result<Vec<(String, Option<String>)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id, project FROM sessions")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Sessions that work on a (shared) task list.
     pub fn sessions_of_task_list(&self, list: &str) -> Result<Vec<SessionRecord>> {
         let mut stmt = self.conn().prepare_cached(&format!(

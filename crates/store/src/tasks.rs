@@ -44,6 +44,25 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// Every list that has a task with this number, with the task's name.
+    pub fn lists_with_task(&self, task_id: &str) -> Result<Vec<(String, TaskName)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT list, subject, active_form, status FROM tasks WHERE task_id = ?1 ORDER BY list",
+        )?;
+        let rows = stmt.query_map([task_id], |r| {
+            let status: String = r.get(3)?;
+            Ok((
+                r.get(0)?,
+                TaskName {
+                    subject: r.get(1)?,
+                    active_form: r.get(2)?,
+                    status: Status::parse(&status).unwrap_or(Status::Pending),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     pub fn set_task_name(&self, list: &str, task_id: &str, name: &TaskName) -> Result<()> {
         self.conn()
             .prepare_cached(

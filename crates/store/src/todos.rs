@@ -30,25 +30,59 @@ impl StoredTodo {
     }
 }
 
+fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredTodo> {
+    let status: String = row.get(2)?;
+    let sessions: String = row.get(3)?;
+    Ok(StoredTodo {
+        todo_id: row.get(0)?,
+        project: row.get(1)?,
+        status: Status::parse(&status).unwrap_or(Status::Pending),
+        sessions: serde_json::from_str(&sessions).unwrap_or_default(),
+        entry_json: row.get(4)?,
+        conflict_json: row.get(5)?,
+    })
+}
+
 impl Store {
     /// Every folded todo (deleted ones too), sorted by project, then normalized content.
     pub fn folded_todos(&self) -> Result<Vec<StoredTodo>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT todo_id, project, status, sessions, entry, conflict FROM todos ORDER BY project, sort_key, todo_id",
         )?;
-        let rows = stmt.query_map([], |row| {
-            let status: String = row.get(2)?;
-            let sessions: String = row.get(3)?;
-            Ok(StoredTodo {
-                todo_id: row.get(0)?,
-                project: row.get(1)?,
-                status: Status::parse(&status).unwrap_or(Status::Pending),
-                sessions: serde_json::from_str(&sessions).unwrap_or_default(),
-                entry_json: row.get(4)?,
-                conflict_json: row.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map([], stored_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The open todos of a project that some session other than `session` saw,
+    /// updated at or after `since`: in progress first, then newest first, at
+    /// most `limit`, with how many there are in all. What a starting session is
+    /// told of the others: a hook, so one pass over the project's rows.
+    pub fn open_todos_of_others(
+        &self,
+        project: &str,
+        session: &str,
+        since: chittysync_core::Timestamp,
+        limit: usize,
+    ) -> Result<(Vec<StoredTodo>, u64)> {
+        // A todo that only this session saw has exactly this `sessions` value.
+        let only_this = serde_json::to_string(&[session]).unwrap_or_default();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT todo_id, project, status, sessions, entry, conflict, count(*) OVER ()
+             FROM todos
+             WHERE project = ?1 AND status IN ('pending', 'in_progress') AND updated_at >= ?2
+               AND sessions NOT IN ('[]', ?3)
+             ORDER BY status = 'in_progress' DESC, updated_at DESC, todo_id LIMIT ?4",
+        )?;
+        let mut total = 0;
+        let rows = stmt.query_map(
+            rusqlite::params![project, since.millis(), only_this, limit as i64],
+            |row| {
+                total = row.get::<_, i64>(6)? as u64;
+                stored_from_row(row)
+            },
+        )?;
+        let todos = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((todos, total))
     }
 
     /// Todo ids whose normalized content contains `text` (case-insensitive), or
@@ -68,6 +102,17 @@ impl Store {
         )?;
         let rows = stmt.query_map([prefix, like], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The newest `updated_at` of any folded todo: a stamp that depends only on
+    /// the observations held, for outputs that must be equal on equal stores.
+    pub fn newest_update(&self) -> Result<Option<chittysync_core::Timestamp>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT max(updated_at) FROM todos", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })?
+            .map(chittysync_core::Timestamp))
     }
 
     /// The fold generation: a counter bumped whenever any folded todo changes.

@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
-pub use crate::todo_file::RawTodo;
+use crate::todo_file::RawTodo;
 
 /// How many leading bytes identify a file: enough to hold the first line's ids
 /// and timestamp, so a file replaced by another session's is noticed.
@@ -74,8 +74,9 @@ impl HeadMark {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TranscriptChunk {
     /// The file is not the one the position was taken from (it shrank below
-    /// the stored offset, or its first bytes changed): it was read from the
-    /// start, and what was known from it before should be read again.
+    /// the stored offset, its first bytes changed, or the stored offset no
+    /// longer follows a newline): it was read from the start, and what was
+    /// known from it before should be read again.
     pub restarted: bool,
     /// Just after the last complete line. A partial last line (being written)
     /// is left for next time.
@@ -193,7 +194,9 @@ pub fn read_transcript(
     let head_len = read_up_to(&mut file, &mut head)?;
     head.truncate(head_len);
 
-    let restarted = size < from.offset || from.head.is_some_and(|mark| !mark.matches(&head));
+    let restarted = size < from.offset
+        || from.head.is_some_and(|mark| !mark.matches(&head))
+        || !ends_a_line(&mut file, from.offset)?;
     let (offset, line) = if restarted {
         (0, 0)
     } else {
@@ -216,6 +219,19 @@ pub fn read_transcript(
         events,
         warnings,
     })
+}
+
+/// Whether `offset` is the start of the file or just after a newline, as every
+/// position this module hands out is. If not, the file was rewritten with the
+/// same first bytes but different lines, and reading on from `offset` would
+/// start in the middle of one.
+fn ends_a_line(file: &mut File, offset: u64) -> io::Result<bool> {
+    if offset == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::Start(offset - 1))?;
+    let mut byte = [0];
+    Ok(read_up_to(file, &mut byte)? == 1 && byte[0] == b'\n')
 }
 
 /// `…/agent-<id>.jsonl` → `<id>`: a sub-agent's transcript.
@@ -322,5 +338,35 @@ impl TranscriptEvent {
             | TranscriptEvent::TaskUpdate { at, .. }
             | TranscriptEvent::TaskDelete { at, .. } => *at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Head marks are stored with read positions: the hash must never change.
+    #[test]
+    fn head_mark_is_fnv1a_64() {
+        assert_eq!(HeadMark::of(b"").hash, 0xcbf2_9ce4_8422_2325);
+        assert_eq!(HeadMark::of(b"a").hash, 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(HeadMark::of(b"foobar").hash, 0x8594_4171_f739_67e8);
+        let mark = HeadMark::of(b"{\"a\":1}\n");
+        assert_eq!(mark.len, 8);
+        assert!(mark.matches(b"{\"a\":1}\n{\"b\":2}\n"));
+        assert!(!mark.matches(b"{\"a\":2}\n{\"b\":2}\n"));
+        assert!(!mark.matches(b"{\"a\":1}"));
+    }
+
+    #[test]
+    fn agent_from_file_name() {
+        let agent = |p: &str| agent_of_file(Path::new(p));
+        assert_eq!(
+            agent("/p/f/s/subagents/agent-a1b2.jsonl").as_deref(),
+            Some("a1b2")
+        );
+        assert_eq!(agent("/p/f/agent-9f8e.jsonl").as_deref(), Some("9f8e"));
+        assert_eq!(agent("/p/f/s1.jsonl"), None);
+        assert_eq!(agent("/p/f/agent-.jsonl"), None);
     }
 }

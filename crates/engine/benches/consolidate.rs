@@ -1,0 +1,156 @@
+//! Consolidation speed on a generated Claude Code folder.
+//!
+//! `cargo bench -p chittysync-engine --bench consolidate` (a plain `harness =
+//! false` bench: each case runs several times in a fresh home and reports the
+//! median). Environment: `BENCH_SESSIONS` (default 20000), `BENCH_TRANSCRIPTS`
+//! (`none`, `small` — the default — or a size such as `1G` for realistic
+//! transcripts), `BENCH_RUNS` (default 7). The corpus is generated once into
+//! `target/bench-corpus/` and reused.
+
+use chittysync_config::{Config, Locations};
+use chittysync_core::{fold, Observation, Source, Timestamp};
+use chittysync_corpus::{
+    append_one_transcript_line, generate, parse_size, todo_files, touch_one_todo_file, CorpusSpec,
+    TranscriptSize,
+};
+use chittysync_engine::Engine;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn engine(claude: &Path, home: &Path) -> Engine {
+    let locations = Locations {
+        claude_dir: claude.to_path_buf(),
+        home: home.to_path_buf(),
+        config: None,
+    };
+    Engine::open(&locations, &Config::default()).expect("open engine")
+}
+
+/// The floor to beat: read and parse every todo file on every run and fold in memory.
+fn naive(claude: &Path) -> usize {
+    let mut observations = Vec::new();
+    for path in todo_files(claude).expect("list todo files") {
+        let bytes = std::fs::read(&path).expect("read");
+        let Ok(serde_json::Value::Array(items)) = serde_json::from_slice(&bytes) else {
+            continue;
+        };
+        let session = path.file_stem().unwrap().to_string_lossy().to_string();
+        for item in items {
+            if let (Some(content), Some(status)) = (item["content"].as_str(), item["status"].as_str()) {
+                observations.push(Observation::new(
+                    "general",
+                    content.to_string(),
+                    None,
+                    status.parse().unwrap_or(chittysync_core::Status::Pending),
+                    session.clone(),
+                    Some(session.clone()),
+                    "bench",
+                    Source::File,
+                    Timestamp(0),
+                ));
+            }
+        }
+    }
+    fold(&observations).len()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let sessions: usize = env_or("BENCH_SESSIONS", "20000").parse().expect("BENCH_SESSIONS");
+    let transcripts_arg = env_or("BENCH_TRANSCRIPTS", "small");
+    let transcripts = match transcripts_arg.as_str() {
+        "none" => TranscriptSize::None,
+        "small" => TranscriptSize::Small,
+        size => TranscriptSize::Realistic {
+            target_total_bytes: parse_size(size).expect("BENCH_TRANSCRIPTS size"),
+        },
+    };
+    let runs: usize = env_or("BENCH_RUNS", "7").parse().expect("BENCH_RUNS");
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-corpus");
+    let claude = root.join(format!("{sessions}-{transcripts_arg}"));
+    if !claude.join("todos").exists() {
+        let _ = std::fs::remove_dir_all(&claude);
+        let started = Instant::now();
+        let stats = generate(&claude, &CorpusSpec::new(sessions, 1).with_transcripts(transcripts))
+            .expect("generate corpus");
+        eprintln!(
+            "generated {} sessions: {} todo files ({} empty), {} raw todos, {} transcripts ({} MB) in {:.1} s",
+            stats.sessions,
+            stats.todo_files,
+            stats.empty_todo_files,
+            stats.raw_todos,
+            stats.transcripts,
+            stats.transcript_bytes / 1_000_000,
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    let mut cold = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut one_file = Vec::new();
+    let mut one_line = Vec::new();
+    let mut summary = None;
+    for run in 0..runs {
+        let home = tempfile::tempdir().expect("temp home");
+        let mut engine = engine(&claude, home.path());
+        let t = Instant::now();
+        let report = engine.consolidate(false).expect("cold consolidate");
+        cold.push(t.elapsed());
+        summary.get_or_insert(report.summary);
+
+        let t = Instant::now();
+        let report = engine.consolidate(false).expect("re-run");
+        unchanged.push(t.elapsed());
+        assert_eq!(report.summary.files_changed, 0, "nothing changed, nothing read");
+
+        touch_one_todo_file(&claude, run as u64).expect("touch a todo file");
+        let t = Instant::now();
+        let report = engine.consolidate(false).expect("one changed file");
+        one_file.push(t.elapsed());
+        assert!(report.summary.files_changed >= 1);
+
+        if transcripts != TranscriptSize::None {
+            append_one_transcript_line(&claude, run as u64).expect("append a line");
+            let t = Instant::now();
+            engine.consolidate(false).expect("one appended line");
+            one_line.push(t.elapsed());
+        }
+    }
+    let mut naive_runs = Vec::new();
+    for _ in 0..runs.min(3) {
+        let t = Instant::now();
+        naive(&claude);
+        naive_runs.push(t.elapsed());
+    }
+
+    let s = summary.expect("at least one run");
+    println!(
+        "corpus: {sessions} sessions, transcripts {transcripts_arg}: {} files, {} observations, {} unique todos, {} projects, {} conflicts",
+        s.files_scanned, s.observations, s.unique_todos, s.projects, s.conflicts
+    );
+    println!("| case | median of {runs} |");
+    println!("|---|---|");
+    println!("| cold consolidate | {} |", ms(median(cold)));
+    println!("| re-run, nothing changed | {} |", ms(median(unchanged)));
+    println!("| one changed todo file | {} |", ms(median(one_file)));
+    if !one_line.is_empty() {
+        println!("| one line appended to one transcript | {} |", ms(median(one_line)));
+    }
+    println!("| naive: parse every todo file, fold in memory | {} |", ms(median(naive_runs)));
+}
