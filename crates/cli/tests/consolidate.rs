@@ -22,7 +22,10 @@ fn summary_has_exactly_the_spec_fields_and_dedups_across_sessions() {
     let sb = Sandbox::new();
     sb.write(
         "todos/s1-agent-s1.json",
-        todo_list(&[("Write the parser", "completed"), ("Add tests", "in_progress")]),
+        todo_list(&[
+            ("Write the parser", "completed"),
+            ("Add tests", "in_progress"),
+        ]),
     );
     // The same todo with other spacing and case, in the old shape, in another session.
     sb.write(
@@ -30,7 +33,12 @@ fn summary_has_exactly_the_spec_fields_and_dedups_across_sessions() {
         r#"[{"id":"1","content":"  add   TESTS ","status":"pending","priority":"high"}]"#,
     );
     let (summary, _) = sb.consolidate(&[]);
-    let keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = summary
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     let mut expected = SUMMARY_FIELDS.to_vec();
     expected.sort_unstable();
     let mut keys_sorted = keys.clone();
@@ -83,7 +91,11 @@ fn outputs_follow_the_spec_shapes_and_order() {
     let sb = Sandbox::new();
     sb.write(
         "todos/b-agent-b.json",
-        todo_list(&[("zeta", "pending"), ("Alpha", "completed"), ("beta", "in_progress")]),
+        todo_list(&[
+            ("zeta", "pending"),
+            ("Alpha", "completed"),
+            ("beta", "in_progress"),
+        ]),
     );
     sb.consolidate(&[]);
     let todos = sb.output_file("todos.json");
@@ -98,8 +110,16 @@ fn outputs_follow_the_spec_shapes_and_order() {
     assert_eq!(contents, vec!["Alpha", "beta", "zeta"]);
     let first = &todos["todos"][0];
     for key in [
-        "id", "content", "activeForm", "status", "project", "sessions", "first_seen",
-        "started_at", "updated_at", "completed_at",
+        "id",
+        "content",
+        "activeForm",
+        "status",
+        "project",
+        "sessions",
+        "first_seen",
+        "started_at",
+        "updated_at",
+        "completed_at",
     ] {
         assert!(first.get(key).is_some(), "todos.json entry lacks {key}");
     }
@@ -141,14 +161,35 @@ fn bad_files_are_named_counted_and_lose_nothing() {
         .unwrap();
 
     let (summary, stderr) = sb.consolidate(&[]);
-    assert!(stderr.contains("s1-agent-s1.json: invalid JSON at line"), "{stderr}");
-    assert!(stderr.contains("coordination.json: not a list of todos"), "{stderr}");
-    assert!(stderr.contains("s3-agent-s3.json: 4 entries without a non-empty string `content` skipped"), "{stderr}");
-    assert!(stderr.contains("s3-agent-s3.json: 1 unknown status read as `pending`"), "{stderr}");
-    assert!(stderr.contains("s4-agent-s4.json: empty file (a write may be under way)"), "{stderr}");
+    assert!(
+        stderr.contains("s1-agent-s1.json: invalid JSON at line"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("coordination.json: not a list of todos"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("s3-agent-s3.json: 4 entries without a non-empty string `content` skipped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("s3-agent-s3.json: 1 unknown status read as `pending`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("s4-agent-s4.json: empty file (a write may be under way)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("s5-agent-s5.json: refused: the file is 104857600 bytes, above the limit of 16777216 bytes"), "{stderr}");
-    assert!(!stderr.contains("notes.md"), "non-JSON files are ignored quietly: {stderr}");
-    assert_eq!(summary["files_skipped"], 4, "truncated, object, empty, huge");
+    assert!(
+        stderr.contains("notes.md: invalid JSON"),
+        "other tools' files are named: {stderr}"
+    );
+    assert_eq!(
+        summary["files_skipped"], 5,
+        "truncated, object, markdown, empty, huge"
+    );
 
     // Nothing known before is lost.
     assert_eq!(sb.status_of("Keep me", &[]).as_deref(), Some("in_progress"));
@@ -168,8 +209,15 @@ fn bad_files_are_named_counted_and_lose_nothing() {
 #[test]
 fn a_size_limit_from_config_is_honoured() {
     let sb = Sandbox::new();
-    std::fs::write(sb.home().join("config.toml"), "[limits]\nmax_file_bytes = 64\n").unwrap();
-    sb.write("todos/s1-agent-s1.json", todo_list(&[("A todo long enough to pass sixty-four bytes", "pending")]));
+    std::fs::write(
+        sb.home().join("config.toml"),
+        "[limits]\nmax_file_bytes = 64\n",
+    )
+    .unwrap();
+    sb.write(
+        "todos/s1-agent-s1.json",
+        todo_list(&[("A todo long enough to pass sixty-four bytes", "pending")]),
+    );
     let (summary, stderr) = sb.consolidate(&[]);
     assert_eq!(summary["files_skipped"], 1);
     assert!(stderr.contains("above the limit of 64 bytes"), "{stderr}");
@@ -189,10 +237,17 @@ fn a_missing_claude_folder_is_a_warning_not_a_failure() {
 fn unreadable_files_and_folders_are_warnings() {
     use std::os::unix::fs::PermissionsExt;
     let sb = Sandbox::new();
-    let file = sb.write("todos/s1-agent-s1.json", todo_list(&[("Secret", "pending")]));
+    let file = sb.write(
+        "todos/s1-agent-s1.json",
+        todo_list(&[("Secret", "pending")]),
+    );
     let folder = sb.claude().join("tasks/locked");
     std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(folder.join("1.json"), r#"{"id":"1","subject":"Hidden","status":"pending"}"#).unwrap();
+    std::fs::write(
+        folder.join("1.json"),
+        r#"{"id":"1","subject":"Hidden","status":"pending"}"#,
+    )
+    .unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o000)).unwrap();
     // Root reads through permissions; only then is there nothing to assert.
@@ -200,7 +255,10 @@ fn unreadable_files_and_folders_are_warnings() {
     let (summary, stderr) = sb.consolidate(&[]);
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
     if blocked {
-        assert!(stderr.contains("s1-agent-s1.json: cannot read the file"), "{stderr}");
+        assert!(
+            stderr.contains("s1-agent-s1.json: cannot read the file"),
+            "{stderr}"
+        );
         assert!(stderr.contains("locked"), "{stderr}");
         assert_eq!(summary["files_skipped"], 1);
     } else {
@@ -238,8 +296,14 @@ fn filters_and_views() {
         "[[project.keyword_rules]]\ncontains = \"router\"\nproject = \"chittyrouter\"\n",
     )
     .unwrap();
-    sb.write("todos/aaaa1111-agent-aaaa1111.json", todo_list(&[("Fix the ROUTER", "pending"), ("Other", "completed")]));
-    sb.write("todos/bbbb2222-agent-bbbb2222.json", todo_list(&[("Other", "pending")]));
+    sb.write(
+        "todos/aaaa1111-agent-aaaa1111.json",
+        todo_list(&[("Fix the ROUTER", "pending"), ("Other", "completed")]),
+    );
+    sb.write(
+        "todos/bbbb2222-agent-bbbb2222.json",
+        todo_list(&[("Other", "pending")]),
+    );
     sb.consolidate(&[]);
     let router = sb.todos(&["--project", "chittyrouter"]);
     assert_eq!(router.len(), 1);
@@ -250,7 +314,12 @@ fn filters_and_views() {
     assert_eq!(sb.todos(&["--session", "aaaa"]).len(), 2);
 
     let projects = sb.json(&["projects"]);
-    let names: Vec<&str> = projects.as_array().unwrap().iter().map(|p| p["project"].as_str().unwrap()).collect();
+    let names: Vec<&str> = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["project"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["chittyrouter", "general"]);
 
     let sessions = sb.json(&["sessions"]);
@@ -264,7 +333,10 @@ fn filters_and_views() {
     assert!(steps.iter().all(|s| s["source"] == "file"));
 
     let table = sb.ok(&["todos"]);
-    assert!(table.lines().next().unwrap().starts_with("STATUS"), "{table}");
+    assert!(
+        table.lines().next().unwrap().starts_with("STATUS"),
+        "{table}"
+    );
     assert!(!table.contains('\u{1b}'), "no colour when not a terminal");
 
     let status = sb.json(&["status"]);
@@ -277,12 +349,23 @@ fn as_of_shows_the_past() {
     let sb = Sandbox::new();
     let file = sb.write("todos/s1-agent-s1.json", todo_list(&[("Timed", "pending")]));
     let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-    std::fs::File::options().write(true).open(&file).unwrap().set_modified(old).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     sb.consolidate(&[]);
-    sb.write("todos/s1-agent-s1.json", todo_list(&[("Timed", "completed")]));
+    sb.write(
+        "todos/s1-agent-s1.json",
+        todo_list(&[("Timed", "completed")]),
+    );
     sb.consolidate(&[]);
     assert_eq!(sb.status_of("Timed", &[]).as_deref(), Some("completed"));
-    assert_eq!(sb.status_of("Timed", &["--as-of", "2023-11-15"]).as_deref(), Some("pending"));
+    assert_eq!(
+        sb.status_of("Timed", &["--as-of", "2023-11-15"]).as_deref(),
+        Some("pending")
+    );
     assert!(sb.todos(&["--as-of", "2023-11-14T00:00:00Z"]).is_empty());
     let _: Value = sb.json(&["todos", "--as-of", "1h"]);
 }

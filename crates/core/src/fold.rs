@@ -27,6 +27,8 @@ pub struct TodoState {
     pub started_at: Option<Timestamp>,
     /// The earliest time anyone saw it `completed` (its `completed_at` while it is).
     pub first_completed: Option<Timestamp>,
+    /// Every session that ever saw it (a task's file names none; its calls do).
+    pub sessions: BTreeSet<String>,
 }
 
 /// One observer's side of a conflict.
@@ -71,6 +73,11 @@ impl TodoState {
             }
             Status::Pending | Status::Deleted => {}
         }
+        if let Some(session) = &obs.session {
+            if !self.sessions.contains(session) {
+                self.sessions.insert(session.clone());
+            }
+        }
         self.offer_latest(obs);
     }
 
@@ -85,6 +92,7 @@ impl TodoState {
         if let Some(t) = other.first_completed {
             self.first_completed = min_time(self.first_completed, t);
         }
+        self.sessions.extend(other.sessions.iter().cloned());
         for obs in other.latest.values() {
             self.offer_latest(obs);
         }
@@ -114,22 +122,15 @@ impl TodoState {
             }
         }
         let winner = winner?;
-        let sessions: BTreeSet<&str> = self
-            .latest
-            .values()
-            .filter_map(|o| o.session.as_deref())
-            .collect();
         let updated_at = self.latest.values().map(|o| o.observed_at).max();
-        let completed_at = self
-            .first_completed
-            .filter(|_| status == Status::Completed);
+        let completed_at = self.first_completed.filter(|_| status == Status::Completed);
         let entry = TodoEntry {
             id: winner.todo_id.clone(),
             content: winner.content.clone(),
             active_form: winner.active_form.clone(),
             status,
             project: winner.project.clone(),
-            sessions: sessions.into_iter().map(str::to_string).collect(),
+            sessions: self.sessions.iter().cloned().collect(),
             first_seen: self.first_seen,
             started_at: self.started_at,
             updated_at,

@@ -139,6 +139,16 @@ impl<'r> Placer<'r> {
     }
 }
 
+/// Whether a name has the shape of a Claude Code session id (a UUID): such a
+/// task list is a session's own, even before that session's files are read.
+fn looks_like_session_id(name: &str) -> bool {
+    name.len() == 36
+        && name.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 /// Above this many sightings, one scan of the sessions beats a lookup each.
 const PRELOAD_THRESHOLD: usize = 2_000;
 
@@ -615,20 +625,29 @@ impl Ingest<'_, '_, '_> {
         task_id: &str,
         subject: Option<&str>,
     ) -> Result<String, StoreError> {
-        if list != session || self.tx.task_name(list, task_id)?.is_some() {
-            return Ok(list.to_string());
+        // An earlier call of this run may have tied the session to a list.
+        let list = match self.tx.session(session)?.and_then(|s| s.task_list) {
+            Some(known) => known,
+            None => list.to_string(),
+        };
+        if list != session || self.tx.task_name(&list, task_id)?.is_some() {
+            return Ok(list);
         }
         let mut shared = Vec::new();
         for (candidate, name) in self.tx.lists_with_task(task_id)? {
             let same_subject = subject.is_none_or(|s| {
                 chittysync_core::normalize(s) == chittysync_core::normalize(&name.subject)
             });
-            if candidate != session && same_subject && !self.placer.is_session(self.tx, &candidate)? {
+            if candidate != session
+                && same_subject
+                && !looks_like_session_id(&candidate)
+                && !self.placer.is_session(self.tx, &candidate)?
+            {
                 shared.push(candidate);
             }
         }
         let [found] = shared.as_slice() else {
-            return Ok(list.to_string());
+            return Ok(list);
         };
         self.tx.update_session(&SessionUpdate {
             id: session.to_string(),

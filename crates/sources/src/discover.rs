@@ -190,8 +190,13 @@ fn split_todo_name(stem: &str) -> (&str, Option<&str>) {
 
 fn scan_todos(dir: &Path, scan: &mut Discovery) {
     for entry in scan.entries(dir) {
+        // Every visible file is a candidate, not only `*.json`: SPEC §3 wants
+        // other tools' files here (`notes.md`, `run.sh`) named in a warning
+        // when they are first seen, like any file that is not a list of todos.
         let name = visible_name(&entry);
-        let stem = name.as_deref().and_then(|n| n.strip_suffix(".json"));
+        let stem = name
+            .as_deref()
+            .map(|n| n.strip_suffix(".json").unwrap_or(n));
         let Some((session, agent)) = stem.map(split_todo_name).filter(|(s, _)| !s.is_empty())
         else {
             scan.ignored += 1;

@@ -31,6 +31,10 @@ struct Loaded {
     previous_conflict: Option<String>,
 }
 
+/// The columns [`loaded_from_todo_row`] reads, in its order.
+const STATE_COLUMNS: &str =
+    "todo_id, first_seen, started_at, first_completed, entry, conflict, sessions";
+
 /// Above this many todos, one scan beats a lookup per todo.
 const BULK_LOAD_THRESHOLD: usize = 512;
 
@@ -184,7 +188,7 @@ impl Tx<'_> {
             }
             let mut stmt = self
                 .conn()
-                .prepare("SELECT todo_id, first_seen, started_at, entry, conflict FROM todos")?;
+                .prepare(&format!("SELECT {STATE_COLUMNS} FROM todos"))?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 let id: String = row.get(0)?;
@@ -204,9 +208,9 @@ impl Tx<'_> {
             }
             return Ok(out);
         }
-        let mut todo_stmt = self.conn().prepare_cached(
-            "SELECT todo_id, first_seen, started_at, first_completed, entry, conflict FROM todos WHERE todo_id = ?1",
-        )?;
+        let mut todo_stmt = self.conn().prepare_cached(&format!(
+            "SELECT {STATE_COLUMNS} FROM todos WHERE todo_id = ?1"
+        ))?;
         let mut latest_stmt = self.conn().prepare_cached(&format!(
             "SELECT l.todo_id, {OBSERVATION_COLUMNS} FROM latest l JOIN observations o ON o.seq = l.seq WHERE l.todo_id = ?1"
         ))?;
@@ -232,6 +236,8 @@ fn loaded_from_todo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Loaded> {
     };
     state.started_at = row.get::<_, Option<i64>>(2)?.map(Timestamp);
     state.first_completed = row.get::<_, Option<i64>>(3)?.map(Timestamp);
+    let sessions: String = row.get(6)?;
+    state.sessions = serde_json::from_str(&sessions).unwrap_or_default();
     Ok(Loaded {
         state,
         seq_of_observer: HashMap::new(),

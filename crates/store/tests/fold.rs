@@ -127,3 +127,30 @@ fn a_second_process_sees_the_schema_and_data() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn a_large_batch_over_a_stored_fold_equals_a_full_refold() {
+    // Above the bulk threshold the states are loaded by one scan, not per todo.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let first: Vec<Observation> = (0..1500)
+        .map(|c| observation(c, c % 3, Status::InProgress, 10))
+        .collect();
+    let second: Vec<Observation> = (0..1500)
+        .map(|c| observation(c, (c + 1) % 3, Status::Completed, 20))
+        .collect();
+    for batch in [&first, &second] {
+        let tx = store.begin().unwrap();
+        tx.ingest(batch, Via::Local).unwrap();
+        tx.commit().unwrap();
+    }
+    let incremental = stored_entries(&store);
+    let mut all = first.clone();
+    all.extend(second);
+    assert_eq!(incremental, core_entries(&all));
+    let entry: serde_json::Value = serde_json::from_str(&incremental[0].0).unwrap();
+    assert_eq!(entry["status"], "completed");
+    assert_eq!(entry["started_at"], "1970-01-01T00:00:00.010Z");
+    assert_eq!(entry["completed_at"], "1970-01-01T00:00:00.020Z");
+    assert_eq!(entry["sessions"].as_array().unwrap().len(), 2);
+}
