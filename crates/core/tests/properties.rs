@@ -123,3 +123,62 @@ proptest! {
         }
     }
 }
+
+/// One session's successive `TodoWrite`s: each write is the whole list then.
+fn arb_writes() -> impl Strategy<Value = Vec<Vec<(usize, Status)>>> {
+    let status = prop::sample::select(vec![Status::Pending, Status::InProgress, Status::Completed]);
+    prop::collection::vec(prop::collection::vec((0usize..5, status), 0..5), 1..6)
+}
+
+fn list_observations(writes: &[(usize, &Vec<(usize, Status)>)], source: Source) -> Vec<Observation> {
+    writes
+        .iter()
+        .flat_map(|(at, list)| {
+            list.iter().map(move |(c, s)| {
+                Observation::new(
+                    "p",
+                    format!("Step {c}"),
+                    None,
+                    *s,
+                    "session-1".into(),
+                    Some("session-1".into()),
+                    "dev",
+                    source,
+                    Timestamp(*at as i64 * 1000),
+                )
+            })
+        })
+        .collect()
+}
+
+fn entries_only(all: &[Observation]) -> Vec<TodoEntry> {
+    resolved(all).into_iter().map(|(e, _)| e).collect()
+}
+
+proptest! {
+    #[test]
+    fn file_and_hooks_seeing_part_of_the_transcript_change_nothing(
+        writes in arb_writes(),
+        hook_saw in prop::collection::vec(any::<bool>(), 6),
+        seed in any::<u64>(),
+    ) {
+        let timed: Vec<(usize, &Vec<(usize, Status)>)> = writes.iter().enumerate().collect();
+        let transcript = list_observations(&timed, Source::Transcript);
+        // The todo file holds only the latest list (possibly emptied: `[]`).
+        let file = list_observations(&timed[timed.len() - 1..], Source::File);
+        let hooked: Vec<_> = timed
+            .iter()
+            .zip(hook_saw.iter().cycle())
+            .filter(|(_, saw)| **saw)
+            .map(|(w, _)| *w)
+            .collect();
+        let hook = list_observations(&hooked, Source::Hook);
+        let mut all: Vec<Observation> = transcript.iter().chain(&file).chain(&hook).cloned().collect();
+        let mut x = seed | 1;
+        for i in (1..all.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            all.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(entries_only(&all), entries_only(&transcript));
+    }
+}
