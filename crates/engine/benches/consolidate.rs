@@ -10,8 +10,8 @@
 use chittysync_config::{Config, Locations};
 use chittysync_core::{fold, Observation, Source, Timestamp};
 use chittysync_corpus::{
-    append_one_transcript_line, generate, parse_size, todo_files, touch_one_todo_file, CorpusSpec,
-    TranscriptSize,
+    append_one_transcript_line, generate, parse_size, todo_files, touch_one_todo_file,
+    transcript_files, CorpusSpec, TranscriptSize,
 };
 use chittysync_engine::Engine;
 use std::path::{Path, PathBuf};
@@ -65,6 +65,32 @@ fn naive(claude: &Path) -> usize {
         }
     }
     fold(&observations).len()
+}
+
+/// Reads every transcript and returns the bytes read: the floor (what `cat` does).
+fn read_transcripts(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read transcript").len() as u64)
+        .sum()
+}
+
+/// What a reader that parses every line as JSON would pay.
+fn parse_every_line(files: &[PathBuf]) -> usize {
+    let mut lines = 0;
+    for f in files {
+        let bytes = std::fs::read(f).expect("read transcript");
+        for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if serde_json::from_slice::<serde_json::Value>(line).is_ok() {
+                lines += 1;
+            }
+        }
+    }
+    lines
+}
+
+fn mb_per_s(bytes: u64, d: Duration) -> String {
+    format!("{:.0} MB/s", bytes as f64 / 1e6 / d.as_secs_f64())
 }
 
 fn main() {
@@ -139,6 +165,17 @@ fn main() {
         naive_runs.push(t.elapsed());
     }
 
+    let transcript_list = transcript_files(&claude).expect("list transcripts");
+    let mut floor = Vec::new();
+    let mut transcript_bytes = 0;
+    if !transcript_list.is_empty() {
+        for _ in 0..runs.min(3) {
+            let t = Instant::now();
+            transcript_bytes = read_transcripts(&transcript_list);
+            floor.push(t.elapsed());
+        }
+    }
+
     let s = summary.expect("at least one run");
     println!(
         "corpus: {sessions} sessions, transcripts {transcripts_arg}: {} files, {} observations, {} unique todos, {} projects, {} conflicts",
@@ -153,4 +190,21 @@ fn main() {
         println!("| one line appended to one transcript | {} |", ms(median(one_line)));
     }
     println!("| naive: parse every todo file, fold in memory | {} |", ms(median(naive_runs)));
+    if !floor.is_empty() {
+        let floor = median(floor);
+        println!(
+            "| floor: read every transcript ({} MB, like `cat`) | {} ({}) |",
+            transcript_bytes / 1_000_000,
+            ms(floor),
+            mb_per_s(transcript_bytes, floor)
+        );
+        let t = Instant::now();
+        parse_every_line(&transcript_list);
+        let full = t.elapsed();
+        println!(
+            "| a full JSON parse of every transcript line (one run) | {} ({}) |",
+            ms(full),
+            mb_per_s(transcript_bytes, full)
+        );
+    }
 }
