@@ -93,10 +93,86 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Per project and day: todos planned, started, completed, still open, and time to finish
+    Report {
+        /// Only days from this time on: RFC 3339, a date, or an age (7d)
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only this project
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Run the sync hub: HTTP and WebSocket API over SQLite or PostgreSQL
+    Serve {
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// `postgres://…` for PostgreSQL (several hubs may share it), or a SQLite file [default: <home>/hub.db]
+        #[arg(long, env = "CHITTYSYNC_HUB_DATABASE", value_name = "URL")]
+        database: Option<String>,
+        /// Largest request body accepted, in bytes
+        #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
+        max_body_bytes: usize,
+    },
+    /// Manage the sync hub: tokens
+    Hub {
+        #[command(subcommand)]
+        command: HubCommand,
+    },
     /// What chittysync knows of itself: store, last run, daemon, stale sessions
+
     Status {
         #[command(flatten)]
         json: JsonFlag,
+    },
+    /// Watch Claude Code's folders and keep the outputs current (foreground; see `service`)
+    Daemon,
+    /// Install the daemon as a systemd user unit (Linux) or LaunchAgent (macOS)
+    Service {
+        action: ServiceAction,
+        /// Print the file and the commands instead of writing and running them
+        #[arg(long)]
+        dry_run: bool,
+        /// The service manager [default: this OS's]
+        #[arg(long, value_enum)]
+        manager: Option<ServiceManager>,
+    },
+    /// Add or remove chittysync's hooks in Claude Code's settings.json
+    Hooks {
+        action: HooksAction,
+        /// The settings file [default: <claude dir>/settings.json]
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+    },
+    /// Handle one Claude Code hook: reads its JSON on stdin; always exits 0
+    Hook { event: HookEvent },
+    /// The git sync repository: create or clone it, install the merge driver
+    Git {
+        #[command(subcommand)]
+        command: GitCommand,
+    },
+    /// Consolidate, then pull, import other devices' observations, commit and push
+    Sync {
+        /// Sync what the store holds without consolidating first
+        #[arg(long)]
+        no_consolidate: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Restore statuses as of a time or a commit by appending observations
+    Rollback(RollbackArgs),
+    /// The git merge driver for todos.json; git runs it as `merge-driver %O %A %B %P`
+    MergeDriver {
+        /// The common ancestor's version (%O)
+        base: PathBuf,
+        /// Our version (%A); the merged file is written here
+        ours: PathBuf,
+        /// Their version (%B)
+        theirs: PathBuf,
+        /// The file's path in the repository (%P), for messages
+        path: Option<String>,
     },
 }
 
@@ -111,8 +187,8 @@ pub struct TodosArgs {
     /// Only todos seen by this session (an id or a unique prefix)
     #[arg(long)]
     pub session: Option<String>,
-    /// The list as it was then: RFC 3339, a date (2026-11-20), or an age (2h, 3d)
-    #[arg(long, value_name = "TIME")]
+    /// The list as it was then: RFC 3339, a date (2026-11-20), an age (2h, 3d), or a commit of the sync repository
+    #[arg(long, value_name = "TIME|COMMIT")]
     pub as_of: Option<String>,
     #[command(flatten)]
     pub json: JsonFlag,
@@ -121,8 +197,101 @@ pub struct TodosArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusFilter {
     Pending,
+    #[value(name = "in_progress")]
     InProgress,
     Completed,
     Deleted,
     Open,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceAction {
+    Install,
+    Uninstall,
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceManager {
+    Systemd,
+    Launchd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HooksAction {
+    Install,
+    Uninstall,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookEvent {
+    SessionStart,
+    PostToolUse,
+    SessionEnd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Create the sync repository (`[git] repo`, default <home>/git), or clone it from the remote
+    Init {
+        /// The remote to sync with [default: `[git] remote`]
+        #[arg(long, value_name = "URL")]
+        remote: Option<String>,
+        /// The branch [default: `[git] branch`, main]
+        #[arg(long, value_name = "NAME")]
+        branch: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Make `git merge` resolve a repository's todos.json with chittysync's three-way merge
+    InstallMergeDriver {
+        /// The repository [default: the one holding the current directory]
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The point to restore: a time (RFC 3339, a date, an age such as 2h) or a commit of the sync repository
+    #[arg(long, value_name = "TIME|COMMIT")]
+    pub to: String,
+    /// Only this project's todos
+    #[arg(long, short)]
+    pub project: Option<String>,
+    /// List the changes without making them
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Bearer tokens, each mapping to one tenant
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+        /// The hub's database (as for `serve`) [default: <home>/hub.db]
+        #[arg(long, global = true, env = "CHITTYSYNC_HUB_DATABASE", value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a tenant; prints the token alone on stdout
+    Create {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// List tokens (their prefixes, never the secrets)
+    List {
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Revoke a token by its id, its listed prefix, or the token itself
+    Revoke { token: String },
 }

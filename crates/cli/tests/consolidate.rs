@@ -310,6 +310,7 @@ fn filters_and_views() {
     assert_eq!(router[0]["content"], "Fix the ROUTER");
     assert_eq!(sb.todos(&["--status", "completed"]).len(), 1);
     assert_eq!(sb.todos(&["--status", "open"]).len(), 1);
+    assert_eq!(sb.todos(&["--status", "in_progress"]).len(), 0);
     assert_eq!(sb.todos(&["--session", "bbbb2222"]).len(), 1);
     assert_eq!(sb.todos(&["--session", "aaaa"]).len(), 2);
 

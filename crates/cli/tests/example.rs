@@ -15,13 +15,21 @@ fn example() -> String {
 
 fn run_on_example(sb: &Sandbox, args: &[&str]) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chittysync"));
-    cmd.arg("--claude-dir").arg(example()).arg("--home").arg(sb.home()).args(args);
+    cmd.arg("--claude-dir")
+        .arg(example())
+        .arg("--home")
+        .arg(sb.home())
+        .args(args);
     cmd.output().unwrap()
 }
 
 fn json_on_example(sb: &Sandbox, args: &[&str]) -> Value {
     let out = run_on_example(sb, args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -80,7 +88,10 @@ fn the_example_folds_as_documented() {
         .filter(|t| t["content"] == "Cut the release/2.4 branch")
         .collect();
     assert_eq!(release.len(), 1);
-    assert_eq!(release[0]["project"], "api", "the shared list's sessions are api sessions");
+    assert_eq!(
+        release[0]["project"], "api",
+        "the shared list's sessions are api sessions"
+    );
 
     let deleted = json_on_example(&sb, &["todos", "--status", "deleted", "--json"]);
     assert_eq!(deleted.as_array().unwrap().len(), 1);

@@ -378,21 +378,55 @@ fn a_cwd_inside_a_git_work_tree_takes_the_work_tree_name() {
 #[test]
 fn a_shared_task_list_is_learned_from_a_transcript() {
     let sb = Sandbox::new();
-    sb.write("tasks/release-train/1.json", r#"{"id":"1","subject":"Cut the branch","status":"completed","blocks":[],"blockedBy":[]}"#);
-    let notes = sb.write("tasks/release-train/2.json", r#"{"id":"2","subject":"Write the notes","status":"pending","blocks":[],"blockedBy":[]}"#);
+    sb.write(
+        "tasks/release-train/1.json",
+        r#"{"id":"1","subject":"Cut the branch","status":"completed","blocks":[],"blockedBy":[]}"#,
+    );
+    let notes = sb.write(
+        "tasks/release-train/2.json",
+        r#"{"id":"2","subject":"Write the notes","status":"pending","blocks":[],"blockedBy":[]}"#,
+    );
     // The file was written before the session's update.
     let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_763_629_200);
-    std::fs::File::options().write(true).open(&notes).unwrap().set_modified(old).unwrap();
-    let mut t = task_lines(S, "2026-11-20T09:00:00.000Z", "TaskCreate", json!({"subject": "Cut the branch"}));
-    t += &task_result_line(S, "2026-11-20T09:00:01.000Z", "toolu_TaskCreate_2026-11-20T09:00:00.000Z", "1", "Cut the branch");
-    t += &task_lines(S, "2026-11-20T09:10:00.000Z", "TaskUpdate", json!({"taskId": "2", "status": "in_progress"}));
+    std::fs::File::options()
+        .write(true)
+        .open(&notes)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let mut t = task_lines(
+        S,
+        "2026-11-20T09:00:00.000Z",
+        "TaskCreate",
+        json!({"subject": "Cut the branch"}),
+    );
+    t += &task_result_line(
+        S,
+        "2026-11-20T09:00:01.000Z",
+        "toolu_TaskCreate_2026-11-20T09:00:00.000Z",
+        "1",
+        "Cut the branch",
+    );
+    t += &task_lines(
+        S,
+        "2026-11-20T09:10:00.000Z",
+        "TaskUpdate",
+        json!({"taskId": "2", "status": "in_progress"}),
+    );
     sb.write(&transcript_path(), t);
     let (_, stderr) = sb.consolidate(&[]);
     assert!(!stderr.contains("not known"), "{stderr}");
     let todos = sb.todos(&[]);
-    assert_eq!(todos.len(), 2, "one task each, not a copy per list: {todos:?}");
+    assert_eq!(
+        todos.len(),
+        2,
+        "one task each, not a copy per list: {todos:?}"
+    );
     assert!(todos.iter().all(|t| t["project"] == "webapp"), "{todos:?}");
-    assert_eq!(sb.status_of("Write the notes", &[]).as_deref(), Some("in_progress"));
+    assert_eq!(
+        sb.status_of("Write the notes", &[]).as_deref(),
+        Some("in_progress")
+    );
     let sessions = sb.json(&["sessions"]);
     assert_eq!(sessions[0]["task_list"], "release-train");
 }

@@ -4,13 +4,17 @@
 //! corpus is the same whatever the number of threads, and sessions are written
 //! in parallel.
 
-use crate::json::{escape_into, iso_millis_into, kv_pretty, kv_str, str_into};
+use crate::json::{self, kv_into, open_str_into};
 use crate::payload::Pool;
-use crate::rng::Rng;
+use crate::rng::{self, Rng, RngExt};
 use crate::words::{self, TodoText};
 use crate::{CorpusSpec, CorpusStats, TranscriptSize};
 use anyhow::{Context, Result};
-use std::fmt::Write as _;
+use chittysync_core::Timestamp;
+use rand::{Rng as _, SeedableRng};
+use rand_distr::{Distribution, LogNormal};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -24,6 +28,11 @@ const DOMAIN_SESSION: u64 = 1;
 const DOMAIN_PROJECT: u64 = 2;
 const DOMAIN_TX: u64 = 3;
 const DOMAIN_BUDGET: u64 = 4;
+/// The ids drawn in a transcript: stream `session index × MAX_AGENTS + agent`.
+const DOMAIN_TX_IDS: u64 = 5;
+
+/// The main agent and at most three sub-agents.
+const MAX_AGENTS: u64 = 4;
 
 /// Which Claude Code generation wrote a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -129,6 +138,7 @@ struct TaskPlan {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
+    index: usize,
     id: String,
     project: usize,
     era: Era,
@@ -169,10 +179,10 @@ impl World {
         let mut cumulative = Vec::with_capacity(n_projects);
         let mut acc = 0.0;
         for p in 0..n_projects {
-            let mut rng = Rng::stream(spec.seed, DOMAIN_PROJECT, p as u64);
+            let mut rng = rng::stream(spec.seed, DOMAIN_PROJECT, p as u64);
             let (_, cwd) = words::project(p);
             let folder = words::folder_of_cwd(&cwd);
-            let main_branch = match rng.below(10) {
+            let main_branch = match rng.random_range(0..10) {
                 0..=6 => "main",
                 7 | 8 => "master",
                 _ => "",
@@ -211,7 +221,7 @@ impl World {
 
     fn pick_project(&self, rng: &mut Rng) -> usize {
         let total = *self.cumulative.last().unwrap_or(&1.0);
-        let x = rng.f64() * total;
+        let x = rng.random::<f64>() * total;
         self.cumulative
             .partition_point(|&c| c <= x)
             .min(self.projects.len() - 1)
@@ -219,10 +229,10 @@ impl World {
 
     /// Plans session `index`.
     pub(crate) fn plan(&self, index: usize) -> Session {
-        let mut rng = Rng::stream(self.seed, DOMAIN_SESSION, index as u64);
+        let mut rng = rng::stream(self.seed, DOMAIN_SESSION, index as u64);
         let id = rng.uuid();
         let project = self.pick_project(&mut rng);
-        let f = rng.f64();
+        let f = rng.random::<f64>();
         let start = WINDOW_START_MS + (f * (WINDOW_END_MS - WINDOW_START_MS) as f64) as i64;
         let (era, version) = if f < 0.2 {
             (Era::V1, format!("1.0.{}", 40 + (f / 0.2 * 88.0) as u32))
@@ -231,7 +241,7 @@ impl World {
         } else {
             (Era::V21, format!("2.1.{}", ((f - 0.8) / 0.2 * 40.0) as u32))
         };
-        let model = match (era, rng.below(10)) {
+        let model = match (era, rng.random_range(0..10)) {
             (Era::V1, 0..=6) => "claude-sonnet-4-20250514",
             (Era::V1, _) => "claude-opus-4-20250514",
             (_, 0..=5) => "claude-sonnet-4-5-20250929",
@@ -239,7 +249,7 @@ impl World {
             _ => "claude-haiku-4-5-20251001",
         };
         let proj = &self.projects[project];
-        let branch = if proj.main_branch.is_empty() || rng.chance(0.6) {
+        let branch = if proj.main_branch.is_empty() || rng.random_bool(0.6) {
             proj.main_branch.to_string()
         } else {
             rng.pick(words::BRANCHES).to_string()
@@ -248,13 +258,13 @@ impl World {
             TranscriptSize::None => false,
             _ => match era {
                 // Old transcripts were cleaned up (cleanupPeriodDays); their todo files stay.
-                Era::V1 => rng.chance(0.5),
-                _ => rng.chance(0.97),
+                Era::V1 => rng.random_bool(0.5),
+                _ => rng.random_bool(0.97),
             },
         };
-        let uses_tasks = era == Era::V21 && rng.chance(0.15);
+        let uses_tasks = era == Era::V21 && rng.random_bool(0.15);
         let main_shape = match era {
-            Era::V1 => match rng.below(10) {
+            Era::V1 => match rng.random_range(0..10) {
                 0..=6 => Shape::Old,
                 7 | 8 => Shape::NoPriority,
                 _ => Shape::Bare,
@@ -268,14 +278,14 @@ impl World {
         let mut main_lists = Vec::new();
         if uses_tasks {
             tasks = plan_tasks(&mut rng, proj);
-        } else if rng.chance(0.75) {
-            let n_lists = if rng.chance(0.2) { 2 } else { 1 };
+        } else if rng.random_bool(0.75) {
+            let n_lists = if rng.random_bool(0.2) { 2 } else { 1 };
             for l in 0..n_lists {
                 let last = l + 1 == n_lists;
                 let finished = if last {
-                    rng.chance(0.34)
+                    rng.random_bool(0.34)
                 } else {
-                    rng.chance(0.85)
+                    rng.random_bool(0.85)
                 };
                 main_lists.push(plan_list(&mut rng, proj, 0.45, finished));
             }
@@ -291,7 +301,7 @@ impl World {
         let n_sub = if uses_tasks {
             0
         } else {
-            match rng.below(100) {
+            match rng.random_range(0..100) {
                 0..=59 => 0,
                 60..=79 => 1,
                 80..=91 => 2,
@@ -305,13 +315,13 @@ impl World {
                 format!("a{}", rng.hex(6))
             };
             let mut lists = Vec::new();
-            if rng.chance(0.75) {
-                let finished = rng.chance(0.34);
+            if rng.random_bool(0.75) {
+                let finished = rng.random_bool(0.34);
                 lists.push(plan_list(&mut rng, proj, 0.25, finished));
             }
             let description = format!(
                 "{} {}",
-                ["Explore", "Review", "Investigate", "Audit", "Map"][rng.index(5)],
+                ["Explore", "Review", "Investigate", "Audit", "Map"][rng.random_range(0..5)],
                 rng.pick(words::OBJECTS)
             );
             agents.push(AgentPlan {
@@ -324,15 +334,18 @@ impl World {
         }
         let n_prompts = 1 + agents[0].lists.len();
         let prompts = (0..n_prompts).map(|_| *rng.pick(words::PROMPTS)).collect();
-        let summary = transcript && rng.chance(0.1);
+        let summary = transcript && rng.random_bool(0.1);
         // Heavy-tailed transcript sizes.
         let weight = if transcript {
-            let mut wr = Rng::stream(self.seed, DOMAIN_BUDGET, index as u64);
-            (1.3 * wr.normal()).exp()
+            let mut wr = rng::stream(self.seed, DOMAIN_BUDGET, index as u64);
+            LogNormal::<f64>::new(0.0, 1.3)
+                .expect("a valid deviation")
+                .sample(&mut wr)
         } else {
             0.0
         };
         Session {
+            index,
             id,
             project,
             era,
@@ -396,14 +409,39 @@ impl World {
         }
     }
 
+    /// Whether transcripts show only the first, a middle and the last write of a list.
+    fn small(&self) -> bool {
+        matches!(self.mode, TranscriptSize::Small)
+    }
+
+    /// The transcript of agent `agent` (0: the main agent) of a session,
+    /// written to `path`, or only timed when `path` is `None`.
+    fn open_tx<'a>(&'a self, s: &'a Session, agent: usize, path: Option<&Path>) -> Result<Tx<'a>> {
+        debug_assert!((agent as u64) < MAX_AGENTS);
+        let ctx = Ctx {
+            session: &s.id,
+            cwd: &self.projects[s.project].cwd,
+            version: &s.version,
+            branch: &s.branch,
+            agent_id: (agent > 0).then_some(s.agents[agent].id.as_str()),
+            model: s.model,
+            era: s.era,
+        };
+        let ids = rng::stream(
+            self.seed,
+            DOMAIN_TX_IDS,
+            s.index as u64 * MAX_AGENTS + agent as u64,
+        );
+        Tx::open(path, ctx, &self.pool, ids)
+    }
+
     /// Writes one session's files.
     pub(crate) fn emit(&self, dir: &Path, s: &Session) -> Result<CorpusStats> {
         let mut stats = CorpusStats::default();
         let proj = &self.projects[s.project];
-        let mut rng = Rng::stream(self.seed, DOMAIN_TX, splitmix_str(&s.id));
+        let mut rng = rng::stream(self.seed, DOMAIN_TX, s.index as u64);
         let mut clock = s.start;
-        let realistic = matches!(self.mode, TranscriptSize::Realistic { .. });
-        let small = matches!(self.mode, TranscriptSize::Small);
+        let small = self.small();
 
         let has_sub_tx = s.agents.iter().skip(1).any(|a| a.transcript);
         let n_sub_tx = s.agents.iter().skip(1).filter(|a| a.transcript).count() as u64;
@@ -420,16 +458,7 @@ impl World {
 
         let project_dir = dir.join("projects").join(&proj.folder);
         let main_path = project_dir.join(format!("{}.jsonl", s.id));
-        let ctx = Ctx {
-            session: &s.id,
-            cwd: &proj.cwd,
-            version: &s.version,
-            branch: &s.branch,
-            agent_id: None,
-            model: s.model,
-            era: s.era,
-        };
-        let mut tx = Tx::open(s.transcript.then_some(main_path.as_path()), ctx, &self.pool)?;
+        let mut tx = self.open_tx(s, 0, s.transcript.then_some(main_path.as_path()))?;
         let main = &s.agents[0];
         let gaps = 1
             + main
@@ -438,7 +467,7 @@ impl World {
                 .map(|l| l.written(small).len())
                 .sum::<usize>()
             + s.tasks.len() * 3;
-        let mut fill = Fill::new(realistic, small, main_budget, gaps);
+        let mut fill = Fill::new(self.mode, main_budget, gaps);
 
         if s.summary {
             let text = *rng.pick(words::SUMMARIES);
@@ -446,84 +475,68 @@ impl World {
         }
         if s.era == Era::V21 {
             tx.queue_op(clock, "dequeue", None)?;
-            clock += rng.range(5, 80) as i64;
+            clock += rng.random_range(5..=80);
         }
         tx.user_prompt(clock, s.prompts[0])?;
-        clock += rng.range(1500, 9000) as i64;
+        clock += rng.random_range(1500..=9000);
         let text = rng.pick::<&str>(words::ASSISTANT_TEXTS);
         tx.assistant_text(clock, text)?;
-        clock += rng.range(200, 2000) as i64;
+        clock += rng.random_range(200..=2000);
         fill.gap(&mut tx, &mut rng, &mut clock)?;
 
         // When the main agent has no list, its todo file is written at the start.
-        let mut agent_last_write: Vec<i64> = vec![s.start + 40; s.agents.len()];
+        let mut last_write: Vec<i64> = vec![s.start + 40; s.agents.len()];
+        // The sub-agents run after the first plan write, or at once without a plan.
+        let run_subagents = |tx: &mut Tx,
+                             rng: &mut Rng,
+                             clock: &mut i64,
+                             last: &mut [i64],
+                             stats: &mut CorpusStats| {
+            self.run_subagents(s, &project_dir, tx, rng, clock, last, sub_budget, stats)
+        };
         let mut subagents_launched = false;
         let mut prompt_i = 1;
         for (li, list) in main.lists.iter().enumerate() {
             if li > 0 {
-                clock += rng.range(20_000, 600_000) as i64;
+                clock += rng.random_range(20_000..=600_000);
                 tx.user_prompt(clock, s.prompts[prompt_i.min(s.prompts.len() - 1)])?;
                 prompt_i += 1;
-                clock += rng.range(1500, 9000) as i64;
+                clock += rng.random_range(1500..=9000);
             }
             let mut prev: Option<&Vec<St>> = None;
-            for (wi, state) in list.written(small).into_iter().enumerate() {
+            for state in list.written(small) {
                 let t = clock;
                 tx.todo_write(&mut rng, &mut clock, main.shape, list, state, prev)?;
-                agent_last_write[0] = t;
+                last_write[0] = t;
                 prev = Some(state);
-                if s.era >= Era::V20 && rng.chance(0.08) {
-                    let text = if rng.chance(0.5) {
+                if s.era >= Era::V20 && rng.random_bool(0.08) {
+                    let text = if rng.random_bool(0.5) {
                         "please keep the TodoWrite list short, and mark items done as you go"
                     } else {
                         "also run the linter before you finish"
                     };
                     tx.queue_op(clock, "enqueue", Some(text))?;
-                    clock += rng.range(2000, 30_000) as i64;
+                    clock += rng.random_range(2000..=30_000);
                     tx.queue_op(clock, "remove", None)?;
-                    clock += rng.range(100, 900) as i64;
+                    clock += rng.random_range(100..=900);
                 }
-                if wi == 0 && li == 0 && !subagents_launched {
+                if !subagents_launched {
                     subagents_launched = true;
-                    self.run_subagents(
-                        s,
-                        &project_dir,
-                        &mut tx,
-                        &mut rng,
-                        &mut clock,
-                        &mut agent_last_write,
-                        sub_budget,
-                        &mut stats,
-                    )?;
+                    run_subagents(&mut tx, &mut rng, &mut clock, &mut last_write, &mut stats)?;
                 }
                 fill.gap(&mut tx, &mut rng, &mut clock)?;
             }
         }
         if !subagents_launched {
-            self.run_subagents(
-                s,
-                &project_dir,
-                &mut tx,
-                &mut rng,
-                &mut clock,
-                &mut agent_last_write,
-                sub_budget,
-                &mut stats,
-            )?;
+            run_subagents(&mut tx, &mut rng, &mut clock, &mut last_write, &mut stats)?;
         }
         let task_times = self.run_tasks(s, &mut tx, &mut rng, &mut clock, &mut fill)?;
-        clock += rng.range(1000, 8000) as i64;
+        clock += rng.random_range(1000..=8000);
         tx.assistant_text(
             clock,
             "Done. Everything on the list is handled; see the summary above.",
         )?;
-        let (bytes, written) = tx.close(clock)?;
-        if written {
-            stats.files += 1;
-            stats.transcripts += 1;
-            stats.bytes += bytes;
-            stats.transcript_bytes += bytes;
-        }
+        tx.close(clock, &mut stats)?;
 
         // Todo files, one per agent (task sessions keep their plan in tasks/).
         for (ai, agent) in s.agents.iter().enumerate() {
@@ -534,7 +547,7 @@ impl World {
                 .join("todos")
                 .join(format!("{}-agent-{}.json", s.id, agent.id));
             let (text, n) = todo_file_text(agent);
-            write_file(&path, text.as_bytes(), agent_last_write[ai])?;
+            write_file(&path, text.as_bytes(), last_write[ai])?;
             stats.files += 1;
             stats.todo_files += 1;
             stats.bytes += text.len() as u64;
@@ -594,9 +607,7 @@ impl World {
         sub_budget: u64,
         stats: &mut CorpusStats,
     ) -> Result<()> {
-        let proj = &self.projects[s.project];
-        let realistic = matches!(self.mode, TranscriptSize::Realistic { .. });
-        let small = matches!(self.mode, TranscriptSize::Small);
+        let small = self.small();
         for (ai, agent) in s.agents.iter().enumerate().skip(1) {
             let prompt = format!(
                 "{}. Report what you find, with file paths and line numbers.",
@@ -604,7 +615,7 @@ impl World {
             );
             let subagent_type = ["general-purpose", "Explore", "Plan"][ai % 3];
             let task_id = tx.task_tool_use(*clock, &agent.description, &prompt, subagent_type)?;
-            *clock += rng.range(300, 1500) as i64;
+            *clock += rng.random_range(300..=1500);
             let path = agent.transcript.then(|| {
                 project_dir
                     .join(&s.id)
@@ -616,24 +627,15 @@ impl World {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating {}", parent.display()))?;
             }
-            let ctx = Ctx {
-                session: &s.id,
-                cwd: &proj.cwd,
-                version: &s.version,
-                branch: &s.branch,
-                agent_id: Some(&agent.id),
-                model: s.model,
-                era: s.era,
-            };
-            let mut sub = Tx::open(path.as_deref(), ctx, &self.pool)?;
+            let mut sub = self.open_tx(s, ai, path.as_deref())?;
             let gaps = 1 + agent
                 .lists
                 .iter()
                 .map(|l| l.written(small).len())
                 .sum::<usize>();
-            let mut fill = Fill::new(realistic, small, sub_budget, gaps);
+            let mut fill = Fill::new(self.mode, sub_budget, gaps);
             sub.user_message(*clock, &prompt)?;
-            *clock += rng.range(1000, 5000) as i64;
+            *clock += rng.random_range(1000..=5000);
             fill.gap(&mut sub, rng, clock)?;
             for list in &agent.lists {
                 let mut prev: Option<&Vec<St>> = None;
@@ -648,23 +650,17 @@ impl World {
             if agent.lists.is_empty() {
                 last_write[ai] = *clock;
             }
-            *clock += rng.range(1000, 6000) as i64;
+            *clock += rng.random_range(1000..=6000);
             let report = format!(
                 "Summary of findings for: {}. The relevant code is in {}; no blocking issues found.",
                 agent.description,
                 rng.pick(words::MODULES)
             );
             sub.assistant_text(*clock, &report)?;
-            let (bytes, written) = sub.close(*clock)?;
-            if written {
-                stats.files += 1;
-                stats.transcripts += 1;
-                stats.bytes += bytes;
-                stats.transcript_bytes += bytes;
-            }
-            *clock += rng.range(200, 1500) as i64;
+            sub.close(*clock, stats)?;
+            *clock += rng.random_range(200..=1500);
             tx.task_result(*clock, &task_id, &prompt, &agent.id, &report)?;
-            *clock += rng.range(500, 3000) as i64;
+            *clock += rng.random_range(500..=3000);
         }
         Ok(())
     }
@@ -777,19 +773,10 @@ fn task_call_time(clock: &mut i64) -> i64 {
     t
 }
 
-fn splitmix_str(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 fn pick_text(rng: &mut Rng, proj: &Project, shared_p: f64) -> TodoText {
-    if rng.chance(shared_p) {
+    if rng.random_bool(shared_p) {
         let t = rng.pick(&proj.shared).clone();
-        if rng.chance(0.2) {
+        if rng.random_bool(0.2) {
             TodoText {
                 content: words::variant(rng, &t.content),
                 active_form: t.active_form,
@@ -803,7 +790,7 @@ fn pick_text(rng: &mut Rng, proj: &Project, shared_p: f64) -> TodoText {
 }
 
 fn plan_list(rng: &mut Rng, proj: &Project, shared_p: f64, finished: bool) -> ListPlan {
-    let n = rng.range(3, 9) as usize;
+    let n: usize = rng.random_range(3..=9);
     let mut items: Vec<Item> = Vec::with_capacity(n);
     let priorities = ["high", "medium", "low"];
     while items.len() < n {
@@ -822,10 +809,10 @@ fn plan_list(rng: &mut Rng, proj: &Project, shared_p: f64, finished: bool) -> Li
         });
     }
     let mut states = Vec::new();
-    if rng.chance(0.3) {
+    if rng.random_bool(0.3) {
         states.push(vec![St::Pending; n]);
     }
-    let stop = if finished { n } else { rng.index(n) };
+    let stop = if finished { n } else { rng.random_range(0..n) };
     let state = |k: usize| -> Vec<St> {
         (0..n)
             .map(|j| match j.cmp(&k) {
@@ -841,9 +828,9 @@ fn plan_list(rng: &mut Rng, proj: &Project, shared_p: f64, finished: bool) -> Li
         if k >= stop {
             break;
         }
-        k = (k + if rng.chance(0.15) { 2 } else { 1 }).min(stop);
+        k = (k + if rng.random_bool(0.15) { 2 } else { 1 }).min(stop);
     }
-    if !finished && rng.chance(0.25) {
+    if !finished && rng.random_bool(0.25) {
         // Paused between items: the next one not started yet.
         let last = states.last_mut().expect("at least one write");
         last[stop] = St::Pending;
@@ -855,17 +842,21 @@ fn plan_list(rng: &mut Rng, proj: &Project, shared_p: f64, finished: bool) -> Li
 }
 
 fn plan_tasks(rng: &mut Rng, proj: &Project) -> Vec<TaskPlan> {
-    let n = rng.range(3, 7) as u32;
-    let first = if rng.chance(0.85) {
+    let n: u32 = rng.random_range(3..=7);
+    let first = if rng.random_bool(0.85) {
         1
     } else {
-        rng.range(2, 12) as u32
+        rng.random_range(2..=12)
     };
-    let finished = rng.chance(0.4);
-    let deleted = n >= 3 && rng.chance(0.25);
+    let finished = rng.random_bool(0.4);
+    let deleted = n >= 3 && rng.random_bool(0.25);
     let live = if deleted { n - 1 } else { n } as usize;
-    let done = if finished { live } else { rng.index(live) };
-    let started = !finished && rng.chance(0.7);
+    let done = if finished {
+        live
+    } else {
+        rng.random_range(0..live)
+    };
+    let started = !finished && rng.random_bool(0.7);
     let mut out = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     while out.len() < n as usize {
@@ -910,10 +901,10 @@ struct Fill {
 }
 
 impl Fill {
-    fn new(realistic: bool, small: bool, budget: u64, gaps: usize) -> Fill {
+    fn new(mode: TranscriptSize, budget: u64, gaps: usize) -> Fill {
         Fill {
-            realistic,
-            small,
+            realistic: matches!(mode, TranscriptSize::Realistic { .. }),
+            small: matches!(mode, TranscriptSize::Small),
             budget,
             spent: 0,
             gaps_left: gaps.max(1),
@@ -926,8 +917,8 @@ impl Fill {
             return Ok(());
         }
         if self.small {
-            if rng.chance(0.25) {
-                let size = rng.range(200, 1200) as usize;
+            if rng.random_bool(0.25) {
+                let size = rng.random_range(200..=1200);
                 tx.filler(rng, clock, size)?;
             }
             return Ok(());
@@ -940,13 +931,15 @@ impl Fill {
             remaining
         } else {
             let even = remaining / self.gaps_left as u64;
-            (even as f64 * (0.4 + 1.2 * rng.f64())) as u64
+            (even as f64 * (0.4 + 1.2 * rng.random::<f64>())) as u64
         };
         self.gaps_left = self.gaps_left.saturating_sub(1).max(1);
         let goal = self.spent + share;
+        // Tool results of heavy-tailed sizes: a median of about 5.4 KB.
+        let sizes = LogNormal::<f64>::new(8.6, 1.0).expect("a valid deviation");
         while self.spent < goal {
             let left = (goal - self.spent) as usize;
-            let sampled = (8.6 + 1.0 * rng.normal()).exp().clamp(200.0, 400_000.0) as usize;
+            let sampled = sizes.sample(rng).clamp(200.0, 400_000.0) as usize;
             let size = sampled.min(left.max(200));
             let before = tx.bytes;
             tx.filler(rng, clock, size)?;
@@ -967,19 +960,108 @@ struct Ctx<'a> {
     era: Era,
 }
 
+/// A todo as a `TodoWrite` call or a todo file holds it; the fields a shape
+/// leaves out are `None` (and absent from the JSON).
+#[derive(Serialize)]
+struct TodoJson<'a> {
+    content: &'a str,
+    status: &'static str,
+    #[serde(rename = "activeForm", skip_serializing_if = "Option::is_none")]
+    active_form: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+}
+
+/// A list's todos in one state, in the fields of `shape`.
+fn todos_json<'a>(shape: Shape, list: &'a ListPlan, state: &[St]) -> Vec<TodoJson<'a>> {
+    list.items
+        .iter()
+        .zip(state)
+        .map(|(item, st)| TodoJson {
+            content: &item.content,
+            status: st.as_str(),
+            active_form: (shape == Shape::New).then_some(item.active.as_str()),
+            priority: (shape == Shape::Old).then_some(item.priority),
+            id: matches!(shape, Shape::Old | Shape::NoPriority).then_some(item.id.as_str()),
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct TodoWriteInput<'a, T> {
+    todos: &'a [T],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TodoWriteResult<'a> {
+    old_todos: &'a [TodoJson<'a>],
+    new_todos: &'a [TodoJson<'a>],
+}
+
+#[derive(Serialize)]
+struct TaskInput<'a> {
+    description: &'a str,
+    prompt: &'a str,
+    subagent_type: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskCreateInput<'a> {
+    subject: &'a str,
+    description: &'a str,
+    active_form: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskUpdateInput<'a> {
+    task_id: &'a str,
+    status: &'a str,
+}
+
+#[derive(Serialize)]
+struct ReadInput<'a> {
+    file_path: &'a str,
+}
+
+#[derive(Serialize)]
+struct BashInput<'a> {
+    command: &'a str,
+    description: &'a str,
+}
+
+/// A `tasks/<list>/<N>.json` file.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskFile<'a> {
+    id: String,
+    subject: &'a str,
+    description: &'a str,
+    active_form: &'a str,
+    status: &'a str,
+    blocks: [u32; 0],
+    blocked_by: [u32; 0],
+}
+
 /// One transcript being written (or, when disabled, only timed).
 struct Tx<'a> {
     out: Option<(BufWriter<File>, PathBuf)>,
     bytes: u64,
-    buf: String,
+    /// The line being assembled.
+    buf: Vec<u8>,
     ctx: Ctx<'a>,
     parent: Option<String>,
+    /// Draws the ids of the lines (uuids, message and tool ids, token counts).
     rng: Rng,
     pool: &'a Pool,
 }
 
 impl<'a> Tx<'a> {
-    fn open(path: Option<&Path>, ctx: Ctx<'a>, pool: &'a Pool) -> Result<Tx<'a>> {
+    fn open(path: Option<&Path>, ctx: Ctx<'a>, pool: &'a Pool, rng: Rng) -> Result<Tx<'a>> {
         let out = match path {
             Some(p) => {
                 let f = File::create(p).with_context(|| format!("creating {}", p.display()))?;
@@ -987,14 +1069,13 @@ impl<'a> Tx<'a> {
             }
             None => None,
         };
-        let seed = splitmix_str(ctx.session) ^ ctx.agent_id.map_or(0, splitmix_str);
         Ok(Tx {
             out,
             bytes: 0,
-            buf: String::with_capacity(64 * 1024),
+            buf: Vec::with_capacity(64 * 1024),
             ctx,
             parent: None,
-            rng: Rng::new(seed),
+            rng,
             pool,
         })
     }
@@ -1003,26 +1084,27 @@ impl<'a> Tx<'a> {
         self.out.is_some()
     }
 
-    /// Flushes, sets the mtime; returns (bytes, whether a file was written).
-    fn close(self, mtime: i64) -> Result<(u64, bool)> {
-        match self.out {
-            Some((w, path)) => {
-                let f = w
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .with_context(|| format!("writing {}", path.display()))?;
-                set_mtime(&f, mtime)
-                    .with_context(|| format!("setting mtime of {}", path.display()))?;
-                Ok((self.bytes, true))
-            }
-            None => Ok((0, false)),
-        }
+    /// Flushes, sets the mtime and counts the file in `stats` (if one was written).
+    fn close(self, mtime: i64, stats: &mut CorpusStats) -> Result<()> {
+        let Some((w, path)) = self.out else {
+            return Ok(());
+        };
+        let f = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("writing {}", path.display()))?;
+        set_mtime(&f, mtime).with_context(|| format!("setting mtime of {}", path.display()))?;
+        stats.files += 1;
+        stats.transcripts += 1;
+        stats.bytes += self.bytes;
+        stats.transcript_bytes += self.bytes;
+        Ok(())
     }
 
     fn flush_line(&mut self) -> Result<()> {
-        self.buf.push('\n');
+        self.buf.push(b'\n');
         if let Some((w, path)) = &mut self.out {
-            w.write_all(self.buf.as_bytes())
+            w.write_all(&self.buf)
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         self.bytes += self.buf.len() as u64;
@@ -1037,39 +1119,31 @@ impl<'a> Tx<'a> {
     fn head(&mut self) {
         let b = &mut self.buf;
         b.clear();
-        b.push_str("{\"parentUuid\":");
-        match &self.parent {
-            Some(p) => str_into(b, p),
-            None => b.push_str("null"),
-        }
-        b.push_str(",\"isSidechain\":");
-        b.push_str(if self.ctx.agent_id.is_some() {
-            "true"
-        } else {
-            "false"
-        });
-        b.push_str(",\"userType\":\"external\",");
-        kv_str(b, "cwd", self.ctx.cwd);
-        b.push(',');
-        kv_str(b, "sessionId", self.ctx.session);
-        b.push(',');
-        kv_str(b, "version", self.ctx.version);
-        b.push(',');
-        kv_str(b, "gitBranch", self.ctx.branch);
+        b.push(b'{');
+        kv_into(b, "parentUuid", &self.parent);
+        b.push(b',');
+        kv_into(b, "isSidechain", &self.ctx.agent_id.is_some());
+        b.extend_from_slice(b",\"userType\":\"external\",");
+        kv_into(b, "cwd", self.ctx.cwd);
+        b.push(b',');
+        kv_into(b, "sessionId", self.ctx.session);
+        b.push(b',');
+        kv_into(b, "version", self.ctx.version);
+        b.push(b',');
+        kv_into(b, "gitBranch", self.ctx.branch);
         if let Some(a) = self.ctx.agent_id {
-            b.push(',');
-            kv_str(b, "agentId", a);
+            b.push(b',');
+            kv_into(b, "agentId", a);
         }
     }
 
     /// `,"uuid":…,"timestamp":…` and remembers the uuid as the next parent.
     fn tail(&mut self, uuid: String, t: i64) {
         let b = &mut self.buf;
-        b.push(',');
-        kv_str(b, "uuid", &uuid);
-        b.push_str(",\"timestamp\":\"");
-        iso_millis_into(b, t);
-        b.push('"');
+        b.push(b',');
+        kv_into(b, "uuid", &uuid);
+        b.push(b',');
+        kv_into(b, "timestamp", &Timestamp(t));
         self.parent = Some(uuid);
     }
 
@@ -1078,12 +1152,13 @@ impl<'a> Tx<'a> {
             return Ok(());
         }
         let leaf = rng.uuid();
-        self.buf.clear();
-        self.buf.push_str("{\"type\":\"summary\",");
-        kv_str(&mut self.buf, "summary", text);
-        self.buf.push(',');
-        kv_str(&mut self.buf, "leafUuid", &leaf);
-        self.buf.push('}');
+        let b = &mut self.buf;
+        b.clear();
+        b.extend_from_slice(b"{\"type\":\"summary\",");
+        kv_into(b, "summary", text);
+        b.push(b',');
+        kv_into(b, "leafUuid", &leaf);
+        b.push(b'}');
         self.flush_line()
     }
 
@@ -1093,17 +1168,17 @@ impl<'a> Tx<'a> {
         }
         let b = &mut self.buf;
         b.clear();
-        b.push_str("{\"type\":\"queue-operation\",");
-        kv_str(b, "operation", op);
-        b.push_str(",\"timestamp\":\"");
-        iso_millis_into(b, t);
-        b.push_str("\",");
-        kv_str(b, "sessionId", self.ctx.session);
+        b.extend_from_slice(b"{\"type\":\"queue-operation\",");
+        kv_into(b, "operation", op);
+        b.push(b',');
+        kv_into(b, "timestamp", &Timestamp(t));
+        b.push(b',');
+        kv_into(b, "sessionId", self.ctx.session);
         if let Some(c) = content {
-            b.push(',');
-            kv_str(b, "content", c);
+            b.push(b',');
+            kv_into(b, "content", c);
         }
-        b.push('}');
+        b.push(b'}');
         self.flush_line()
     }
 
@@ -1116,13 +1191,13 @@ impl<'a> Tx<'a> {
         if self.ctx.era >= Era::V20 {
             let b = &mut self.buf;
             b.clear();
-            b.push_str("{\"type\":\"file-history-snapshot\",");
-            kv_str(b, "messageId", &uuid);
-            b.push_str(",\"snapshot\":{");
-            kv_str(b, "messageId", &uuid);
-            b.push_str(",\"trackedFileBackups\":{},\"timestamp\":\"");
-            iso_millis_into(b, t);
-            b.push_str("\"},\"isSnapshotUpdate\":false}");
+            b.extend_from_slice(b"{\"type\":\"file-history-snapshot\",");
+            kv_into(b, "messageId", &uuid);
+            b.extend_from_slice(b",\"snapshot\":{");
+            kv_into(b, "messageId", &uuid);
+            b.extend_from_slice(b",\"trackedFileBackups\":{},");
+            kv_into(b, "timestamp", &Timestamp(t));
+            b.extend_from_slice(b"},\"isSnapshotUpdate\":false}");
             self.flush_line()?;
         }
         self.user_line(t, uuid, text)
@@ -1139,12 +1214,12 @@ impl<'a> Tx<'a> {
 
     fn user_line(&mut self, t: i64, uuid: String, text: &str) -> Result<()> {
         self.head();
-        self.buf
-            .push_str(",\"type\":\"user\",\"message\":{\"role\":\"user\",");
-        kv_str(&mut self.buf, "content", text);
-        self.buf.push('}');
+        let b = &mut self.buf;
+        b.extend_from_slice(b",\"type\":\"user\",\"message\":{\"role\":\"user\",");
+        kv_into(b, "content", text);
+        b.push(b'}');
         self.tail(uuid, t);
-        self.buf.push('}');
+        self.buf.push(b'}');
         self.flush_line()
     }
 
@@ -1153,18 +1228,18 @@ impl<'a> Tx<'a> {
         self.head();
         let msg_id = self.rng.base62_id("msg_01", 22);
         let b = &mut self.buf;
-        b.push_str(",\"message\":{");
-        kv_str(b, "model", self.ctx.model);
-        b.push(',');
-        kv_str(b, "id", &msg_id);
-        b.push_str(",\"type\":\"message\",\"role\":\"assistant\",\"content\":[");
+        b.extend_from_slice(b",\"message\":{");
+        kv_into(b, "model", self.ctx.model);
+        b.push(b',');
+        kv_into(b, "id", &msg_id);
+        b.extend_from_slice(b",\"type\":\"message\",\"role\":\"assistant\",\"content\":[");
     }
 
     fn assistant_close(&mut self, t: i64) -> Result<()> {
-        let input = self.rng.range(3, 12);
-        let created = self.rng.range(0, 4000);
-        let read = self.rng.range(8000, 90_000);
-        let output = self.rng.range(20, 900);
+        let input = self.rng.random_range(3..=12);
+        let created = self.rng.random_range(0..=4000);
+        let read = self.rng.random_range(8000..=90_000);
+        let output = self.rng.random_range(20..=900);
         let req = self.rng.base62_id("req_011C", 20);
         let uuid = self.uuid();
         let b = &mut self.buf;
@@ -1182,10 +1257,10 @@ impl<'a> Tx<'a> {
             b,
             "\"output_tokens\":{output},\"service_tier\":\"standard\"}}}},"
         );
-        kv_str(b, "requestId", &req);
-        b.push_str(",\"type\":\"assistant\"");
+        kv_into(b, "requestId", &req);
+        b.extend_from_slice(b",\"type\":\"assistant\"");
         self.tail(uuid, t);
-        self.buf.push('}');
+        self.buf.push(b'}');
         self.flush_line()
     }
 
@@ -1194,26 +1269,27 @@ impl<'a> Tx<'a> {
             return Ok(());
         }
         self.assistant_open();
-        self.buf.push_str("{\"type\":\"text\",");
-        kv_str(&mut self.buf, "text", text);
-        self.buf.push('}');
+        self.buf.extend_from_slice(b"{\"type\":\"text\",");
+        kv_into(&mut self.buf, "text", text);
+        self.buf.push(b'}');
         self.assistant_close(t)
     }
 
     /// An assistant line with one `tool_use`; `input` is raw JSON. Returns its id.
-    fn tool_use(&mut self, t: i64, name: &str, input: &str) -> Result<String> {
+    fn tool_use(&mut self, t: i64, name: &str, input: &[u8]) -> Result<String> {
         let id = self.rng.base62_id("toolu_01", 22);
         if !self.enabled() {
             return Ok(id);
         }
         self.assistant_open();
-        self.buf.push_str("{\"type\":\"tool_use\",");
-        kv_str(&mut self.buf, "id", &id);
-        self.buf.push(',');
-        kv_str(&mut self.buf, "name", name);
-        self.buf.push_str(",\"input\":");
-        self.buf.push_str(input);
-        self.buf.push('}');
+        let b = &mut self.buf;
+        b.extend_from_slice(b"{\"type\":\"tool_use\",");
+        kv_into(b, "id", &id);
+        b.push(b',');
+        kv_into(b, "name", name);
+        b.extend_from_slice(b",\"input\":");
+        b.extend_from_slice(input);
+        b.push(b'}');
         self.assistant_close(t)?;
         Ok(id)
     }
@@ -1224,8 +1300,8 @@ impl<'a> Tx<'a> {
         &mut self,
         t: i64,
         tool_id: &str,
-        content: &str,
-        tool_use_result: &str,
+        content: &[u8],
+        tool_use_result: &[u8],
     ) -> Result<()> {
         if !self.enabled() {
             return Ok(());
@@ -1233,15 +1309,16 @@ impl<'a> Tx<'a> {
         let uuid = self.uuid();
         self.head();
         let b = &mut self.buf;
-        b.push_str(",\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{");
-        kv_str(b, "tool_use_id", tool_id);
-        b.push_str(",\"type\":\"tool_result\",\"content\":");
-        b.push_str(content);
-        b.push_str("}]}");
+        b.extend_from_slice(b",\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{");
+        kv_into(b, "tool_use_id", tool_id);
+        b.extend_from_slice(b",\"type\":\"tool_result\",\"content\":");
+        b.extend_from_slice(content);
+        b.extend_from_slice(b"}]}");
         self.tail(uuid, t);
-        self.buf.push_str(",\"toolUseResult\":");
-        self.buf.push_str(tool_use_result);
-        self.buf.push('}');
+        let b = &mut self.buf;
+        b.extend_from_slice(b",\"toolUseResult\":");
+        b.extend_from_slice(tool_use_result);
+        b.push(b'}');
         self.flush_line()
     }
 
@@ -1256,44 +1333,12 @@ impl<'a> Tx<'a> {
             b,
             ",\"type\":\"progress\",\"data\":{{\"type\":\"hook_progress\",\"hookEvent\":\"PostToolUse\",\"hookName\":\"PostToolUse:{tool_name}\",\"command\":\"~/.claude/hooks/log-tool-use.sh\"}},"
         );
-        kv_str(b, "parentToolUseID", tool_id);
-        b.push(',');
-        kv_str(b, "toolUseID", tool_id);
+        kv_into(b, "parentToolUseID", tool_id);
+        b.push(b',');
+        kv_into(b, "toolUseID", tool_id);
         self.tail(uuid, t);
-        self.buf.push('}');
+        self.buf.push(b'}');
         self.flush_line()
-    }
-
-    fn todos_json(out: &mut String, shape: Shape, list: &ListPlan, state: &[St]) {
-        out.push('[');
-        for (i, (item, st)) in list.items.iter().zip(state).enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('{');
-            kv_str(out, "content", &item.content);
-            out.push(',');
-            kv_str(out, "status", st.as_str());
-            match shape {
-                Shape::New => {
-                    out.push(',');
-                    kv_str(out, "activeForm", &item.active);
-                }
-                Shape::Old => {
-                    out.push(',');
-                    kv_str(out, "priority", item.priority);
-                    out.push(',');
-                    kv_str(out, "id", &item.id);
-                }
-                Shape::NoPriority => {
-                    out.push(',');
-                    kv_str(out, "id", &item.id);
-                }
-                Shape::Bare => {}
-            }
-            out.push('}');
-        }
-        out.push(']');
     }
 
     /// A TodoWrite call and its result; advances the clock.
@@ -1306,32 +1351,32 @@ impl<'a> Tx<'a> {
         state: &[St],
         prev: Option<&Vec<St>>,
     ) -> Result<()> {
-        let mut new = String::new();
-        if self.enabled() {
-            Self::todos_json(&mut new, shape, list, state);
-        }
-        let input = format!("{{\"todos\":{new}}}");
+        let new = todos_json(shape, list, state);
+        let input = if self.enabled() {
+            json::to_vec(&TodoWriteInput { todos: &new })
+        } else {
+            Vec::new()
+        };
         let id = self.tool_use(*clock, "TodoWrite", &input)?;
-        *clock += rng.range(30, 400) as i64;
+        *clock += rng.random_range(30..=400);
         if self.enabled() {
-            let mut old = String::new();
-            match prev {
-                Some(p) => Self::todos_json(&mut old, shape, list, p),
-                None => old.push_str("[]"),
-            }
-            let tur = format!("{{\"oldTodos\":{old},\"newTodos\":{new}}}");
+            let old = prev.map_or_else(Vec::new, |p| todos_json(shape, list, p));
+            let tur = json::to_vec(&TodoWriteResult {
+                old_todos: &old,
+                new_todos: &new,
+            });
             self.tool_result(
                 *clock,
                 &id,
-                "\"Todos have been modified successfully. Ensure that you continue to use the todo list to track your progress. Please proceed with the current tasks if applicable\"",
+                b"\"Todos have been modified successfully. Ensure that you continue to use the todo list to track your progress. Please proceed with the current tasks if applicable\"",
                 &tur,
             )?;
-            if self.ctx.era >= Era::V20 && rng.chance(0.3) {
-                *clock += rng.range(5, 60) as i64;
+            if self.ctx.era >= Era::V20 && rng.random_bool(0.3) {
+                *clock += rng.random_range(5..=60);
                 self.hook_progress(*clock, &id, "TodoWrite")?;
             }
         }
-        *clock += rng.range(800, 6000) as i64;
+        *clock += rng.random_range(800..=6000);
         Ok(())
     }
 
@@ -1340,15 +1385,13 @@ impl<'a> Tx<'a> {
         t: i64,
         description: &str,
         prompt: &str,
-        kind: &str,
+        subagent_type: &str,
     ) -> Result<String> {
-        let mut input = String::from("{");
-        kv_str(&mut input, "description", description);
-        input.push(',');
-        kv_str(&mut input, "prompt", prompt);
-        input.push(',');
-        kv_str(&mut input, "subagent_type", kind);
-        input.push('}');
+        let input = json::to_vec(&TaskInput {
+            description,
+            prompt,
+            subagent_type,
+        });
         self.tool_use(t, "Task", &input)
     }
 
@@ -1363,88 +1406,94 @@ impl<'a> Tx<'a> {
         if !self.enabled() {
             return Ok(());
         }
-        let mut text = String::from("[{\"type\":\"text\",");
-        kv_str(&mut text, "text", report);
-        text.push_str("}]");
-        let mut tur = String::from("{");
+        let mut text = b"[{\"type\":\"text\",".to_vec();
+        kv_into(&mut text, "text", report);
+        text.extend_from_slice(b"}]");
+        let mut tur = vec![b'{'];
         if self.ctx.era >= Era::V20 {
-            tur.push_str("\"status\":\"completed\",");
-            kv_str(&mut tur, "prompt", prompt);
-            tur.push(',');
-            kv_str(&mut tur, "agentId", agent_id);
-            tur.push(',');
+            tur.extend_from_slice(b"\"status\":\"completed\",");
+            kv_into(&mut tur, "prompt", prompt);
+            tur.push(b',');
+            kv_into(&mut tur, "agentId", agent_id);
+            tur.push(b',');
         }
-        let dur = self.rng.range(8_000, 240_000);
-        let tokens = self.rng.range(5_000, 80_000);
-        let uses = self.rng.range(2, 40);
+        let dur = self.rng.random_range(8_000..=240_000);
+        let tokens = self.rng.random_range(5_000..=80_000);
+        let uses = self.rng.random_range(2..=40);
+        tur.extend_from_slice(b"\"content\":");
+        tur.extend_from_slice(&text);
         let _ = write!(
             tur,
-            "\"content\":{text},\"totalDurationMs\":{dur},\"totalTokens\":{tokens},\"totalToolUseCount\":{uses}}}"
+            ",\"totalDurationMs\":{dur},\"totalTokens\":{tokens},\"totalToolUseCount\":{uses}}}"
         );
         self.tool_result(t, tool_id, &text, &tur)
     }
 
     fn task_create(&mut self, rng: &mut Rng, clock: &mut i64, task: &TaskPlan) -> Result<()> {
-        let mut input = String::from("{");
-        kv_str(&mut input, "subject", &task.text.content);
-        input.push(',');
-        kv_str(&mut input, "description", &task.description);
-        input.push(',');
-        kv_str(&mut input, "activeForm", &task.text.active_form);
-        input.push('}');
+        let input = json::to_vec(&TaskCreateInput {
+            subject: &task.text.content,
+            description: &task.description,
+            active_form: &task.text.active_form,
+        });
         let id = self.tool_use(*clock, "TaskCreate", &input)?;
-        *clock += rng.range(30, 300) as i64;
+        *clock += rng.random_range(30..=300);
         if self.enabled() {
-            let mut content = String::new();
-            str_into(
-                &mut content,
-                &format!(
-                    "Task #{} created successfully: {}",
-                    task.id, task.text.content
-                ),
-            );
-            let mut tur = format!("{{\"task\":{{\"id\":\"{}\",", task.id);
-            kv_str(&mut tur, "subject", &task.text.content);
-            tur.push_str("}}");
+            let content = json::to_vec(&format!(
+                "Task #{} created successfully: {}",
+                task.id, task.text.content
+            ));
+            let mut tur = b"{\"task\":{".to_vec();
+            kv_into(&mut tur, "id", &task.id.to_string());
+            tur.push(b',');
+            kv_into(&mut tur, "subject", &task.text.content);
+            tur.extend_from_slice(b"}}");
             self.tool_result(*clock, &id, &content, &tur)?;
         }
-        *clock += rng.range(500, 3000) as i64;
+        *clock += rng.random_range(500..=3000);
         Ok(())
     }
 
     fn task_update(&mut self, t: i64, task_id: u32, from: &str, to: &str) -> Result<()> {
-        let input = format!("{{\"taskId\":\"{task_id}\",\"status\":\"{to}\"}}");
+        let task_id = task_id.to_string();
+        let input = json::to_vec(&TaskUpdateInput {
+            task_id: &task_id,
+            status: to,
+        });
         let id = self.tool_use(t, "TaskUpdate", &input)?;
-        let content = format!("\"Updated task #{task_id} status\"");
-        let tur = format!(
-            "{{\"success\":true,\"taskId\":\"{task_id}\",\"updatedFields\":[\"status\"],\"statusChange\":{{\"from\":\"{from}\",\"to\":\"{to}\"}}}}"
-        );
+        let content = json::to_vec(&format!("Updated task #{task_id} status"));
+        let mut tur = b"{\"success\":true,".to_vec();
+        kv_into(&mut tur, "taskId", &task_id);
+        tur.extend_from_slice(b",\"updatedFields\":[\"status\"],\"statusChange\":{");
+        kv_into(&mut tur, "from", from);
+        tur.push(b',');
+        kv_into(&mut tur, "to", to);
+        tur.extend_from_slice(b"}}");
         self.tool_result(t + 180, &id, &content, &tur)
     }
 
     /// One Read, Bash or Edit call with a result of about `size` bytes.
     fn filler(&mut self, rng: &mut Rng, clock: &mut i64, size: usize) -> Result<()> {
         let pool = self.pool;
-        let start = rng.index(pool.len());
+        let start = rng.random_range(0..pool.len());
         let file = rng.pick(words::SOURCE_FILES);
         let path = format!("{}/{}", self.ctx.cwd, file);
-        let mut content = String::with_capacity(size + 64);
-        let mut tur = String::with_capacity(size + 256);
-        let kind = rng.below(10);
-        let id = match kind {
+        let mut content = Vec::with_capacity(size + 64);
+        let mut tur = Vec::with_capacity(size + 256);
+        let id = match rng.random_range(0..10) {
             0..=4 => {
                 // Read: the numbered text in the message, the raw text in toolUseResult.
                 let n = pool.lines_for(size / 2);
-                let mut input = String::from("{");
-                kv_str(&mut input, "file_path", &path);
-                input.push('}');
-                let id = self.tool_use(*clock, "Read", &input)?;
-                content.push('"');
+                let id = self.tool_use(
+                    *clock,
+                    "Read",
+                    &json::to_vec(&ReadInput { file_path: &path }),
+                )?;
+                content.push(b'"');
                 pool.numbered_into(&mut content, start, n, 1);
-                content.push('"');
-                tur.push_str("{\"type\":\"text\",\"file\":{");
-                kv_str(&mut tur, "filePath", &path);
-                tur.push_str(",\"content\":\"");
+                content.push(b'"');
+                tur.extend_from_slice(b"{\"type\":\"text\",\"file\":{");
+                kv_into(&mut tur, "filePath", &path);
+                tur.extend_from_slice(b",\"content\":\"");
                 pool.raw_into(&mut tur, start, n);
                 let _ = write!(
                     tur,
@@ -1453,49 +1502,49 @@ impl<'a> Tx<'a> {
                 id
             }
             5..=7 => {
-                let (cmd, desc) = *rng.pick(words::BASH_COMMANDS);
-                let mut input = String::from("{");
-                kv_str(&mut input, "command", cmd);
-                input.push(',');
-                kv_str(&mut input, "description", desc);
-                input.push('}');
+                let &(command, description) = rng.pick(words::BASH_COMMANDS);
+                let input = json::to_vec(&BashInput {
+                    command,
+                    description,
+                });
                 let id = self.tool_use(*clock, "Bash", &input)?;
                 let n = pool.lines_for(size / 2);
-                let mut out = String::with_capacity(size / 2 + 64);
+                let mut out = Vec::with_capacity(size / 2 + 64);
                 pool.grep_into(&mut out, start, n, file);
-                content.push('"');
-                content.push_str(&out);
-                content.push('"');
-                tur.push_str("{\"stdout\":\"");
-                tur.push_str(&out);
-                tur.push_str("\",\"stderr\":\"\",\"interrupted\":false,\"isImage\":false}");
-                if self.ctx.era >= Era::V20 && rng.chance(0.3) {
-                    *clock += rng.range(500, 3000) as i64;
+                content.push(b'"');
+                content.extend_from_slice(&out);
+                content.push(b'"');
+                tur.extend_from_slice(b"{\"stdout\":\"");
+                tur.extend_from_slice(&out);
+                tur.extend_from_slice(
+                    b"\",\"stderr\":\"\",\"interrupted\":false,\"isImage\":false}",
+                );
+                if self.ctx.era >= Era::V20 && rng.random_bool(0.3) {
+                    *clock += rng.random_range(500..=3000);
                     self.bash_progress(*clock, &id, start)?;
                 }
                 id
             }
             _ => {
                 let n = pool.lines_for(size);
-                let mut at = rng.index(n);
+                let mut at = rng.random_range(0..n);
                 for _ in 0..n {
                     if !pool.one(start + at).trim().is_empty() {
                         break;
                     }
                     at = (at + 1) % n;
                 }
-                let old_line = pool.one(start + at).to_string();
-                let new_line = format!("{old_line} // updated");
-                let mut input = String::from("{");
-                kv_str(&mut input, "file_path", &path);
                 // The pool is escaped already.
+                let old_line = pool.one(start + at);
+                let new_line = format!("{old_line} // updated");
+                let mut input = vec![b'{'];
+                kv_into(&mut input, "file_path", &path);
                 let _ = write!(
                     input,
                     ",\"old_string\":\"{old_line}\",\"new_string\":\"{new_line}\"}}"
                 );
                 let id = self.tool_use(*clock, "Edit", &input)?;
-                content.push('"');
-                escape_into(
+                open_str_into(
                     &mut content,
                     &format!(
                         "The file {path} has been updated. Here's the result of running `cat -n` on a snippet of the edited file:\n"
@@ -1504,9 +1553,9 @@ impl<'a> Tx<'a> {
                 let lo = at.saturating_sub(4);
                 let hi = (at + 5).min(n);
                 pool.numbered_into(&mut content, start + lo, hi - lo, lo + 1);
-                content.push('"');
-                tur.push('{');
-                kv_str(&mut tur, "filePath", &path);
+                content.push(b'"');
+                tur.push(b'{');
+                kv_into(&mut tur, "filePath", &path);
                 let _ = write!(
                     tur,
                     ",\"oldString\":\"{old_line}\",\"newString\":\"{new_line}\",\"originalFile\":\""
@@ -1520,9 +1569,9 @@ impl<'a> Tx<'a> {
                 id
             }
         };
-        *clock += rng.range(100, 4000) as i64;
+        *clock += rng.random_range(100..=4000);
         self.tool_result(*clock, &id, &content, &tur)?;
-        *clock += rng.range(500, 8000) as i64;
+        *clock += rng.random_range(500..=8000);
         Ok(())
     }
 
@@ -1531,16 +1580,17 @@ impl<'a> Tx<'a> {
             return Ok(());
         }
         let uuid = self.uuid();
-        let line = self.pool.one(start).to_string();
+        let line = self.pool.one(start);
         self.head();
         let b = &mut self.buf;
+        // The pool is escaped already.
         let _ = write!(
             b,
             ",\"type\":\"progress\",\"data\":{{\"type\":\"bash_progress\",\"output\":\"{line}\",\"fullOutput\":\"{line}\",\"elapsedTimeSeconds\":3,\"totalLines\":1}},\"toolUseID\":\"bash-progress-0\","
         );
-        kv_str(b, "parentToolUseID", tool_id);
+        kv_into(b, "parentToolUseID", tool_id);
         self.tail(uuid, t);
-        self.buf.push('}');
+        self.buf.push(b'}');
         self.flush_line()
     }
 }
@@ -1548,56 +1598,26 @@ impl<'a> Tx<'a> {
 /// The todo file of an agent, as `JSON.stringify(todos, null, 2)` writes it,
 /// and the number of todos in it. A finished list is written as `[]`.
 fn todo_file_text(agent: &AgentPlan) -> (String, usize) {
-    let Some(list) = agent.lists.last() else {
+    let Some(list) = agent.lists.last().filter(|l| !l.finished()) else {
         return ("[]".to_string(), 0);
     };
-    if list.finished() {
-        return ("[]".to_string(), 0);
-    }
     let state = list.states.last().expect("a list has writes");
-    let mut out = String::from("[");
-    for (i, (item, st)) in list.items.iter().zip(state).enumerate() {
-        out.push_str(if i == 0 { "\n  {\n" } else { ",\n  {\n" });
-        out.push_str("    ");
-        kv_pretty(&mut out, "content", &item.content);
-        out.push_str(",\n    ");
-        kv_pretty(&mut out, "status", st.as_str());
-        match agent.shape {
-            Shape::New => {
-                out.push_str(",\n    ");
-                kv_pretty(&mut out, "activeForm", &item.active);
-            }
-            Shape::Old => {
-                out.push_str(",\n    ");
-                kv_pretty(&mut out, "priority", item.priority);
-                out.push_str(",\n    ");
-                kv_pretty(&mut out, "id", &item.id);
-            }
-            Shape::NoPriority => {
-                out.push_str(",\n    ");
-                kv_pretty(&mut out, "id", &item.id);
-            }
-            Shape::Bare => {}
-        }
-        out.push_str("\n  }");
-    }
-    out.push_str("\n]");
-    (out, list.items.len())
+    (
+        json::to_pretty(&todos_json(agent.shape, list, state)),
+        list.items.len(),
+    )
 }
 
 fn task_file_text(task: &TaskPlan, status: &str) -> String {
-    let mut out = String::from("{\n  ");
-    kv_pretty(&mut out, "id", &task.id.to_string());
-    out.push_str(",\n  ");
-    kv_pretty(&mut out, "subject", &task.text.content);
-    out.push_str(",\n  ");
-    kv_pretty(&mut out, "description", &task.description);
-    out.push_str(",\n  ");
-    kv_pretty(&mut out, "activeForm", &task.text.active_form);
-    out.push_str(",\n  ");
-    kv_pretty(&mut out, "status", status);
-    out.push_str(",\n  \"blocks\": [],\n  \"blockedBy\": []\n}");
-    out
+    json::to_pretty(&TaskFile {
+        id: task.id.to_string(),
+        subject: &task.text.content,
+        description: &task.description,
+        active_form: &task.text.active_form,
+        status,
+        blocks: [],
+        blocked_by: [],
+    })
 }
 
 pub(crate) fn set_mtime(f: &File, ms: i64) -> std::io::Result<()> {
@@ -1651,7 +1671,7 @@ fn tail_context(path: &Path) -> Result<TailContext> {
             else {
                 continue;
             };
-            let Some(timestamp) = crate::json::parse_iso_millis(&ts) else {
+            let Some(Timestamp(timestamp)) = Timestamp::parse_rfc3339(&ts) else {
                 continue;
             };
             return Ok(TailContext {
@@ -1701,13 +1721,22 @@ pub(crate) fn append_line(path: &Path, kind: &crate::AppendKind) -> Result<crate
         .open(path)
         .with_context(|| format!("opening {} to append", path.display()))?;
     let old_mtime = f.metadata()?.modified()?;
+    // The line's ids come from its session, agent and time: the same append
+    // to the same transcript writes the same line.
+    let key = Sha256::new()
+        .chain_update(&ctx_info.session)
+        .chain_update([0])
+        .chain_update(ctx_info.agent_id.as_deref().unwrap_or_default())
+        .chain_update([0])
+        .chain_update(t.to_le_bytes())
+        .finalize();
     let mut tx = Tx {
         out: Some((BufWriter::new(f), path.to_path_buf())),
         bytes: 0,
-        buf: String::new(),
+        buf: Vec::new(),
         ctx,
         parent: ctx_info.parent.clone(),
-        rng: Rng::new(splitmix_str(&ctx_info.session) ^ t as u64),
+        rng: Rng::from_seed(key.into()),
         pool: &pool,
     };
     if !ctx_info.ends_with_newline {
@@ -1719,25 +1748,12 @@ pub(crate) fn append_line(path: &Path, kind: &crate::AppendKind) -> Result<crate
     }
     match kind {
         crate::AppendKind::TodoWrite(todos) => {
-            let mut input = String::from("{\"todos\":[");
-            for (i, todo) in todos.iter().enumerate() {
-                if i > 0 {
-                    input.push(',');
-                }
-                input.push('{');
-                kv_str(&mut input, "content", &todo.content);
-                input.push(',');
-                kv_str(&mut input, "status", &todo.status);
-                input.push(',');
-                kv_str(&mut input, "activeForm", &todo.active_form);
-                input.push('}');
-            }
-            input.push_str("]}");
-            tx.tool_use(t, "TodoWrite", &input)?;
+            tx.tool_use(t, "TodoWrite", &json::to_vec(&TodoWriteInput { todos }))?;
         }
         crate::AppendKind::Text(text) => tx.assistant_text(t, text)?,
     }
-    let line = tx.buf.clone();
+    let line = String::from_utf8(tx.buf.trim_ascii_end().to_vec())
+        .expect("serde_json and the templates write UTF-8");
     let bytes = tx.bytes;
     let (w, _) = tx.out.take().expect("opened above");
     let f = w.into_inner().map_err(|e| e.into_error())?;
@@ -1749,8 +1765,89 @@ pub(crate) fn append_line(path: &Path, kind: &crate::AppendKind) -> Result<crate
         path: path.to_path_buf(),
         session: ctx_info.session,
         agent_id: ctx_info.agent_id,
-        timestamp: crate::json::iso_millis(t),
-        line: line.trim_end().to_string(),
+        timestamp: Timestamp(t).to_rfc3339(),
+        line,
         bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(content: &str, active: &str, id: &str, priority: &'static str) -> Item {
+        Item {
+            content: content.into(),
+            active: active.into(),
+            id: id.into(),
+            priority,
+        }
+    }
+
+    fn agent(shape: Shape, states: Vec<Vec<St>>) -> AgentPlan {
+        AgentPlan {
+            id: "a1".into(),
+            shape,
+            lists: vec![ListPlan {
+                items: vec![
+                    item("Fix \"the\" login\thandler →", "Fixing it", "1", "high"),
+                    item("Add tests", "Adding tests", "2", "low"),
+                ],
+                states,
+            }],
+            transcript: false,
+            description: String::new(),
+        }
+    }
+
+    /// Byte for byte what `JSON.stringify(todos, null, 2)` writes.
+    #[test]
+    fn todo_files_as_json_stringify_writes_them() {
+        let open = vec![vec![St::Completed, St::InProgress]];
+        let (text, n) = todo_file_text(&agent(Shape::New, open.clone()));
+        assert_eq!(n, 2);
+        assert_eq!(
+            text,
+            "[\n  {\n    \"content\": \"Fix \\\"the\\\" login\\thandler →\",\n    \"status\": \"completed\",\n    \"activeForm\": \"Fixing it\"\n  },\n  {\n    \"content\": \"Add tests\",\n    \"status\": \"in_progress\",\n    \"activeForm\": \"Adding tests\"\n  }\n]"
+        );
+        let (text, _) = todo_file_text(&agent(Shape::Old, open.clone()));
+        assert!(text.starts_with(
+            "[\n  {\n    \"content\": \"Fix \\\"the\\\" login\\thandler →\",\n    \"status\": \"completed\",\n    \"priority\": \"high\",\n    \"id\": \"1\"\n  },"
+        ));
+        let (text, _) = todo_file_text(&agent(Shape::NoPriority, open.clone()));
+        assert!(text.ends_with("\"status\": \"in_progress\",\n    \"id\": \"2\"\n  }\n]"));
+        let (text, _) = todo_file_text(&agent(Shape::Bare, open));
+        assert!(text.ends_with("\"status\": \"in_progress\"\n  }\n]"));
+        let done = vec![vec![St::Completed, St::Completed]];
+        assert_eq!(todo_file_text(&agent(Shape::New, done)), ("[]".into(), 0));
+    }
+
+    #[test]
+    fn task_files_as_json_stringify_writes_them() {
+        let task = TaskPlan {
+            id: 3,
+            text: TodoText {
+                content: "Add tests".into(),
+                active_form: "Adding tests".into(),
+            },
+            description: "Add tests. Keep it small.".into(),
+            end: TaskEnd::Pending,
+        };
+        assert_eq!(
+            task_file_text(&task, "pending"),
+            "{\n  \"id\": \"3\",\n  \"subject\": \"Add tests\",\n  \"description\": \"Add tests. Keep it small.\",\n  \"activeForm\": \"Adding tests\",\n  \"status\": \"pending\",\n  \"blocks\": [],\n  \"blockedBy\": []\n}"
+        );
+    }
+
+    /// A TodoWrite line: the todos compact, in their shape's key order.
+    #[test]
+    fn todo_write_input_keeps_the_key_order() {
+        let a = agent(Shape::Old, vec![vec![St::Pending, St::Pending]]);
+        let list = &a.lists[0];
+        let todos = todos_json(Shape::Old, list, &list.states[0]);
+        assert_eq!(
+            String::from_utf8(json::to_vec(&TodoWriteInput { todos: &todos })).unwrap(),
+            "{\"todos\":[{\"content\":\"Fix \\\"the\\\" login\\thandler →\",\"status\":\"pending\",\"priority\":\"high\",\"id\":\"1\"},{\"content\":\"Add tests\",\"status\":\"pending\",\"priority\":\"low\",\"id\":\"2\"}]}"
+        );
+    }
 }

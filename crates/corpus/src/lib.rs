@@ -27,10 +27,12 @@ pub mod rng;
 mod words;
 
 use anyhow::{bail, Context, Result};
+use rand::Rng as _;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+use walkdir::WalkDir;
 
 pub use gen::{WINDOW_END_MS, WINDOW_START_MS};
 pub use words::folder_of_cwd;
@@ -199,15 +201,23 @@ pub fn parse_size(text: &str) -> Result<u64> {
     Ok((num * mult as f64) as u64)
 }
 
-fn sorted_files(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    if !dir.exists() {
-        return Ok(out);
+/// The `.{ext}` files `depth` folders below `root` whose path passes `keep`,
+/// sorted; none when `root` is missing.
+fn files_below(
+    root: &Path,
+    depth: usize,
+    ext: &str,
+    keep: impl Fn(&Path) -> bool,
+) -> Result<Vec<PathBuf>> {
+    if !root.exists() {
+        return Ok(Vec::new());
     }
-    for e in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = e?.path();
-        if p.is_file() && keep(&p) {
-            out.push(p);
+    let mut out = Vec::new();
+    for entry in WalkDir::new(root).min_depth(depth).max_depth(depth) {
+        let entry = entry.with_context(|| format!("reading {}", root.display()))?;
+        let path = entry.path();
+        if entry.file_type().is_file() && path.extension().is_some_and(|e| e == ext) && keep(path) {
+            out.push(entry.into_path());
         }
     }
     out.sort();
@@ -216,53 +226,21 @@ fn sorted_files(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>
 
 /// The files under `<dir>/todos/`, sorted.
 pub fn todo_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    sorted_files(&dir.join("todos"), |p| {
-        p.extension().is_some_and(|e| e == "json")
-    })
+    files_below(&dir.join("todos"), 1, "json", |_| true)
 }
 
 /// The main-session transcripts `<dir>/projects/<folder>/<session>.jsonl`, sorted.
 pub fn transcript_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let root = dir.join("projects");
-    if !root.exists() {
-        return Ok(out);
-    }
-    for e in std::fs::read_dir(&root).with_context(|| format!("reading {}", root.display()))? {
-        let p = e?.path();
-        if p.is_dir() {
-            out.extend(sorted_files(&p, |f| {
-                f.extension().is_some_and(|e| e == "jsonl")
-            })?);
-        }
-    }
-    out.sort();
-    Ok(out)
+    files_below(&dir.join("projects"), 2, "jsonl", |_| true)
 }
 
 /// The sub-agent transcripts `<dir>/projects/<folder>/<session>/subagents/agent-*.jsonl`, sorted.
 pub fn subagent_transcript_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let root = dir.join("projects");
-    if !root.exists() {
-        return Ok(out);
-    }
-    for folder in std::fs::read_dir(&root)? {
-        let folder = folder?.path();
-        if !folder.is_dir() {
-            continue;
-        }
-        for session in std::fs::read_dir(&folder)? {
-            let sub = session?.path().join("subagents");
-            if sub.is_dir() {
-                out.extend(sorted_files(&sub, |f| {
-                    f.extension().is_some_and(|e| e == "jsonl")
-                })?);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    files_below(&dir.join("projects"), 4, "jsonl", |p| {
+        p.parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "subagents")
+    })
 }
 
 /// What [`touch_one_todo_file`] changed.
@@ -288,8 +266,8 @@ pub fn touch_one_todo_file(dir: &Path, seed: u64) -> Result<TouchedTodo> {
     if files.is_empty() {
         bail!("{}: no todo files", dir.join("todos").display());
     }
-    let mut rng = rng::Rng::stream(seed, 0x7001, 0);
-    let start = rng.index(files.len());
+    let mut rng = rng::stream(seed, 0x7001, 0);
+    let start = rng.random_range(0..files.len());
     for k in 0..files.len() {
         let path = &files[(start + k) % files.len()];
         let Ok(text) = std::fs::read_to_string(path) else {
@@ -424,8 +402,8 @@ pub fn append_one_transcript_line(dir: &Path, seed: u64) -> Result<AppendedLine>
     if files.is_empty() {
         bail!("{}: no transcripts", dir.join("projects").display());
     }
-    let mut rng = rng::Rng::stream(seed, 0x7002, 0);
-    let path = &files[rng.index(files.len())];
+    let mut rng = rng::stream(seed, 0x7002, 0);
+    let path = &files[rng.random_range(0..files.len())];
     append_transcript_line(path, &AppendKind::TodoWrite(appended_todos(seed)))
 }
 

@@ -3,9 +3,9 @@
 //! for JSON, and tool results are slices of it, so a gigabyte of transcript
 //! costs little more than copying bytes.
 
-use crate::rng::Rng;
+use crate::rng;
 use crate::words;
-use std::fmt::Write;
+use std::io::Write;
 
 pub struct Pool {
     /// JSON-escaped lines (no newline).
@@ -16,7 +16,7 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(seed: u64, n: usize) -> Pool {
-        let mut rng = Rng::stream(seed, 0xB0_0C, 0);
+        let mut rng = rng::stream(seed, 0xB0_0C, 0);
         let mut lines = Vec::with_capacity(n);
         let mut total = 0usize;
         for _ in 0..n {
@@ -42,34 +42,34 @@ impl Pool {
     }
 
     /// Lines `start..start+n` joined by an escaped newline.
-    pub fn raw_into(&self, out: &mut String, start: usize, n: usize) {
+    pub fn raw_into(&self, out: &mut Vec<u8>, start: usize, n: usize) {
         for k in 0..n {
             if k > 0 {
-                out.push_str("\\n");
+                out.extend_from_slice(b"\\n");
             }
-            out.push_str(self.line(start + k));
+            out.extend_from_slice(self.line(start + k).as_bytes());
         }
     }
 
     /// The same lines as the Read tool shows them: `     1→text`.
-    pub fn numbered_into(&self, out: &mut String, start: usize, n: usize, first_number: usize) {
+    pub fn numbered_into(&self, out: &mut Vec<u8>, start: usize, n: usize, first_number: usize) {
         for k in 0..n {
             if k > 0 {
-                out.push_str("\\n");
+                out.extend_from_slice(b"\\n");
             }
             let _ = write!(out, "{:>6}\u{2192}", first_number + k);
-            out.push_str(self.line(start + k));
+            out.extend_from_slice(self.line(start + k).as_bytes());
         }
     }
 
     /// Lines as `path:line:text`, like a grep.
-    pub fn grep_into(&self, out: &mut String, start: usize, n: usize, path: &str) {
+    pub fn grep_into(&self, out: &mut Vec<u8>, start: usize, n: usize, path: &str) {
         for k in 0..n {
             if k > 0 {
-                out.push_str("\\n");
+                out.extend_from_slice(b"\\n");
             }
             let _ = write!(out, "{path}:{}:", 10 + (start + k * 7) % 900);
-            out.push_str(self.line(start + k).trim_start());
+            out.extend_from_slice(self.line(start + k).trim_start().as_bytes());
         }
     }
 

@@ -1,7 +1,8 @@
 //! The vocabulary of the synthetic corpus: project names, todo texts, prompts,
 //! and the source code that fills tool results.
 
-use crate::rng::Rng;
+use crate::rng::{Rng, RngExt};
+use rand::Rng as _;
 
 /// Imperative verb and its `-ing` form (for `activeForm`).
 pub const VERBS: &[(&str, &str)] = &[
@@ -219,12 +220,17 @@ pub struct TodoText {
 pub fn todo_text(rng: &mut Rng, unique: bool) -> TodoText {
     let (verb, ing) = *rng.pick(VERBS);
     let object = *rng.pick(OBJECTS);
-    let tail = match rng.below(if unique { 5 } else { 8 }) {
+    let kinds = if unique { 5 } else { 8 };
+    let tail = match rng.random_range(0..kinds) {
         0 => format!(" in {}", rng.pick(MODULES)),
         1 => format!(" for the {} endpoint", rng.pick(ENTITIES)),
-        2 => format!(" (see issue #{})", rng.range(10, 9999)),
+        2 => format!(" (see issue #{})", rng.random_range(10..=9999)),
         3 => format!(" for {} in {}", rng.pick(ENTITIES), rng.pick(MODULES)),
-        4 => format!(" before release {}.{}", rng.range(1, 4), rng.range(0, 30)),
+        4 => format!(
+            " before release {}.{}",
+            rng.random_range(1..=4),
+            rng.random_range(0..=30)
+        ),
         _ => String::new(),
     };
     TodoText {
@@ -235,7 +241,7 @@ pub fn todo_text(rng: &mut Rng, unique: bool) -> TodoText {
 
 /// The same todo as another session might type it: different case or spacing.
 pub fn variant(rng: &mut Rng, text: &str) -> String {
-    match rng.below(4) {
+    match rng.random_range(0..4) {
         0 => {
             let mut c = text.chars();
             match c.next() {
@@ -344,8 +350,8 @@ pub fn code_line(rng: &mut Rng) -> String {
     let a = *rng.pick(IDENTS);
     let b = *rng.pick(IDENTS);
     let t = *rng.pick(TYPES);
-    let indent = "    ".repeat(rng.index(4));
-    let body = match rng.below(28) {
+    let indent = "    ".repeat(rng.random_range(0..4));
+    let body = match rng.random_range(0..28) {
         0 => format!("pub fn {a}_{b}(&self, {b}: &{t}) -> Result<{t}, Error> {{"),
         1 => format!("let {a} = self.{b}s.get(&id).ok_or(Error::NotFound)?;"),
         2 => format!("if {a}.is_empty() {{ return Ok(None); }}"),
@@ -362,7 +368,7 @@ pub fn code_line(rng: &mut Rng) -> String {
         13 => format!("logger.info(\"{a} {b} updated\", {{ id: {a}.id }});"),
         14 => format!("assert_eq!({a}.{b}, expected.{b}, \"{b} mismatch\");"),
         15 => format!("for {a} in {b}s.iter().filter(|x| x.active) {{"),
-        16 => format!("    total += {a}.amount * {};", rng.range(1, 100)),
+        16 => format!("    total += {a}.amount * {};", rng.random_range(1..=100)),
         17 => format!("match {a} {{ Some(v) => v, None => return Err(Error::Missing(\"{b}\")) }}"),
         18 => format!("import {{ {t} }} from '../{a}/{b}';"),
         19 => format!("    \"{a}\": \"{b}\","),
@@ -370,7 +376,7 @@ pub fn code_line(rng: &mut Rng) -> String {
         21 => format!(
             "const MAX_{}: usize = {};",
             a.to_uppercase(),
-            rng.range(8, 4096)
+            rng.random_range(8..=4096)
         ),
         22 => format!("    raise ValueError(f\"bad {a}: {{{b}!r}}\")"),
         23 => format!("    .map(|{a}| {a}.{b}.clone())"),
@@ -378,7 +384,7 @@ pub fn code_line(rng: &mut Rng) -> String {
         25 => format!("/// Returns the {a} for this {b}, or `None` if it was deleted."),
         26 => format!(
             "self.{a} = {t}::new(&{b}, Duration::from_secs({}));",
-            rng.range(1, 600)
+            rng.random_range(1..=600)
         ),
         _ => format!("    }} else if {a}.status == Status::{t} {{"),
     };

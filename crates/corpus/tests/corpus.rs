@@ -62,7 +62,9 @@ fn dir_of(tmp: &tempfile::TempDir) -> PathBuf {
 }
 
 fn iso_ms(s: &str) -> i64 {
-    chittysync_corpus::json::parse_iso_millis(s).unwrap_or_else(|| panic!("bad time {s}"))
+    chittysync_core::Timestamp::parse_rfc3339(s)
+        .unwrap_or_else(|| panic!("bad time {s}"))
+        .millis()
 }
 
 #[test]

@@ -20,7 +20,10 @@ pub(crate) struct Metrics {
 impl Metrics {
     pub fn new() -> Metrics {
         let requests = IntCounterVec::new(
-            Opts::new("chittysync_hub_requests_total", "HTTP requests by route and status"),
+            Opts::new(
+                "chittysync_hub_requests_total",
+                "HTTP requests by route and status",
+            ),
             &["route", "status"],
         )
         .expect("valid metric");
@@ -43,7 +46,9 @@ impl Metrics {
             Box::new(duplicates.clone()),
             Box::new(ws_clients.clone()),
         ] {
-            registry.register(collector).expect("metric registered once");
+            registry
+                .register(collector)
+                .expect("metric registered once");
         }
         Metrics {
             registry,
@@ -65,7 +70,11 @@ impl Metrics {
 
 /// Middleware: counts every request by its route template (not its path, so
 /// ids in paths do not explode the label set) and answer status.
-pub(crate) async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn count_requests(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -48,7 +48,11 @@ fn nullable_string() -> ObjectBuilder {
 }
 
 fn time(nullable: bool) -> ObjectBuilder {
-    let builder = if nullable { nullable_string() } else { string() };
+    let builder = if nullable {
+        nullable_string()
+    } else {
+        string()
+    };
     builder.format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
 }
 
@@ -57,7 +61,7 @@ fn reference(name: &str) -> RefOr<Schema> {
 }
 
 fn array_of(item: impl Into<RefOr<Schema>>) -> ArrayBuilder {
-    ArrayBuilder::new().items(item)
+    ArrayBuilder::new().items(item.into())
 }
 
 /// An object schema with these properties; `required` lists the names that
@@ -106,7 +110,12 @@ doc_schema!(
     object(
         vec![
             ("id", string().description(Some("32 hex digits")).into()),
-            ("todo_id", string().description(Some("16 hex digits; may be empty")).into()),
+            (
+                "todo_id",
+                string()
+                    .description(Some("16 hex digits; may be empty"))
+                    .into()
+            ),
             ("project", string().into()),
             ("content", string().into()),
             ("activeForm", nullable_string().into()),
@@ -250,7 +259,10 @@ mod tests {
         let entry = serde_json::to_value(&resolved.entry).unwrap();
         assert_eq!(keys_of(&entry), properties_of(TodoEntryDoc::schema()));
         let conflict_json = serde_json::to_value(&conflict).unwrap();
-        assert_eq!(keys_of(&conflict_json), properties_of(ConflictDoc::schema()));
+        assert_eq!(
+            keys_of(&conflict_json),
+            properties_of(ConflictDoc::schema())
+        );
         let side = serde_json::to_value(&conflict.sides[0]).unwrap();
         assert_eq!(keys_of(&side), properties_of(ConflictSideDoc::schema()));
         // TodoEntry writes every field (nulls included); the others skip none
@@ -258,6 +270,9 @@ mod tests {
         assert_eq!(keys_of(&entry), required_of(TodoEntryDoc::schema()));
         let mut optional = properties_of(ObservationDoc::schema());
         optional.retain(|k| !required_of(ObservationDoc::schema()).contains(k));
-        assert_eq!(optional, ["activeForm".to_string(), "session".to_string()].into());
+        assert_eq!(
+            optional,
+            ["activeForm".to_string(), "session".to_string()].into()
+        );
     }
 }

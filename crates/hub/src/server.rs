@@ -101,7 +101,10 @@ impl BoundHub {
     }
 
     /// Serves until `shutdown` completes, then drains and closes.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let BoundHub {
             listener,
             state,
@@ -146,14 +149,32 @@ fn redact(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use super::*;
+
+    /// A hub's state over a SQLite file in a fresh temporary folder.
+    pub(crate) async fn state() -> (AppState, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        let state = AppState {
+            store: store::open(path.to_str().unwrap()).await.unwrap(),
+            metrics: Arc::new(Metrics::new()),
+            shutdown: CancellationToken::new(),
+            sessions: TaskTracker::new(),
+        };
+        (state, dir)
+    }
+
     #[test]
     fn redacts_passwords_only() {
         assert_eq!(
             super::redact("postgres://me:secret@db/hub"),
             "postgres://me:***@db/hub"
         );
-        assert_eq!(super::redact("postgres://me@db/hub"), "postgres://me@db/hub");
+        assert_eq!(
+            super::redact("postgres://me@db/hub"),
+            "postgres://me@db/hub"
+        );
         assert_eq!(super::redact("/var/lib/hub.db"), "/var/lib/hub.db");
     }
 }

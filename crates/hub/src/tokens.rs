@@ -48,7 +48,12 @@ pub async fn create(database_url: &str, tenant: &str) -> Result<String, TokenErr
     let token = generate_token().map_err(TokenError::Random)?;
     with_store(database_url, async |store| {
         store
-            .create_token(tenant, &hash_token(&token), &shown_prefix(&token), Timestamp::now())
+            .create_token(
+                tenant,
+                &hash_token(&token),
+                &shown_prefix(&token),
+                Timestamp::now(),
+            )
             .await?;
         Ok(token.clone())
     })

@@ -65,7 +65,10 @@ impl Folded {
                 None => t.status != Status::Deleted,
             })
             .collect();
-        let conflicts = todos.iter().filter_map(|t| conflicts.remove(&t.id)).collect();
+        let conflicts = todos
+            .iter()
+            .filter_map(|t| conflicts.remove(&t.id))
+            .collect();
         (todos, conflicts)
     }
 }
@@ -96,7 +99,11 @@ fn all_projects(folded: &Folded) -> BTreeSet<&str> {
 }
 
 /// `GET /api/status`.
-pub(crate) fn status(folded: &Folded, sessions: &[SessionRecord], now: Timestamp) -> StatusResponse {
+pub(crate) fn status(
+    folded: &Folded,
+    sessions: &[SessionRecord],
+    now: Timestamp,
+) -> StatusResponse {
     let projects = projects(folded, sessions, now);
     let mut todos = Tally::default();
     for todo in folded.visible() {
@@ -134,7 +141,11 @@ pub(crate) fn status(folded: &Folded, sessions: &[SessionRecord], now: Timestamp
 }
 
 /// `GET /api/project`, sorted by name.
-pub(crate) fn projects(folded: &Folded, sessions: &[SessionRecord], now: Timestamp) -> Vec<ProjectView> {
+pub(crate) fn projects(
+    folded: &Folded,
+    sessions: &[SessionRecord],
+    now: Timestamp,
+) -> Vec<ProjectView> {
     all_projects(folded)
         .into_iter()
         .map(|project| {
@@ -164,14 +175,21 @@ fn tallies_by_session(folded: &Folded) -> BTreeMap<&str, Tally> {
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     for todo in folded.visible() {
         for session in &todo.sessions {
-            tallies.entry(session.as_str()).or_default().add(todo.status);
+            tallies
+                .entry(session.as_str())
+                .or_default()
+                .add(todo.status);
         }
     }
     tallies
 }
 
 /// `GET /api/session`, sorted by session id.
-pub(crate) fn sessions(folded: &Folded, sessions: &[SessionRecord], now: Timestamp) -> Vec<SessionView> {
+pub(crate) fn sessions(
+    folded: &Folded,
+    sessions: &[SessionRecord],
+    now: Timestamp,
+) -> Vec<SessionView> {
     let tallies = tallies_by_session(folded);
     sessions
         .iter()
@@ -227,10 +245,18 @@ pub(crate) fn orchestrate(
     let tallies = tallies_by_session(folded);
     let mut by_project: BTreeMap<&str, (Vec<&TodoEntry>, Vec<&SessionRecord>)> = BTreeMap::new();
     for todo in folded.todos.iter().filter(|t| t.status == Status::Pending) {
-        by_project.entry(todo.project.as_str()).or_default().0.push(todo);
+        by_project
+            .entry(todo.project.as_str())
+            .or_default()
+            .0
+            .push(todo);
     }
     for session in sessions.iter().filter(|s| is_active(s.last_observed, now)) {
-        by_project.entry(session.project.as_str()).or_default().1.push(session);
+        by_project
+            .entry(session.project.as_str())
+            .or_default()
+            .1
+            .push(session);
     }
     let mut plan = OrchestratePlan {
         assignments: Vec::new(),
@@ -324,11 +350,19 @@ mod tests {
         assert_eq!((s.sessions.total, s.sessions.active), (2, 1));
         assert_eq!((s.topics.categories, s.topics.total_conversations), (2, 2));
         assert_eq!(
-            (s.todos.total, s.todos.pending, s.todos.in_progress, s.todos.completed),
+            (
+                s.todos.total,
+                s.todos.pending,
+                s.todos.in_progress,
+                s.todos.completed
+            ),
             (3, 1, 1, 1)
         );
         let views = super::sessions(&folded, &sessions, NOW);
-        assert_eq!((views[0].pending, views[0].completed, views[0].active), (1, 1, true));
+        assert_eq!(
+            (views[0].pending, views[0].completed, views[0].active),
+            (1, 1, true)
+        );
         assert_eq!((views[1].in_progress, views[1].active), (1, false));
     }
 
@@ -356,9 +390,21 @@ mod tests {
         assert_eq!(
             plan.assignments,
             vec![
-                Assignment { session: "s1".into(), project: "api".into(), todos: vec![id("p3")] },
-                Assignment { session: "s2".into(), project: "api".into(), todos: vec![id("p1")] },
-                Assignment { session: "s3".into(), project: "api".into(), todos: vec![id("p2")] },
+                Assignment {
+                    session: "s1".into(),
+                    project: "api".into(),
+                    todos: vec![id("p3")]
+                },
+                Assignment {
+                    session: "s2".into(),
+                    project: "api".into(),
+                    todos: vec![id("p1")]
+                },
+                Assignment {
+                    session: "s3".into(),
+                    project: "api".into(),
+                    todos: vec![id("p2")]
+                },
             ]
         );
         assert_eq!(plan.unassigned, vec![chittysync_core::todo_id("web", "w1")]);

@@ -1,8 +1,18 @@
 //! One module per command; `run` dispatches.
 
 mod consolidate;
+mod daemon;
+mod git;
 mod history;
+mod hub;
+mod hook;
+mod hooks;
+mod merge_driver;
+mod report;
+mod rollback;
+mod service;
 mod status;
+mod sync;
 mod todos;
 mod views;
 
@@ -12,6 +22,10 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    // A hook must exit 0 whatever happens, even with a broken config.
+    if let Command::Hook { event } = cli.command {
+        return Ok(hook::run(&cli.global, event));
+    }
     let ctx = Context::load(&cli.global)?;
     match cli.command {
         Command::Consolidate { full, json } => consolidate::run(&ctx, full, json.json),
@@ -25,6 +39,39 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Conflicts { json } => views::conflicts(&ctx, json.json),
         Command::History { query, json } => history::run(&ctx, &query, json.json),
         Command::Status { json } => status::run(&ctx, json.json),
+        Command::Serve {
+            listen,
+            database,
+            max_body_bytes,
+        } => hub::serve(&ctx, listen, database, max_body_bytes),
+        Command::Hub { command } => hub::run(&ctx, command),
+        Command::Daemon => daemon::run(&ctx),
+        Command::Service {
+            action,
+            dry_run,
+            manager,
+        } => service::run(&ctx, &cli.global, action, dry_run, manager),
+        Command::Hooks { action, settings } => {
+            hooks::run(&ctx, &cli.global, action, settings.as_deref())
+        }
+        Command::Hook { .. } => unreachable!("handled above"),
+        Command::Git { command } => git::run(&ctx, command),
+        Command::Sync {
+            no_consolidate,
+            json,
+        } => sync::run(&ctx, !no_consolidate, json.json),
+        Command::Rollback(args) => rollback::run(&ctx, &args),
+        Command::MergeDriver {
+            base,
+            ours,
+            theirs,
+            path,
+        } => merge_driver::run(&ctx, &base, &ours, &theirs, path.as_deref()),
+        Command::Report {
+            since,
+            project,
+            json,
+        } => report::run(&ctx, since.as_deref(), project.as_deref(), json.json),
     }
     .map(|()| ExitCode::SUCCESS)
 }

@@ -2,8 +2,11 @@
 
 use super::views::{session_views, SessionState};
 use crate::context::Context;
-use crate::output::{print_json, print_warning, BOLD};
+use crate::output::{age, print_json, print_warning, BOLD};
 use anyhow::Result;
+use chittysync_core::Timestamp;
+use chittysync_daemon::DaemonStatus;
+use chittysync_gitsync::GitStatus;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -15,7 +18,10 @@ struct StatusReport {
     device: String,
     store: Option<StoreStatus>,
     last_consolidation: Option<Value>,
+    daemon: DaemonStatus,
     stale_sessions: usize,
+    /// The git sync; `None` when no sync repository is set up.
+    git: Option<GitStatus>,
 }
 
 #[derive(Serialize)]
@@ -41,8 +47,15 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         device: ctx.config.device_name(),
         store: None,
         last_consolidation: None,
+        daemon: DaemonStatus::of(&ctx.locations.home)?,
         stale_sessions: 0,
+        git: None,
     };
+    // A broken sync repository must not hide the rest of the status.
+    match chittysync_gitsync::status(&super::git::settings(ctx), store.as_ref()) {
+        Ok(git) => report.git = git,
+        Err(e) => print_warning(&format!("git sync: {e}")),
+    }
     if let Some(store) = &store {
         let counts = store.fold_counts()?;
         report.store = Some(StoreStatus {
@@ -87,6 +100,8 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
             last["warnings"]
         );
     }
+    print_daemon(&report.daemon);
+    print_git(report.git.as_ref());
     if report.stale_sessions > 0 {
         print_warning(&format!(
             "{} stale sessions (idle longer than {}); `chittysync sessions --stale` lists them",
@@ -95,4 +110,62 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// One line on the daemon (alive by its lock, not by a pid that may be
+/// reused), and a warning with its last error.
+fn print_daemon(daemon: &DaemonStatus) {
+    let now = Timestamp::now();
+    let beat = daemon.heartbeat.as_ref();
+    let last = beat
+        .and_then(|b| b.last_consolidation)
+        .map(|t| format!(", last consolidation {}", age(Some(t), now)))
+        .unwrap_or_default();
+    let line = match (daemon.alive, daemon.pid, beat) {
+        (true, pid, _) => format!(
+            "running (pid {}){last}",
+            pid.map_or_else(|| "?".to_string(), |p| p.to_string())
+        ),
+        (false, _, Some(b)) if b.stopped_at.is_some() => {
+            format!("not running (stopped {}){last}", age(b.stopped_at, now))
+        }
+        (false, _, Some(b)) => format!("not running (pid {} ended without stopping{last})", b.pid),
+        (false, _, None) => "not running (never started in this home)".to_string(),
+    };
+    anstream::println!("{BOLD}daemon{BOLD:#}      {line}");
+    if let Some(error) = beat.and_then(|b| b.last_error.as_ref()) {
+        print_warning(&format!(
+            "the daemon's last error ({}): {}",
+            age(Some(error.at), now),
+            error.message
+        ));
+    }
+}
+
+/// The sync repository, its remote, the last push and the commits waiting.
+fn print_git(git: Option<&GitStatus>) {
+    let Some(git) = git else {
+        println!("git         (not set up — `chittysync git init --remote URL`)");
+        return;
+    };
+    let now = Timestamp::now();
+    let pushed = git.last_push.as_ref().map_or_else(
+        || "never pushed".to_string(),
+        |p| format!("last push {}", age(Some(p.at), now)),
+    );
+    anstream::println!(
+        "{BOLD}git{BOLD:#}         {} → {} ({}), {pushed}, {} commit{} waiting",
+        git.repo,
+        git.remote.as_deref().unwrap_or("no remote"),
+        git.branch,
+        git.ahead,
+        if git.ahead == 1 { "" } else { "s" }
+    );
+    if let Some(error) = &git.last_error {
+        print_warning(&format!(
+            "the git remote failed {}: {} (retried with backoff)",
+            age(Some(error.at), now),
+            error.detail
+        ));
+    }
 }

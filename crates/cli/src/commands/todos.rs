@@ -1,9 +1,9 @@
 //! `chittysync todos`
 
+use super::git::PastPoint;
 use crate::cli::{StatusFilter, TodosArgs};
 use crate::context::Context;
 use crate::output::{age, cell, print_json, short_id, status_style, Table};
-use crate::time_arg::parse_time;
 use anyhow::Result;
 use chittysync_core::{fold, snapshot::sort_entries, Status, Timestamp, TodoEntry};
 
@@ -38,7 +38,7 @@ fn wanted(args: &TodosArgs, entry: &TodoEntry) -> bool {
 }
 
 /// The folded entries now, or as they were at `as_of`.
-pub fn entries(ctx: &Context, as_of: Option<Timestamp>) -> Result<Vec<TodoEntry>> {
+pub fn entries(ctx: &Context, as_of: Option<&PastPoint>) -> Result<Vec<TodoEntry>> {
     let store = ctx.store_or_hint()?;
     match as_of {
         None => store
@@ -46,8 +46,8 @@ pub fn entries(ctx: &Context, as_of: Option<Timestamp>) -> Result<Vec<TodoEntry>
             .iter()
             .map(|t| t.entry().map_err(Into::into))
             .collect(),
-        Some(time) => {
-            let past = store.observations_until(time)?;
+        Some(point) => {
+            let past = point.observations(&store)?;
             let mut entries: Vec<TodoEntry> = fold(&past)
                 .into_values()
                 .filter_map(|s| s.resolve())
@@ -64,9 +64,9 @@ pub fn run(ctx: &Context, args: &TodosArgs) -> Result<()> {
     let as_of = args
         .as_of
         .as_deref()
-        .map(|t| parse_time(t, now))
+        .map(|t| PastPoint::parse(ctx, t, now))
         .transpose()?;
-    let list: Vec<TodoEntry> = entries(ctx, as_of)?
+    let list: Vec<TodoEntry> = entries(ctx, as_of.as_ref())?
         .into_iter()
         .filter(|e| wanted(args, e))
         .collect();

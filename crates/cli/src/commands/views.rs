@@ -88,8 +88,11 @@ pub enum SessionState {
 }
 
 pub fn session_state(s: &SessionRecord, now: Timestamp, stale_after_ms: i64) -> SessionState {
-    if s.ended_at.is_some() {
-        return SessionState::Ended;
+    // Activity after an end is a resumed session (`claude --resume`).
+    if let Some(ended) = s.ended_at {
+        if s.last_seen.is_none_or(|seen| seen <= ended) {
+            return SessionState::Ended;
+        }
     }
     match s.last_seen.or(s.started_at) {
         Some(t) if now.millis() - t.millis() <= stale_after_ms => SessionState::Active,
@@ -231,9 +234,8 @@ pub fn conflicts(ctx: &Context, json: bool) -> Result<()> {
     }
     table.print();
     println!(
-        "{} conflicts, all resolved by rule `{}`",
-        list.len(),
-        "status-priority"
+        "{} conflicts, all resolved by rule `status-priority`",
+        list.len()
     );
     Ok(())
 }

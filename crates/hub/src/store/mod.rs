@@ -16,8 +16,8 @@ pub(crate) mod sqlite;
 
 use async_trait::async_trait;
 use chittysync_core::{Conflict, Observation, Source, Status, Timestamp, TodoId, TodoState};
-use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -121,8 +121,12 @@ pub(crate) trait Store: Send + Sync + 'static {
 
     /// Stores a batch of validated observations, idempotently by id, and updates
     /// the fold tables, all in one transaction.
-    async fn ingest(&self, tenant: TenantId, batch: Vec<Observation>, now: Timestamp)
-        -> Result<Ingested>;
+    async fn ingest(
+        &self,
+        tenant: TenantId,
+        batch: Vec<Observation>,
+        now: Timestamp,
+    ) -> Result<Ingested>;
     /// Observations after `cursor`, oldest first, at most `limit`.
     async fn since(&self, tenant: TenantId, cursor: i64, limit: u32) -> Result<Page>;
     /// The tenant's current cursor.
@@ -167,7 +171,7 @@ fn change_channel() -> broadcast::Sender<Change> {
 
 /// An observation as a database row: the wire fields, plus its place in the
 /// tenant's sequence. Shared by both backends (`sqlx::FromRow` works for either).
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub(crate) struct ObservationRow {
     pub seq: i64,
     pub id: String,
@@ -237,6 +241,12 @@ pub(crate) fn page(mut rows: Vec<ObservationRow>, cursor: i64, limit: u32) -> Re
     })
 }
 
+/// Rows a query aggregated into a JSON array (both backends read fold states
+/// this way; see their `load_states`).
+pub(crate) fn parse_rows<T: serde::de::DeserializeOwned>(json: &str) -> Result<Vec<T>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("aggregated rows: {e}")))
+}
+
 /// A `sessions` row, as both backends select it.
 pub(crate) type SessionColumns = (String, String, String, i64, i64, i64);
 
@@ -253,20 +263,15 @@ pub(crate) fn session_record(
     }
 }
 
-/// A todo's stored first-seen and started times.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+/// The rest of a todo's fold state: its first-seen, started and
+/// first-completed times and every session that saw it.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub(crate) struct TodoMetaRow {
     pub todo_id: String,
     pub first_seen: i64,
     pub started_at: Option<i64>,
-}
-
-/// One observer's current word on one todo, as stored in `latest`.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct LatestRow {
-    pub todo_id: String,
-    pub observer: String,
-    pub obs_id: String,
+    pub first_completed: Option<i64>,
+    pub sessions: Vec<String>,
 }
 
 /// What a batch adds to one session (merged with the stored row by the upsert).
@@ -293,7 +298,9 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// The new observations as rows, numbered after `base_seq`.
     pub fn rows(&self) -> impl Iterator<Item = ObservationRow> + '_ {
-        (self.base_seq + 1..).zip(&self.fresh).map(|(seq, obs)| ObservationRow::new(seq, obs))
+        (self.base_seq + 1..)
+            .zip(&self.fresh)
+            .map(|(seq, obs)| ObservationRow::new(seq, obs))
     }
 
     /// The tenant's cursor after the batch.
@@ -304,7 +311,11 @@ impl Prepared {
 
 /// Sets aside observations already stored (`stored` holds those of the batch's
 /// ids the database knows) or repeated within the batch.
-pub(crate) fn prepare(batch: Vec<Observation>, stored: &HashSet<String>, base_seq: i64) -> Prepared {
+pub(crate) fn prepare(
+    batch: Vec<Observation>,
+    stored: &HashSet<String>,
+    base_seq: i64,
+) -> Prepared {
     let mut seen: HashSet<String> = HashSet::with_capacity(batch.len());
     let mut fresh = Vec::with_capacity(batch.len());
     let mut duplicates = 0;
@@ -335,6 +346,8 @@ pub(crate) fn assemble_states(
         let state = states.entry(row.todo_id).or_default();
         state.first_seen = Some(Timestamp(row.first_seen));
         state.started_at = row.started_at.map(Timestamp);
+        state.first_completed = row.first_completed.map(Timestamp);
+        state.sessions = row.sessions.into_iter().collect();
     }
     for row in latest {
         let obs = row.into_observation()?;
@@ -349,20 +362,26 @@ pub(crate) fn assemble_states(
 
 /// The rows a batch changes in the fold tables, and the conflicts it leaves.
 pub(crate) struct FoldUpdate {
-    pub latest: Vec<LatestRow>,
+    /// Observations that became their observer's latest word on their todo.
+    pub latest: Vec<ObservationRow>,
     pub meta: Vec<TodoMetaRow>,
     pub sessions: Vec<SessionDelta>,
     pub conflicts: Vec<Conflict>,
 }
 
-/// Applies the new observations to the stored states of the todos they touch
-/// (with the core's [`TodoState::apply`], as the daemon does) and works out
-/// which rows changed.
+/// Applies the new observations of `prepared` to the stored states of the
+/// todos they touch (with the core's [`TodoState::apply`], as the daemon does)
+/// and works out which rows changed.
 pub(crate) fn fold_update(
     mut states: BTreeMap<TodoId, TodoState>,
-    touched: &BTreeSet<TodoId>,
-    fresh: &[Observation],
+    prepared: &Prepared,
 ) -> FoldUpdate {
+    let fresh = &prepared.fresh;
+    let rows: HashMap<&str, ObservationRow> = fresh
+        .iter()
+        .map(|o| o.id.as_str())
+        .zip(prepared.rows())
+        .collect();
     let before: BTreeMap<(TodoId, String), String> = states
         .iter()
         .flat_map(|(todo, state)| {
@@ -387,11 +406,10 @@ pub(crate) fn fold_update(
         let state = &states[todo];
         for (observer, obs) in &state.latest {
             if before.get(&(todo.clone(), observer.clone())) != Some(&obs.id) {
-                latest.push(LatestRow {
-                    todo_id: todo.clone(),
-                    observer: observer.clone(),
-                    obs_id: obs.id.clone(),
-                });
+                // Only a new observation can displace a stored latest one.
+                if let Some(row) = rows.get(obs.id.as_str()) {
+                    latest.push(row.clone());
+                }
             }
         }
         if let Some(first_seen) = state.first_seen {
@@ -399,10 +417,13 @@ pub(crate) fn fold_update(
                 todo_id: todo.clone(),
                 first_seen: first_seen.millis(),
                 started_at: state.started_at.map(Timestamp::millis),
+                first_completed: state.first_completed.map(Timestamp::millis),
+                sessions: state.sessions.iter().cloned().collect(),
             });
         }
     }
-    let conflicts = touched
+    let conflicts = prepared
+        .touched
         .iter()
         .filter_map(|todo| states.get(todo)?.resolve()?.conflict)
         .collect();
@@ -476,6 +497,23 @@ mod tests {
         assert_eq!(p.touched.len(), 1);
     }
 
+    /// What the fold tables keep is the whole fold state: reloading it gives
+    /// exactly the core's accumulator (a field added to `TodoState` and not
+    /// stored here fails this test).
+    #[test]
+    fn stored_rows_reload_as_the_core_state() {
+        let all = [
+            obs("s1", Status::InProgress, 5),
+            obs("s1", Status::Completed, 10),
+            obs("s2", Status::Pending, 20),
+            obs("s3", Status::Deleted, 1),
+        ];
+        let prepared = prepare(all.to_vec(), &HashSet::new(), 0);
+        let update = fold_update(BTreeMap::new(), &prepared);
+        let reloaded = assemble_states(update.latest, update.meta).unwrap();
+        assert_eq!(reloaded, chittysync_core::fold(&all));
+    }
+
     #[test]
     fn fold_update_keeps_only_newer_words_and_reports_conflicts() {
         let old = obs("s1", Status::Completed, 10);
@@ -484,11 +522,14 @@ mod tests {
         let states: BTreeMap<_, _> = [(old.todo_id.clone(), state)].into();
         let stale = obs("s1", Status::Pending, 5);
         let other = obs("s2", Status::Pending, 20);
-        let touched: BTreeSet<_> = [old.todo_id.clone()].into();
-        let update = fold_update(states, &touched, &[stale, other]);
+        let prepared = prepare(vec![stale, other], &HashSet::new(), 1);
+        let update = fold_update(states, &prepared);
         // s1's stale copy does not replace its newer word; s2 is new.
         assert_eq!(update.latest.len(), 1);
-        assert_eq!(update.latest[0].observer, "s2");
+        assert_eq!(
+            (update.latest[0].observer.as_str(), update.latest[0].seq),
+            ("s2", 3)
+        );
         assert_eq!(update.meta[0].first_seen, 5);
         assert_eq!(update.conflicts.len(), 1);
         assert_eq!(update.conflicts[0].resolution, Status::Completed);

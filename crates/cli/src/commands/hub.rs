@@ -1,0 +1,85 @@
+//! `chittysync serve` and `chittysync hub token …`
+
+use crate::cli::{HubCommand, TokenCommand};
+use crate::context::Context;
+use crate::output::{cell, print_json, Table};
+use anyhow::{Context as _, Result};
+use chittysync_hub::{serve as serve_hub, tokens, HubConfig};
+use std::net::SocketAddr;
+
+/// The hub database: the one given, else `<home>/hub.db`.
+fn database_url(ctx: &Context, given: Option<String>) -> Result<String> {
+    if let Some(url) = given {
+        return Ok(url);
+    }
+    std::fs::create_dir_all(&ctx.locations.home)
+        .with_context(|| format!("cannot create {}", ctx.locations.home.display()))?;
+    Ok(ctx.locations.home.join("hub.db").display().to_string())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Resolves on SIGTERM or SIGINT: the hub then stops taking connections and
+/// drains the ones it has.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return interrupt.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await.unwrap_or(());
+}
+
+pub fn serve(ctx: &Context, listen: SocketAddr, database: Option<String>, max_body_bytes: usize) -> Result<()> {
+    let mut config = HubConfig::new(listen, database_url(ctx, database)?);
+    config.max_body_bytes = max_body_bytes;
+    eprintln!("chittysync hub listening on http://{listen}");
+    runtime()?.block_on(serve_hub(config, shutdown_signal()))
+}
+
+pub fn run(ctx: &Context, command: HubCommand) -> Result<()> {
+    let HubCommand::Token { command, database } = command;
+    let url = database_url(ctx, database)?;
+    let rt = runtime()?;
+    match command {
+        TokenCommand::Create { tenant } => {
+            let token = rt.block_on(tokens::create(&url, &tenant))?;
+            println!("{token}");
+        }
+        TokenCommand::List { json } => {
+            let list = rt.block_on(tokens::list(&url))?;
+            if json.json {
+                return print_json(&list);
+            }
+            let mut table = Table::new(vec!["ID", "TENANT", "PREFIX", "CREATED", "REVOKED"]);
+            for t in &list {
+                table.row(vec![
+                    cell(t.id.to_string()),
+                    cell(t.tenant.clone()),
+                    cell(t.prefix.clone()),
+                    cell(t.created_at.to_rfc3339()),
+                    cell(t.revoked_at.map_or_else(|| "-".to_string(), |r| r.to_rfc3339())),
+                ]);
+            }
+            table.print();
+        }
+        TokenCommand::Revoke { token } => {
+            let revoked = rt.block_on(tokens::revoke(&url, &token))?;
+            eprintln!("revoked token {} of tenant {}", revoked.prefix, revoked.tenant);
+        }
+    }
+    Ok(())
+}

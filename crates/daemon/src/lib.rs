@@ -1,0 +1,22 @@
+//! The chittysync daemon (SPEC §8): watches Claude Code's `todos/`, `tasks/`
+//! and `projects/` with the OS notifier and consolidates each burst of changes
+//! at once, so `todos.json` is current within milliseconds; rescans on an
+//! interval as a safety net; one per home (a lock); a heartbeat file and
+//! rotated logs tell what it does. Also the service files (systemd, launchd)
+//! that keep it running.
+
+mod error;
+mod heartbeat;
+mod lock;
+mod logging;
+mod run;
+pub mod service;
+mod signals;
+mod wake;
+mod watch;
+
+pub use error::DaemonError;
+pub use heartbeat::{heartbeat_path, Counters, DaemonStatus, Heartbeat, LastError};
+pub use lock::{lock_path, DaemonLock};
+pub use logging::init_logging;
+pub use run::run;

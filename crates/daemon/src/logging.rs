@@ -1,0 +1,49 @@
+//! The daemon's log: to stderr, and to `<home>/logs/daemon.<date>.log`,
+//! rotated daily and capped in number of files, so it stays bounded.
+
+use crate::DaemonError;
+use std::io::IsTerminal;
+use std::path::Path;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter};
+
+/// Daily files kept (two weeks).
+const LOG_FILES_KEPT: usize = 14;
+
+/// Installs the daemon's logger. The level is `RUST_LOG` if set, else the
+/// config's `log.level`, else `info`.
+pub fn init_logging(logs_dir: &Path, configured: Option<&str>) -> Result<(), DaemonError> {
+    let filter_text = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| configured.map(str::to_string))
+        .unwrap_or_else(|| "info".to_string());
+    let filter = EnvFilter::try_new(&filter_text).map_err(|e| DaemonError::LogFilter {
+        filter: filter_text.clone(),
+        message: e.to_string(),
+    })?;
+    let fail = |message: String| DaemonError::Logging {
+        path: logs_dir.to_path_buf(),
+        message,
+    };
+    std::fs::create_dir_all(logs_dir).map_err(|e| fail(e.to_string()))?;
+    let file = RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix("daemon")
+        .filename_suffix("log")
+        .max_log_files(LOG_FILES_KEPT)
+        .build(logs_dir)
+        .map_err(|e| fail(e.to_string()))?;
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr),
+        )
+        .with(fmt::layer().with_ansi(false).with_writer(file))
+        .try_init()
+        .map_err(|e| fail(e.to_string()))
+}

@@ -1,0 +1,158 @@
+//! The daemon's life: take the lock, catch up, then consolidate after every
+//! burst of file events and on the rescan interval, until a signal.
+//!
+//! Everything happens on this one thread — the notifier's and the signal
+//! handler's threads only post to its channel — so a stop always waits for the
+//! consolidation under way, and an idle daemon sleeps in `recv_timeout`.
+
+use crate::heartbeat::Heartbeat;
+use crate::lock::DaemonLock;
+use crate::wake::{gather, Wake};
+use crate::watch::Watches;
+use crate::{signals, DaemonError};
+use chittysync_config::{Config, Locations};
+use chittysync_core::Timestamp;
+use chittysync_engine::Engine;
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// A burst of events is consolidated at the latest after this many debounce
+/// periods, even if the writes never pause.
+const LONGEST_BURST_FACTOR: u32 = 10;
+
+/// Warnings logged one by one per run; more are counted.
+const WARNINGS_LOGGED: usize = 50;
+
+/// Runs the daemon in the foreground until SIGTERM or SIGINT.
+pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
+    let lock = DaemonLock::acquire(&locations.home)?;
+    let (tx, rx) = channel();
+    signals::forward(tx.clone())?;
+    let mut watches = Watches::new(&locations.claude_dir, move |event| {
+        let _ = tx.send(Wake::Fs(event));
+    })
+    .map_err(DaemonError::Watcher)?;
+    let mut daemon = Daemon {
+        engine: Engine::open(locations, config)?,
+        heartbeat: Heartbeat::new(Timestamp::now()),
+        home: locations.home.clone(),
+    };
+    tracing::info!(
+        pid = std::process::id(),
+        claude_dir = %locations.claude_dir.display(),
+        home = %locations.home.display(),
+        lock = %lock.path().display(),
+        "daemon started"
+    );
+    // Watch first, then catch up: a write during the catch-up is not missed.
+    daemon.note_problems(watches.refresh());
+    daemon.consolidate("start");
+
+    let quiet = Duration::from_millis(config.daemon.debounce_ms);
+    let longest = (quiet * LONGEST_BURST_FACTOR).max(Duration::from_millis(500));
+    let interval = config.daemon.rescan_interval.max(Duration::from_secs(1));
+    let mut next_rescan = Instant::now() + interval;
+    let stop = loop {
+        match rx.recv_timeout(next_rescan.saturating_duration_since(Instant::now())) {
+            Ok(Wake::Stop(signal)) => break Some(signal),
+            Ok(Wake::Fs(event)) => {
+                if !relevant(&watches, &event) {
+                    continue;
+                }
+                let burst = gather(&rx, quiet, longest, |e| relevant(&watches, e));
+                tracing::debug!(events = burst.relevant + 1, "burst");
+                daemon.note_problems(watches.refresh());
+                daemon.consolidate("change");
+                if burst.stop.is_some() {
+                    break burst.stop;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                daemon.note_problems(watches.refresh());
+                daemon.heartbeat.last_rescan = Some(Timestamp::now());
+                daemon.consolidate("rescan");
+                next_rescan = Instant::now() + interval;
+            }
+            Err(RecvTimeoutError::Disconnected) => break None,
+        }
+    };
+    daemon.heartbeat.stopped_at = Some(Timestamp::now());
+    daemon.beat();
+    tracing::info!(signal = stop, "daemon stopped");
+    drop(lock);
+    Ok(())
+}
+
+fn relevant(watches: &Watches, event: &notify::Result<notify::Event>) -> bool {
+    match event {
+        Ok(event) => watches.is_relevant(event),
+        Err(e) => {
+            // Events may have been lost: the consolidation stats everything anyway.
+            tracing::warn!("file watcher: {e}");
+            true
+        }
+    }
+}
+
+struct Daemon {
+    engine: Engine,
+    heartbeat: Heartbeat,
+    home: PathBuf,
+}
+
+impl Daemon {
+    /// One incremental consolidation (it stats every file, so it also catches
+    /// whatever events were missed); failures are logged and counted, never fatal.
+    fn consolidate(&mut self, why: &str) {
+        match self.engine.consolidate(false) {
+            Ok(report) => {
+                for warning in report.warnings.iter().take(WARNINGS_LOGGED) {
+                    tracing::warn!("{warning}");
+                }
+                if report.warnings.len() > WARNINGS_LOGGED {
+                    tracing::warn!(
+                        "… and {} more warnings in this run",
+                        report.warnings.len() - WARNINGS_LOGGED
+                    );
+                }
+                let s = &report.summary;
+                let busy = s.files_changed > 0 || s.observations > 0;
+                if busy {
+                    tracing::info!(
+                        why,
+                        files_changed = s.files_changed,
+                        observations = s.observations,
+                        todos = s.unique_todos,
+                        elapsed_ms = s.elapsed_ms,
+                        "consolidated"
+                    );
+                } else {
+                    tracing::debug!(why, elapsed_ms = s.elapsed_ms, "nothing changed");
+                }
+                self.heartbeat.record_run(&report, Timestamp::now());
+            }
+            Err(e) => {
+                tracing::error!(why, "consolidation failed: {e}");
+                self.heartbeat.record_error(e.to_string(), Timestamp::now());
+            }
+        }
+        self.beat();
+    }
+
+    fn note_problems(&mut self, problems: Vec<String>) {
+        for problem in problems {
+            tracing::error!("{problem}");
+            self.heartbeat.last_error = Some(crate::heartbeat::LastError {
+                at: Timestamp::now(),
+                message: problem,
+            });
+        }
+    }
+
+    fn beat(&mut self) {
+        if let Err(e) = self.heartbeat.write(&self.home, Timestamp::now()) {
+            tracing::error!("cannot write the heartbeat: {e}");
+        }
+    }
+}

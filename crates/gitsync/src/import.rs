@@ -1,0 +1,68 @@
+//! Pulling other devices' observations from the logs into the local store.
+
+use crate::error::{GitContext, GitSyncError};
+use crate::layout;
+use crate::log::{self, Decoded};
+use crate::tree::Entries;
+use chittysync_store::{Store, Via};
+use git2::Repository;
+use std::collections::BTreeMap;
+
+/// What an import took in.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// Observations new to the store.
+    pub new: u64,
+    /// Log lines read, by device.
+    pub by_device: BTreeMap<String, u64>,
+    /// Lines refused, with file and line.
+    pub rejected: Vec<String>,
+}
+
+/// Ingests every log line in `after` that was not in `before`, skipping the
+/// folder `skip` (this device's own logs, whose lines the store already has).
+pub fn import(
+    repo: &Repository,
+    store: &mut Store,
+    before: &Entries,
+    after: &Entries,
+    skip: Option<&str>,
+) -> Result<Imported, GitSyncError> {
+    let mut decoded = Decoded::default();
+    for (path, entry) in after {
+        let old = before.get(path);
+        if !layout::is_log(path)
+            || old.is_some_and(|o| o.oid == entry.oid)
+            || skip.is_some_and(|dir| path.starts_with(dir) && path[dir.len()..].starts_with('/'))
+        {
+            continue;
+        }
+        let new = repo
+            .find_blob(entry.oid)
+            .ctx(|| format!("reading {path}"))?;
+        let old = old
+            .map(|o| repo.find_blob(o.oid))
+            .transpose()
+            .ctx(|| format!("reading the previous {path}"))?;
+        log::decode_appended(
+            path,
+            old.as_ref().map(|b| b.content()),
+            new.content(),
+            &mut decoded,
+        );
+    }
+    let mut imported = Imported {
+        rejected: decoded.rejected,
+        ..Imported::default()
+    };
+    if decoded.observations.is_empty() {
+        return Ok(imported);
+    }
+    for obs in &decoded.observations {
+        *imported.by_device.entry(obs.device.clone()).or_default() += 1;
+    }
+    let tx = store.begin()?;
+    imported.new = tx.ingest(&decoded.observations, Via::Git)?.new_observations as u64;
+    tx.commit()?;
+    Ok(imported)
+}

@@ -1,0 +1,152 @@
+//! When the daemon commits and pushes, and how it backs off an unreachable
+//! remote.
+//!
+//! The daemon calls [`GitSync::commit_if_due`] after each consolidation and
+//! [`GitSync::push_if_due`] on a timer (every few seconds is fine: both return
+//! at once when nothing is due). Commits are batched: at most one per
+//! `commit_interval`. Pushes (with a pull first) happen once per
+//! `push_interval`. When the remote fails, network work waits 10 s, then
+//! 20 s, 40 s, … up to 15 min between tries, while local commits go on.
+
+use crate::error::GitSyncError;
+use crate::repo::GitSync;
+use crate::sync::SyncReport;
+use crate::{maintenance, state};
+use chittysync_engine::Engine;
+use std::time::{Duration, Instant};
+
+const FIRST_RETRY: Duration = Duration::from_secs(10);
+const LONGEST_RETRY: Duration = Duration::from_secs(15 * 60);
+
+/// The daemon's clock for one repository.
+#[derive(Debug, Default)]
+pub(crate) struct Schedule {
+    last_commit: Option<Instant>,
+    last_push: Option<Instant>,
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+/// How long to wait after `failures` failures in a row.
+pub fn backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_RETRY * 2u32.pow(doublings)).min(LONGEST_RETRY)
+}
+
+impl Schedule {
+    fn network_allowed(&self, now: Instant) -> bool {
+        self.retry_at.is_none_or(|t| now >= t)
+    }
+
+    /// Notes how the remote answered; returns the wait before the next try.
+    fn record(&mut self, offline: bool, now: Instant) -> Option<Duration> {
+        if offline {
+            self.failures += 1;
+            let wait = backoff(self.failures);
+            self.retry_at = Some(now + wait);
+            Some(wait)
+        } else {
+            self.failures = 0;
+            self.retry_at = None;
+            None
+        }
+    }
+}
+
+fn elapsed(since: Option<Instant>, now: Instant, interval: Duration) -> bool {
+    since.is_none_or(|t| now.saturating_duration_since(t) >= interval)
+}
+
+impl GitSync {
+    /// After a consolidation: commits what is new (pulling first when the
+    /// remote is not backing off), unless a commit check ran less than
+    /// `commit_interval` ago. `None` when not due.
+    pub fn commit_if_due(
+        &mut self,
+        engine: &mut Engine,
+        now: Instant,
+    ) -> Result<Option<SyncReport>, GitSyncError> {
+        if !elapsed(
+            self.schedule.last_commit,
+            now,
+            self.settings.commit_interval,
+        ) {
+            return Ok(None);
+        }
+        self.schedule.last_commit = Some(now);
+        let started = Instant::now();
+        let _lock = self.lock()?;
+        let mut report = SyncReport::default();
+        let network = self.remote_url.is_some() && self.schedule.network_allowed(now);
+        self.pull_and_commit(engine, &mut report, network)?;
+        self.finish(engine, &mut report, now, network)?;
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(Some(report))
+    }
+
+    /// On the timer: pulls, commits and pushes once per `push_interval`, or
+    /// sooner to retry a failed push once its backoff has passed. `None` when
+    /// not due or when there is no remote.
+    pub fn push_if_due(
+        &mut self,
+        engine: &mut Engine,
+        now: Instant,
+    ) -> Result<Option<SyncReport>, GitSyncError> {
+        let due = self.remote_url.is_some()
+            && self.schedule.network_allowed(now)
+            && (self.schedule.failures > 0
+                || elapsed(self.schedule.last_push, now, self.settings.push_interval));
+        if !due {
+            return Ok(None);
+        }
+        self.schedule.last_push = Some(now);
+        self.schedule.last_commit = Some(now);
+        self.sync_once(engine).map(Some)
+    }
+
+    /// Records how the remote answered (for the backoff and `status`) and how
+    /// many commits wait.
+    pub(crate) fn finish(
+        &mut self,
+        engine: &mut Engine,
+        report: &mut SyncReport,
+        now: Instant,
+        network_used: bool,
+    ) -> Result<(), GitSyncError> {
+        if network_used && self.remote_url.is_some() {
+            let wait = self.schedule.record(report.offline.is_some(), now);
+            report.retry_in_ms = wait.map(|w| w.as_millis() as u64);
+            state::record_error(engine.store_mut(), report.offline.as_deref())?;
+        }
+        if report.commit.is_some() {
+            report.packed = maintenance::pack_if_needed(&self.repo)?;
+        }
+        report.ahead = self.ahead()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_ceiling() {
+        assert_eq!(backoff(1), Duration::from_secs(10));
+        assert_eq!(backoff(2), Duration::from_secs(20));
+        assert_eq!(backoff(4), Duration::from_secs(80));
+        assert_eq!(backoff(50), LONGEST_RETRY);
+    }
+
+    #[test]
+    fn a_failure_closes_the_network_until_the_retry_time() {
+        let mut s = Schedule::default();
+        let t0 = Instant::now();
+        assert!(s.network_allowed(t0));
+        assert_eq!(s.record(true, t0), Some(FIRST_RETRY));
+        assert!(!s.network_allowed(t0 + Duration::from_secs(5)));
+        assert!(s.network_allowed(t0 + FIRST_RETRY));
+        assert_eq!(s.record(false, t0), None);
+        assert!(s.network_allowed(t0));
+    }
+}

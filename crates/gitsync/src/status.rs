@@ -1,0 +1,49 @@
+//! What `chittysync status` shows of the git sync.
+
+use crate::error::GitSyncError;
+use crate::repo::GitSync;
+use crate::settings::GitSettings;
+use crate::state::{self, Event};
+use chittysync_store::Store;
+use serde::Serialize;
+
+/// The sync repository's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct GitStatus {
+    pub repo: String,
+    pub branch: String,
+    pub remote: Option<String>,
+    /// The branch's commit.
+    pub head: Option<String>,
+    /// Commits waiting for the remote.
+    pub ahead: u64,
+    pub last_push: Option<Event>,
+    /// Why the remote last failed, while it still fails.
+    pub last_error: Option<Event>,
+}
+
+/// The status, or `None` when no sync repository was set up.
+pub fn status(
+    settings: &GitSettings,
+    store: Option<&Store>,
+) -> Result<Option<GitStatus>, GitSyncError> {
+    let sync = match GitSync::open(settings) {
+        Ok(sync) => sync,
+        Err(GitSyncError::NotInitialized { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (last_push, last_error) = match store {
+        Some(store) => (state::last_push(store)?, state::last_error(store)?),
+        None => (None, None),
+    };
+    let head = sync.tip()?.map(|c| c.id().to_string());
+    Ok(Some(GitStatus {
+        repo: sync.repo_path().display().to_string(),
+        branch: sync.branch().to_string(),
+        remote: sync.remote_url().map(str::to_string),
+        head,
+        ahead: sync.ahead()?,
+        last_push,
+        last_error,
+    }))
+}

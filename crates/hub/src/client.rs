@@ -1,0 +1,301 @@
+//! A typed client for the hub, for the daemon (push its observations, pull
+//! others', follow the WebSocket) and for tests.
+//!
+//! It speaks plain HTTP (`http://`, `ws://`); put a TLS-terminating proxy in
+//! front of a hub that is reached over an untrusted network. Errors keep the
+//! hub's own message (`{"error": …}`) and status, so a caller can tell a bad
+//! token (401) from an unreachable hub (a transport error, worth retrying).
+
+use crate::api::{
+    ClientMessage, OrchestratePlan, OrchestrateRequest, ProjectsResponse, ServerMessage,
+    SessionsResponse, SincePage, StatusResponse, Subscribe, SyncResponse, TodosResponse,
+    TopicsResponse,
+};
+use chittysync_core::Observation;
+use futures_util::{SinkExt, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A request taking longer than this fails (the daemon retries later).
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid hub URL `{0}`: expected http://HOST:PORT")]
+    Url(String),
+    #[error("cannot reach the hub: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("hub answered {status}: {message}")]
+    Api { status: u16, message: String },
+    #[error("hub WebSocket: {0}")]
+    WebSocket(#[from] Box<tokio_tungstenite::tungstenite::Error>),
+    #[error("unexpected message from the hub: {0}")]
+    Protocol(String),
+}
+
+impl ClientError {
+    /// Whether trying again later may succeed (the hub was unreachable or
+    /// failed), as opposed to a request the hub will always refuse.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Transport(_) | ClientError::WebSocket(_) => true,
+            ClientError::Api { status, .. } => *status >= 500,
+            ClientError::Url(_) | ClientError::Protocol(_) => false,
+        }
+    }
+}
+
+/// A connection to one hub as one tenant.
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+#[derive(Serialize)]
+struct SyncBody<'a> {
+    device_id: &'a str,
+    observations: &'a [Observation],
+}
+
+impl HubClient {
+    /// `base_url` is the hub's root, e.g. `http://127.0.0.1:7878`.
+    pub fn new(base_url: &str, token: &str) -> Result<HubClient, ClientError> {
+        let base = base_url.trim().trim_end_matches('/').to_string();
+        if !base.starts_with("http://") && !base.starts_with("https://") {
+            return Err(ClientError::Url(base_url.to_string()));
+        }
+        let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
+        Ok(HubClient {
+            http,
+            base,
+            token: token.to_string(),
+        })
+    }
+
+    async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response.json().await?);
+        }
+        let text = response.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<crate::api::ErrorBody>(&text)
+            .map(|body| body.error)
+            .unwrap_or(text);
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            message,
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        Self::decode(response).await
+    }
+
+    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await?;
+        Self::decode(response).await
+    }
+
+    /// `GET /api/health` (no token needed).
+    pub async fn health(&self) -> Result<(), ClientError> {
+        let response = self
+            .http
+            .get(format!("{}/api/health", self.base))
+            .send()
+            .await?;
+        Self::decode::<crate::api::Health>(response).await.map(drop)
+    }
+
+    /// Pushes observations; the hub stores each once, however often it is sent.
+    pub async fn push(
+        &self,
+        device_id: &str,
+        observations: &[Observation],
+    ) -> Result<SyncResponse, ClientError> {
+        let body = SyncBody {
+            device_id,
+            observations,
+        };
+        self.post("/api/todos/sync", &body).await
+    }
+
+    /// Observations after `cursor` (`"0"` for all), at most `limit` (the hub's
+    /// default when `None`).
+    pub async fn since(&self, cursor: &str, limit: Option<u32>) -> Result<SincePage, ClientError> {
+        let mut request = self
+            .http
+            .get(format!("{}/api/todos/since/{cursor}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(limit) = limit {
+            request = request.query(&[("limit", limit)]);
+        }
+        Self::decode(request.send().await?).await
+    }
+
+    /// The tenant's folded todos (not deleted ones) and conflicts.
+    pub async fn todos(&self) -> Result<TodosResponse, ClientError> {
+        self.get("/api/todos").await
+    }
+
+    pub async fn status(&self) -> Result<StatusResponse, ClientError> {
+        self.get("/api/status").await
+    }
+
+    pub async fn projects(&self) -> Result<ProjectsResponse, ClientError> {
+        self.get("/api/project").await
+    }
+
+    pub async fn sessions(&self) -> Result<SessionsResponse, ClientError> {
+        self.get("/api/session").await
+    }
+
+    pub async fn topics(&self) -> Result<TopicsResponse, ClientError> {
+        self.get("/api/topic").await
+    }
+
+    pub async fn orchestrate(&self, project: Option<&str>) -> Result<OrchestratePlan, ClientError> {
+        let body = OrchestrateRequest {
+            project: project.map(str::to_string),
+        };
+        self.post("/api/orchestrate", &body).await
+    }
+
+    /// Opens the WebSocket and subscribes from `since` (or from now); returns
+    /// once the hub confirmed, so nothing stored afterwards can be missed.
+    pub async fn subscribe(&self, since: Option<&str>) -> Result<Subscription, ClientError> {
+        let url = format!("ws{}/api/ws", &self.base["http".len()..]);
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| ClientError::WebSocket(Box::new(e)))?;
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", self.token))
+            .map_err(|_| ClientError::Protocol("token is not a valid header value".into()))?;
+        request.headers_mut().insert("authorization", bearer);
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Api {
+                    status: response.status().as_u16(),
+                    message: response
+                        .body()
+                        .as_deref()
+                        .and_then(|b| serde_json::from_slice::<crate::api::ErrorBody>(b).ok())
+                        .map_or_else(|| "WebSocket refused".to_string(), |b| b.error),
+                },
+                other => ClientError::WebSocket(Box::new(other)),
+            })?;
+        let mut subscription = Subscription {
+            socket,
+            cursor: String::new(),
+        };
+        let hello = ClientMessage::Subscribe(Subscribe {
+            since: since.map(str::to_string),
+        });
+        subscription.send(&hello).await?;
+        match subscription.receive().await {
+            Some(Ok(ServerMessage::Subscribed { cursor })) => {
+                subscription.cursor = cursor;
+                Ok(subscription)
+            }
+            Some(Ok(other)) => Err(ClientError::Protocol(format!("{other:?}"))),
+            Some(Err(error)) => Err(error),
+            None => Err(ClientError::Protocol("connection closed".into())),
+        }
+    }
+}
+
+/// A batch of observations pushed by the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The cursor after this batch: resume from it after a reconnection.
+    pub cursor: String,
+    pub observations: Vec<Observation>,
+}
+
+/// A live WebSocket subscription.
+pub struct Subscription {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Where the subscription started, then the cursor of the last batch.
+    pub cursor: String,
+}
+
+impl Subscription {
+    async fn send(&mut self, message: &ClientMessage) -> Result<(), ClientError> {
+        let text = serde_json::to_string(message).unwrap_or_default();
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|e| ClientError::WebSocket(Box::new(e)))
+    }
+
+    /// The next message from the hub; `None` once the connection closed.
+    async fn receive(&mut self) -> Option<Result<ServerMessage, ClientError>> {
+        loop {
+            match self.socket.next().await? {
+                Ok(Message::Text(text)) => {
+                    return Some(
+                        serde_json::from_str(text.as_str())
+                            .map_err(|e| ClientError::Protocol(e.to_string())),
+                    )
+                }
+                Ok(Message::Close(_)) => return None,
+                Ok(_) => continue,
+                Err(error) => return Some(Err(ClientError::WebSocket(Box::new(error)))),
+            }
+        }
+    }
+
+    /// The next batch of observations; `None` once the hub closed the connection
+    /// (for instance because it is shutting down).
+    pub async fn next(&mut self) -> Option<Result<Batch, ClientError>> {
+        match self.receive().await? {
+            Ok(ServerMessage::Observations {
+                cursor,
+                observations,
+            }) => {
+                self.cursor.clone_from(&cursor);
+                Some(Ok(Batch {
+                    cursor,
+                    observations,
+                }))
+            }
+            Ok(ServerMessage::Error { error }) => Some(Err(ClientError::Protocol(error))),
+            Ok(ServerMessage::Subscribed { cursor }) => Some(Err(ClientError::Protocol(format!(
+                "unasked subscription at {cursor}"
+            )))),
+            Err(error) => Some(Err(error)),
+        }
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(mut self) -> Result<(), ClientError> {
+        self.socket
+            .close(None)
+            .await
+            .map_err(|e| ClientError::WebSocket(Box::new(e)))
+    }
+}

@@ -1,0 +1,11 @@
+//! The hub's integration tests, one binary: shared behaviour run against
+//! SQLite and PostgreSQL, scale-out over two hubs on one PostgreSQL database,
+//! and an ingest benchmark (ignored by default; run with `--ignored
+//! --nocapture`).
+
+#[macro_use]
+mod common;
+mod behaviour;
+mod bench;
+mod scale_out;
+mod websocket;
