@@ -21,6 +21,34 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
+/// CPU time of this process so far (user + system, all threads). On a shared,
+/// loaded machine it varies far less than wall time.
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Wall and CPU time of one call.
+fn timed<T>(samples: &mut Vec<(Duration, Duration)>, f: impl FnOnce() -> T) -> T {
+    let (wall, cpu) = (Instant::now(), cpu_time());
+    let out = f();
+    samples.push((wall.elapsed(), cpu_time() - cpu));
+    out
+}
+
+/// "median wall (median CPU)".
+fn report(samples: &[(Duration, Duration)]) -> String {
+    let wall = median(samples.iter().map(|s| s.0).collect());
+    let cpu = median(samples.iter().map(|s| s.1).collect());
+    format!("{} | {}", ms(wall), ms(cpu))
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
     samples[samples.len() / 2]
@@ -110,7 +138,9 @@ fn main() {
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-corpus");
     let claude = root.join(format!("{sessions}-{transcripts_arg}"));
-    if !claude.join("todos").exists() {
+    // A marker written last, so a generation cut short is never reused.
+    let complete = claude.join(".complete");
+    if !complete.exists() {
         let _ = std::fs::remove_dir_all(&claude);
         let started = Instant::now();
         let stats = generate(&claude, &CorpusSpec::new(sessions, 1).with_transcripts(transcripts))
@@ -125,6 +155,7 @@ fn main() {
             stats.transcript_bytes / 1_000_000,
             started.elapsed().as_secs_f64()
         );
+        std::fs::write(&complete, "").expect("mark the corpus complete");
     }
 
     let mut cold = Vec::new();
@@ -135,34 +166,24 @@ fn main() {
     for run in 0..runs {
         let home = tempfile::tempdir().expect("temp home");
         let mut engine = engine(&claude, home.path());
-        let t = Instant::now();
-        let report = engine.consolidate(false).expect("cold consolidate");
-        cold.push(t.elapsed());
+        let report = timed(&mut cold, || engine.consolidate(false)).expect("cold consolidate");
         summary.get_or_insert(report.summary);
 
-        let t = Instant::now();
-        let report = engine.consolidate(false).expect("re-run");
-        unchanged.push(t.elapsed());
+        let report = timed(&mut unchanged, || engine.consolidate(false)).expect("re-run");
         assert_eq!(report.summary.files_changed, 0, "nothing changed, nothing read");
 
         touch_one_todo_file(&claude, run as u64).expect("touch a todo file");
-        let t = Instant::now();
-        let report = engine.consolidate(false).expect("one changed file");
-        one_file.push(t.elapsed());
+        let report = timed(&mut one_file, || engine.consolidate(false)).expect("one changed file");
         assert!(report.summary.files_changed >= 1);
 
         if transcripts != TranscriptSize::None {
             append_one_transcript_line(&claude, run as u64).expect("append a line");
-            let t = Instant::now();
-            engine.consolidate(false).expect("one appended line");
-            one_line.push(t.elapsed());
+            timed(&mut one_line, || engine.consolidate(false)).expect("one appended line");
         }
     }
     let mut naive_runs = Vec::new();
     for _ in 0..runs.min(3) {
-        let t = Instant::now();
-        naive(&claude);
-        naive_runs.push(t.elapsed());
+        timed(&mut naive_runs, || naive(&claude));
     }
 
     let transcript_list = transcript_files(&claude).expect("list transcripts");
@@ -181,15 +202,15 @@ fn main() {
         "corpus: {sessions} sessions, transcripts {transcripts_arg}: {} files, {} observations, {} unique todos, {} projects, {} conflicts",
         s.files_scanned, s.observations, s.unique_todos, s.projects, s.conflicts
     );
-    println!("| case | median of {runs} |");
-    println!("|---|---|");
-    println!("| cold consolidate | {} |", ms(median(cold)));
-    println!("| re-run, nothing changed | {} |", ms(median(unchanged)));
-    println!("| one changed todo file | {} |", ms(median(one_file)));
+    println!("| case | median wall of {runs} | median CPU |");
+    println!("|---|---|---|");
+    println!("| cold consolidate | {} |", report(&cold));
+    println!("| re-run, nothing changed | {} |", report(&unchanged));
+    println!("| one changed todo file | {} |", report(&one_file));
     if !one_line.is_empty() {
-        println!("| one line appended to one transcript | {} |", ms(median(one_line)));
+        println!("| one line appended to one transcript | {} |", report(&one_line));
     }
-    println!("| naive: parse every todo file, fold in memory | {} |", ms(median(naive_runs)));
+    println!("| naive: parse every todo file, fold in memory | {} |", report(&naive_runs));
     if !floor.is_empty() {
         let floor = median(floor);
         println!(

@@ -19,9 +19,7 @@ mod summary;
 
 pub use error::EngineError;
 pub use hook::{HookEnv, HookError, HookInput, ToolReport};
-pub use outputs::{
-    render_snapshots, render_todos_file, write_atomically, OutputPaths, Snapshots,
-};
+pub use outputs::{render_snapshots, render_todos_file, write_atomically, OutputPaths, Snapshots};
 pub use report::{daily_report, DayRow};
 pub use summary::{Report, Summary};
 
