@@ -122,7 +122,6 @@ pub enum Command {
         command: HubCommand,
     },
     /// What chittysync knows of itself: store, last run, daemon, stale sessions
-
     Status {
         #[command(flatten)]
         json: JsonFlag,
@@ -275,7 +274,12 @@ pub enum HubCommand {
         #[command(subcommand)]
         command: TokenCommand,
         /// The hub's database (as for `serve`) [default: <home>/hub.db]
-        #[arg(long, global = true, env = "CHITTYSYNC_HUB_DATABASE", value_name = "URL")]
+        #[arg(
+            long,
+            global = true,
+            env = "CHITTYSYNC_HUB_DATABASE",
+            value_name = "URL"
+        )]
         database: Option<String>,
     },
 }

@@ -118,7 +118,7 @@ fn finished_and_replaced_lists_are_known_from_the_transcript() {
 
 fn read_offset(sb: &Sandbox, rel: &str) -> u64 {
     let store = chittysync_store::Store::open(&sb.home().join("chittysync.db")).unwrap();
-    store.file_index().unwrap()[&sb.claude().join(rel)].read_offset
+    store.file_index().unwrap()[&*sb.claude().join(rel).to_string_lossy()].read_offset
 }
 
 #[test]

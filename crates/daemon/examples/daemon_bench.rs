@@ -131,16 +131,14 @@ impl Bench {
                 self.hook("session-start", &payload.to_string())
             })
             .collect();
-        report(
-            &format!("hook post-tool-use (TodoWrite), {label}"),
-            post,
-            &[50, 95],
-        );
-        report(
-            &format!("hook session-start (with context), {label}"),
-            start,
-            &[50, 95],
-        );
+        for (what, runs) in [
+            ("hook post-tool-use (TodoWrite)", post),
+            ("hook session-start (with context)", start),
+        ] {
+            let (wall, cpu): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+            report(&format!("{what}, {label}, wall"), wall, &[50, 95]);
+            report(&format!("{what}, {label}, CPU"), cpu, &[50, 95]);
+        }
     }
 
     /// How many consolidations the daemon's heartbeat counts.

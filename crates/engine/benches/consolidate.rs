@@ -77,7 +77,9 @@ fn naive(claude: &Path) -> usize {
         };
         let session = path.file_stem().unwrap().to_string_lossy().to_string();
         for item in items {
-            if let (Some(content), Some(status)) = (item["content"].as_str(), item["status"].as_str()) {
+            if let (Some(content), Some(status)) =
+                (item["content"].as_str(), item["status"].as_str())
+            {
                 observations.push(Observation::new(
                     "general",
                     content.to_string(),
@@ -125,7 +127,9 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let sessions: usize = env_or("BENCH_SESSIONS", "20000").parse().expect("BENCH_SESSIONS");
+    let sessions: usize = env_or("BENCH_SESSIONS", "20000")
+        .parse()
+        .expect("BENCH_SESSIONS");
     let transcripts_arg = env_or("BENCH_TRANSCRIPTS", "small");
     let transcripts = match transcripts_arg.as_str() {
         "none" => TranscriptSize::None,
@@ -143,8 +147,11 @@ fn main() {
     if !complete.exists() {
         let _ = std::fs::remove_dir_all(&claude);
         let started = Instant::now();
-        let stats = generate(&claude, &CorpusSpec::new(sessions, 1).with_transcripts(transcripts))
-            .expect("generate corpus");
+        let stats = generate(
+            &claude,
+            &CorpusSpec::new(sessions, 1).with_transcripts(transcripts),
+        )
+        .expect("generate corpus");
         eprintln!(
             "generated {} sessions: {} todo files ({} empty), {} raw todos, {} transcripts ({} MB) in {:.1} s",
             stats.sessions,
@@ -170,7 +177,10 @@ fn main() {
         summary.get_or_insert(report.summary);
 
         let report = timed(&mut unchanged, || engine.consolidate(false)).expect("re-run");
-        assert_eq!(report.summary.files_changed, 0, "nothing changed, nothing read");
+        assert_eq!(
+            report.summary.files_changed, 0,
+            "nothing changed, nothing read"
+        );
 
         touch_one_todo_file(&claude, run as u64).expect("touch a todo file");
         let report = timed(&mut one_file, || engine.consolidate(false)).expect("one changed file");
@@ -208,9 +218,15 @@ fn main() {
     println!("| re-run, nothing changed | {} |", report(&unchanged));
     println!("| one changed todo file | {} |", report(&one_file));
     if !one_line.is_empty() {
-        println!("| one line appended to one transcript | {} |", report(&one_line));
+        println!(
+            "| one line appended to one transcript | {} |",
+            report(&one_line)
+        );
     }
-    println!("| naive: parse every todo file, fold in memory | {} |", report(&naive_runs));
+    println!(
+        "| naive: parse every todo file, fold in memory | {} |",
+        report(&naive_runs)
+    );
     if !floor.is_empty() {
         let floor = median(floor);
         println!(

@@ -481,7 +481,8 @@ impl Ingest<'_, '_, '_> {
                 ..
             } => {
                 if let Some(created) = self.tx.take_pending_create(tool_use_id)? {
-                    let list = self.list_for_task(session, list, task_id, Some(&created.subject))?;
+                    let list =
+                        self.list_for_task(session, list, task_id, Some(&created.subject))?;
                     let call = TaskCall {
                         list: &list,
                         task_id,

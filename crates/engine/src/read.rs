@@ -39,14 +39,15 @@ pub(crate) struct Plan {
 
 pub(crate) fn plan(
     files: Vec<SourceFile>,
-    index: &HashMap<PathBuf, FileRecord>,
+    index: &HashMap<String, FileRecord>,
     full: bool,
 ) -> Plan {
     let mut changed = Vec::new();
     let mut present = std::collections::HashSet::with_capacity(files.len());
     for file in files {
-        let known = index.get(&file.path);
-        present.insert(file.path.clone());
+        let key = file.path.to_string_lossy().into_owned();
+        let known = index.get(&key);
+        present.insert(key);
         let unchanged = known.is_some_and(|r| r.size == file.size && r.mtime_ms == file.mtime_ms);
         if unchanged && !full {
             continue;
@@ -64,7 +65,7 @@ pub(crate) fn plan(
     let vanished = index
         .keys()
         .filter(|p| !present.contains(*p))
-        .cloned()
+        .map(PathBuf::from)
         .collect();
     Plan { changed, vanished }
 }

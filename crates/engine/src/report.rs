@@ -40,7 +40,11 @@ fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
 
 /// Builds the report from folded todos (deleted ones are left out), for days
 /// from `since` on and one project if given, sorted by project then day.
-pub fn daily_report(entries: &[TodoEntry], since: Option<Timestamp>, project: Option<&str>) -> Vec<DayRow> {
+pub fn daily_report(
+    entries: &[TodoEntry],
+    since: Option<Timestamp>,
+    project: Option<&str>,
+) -> Vec<DayRow> {
     #[derive(Default)]
     struct Acc {
         row: DayRow,
@@ -87,7 +91,12 @@ pub fn daily_report(entries: &[TodoEntry], since: Option<Timestamp>, project: Op
 mod tests {
     use super::*;
 
-    fn entry(status: Status, first: i64, started: Option<i64>, completed: Option<i64>) -> TodoEntry {
+    fn entry(
+        status: Status,
+        first: i64,
+        started: Option<i64>,
+        completed: Option<i64>,
+    ) -> TodoEntry {
         TodoEntry {
             id: String::new(),
             content: format!("t{first}"),
@@ -115,10 +124,21 @@ mod tests {
         let rows = daily_report(&entries, None, None);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].day, "1970-01-01");
-        assert_eq!((rows[0].planned, rows[0].started, rows[0].completed, rows[0].still_open), (3, 2, 2, 1));
+        assert_eq!(
+            (
+                rows[0].planned,
+                rows[0].started,
+                rows[0].completed,
+                rows[0].still_open
+            ),
+            (3, 2, 2, 1)
+        );
         assert_eq!(rows[0].median_ms, Some(60_000));
         assert_eq!(rows[0].p90_ms, Some(600_000));
-        assert_eq!((rows[1].planned, rows[1].started, rows[1].still_open), (1, 1, 1));
+        assert_eq!(
+            (rows[1].planned, rows[1].started, rows[1].still_open),
+            (1, 1, 1)
+        );
         assert!(daily_report(&entries, Some(Timestamp(2 * DAY)), None).is_empty());
         assert!(daily_report(&entries, None, Some("other")).is_empty());
     }

@@ -113,7 +113,8 @@ impl GitSync {
         let remote = self.tracking_tip()?;
         let base = self.integrate(local.as_ref(), remote.as_ref())?;
         report.integration = report.integration.max(base.integration);
-        let mut cursors = Cursors::load(engine.store())?;
+        let loaded = Cursors::load(engine.store())?;
+        let mut cursors = loaded.clone();
         // A store that never synced with this repository (new, or the
         // repository was replaced): import every log, ours included, and
         // export everything not already in our log.
@@ -175,7 +176,9 @@ impl GitSync {
             }
             cursors.imported = Some(head.id());
         }
-        cursors.save(engine.store_mut())?;
+        if cursors != loaded {
+            cursors.save(engine.store_mut())?;
+        }
         if imported.new > 0 {
             engine.refresh_outputs()?;
         }

@@ -3,7 +3,6 @@
 use crate::{Result, Store, Tx};
 use rusqlite::params;
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 /// What the store remembers of one source file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -21,8 +20,9 @@ pub struct FileRecord {
 }
 
 impl Store {
-    /// The whole file index, keyed by path.
-    pub fn file_index(&self) -> Result<HashMap<PathBuf, FileRecord>> {
+    /// The whole file index, keyed by path (as text: hashing a `PathBuf`
+    /// walks its components, which is slow over tens of thousands of files).
+    pub fn file_index(&self) -> Result<HashMap<String, FileRecord>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT path, size, mtime_ms, read_offset, read_line, head_len, head_hash, error FROM files",
         )?;
@@ -31,7 +31,7 @@ impl Store {
             let head_len: Option<i64> = row.get(5)?;
             let head_hash: Option<i64> = row.get(6)?;
             Ok((
-                PathBuf::from(path),
+                path,
                 FileRecord {
                     size: row.get::<_, i64>(1)? as u64,
                     mtime_ms: row.get(2)?,

@@ -55,8 +55,14 @@ impl Tx<'_> {
         }
         let ids: Vec<&str> = by_todo.keys().copied().collect();
         let mut loaded = self.load_states(&ids)?;
+        // Write in the table's key order (project, content): appending to the
+        // B-tree instead of inserting at random places is several times cheaper.
+        let mut ordered: Vec<(&str, Vec<(i64, &Observation)>)> = by_todo.into_iter().collect();
+        ordered.sort_by_cached_key(|(_, new)| {
+            (new[0].1.project.clone(), normalize(&new[0].1.content))
+        });
         let mut changed_todos = Vec::new();
-        for (todo_id, new) in by_todo {
+        for (todo_id, new) in ordered {
             let current = loaded.entry(todo_id.to_string()).or_default();
             let before: HashMap<String, String> = current
                 .state

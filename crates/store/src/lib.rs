@@ -75,7 +75,7 @@ impl Store {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = OFF;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -131072;",
+             PRAGMA cache_size = -65536;",
         )
         .map_err(|e| StoreError::open(path, e))?;
         migrate::migrate(&mut conn).map_err(|e| StoreError::open(path, e))?;

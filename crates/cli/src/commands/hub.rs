@@ -30,10 +30,11 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return interrupt.await.unwrap_or(()),
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = term.recv() => {}
@@ -43,7 +44,12 @@ async fn shutdown_signal() {
     interrupt.await.unwrap_or(());
 }
 
-pub fn serve(ctx: &Context, listen: SocketAddr, database: Option<String>, max_body_bytes: usize) -> Result<()> {
+pub fn serve(
+    ctx: &Context,
+    listen: SocketAddr,
+    database: Option<String>,
+    max_body_bytes: usize,
+) -> Result<()> {
     let mut config = HubConfig::new(listen, database_url(ctx, database)?);
     config.max_body_bytes = max_body_bytes;
     eprintln!("chittysync hub listening on http://{listen}");
@@ -71,14 +77,20 @@ pub fn run(ctx: &Context, command: HubCommand) -> Result<()> {
                     cell(t.tenant.clone()),
                     cell(t.prefix.clone()),
                     cell(t.created_at.to_rfc3339()),
-                    cell(t.revoked_at.map_or_else(|| "-".to_string(), |r| r.to_rfc3339())),
+                    cell(
+                        t.revoked_at
+                            .map_or_else(|| "-".to_string(), |r| r.to_rfc3339()),
+                    ),
                 ]);
             }
             table.print();
         }
         TokenCommand::Revoke { token } => {
             let revoked = rt.block_on(tokens::revoke(&url, &token))?;
-            eprintln!("revoked token {} of tenant {}", revoked.prefix, revoked.tenant);
+            eprintln!(
+                "revoked token {} of tenant {}",
+                revoked.prefix, revoked.tenant
+            );
         }
     }
     Ok(())

@@ -6,25 +6,25 @@
 CREATE TABLE tenants (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name       TEXT    NOT NULL UNIQUE,
-    created_at BIGINT NOT NULL,
-    last_seq   BIGINT NOT NULL DEFAULT 0
+    created_at BIGINT  NOT NULL,
+    last_seq   BIGINT  NOT NULL DEFAULT 0
 );
 
 -- Bearer tokens, stored as the hex SHA-256 of the token: the database never holds
 -- a usable secret. `prefix` is the token's public start, shown by `hub token list`.
 CREATE TABLE tokens (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    tenant_id  BIGINT NOT NULL REFERENCES tenants (id),
+    tenant_id  BIGINT  NOT NULL REFERENCES tenants (id),
     hash       TEXT    NOT NULL UNIQUE,
     prefix     TEXT    NOT NULL,
-    created_at BIGINT NOT NULL,
+    created_at BIGINT  NOT NULL,
     revoked_at BIGINT 
 );
 
 -- Every observation ever received, in arrival order per tenant (append-only).
 CREATE TABLE observations (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants (id),
-    seq         BIGINT NOT NULL,
+    tenant_id   BIGINT  NOT NULL REFERENCES tenants (id),
+    seq         BIGINT  NOT NULL,
     id          TEXT    NOT NULL,
     todo_id     TEXT    NOT NULL,
     project     TEXT    NOT NULL,
@@ -35,8 +35,8 @@ CREATE TABLE observations (
     session     TEXT,
     device      TEXT    NOT NULL,
     source      TEXT    NOT NULL,
-    observed_at BIGINT NOT NULL,
-    received_at BIGINT NOT NULL,
+    observed_at BIGINT  NOT NULL,
+    received_at BIGINT  NOT NULL,
     PRIMARY KEY (tenant_id, seq),
     UNIQUE (tenant_id, id)
 );
@@ -46,10 +46,10 @@ CREATE TABLE observations (
 -- reads this table alone: not the history, and no join (a join back to
 -- `observations` tripled the time to read a large tenant's fold).
 CREATE TABLE latest (
-    tenant_id   BIGINT NOT NULL REFERENCES tenants (id),
+    tenant_id   BIGINT  NOT NULL REFERENCES tenants (id),
     todo_id     TEXT    NOT NULL,
     observer    TEXT    NOT NULL,
-    seq         BIGINT NOT NULL,
+    seq         BIGINT  NOT NULL,
     id          TEXT    NOT NULL,
     project     TEXT    NOT NULL,
     content     TEXT    NOT NULL,
@@ -58,7 +58,7 @@ CREATE TABLE latest (
     session     TEXT,
     device      TEXT    NOT NULL,
     source      TEXT    NOT NULL,
-    observed_at BIGINT NOT NULL,
+    observed_at BIGINT  NOT NULL,
     PRIMARY KEY (tenant_id, todo_id, observer)
 );
 
@@ -66,9 +66,9 @@ CREATE TABLE latest (
 -- the latest ones: when it was first seen, first seen in progress, first seen
 -- completed, and every session that ever saw it.
 CREATE TABLE todos (
-    tenant_id  BIGINT NOT NULL REFERENCES tenants (id),
+    tenant_id  BIGINT  NOT NULL REFERENCES tenants (id),
     todo_id    TEXT    NOT NULL,
-    first_seen BIGINT NOT NULL,
+    first_seen BIGINT  NOT NULL,
     started_at BIGINT,
     first_completed BIGINT,
     sessions   TEXT[] NOT NULL DEFAULT '{}',
@@ -78,12 +78,12 @@ CREATE TABLE todos (
 -- Sessions, derived from observations for the views: the device and project of
 -- the session's newest observation, its first and last observation times.
 CREATE TABLE sessions (
-    tenant_id      BIGINT NOT NULL REFERENCES tenants (id),
+    tenant_id      BIGINT  NOT NULL REFERENCES tenants (id),
     session        TEXT    NOT NULL,
     device         TEXT    NOT NULL,
     project        TEXT    NOT NULL,
-    first_observed BIGINT NOT NULL,
-    last_observed  BIGINT NOT NULL,
-    observations   BIGINT NOT NULL,
+    first_observed BIGINT  NOT NULL,
+    last_observed  BIGINT  NOT NULL,
+    observations   BIGINT  NOT NULL,
     PRIMARY KEY (tenant_id, session)
 );

@@ -241,12 +241,6 @@ pub(crate) fn page(mut rows: Vec<ObservationRow>, cursor: i64, limit: u32) -> Re
     })
 }
 
-/// Rows a query aggregated into a JSON array (both backends read fold states
-/// this way; see their `load_states`).
-pub(crate) fn parse_rows<T: serde::de::DeserializeOwned>(json: &str) -> Result<Vec<T>> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("aggregated rows: {e}")))
-}
-
 /// A `sessions` row, as both backends select it.
 pub(crate) type SessionColumns = (String, String, String, i64, i64, i64);
 

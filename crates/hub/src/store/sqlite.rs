@@ -383,5 +383,10 @@ async fn load_states(
             )
         }
     };
-    assemble_states(super::parse_rows(&latest)?, super::parse_rows(&meta)?)
+    assemble_states(parse_rows(&latest)?, parse_rows(&meta)?)
+}
+
+/// Rows a query aggregated into a JSON array.
+fn parse_rows<T: serde::de::DeserializeOwned>(json: &str) -> Result<Vec<T>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("aggregated rows: {e}")))
 }

@@ -1,0 +1,29 @@
+//! The sync hub's client side (SPEC §10, issue 5): a device pushes the
+//! observations it made to the hub and pulls the other devices' from it.
+//!
+//! - [`HubSync::sync_once`] — push every local observation the hub has not
+//!   acknowledged (batches of 1,000; the cursor, a local sequence number kept
+//!   in the store, moves only after the hub answered), pull what the hub
+//!   stored since the last pull (`GET /api/todos/since/{cursor}`, page by
+//!   page; each page is ingested `Via::Hub` together with the cursor after
+//!   it), then rewrite the outputs if the fold changed. `chittysync sync`
+//!   calls it; offline it fails with [`HubSyncError::Unreachable`] and nothing
+//!   is lost.
+//! - [`LiveHub`] — for the daemon: the same sync plus a WebSocket
+//!   subscription that calls a wake function when another device posts, and
+//!   schedules a wake after a failed sync (exponential [`Backoff`], capped).
+//! - [`HubSyncState`] — what `status` shows, read from the store alone.
+
+mod backoff;
+mod error;
+mod live;
+mod state;
+mod sync;
+
+pub use backoff::Backoff;
+pub use error::HubSyncError;
+pub use live::{Live, LiveHub};
+pub use state::{HubSyncState, LastError, LastSync};
+pub use sync::{
+    configured_url, HubSync, HubSyncReport, DEFAULT_PULL_PAGE, DEFAULT_PUSH_BATCH,
+};
