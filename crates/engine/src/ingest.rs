@@ -551,20 +551,20 @@ impl Ingest<'_, '_, '_> {
             active_form,
             status: Status::Pending,
         };
-        self.rename_task(
-            call.list,
-            call.task_id,
-            &name,
-            Some(call.session),
-            call.source,
-            call.at,
-        )?;
+        self.task_called(call, &name)
+    }
+
+    /// Records what a task call says of its task: its (possibly new) name and
+    /// a sighting in its status.
+    fn task_called(&mut self, call: &TaskCall<'_>, name: &TaskName) -> Result<(), StoreError> {
+        let session = Some(call.session);
+        self.rename_task(call.list, call.task_id, name, session, call.source, call.at)?;
         self.sightings.push_task(
             call.list,
             call.task_id,
-            &name,
-            Status::Pending,
-            Some(call.session),
+            name,
+            name.status,
+            session,
             call.source,
             call.at,
         );
@@ -592,23 +592,7 @@ impl Ingest<'_, '_, '_> {
                 .or_else(|| known.as_ref().map(|k| k.status))
                 .unwrap_or(Status::Pending),
         };
-        self.rename_task(
-            call.list,
-            call.task_id,
-            &name,
-            Some(call.session),
-            call.source,
-            call.at,
-        )?;
-        self.sightings.push_task(
-            call.list,
-            call.task_id,
-            &name,
-            name.status,
-            Some(call.session),
-            call.source,
-            call.at,
-        );
+        self.task_called(call, &name)?;
         Ok(true)
     }
 

@@ -45,6 +45,8 @@ CREATE TABLE todos (
     PRIMARY KEY (project, sort_key, todo_id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX todos_id ON todos (todo_id);
+-- What a starting session is told: a project's open todos, newest first.
+CREATE INDEX todos_open ON todos (project, status, updated_at);
 
 -- Every source file read: how big and how new it was, and for transcripts
 -- where reading stopped, so unchanged files are not opened again.
