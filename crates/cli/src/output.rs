@@ -55,24 +55,12 @@ pub fn status_style(status: Status) -> Style {
     }
 }
 
-/// "12s ago", "5m ago", "3h ago", "2d ago".
+/// "5m ago", or "-" when the time is unknown.
 pub fn age(t: Option<Timestamp>, now: Timestamp) -> String {
-    let Some(t) = t else {
-        return "-".to_string();
-    };
-    let secs = (now.millis() - t.millis()).max(0) / 1000;
-    match secs {
-        0..=59 => format!("{secs}s ago"),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86_399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
-    }
+    t.map_or_else(|| "-".to_string(), |t| t.age(now))
 }
 
-/// A short form of a session id (UUIDs are long; 8 characters are enough to tell apart).
-pub fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
-}
+pub use chittysync_core::short_id;
 
 /// A table whose columns are padded to the widest cell; the last column is not.
 pub struct Table {

@@ -20,6 +20,12 @@ pub fn normalize(content: &str) -> String {
     out
 }
 
+/// The first eight characters of an id: enough to tell session UUIDs and todo
+/// ids apart in tables and messages.
+pub fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
 /// The id of the todo with this content in this project.
 pub fn todo_id(project: &str, content: &str) -> TodoId {
     todo_id_of_normalized(project, &normalize(content))

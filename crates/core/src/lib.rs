@@ -17,7 +17,7 @@ pub mod status;
 pub mod time;
 
 pub use fold::{fold, Conflict, ConflictSide, Resolved, TodoState};
-pub use key::{normalize, todo_id, TodoId};
+pub use key::{normalize, short_id, todo_id, TodoId};
 pub use merge::{merge_snapshots, MergeOutcome};
 pub use observation::{Observation, Sighting, WireError};
 pub use project::{KeywordRule, PathRule, ProjectRules};

@@ -32,6 +32,18 @@ impl Timestamp {
             .map(|t| Timestamp(t.timestamp_millis()))
     }
 
+    /// How long before `now` this was, as people say it: "12s ago", "5m ago",
+    /// "3h ago", "2d ago" (for tables, logs and the hooks' context).
+    pub fn age(self, now: Timestamp) -> String {
+        let secs = (now.0 - self.0).max(0) / 1000;
+        match secs {
+            0..=59 => format!("{secs}s ago"),
+            60..=3599 => format!("{}m ago", secs / 60),
+            3600..=86_399 => format!("{}h ago", secs / 3600),
+            _ => format!("{}d ago", secs / 86_400),
+        }
+    }
+
     /// RFC 3339 in UTC with exactly three fraction digits, as on the wire.
     pub fn to_rfc3339(self) -> String {
         match Utc.timestamp_millis_opt(self.0).single() {
@@ -72,5 +84,15 @@ mod tests {
         let offset = Timestamp::parse_rfc3339("2026-01-02T04:04:05.678+01:00").unwrap();
         assert_eq!(offset, t);
         assert!(Timestamp::parse_rfc3339("yesterday").is_none());
+    }
+
+    #[test]
+    fn ages_read_like_speech() {
+        let now = Timestamp(10 * 86_400_000);
+        assert_eq!(Timestamp(now.0 - 5_000).age(now), "5s ago");
+        assert_eq!(Timestamp(now.0 - 300_000).age(now), "5m ago");
+        assert_eq!(Timestamp(now.0 - 7_200_000).age(now), "2h ago");
+        assert_eq!(Timestamp(0).age(now), "10d ago");
+        assert_eq!(Timestamp(now.0 + 1).age(now), "0s ago");
     }
 }

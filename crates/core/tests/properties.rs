@@ -130,7 +130,10 @@ fn arb_writes() -> impl Strategy<Value = Vec<Vec<(usize, Status)>>> {
     prop::collection::vec(prop::collection::vec((0usize..5, status), 0..5), 1..6)
 }
 
-fn list_observations(writes: &[(usize, &Vec<(usize, Status)>)], source: Source) -> Vec<Observation> {
+fn list_observations(
+    writes: &[(usize, &Vec<(usize, Status)>)],
+    source: Source,
+) -> Vec<Observation> {
     writes
         .iter()
         .flat_map(|(at, list)| {

@@ -1,7 +1,7 @@
 //! What a starting session is told of the other sessions of its project.
 
 use super::HookError;
-use chittysync_core::{Status, Timestamp};
+use chittysync_core::{short_id, Status, Timestamp};
 use chittysync_store::StoredTodo;
 use std::fmt::Write;
 
@@ -54,21 +54,6 @@ pub(super) fn render(
     Ok(Some(text))
 }
 
-/// Eight characters tell session ids (UUIDs) apart.
-fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
-}
-
-/// "12s ago", "5m ago", "3h ago", "2d ago".
 fn age(then: Option<Timestamp>, now: Timestamp) -> String {
-    let Some(then) = then else {
-        return "time unknown".to_string();
-    };
-    let secs = (now.millis() - then.millis()).max(0) / 1000;
-    match secs {
-        0..=59 => format!("{secs}s ago"),
-        60..=3599 => format!("{}m ago", secs / 60),
-        3600..=86_399 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
-    }
+    then.map_or_else(|| "time unknown".to_string(), |t| t.age(now))
 }
