@@ -4,7 +4,9 @@ use crate::ingest::{Ingest, Placer, Sightings};
 use crate::summary::Report;
 use crate::{outputs, read, Engine, EngineError};
 use chittysync_core::Timestamp;
-use chittysync_sources::discover;
+use chittysync_sources::{discover, stat_source, Warning};
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::time::Instant;
 
 impl Engine {
@@ -18,6 +20,53 @@ impl Engine {
         report.summary.files_scanned = discovery.files.len() as u64;
         let index = self.store.file_index()?;
         let plan = read::plan(discovery.files, &index, full);
+        self.apply(plan, full, started, report)
+    }
+
+    /// Like [`Engine::consolidate`], but looks only at these paths (those a
+    /// file watcher reported): no stat of every other file, no full file
+    /// index. Paths that are not sources are passed over; a path that is gone
+    /// is forgotten (its observations stay).
+    pub fn consolidate_paths(&mut self, paths: &[PathBuf]) -> Result<Report, EngineError> {
+        let started = Instant::now();
+        let mut report = Report::default();
+        let mut files = Vec::new();
+        let mut index = HashMap::new();
+        let mut vanished = Vec::new();
+        let unique: BTreeSet<&PathBuf> = paths.iter().collect();
+        for path in unique {
+            match stat_source(&self.claude_dir, path) {
+                Ok(Some(file)) => {
+                    let key = path.to_string_lossy().into_owned();
+                    if let Some(record) = self.store.file_record(&key)? {
+                        index.insert(key, record);
+                    }
+                    files.push(file);
+                }
+                Ok(None) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    vanished.push(path.clone());
+                }
+                Err(e) => report
+                    .warnings
+                    .push(Warning::new(path, format!("cannot stat the file: {e}"))),
+            }
+        }
+        report.summary.files_scanned = files.len() as u64;
+        let mut plan = read::plan(files, &index, false);
+        plan.vanished.extend(vanished);
+        self.apply(plan, false, started, report)
+    }
+
+    /// Reads the planned files, folds them in, writes the outputs if the fold
+    /// changed, and completes the report.
+    fn apply(
+        &mut self,
+        plan: read::Plan,
+        full: bool,
+        started: Instant,
+        mut report: Report,
+    ) -> Result<Report, EngineError> {
         report.summary.files_changed = plan.changed.len() as u64;
         let files = read::read_all(plan.changed, self.max_file_bytes);
         if !files.is_empty() || !plan.vanished.is_empty() {

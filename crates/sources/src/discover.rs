@@ -190,24 +190,98 @@ fn split_todo_name(stem: &str) -> (&str, Option<&str>) {
 
 fn scan_todos(dir: &Path, scan: &mut Discovery) {
     for entry in scan.entries(dir) {
-        // Every visible file is a candidate, not only `*.json`: SPEC §3 wants
-        // other tools' files here (`notes.md`, `run.sh`) named in a warning
-        // when they are first seen, like any file that is not a list of todos.
-        let name = visible_name(&entry);
-        let stem = name
-            .as_deref()
-            .map(|n| n.strip_suffix(".json").unwrap_or(n));
-        let Some((session, agent)) = stem.map(split_todo_name).filter(|(s, _)| !s.is_empty())
-        else {
-            scan.ignored += 1;
-            continue;
-        };
-        let kind = SourceKind::TodoFile {
-            session: session.to_string(),
-            agent: agent.map(str::to_string),
-        };
-        scan.add(&entry, kind);
+        match visible_name(&entry).as_deref().and_then(todo_kind) {
+            Some(kind) => scan.add(&entry, kind),
+            None => scan.ignored += 1,
+        }
     }
+}
+
+/// What a file named `name` in `todos/` is. Every visible file is a
+/// candidate, not only `*.json`: SPEC §3 wants other tools' files here
+/// (`notes.md`, `run.sh`) named in a warning when they are first seen, like
+/// any file that is not a list of todos.
+fn todo_kind(name: &str) -> Option<SourceKind> {
+    let stem = name.strip_suffix(".json").unwrap_or(name);
+    let (session, agent) = split_todo_name(stem);
+    (!session.is_empty()).then(|| SourceKind::TodoFile {
+        session: session.to_string(),
+        agent: agent.map(str::to_string),
+    })
+}
+
+/// What a file named `name` in `tasks/<list>/` is.
+fn task_kind(list: &str, name: &str) -> Option<SourceKind> {
+    let task_id = name.strip_suffix(".json")?;
+    Some(SourceKind::TaskFile {
+        list: list.to_string(),
+        task_id: task_id.to_string(),
+    })
+}
+
+/// What a file named `name` in `projects/<folder>/` is: a session's
+/// transcript, or (Claude Code 2.0.x) a sub-agent's beside it.
+fn transcript_kind(folder: &str, name: &str) -> Option<SourceKind> {
+    let session = name.strip_suffix(".jsonl")?;
+    let agent = session
+        .strip_prefix("agent-")
+        .filter(|a| !a.is_empty())
+        .map(str::to_string);
+    Some(SourceKind::Transcript {
+        folder: folder.to_string(),
+        session: session.to_string(),
+        agent,
+    })
+}
+
+/// What a file named `name` in `projects/<folder>/<session>/subagents/` is.
+fn subagent_kind(folder: &str, session: &str, name: &str) -> Option<SourceKind> {
+    let agent = name
+        .strip_prefix("agent-")?
+        .strip_suffix(".jsonl")
+        .filter(|a| !a.is_empty())?;
+    Some(SourceKind::Transcript {
+        folder: folder.to_string(),
+        session: session.to_string(),
+        agent: Some(agent.to_string()),
+    })
+}
+
+/// Which source the file at `path` is, by its place under `claude_dir` and its
+/// name alone — the same answer [`discover`] gives — or `None` for a file that
+/// is not a source. For a watcher that knows which paths changed.
+pub fn classify(claude_dir: &Path, path: &Path) -> Option<SourceKind> {
+    let parts: Vec<&str> = path
+        .strip_prefix(claude_dir)
+        .ok()?
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    if parts.iter().any(|p| p.starts_with('.')) {
+        return None;
+    }
+    match parts.as_slice() {
+        ["todos", name] => todo_kind(name),
+        ["tasks", list, name] => task_kind(list, name),
+        ["projects", folder, name] => transcript_kind(folder, name),
+        ["projects", folder, session, "subagents", name] => subagent_kind(folder, session, name),
+        _ => None,
+    }
+}
+
+/// The source file at `path` with its size and mtime, if it is a source and a
+/// regular file. A missing file is `Err` with `NotFound`.
+pub fn stat_source(claude_dir: &Path, path: &Path) -> io::Result<Option<SourceFile>> {
+    let Some(kind) = classify(claude_dir, path) else {
+        return Ok(None);
+    };
+    let meta = fs::metadata(path)?;
+    Ok(meta.is_file().then(|| SourceFile {
+        path: path.to_path_buf(),
+        kind,
+        size: meta.len(),
+        mtime_ms: mtime_ms(&meta),
+    }))
 }
 
 fn scan_tasks(dir: &Path, scan: &mut Discovery) {
@@ -218,16 +292,10 @@ fn scan_tasks(dir: &Path, scan: &mut Discovery) {
             continue;
         };
         for entry in scan.entries(&list_entry.path()) {
-            let name = visible_name(&entry);
-            let Some(task_id) = name.as_deref().and_then(|n| n.strip_suffix(".json")) else {
-                scan.ignored += 1;
-                continue;
-            };
-            let kind = SourceKind::TaskFile {
-                list: list.clone(),
-                task_id: task_id.to_string(),
-            };
-            scan.add(&entry, kind);
+            match visible_name(&entry).and_then(|name| task_kind(&list, &name)) {
+                Some(kind) => scan.add(&entry, kind),
+                None => scan.ignored += 1,
+            }
         }
     }
 }
@@ -249,16 +317,7 @@ fn scan_projects(dir: &Path, scan: &mut Discovery) {
                 // (others, like `tool-results/`, are not counted as ignored:
                 // they are Claude Code's, not stray files in a source folder).
                 scan_subagents(&entry.path().join("subagents"), &folder, &name, scan);
-            } else if let Some(session) = name.strip_suffix(".jsonl") {
-                let agent = session
-                    .strip_prefix("agent-")
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_string);
-                let kind = SourceKind::Transcript {
-                    folder: folder.clone(),
-                    session: session.to_string(),
-                    agent,
-                };
+            } else if let Some(kind) = transcript_kind(&folder, &name) {
                 scan.add(&entry, kind);
             } else {
                 scan.ignored += 1;
@@ -269,22 +328,10 @@ fn scan_projects(dir: &Path, scan: &mut Discovery) {
 
 fn scan_subagents(dir: &Path, folder: &str, session: &str, scan: &mut Discovery) {
     for entry in scan.entries(dir) {
-        let name = visible_name(&entry);
-        let agent = name
-            .as_deref()
-            .and_then(|n| n.strip_prefix("agent-"))
-            .and_then(|n| n.strip_suffix(".jsonl"))
-            .filter(|a| !a.is_empty());
-        let Some(agent) = agent else {
-            scan.ignored += 1;
-            continue;
-        };
-        let kind = SourceKind::Transcript {
-            folder: folder.to_string(),
-            session: session.to_string(),
-            agent: Some(agent.to_string()),
-        };
-        scan.add(&entry, kind);
+        match visible_name(&entry).and_then(|name| subagent_kind(folder, session, &name)) {
+            Some(kind) => scan.add(&entry, kind),
+            None => scan.ignored += 1,
+        }
     }
 }
 
@@ -299,5 +346,50 @@ mod tests {
         assert_eq!(split_todo_name("s1"), ("s1", None));
         assert_eq!(split_todo_name("s1-agent-"), ("s1", None));
         assert_eq!(split_todo_name("-agent-a"), ("", Some("a")));
+    }
+
+    #[test]
+    fn classify_agrees_with_the_names_discovery_reads() {
+        let c = Path::new("/c");
+        let kind = |p: &str| classify(c, &c.join(p));
+        assert_eq!(
+            kind("todos/s1-agent-a1.json"),
+            Some(SourceKind::TodoFile {
+                session: "s1".into(),
+                agent: Some("a1".into())
+            })
+        );
+        assert_eq!(
+            kind("tasks/team/7.json"),
+            Some(SourceKind::TaskFile {
+                list: "team".into(),
+                task_id: "7".into()
+            })
+        );
+        assert_eq!(
+            kind("projects/f/s1/subagents/agent-x.jsonl"),
+            Some(SourceKind::Transcript {
+                folder: "f".into(),
+                session: "s1".into(),
+                agent: Some("x".into())
+            })
+        );
+        assert_eq!(
+            kind("projects/f/agent-y.jsonl"),
+            Some(SourceKind::Transcript {
+                folder: "f".into(),
+                session: "agent-y".into(),
+                agent: Some("y".into())
+            })
+        );
+        for not_a_source in [
+            "tasks/team/.lock",
+            "todos/.x.json",
+            "projects/f/s1/tool-results/a.txt",
+            "settings.json",
+        ] {
+            assert_eq!(kind(not_a_source), None, "{not_a_source}");
+        }
+        assert_eq!(classify(c, Path::new("/elsewhere/todos/a.json")), None);
     }
 }

@@ -18,7 +18,7 @@ mod task_file;
 mod todo_file;
 mod transcript;
 
-pub use discover::{discover, Discovery, SourceFile, SourceKind};
+pub use discover::{classify, discover, stat_source, Discovery, SourceFile, SourceKind};
 pub use error::{ParseError, Warning};
 pub use read::{read_limited, ReadError};
 pub use task_file::{parse_task, RawTask};

@@ -1,7 +1,7 @@
 //! The index of source files: what was read, how far, and whether it failed.
 
 use crate::{Result, Store, Tx};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
 
 /// What the store remembers of one source file.
@@ -23,27 +23,39 @@ impl Store {
     /// The whole file index, keyed by path (as text: hashing a `PathBuf`
     /// walks its components, which is slow over tens of thousands of files).
     pub fn file_index(&self) -> Result<HashMap<String, FileRecord>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT path, size, mtime_ms, read_offset, read_line, head_len, head_hash, error FROM files",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            let path: String = row.get(0)?;
-            let head_len: Option<i64> = row.get(5)?;
-            let head_hash: Option<i64> = row.get(6)?;
-            Ok((
-                path,
-                FileRecord {
-                    size: row.get::<_, i64>(1)? as u64,
-                    mtime_ms: row.get(2)?,
-                    read_offset: row.get::<_, i64>(3)? as u64,
-                    read_line: row.get::<_, i64>(4)? as u64,
-                    head: head_len.zip(head_hash).map(|(l, h)| (l as u32, h as u64)),
-                    error: row.get(7)?,
-                },
-            ))
-        })?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("SELECT path, {RECORD_COLUMNS} FROM files"))?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, record_from_row(row, 1)?)))?;
         Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
     }
+
+    /// What the index holds for one path.
+    pub fn file_record(&self, path: &str) -> Result<Option<FileRecord>> {
+        Ok(self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM files WHERE path = ?1"
+            ))?
+            .query_row([path], |row| record_from_row(row, 0))
+            .optional()?)
+    }
+}
+
+const RECORD_COLUMNS: &str = "size, mtime_ms, read_offset, read_line, head_len, head_hash, error";
+
+/// Reads the columns of [`RECORD_COLUMNS`] starting at `at`.
+fn record_from_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FileRecord> {
+    let head_len: Option<i64> = row.get(at + 4)?;
+    let head_hash: Option<i64> = row.get(at + 5)?;
+    Ok(FileRecord {
+        size: row.get::<_, i64>(at)? as u64,
+        mtime_ms: row.get(at + 1)?,
+        read_offset: row.get::<_, i64>(at + 2)? as u64,
+        read_line: row.get::<_, i64>(at + 3)? as u64,
+        head: head_len.zip(head_hash).map(|(l, h)| (l as u32, h as u64)),
+        error: row.get(at + 6)?,
+    })
 }
 
 impl Tx<'_> {
