@@ -44,7 +44,7 @@ fn sees_writes_renames_new_folders_and_deletions() {
     });
     sandbox.write(
         "projects/-work-api/s2.jsonl",
-        &todo_write_line(
+        todo_write_line(
             "s2",
             "/work/api",
             "2026-01-01T10:00:00.000Z",

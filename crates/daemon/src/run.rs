@@ -13,6 +13,7 @@ use crate::{signals, DaemonError};
 use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
 use chittysync_engine::Engine;
+use chittysync_hubsync::LiveHub;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -29,6 +30,20 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     let lock = DaemonLock::acquire(&locations.home)?;
     let (tx, rx) = channel();
     signals::forward(tx.clone())?;
+    // `[hub] url` configured: follow the hub (its WebSocket wakes this loop
+    // when another device posts, and when a failed sync is due for a retry).
+    let hub = {
+        let tx = tx.clone();
+        match LiveHub::start(config, move || {
+            let _ = tx.send(Wake::Hub);
+        }) {
+            Ok(hub) => hub,
+            Err(e) => {
+                tracing::error!("sync hub disabled: {e}");
+                None
+            }
+        }
+    };
     let mut watches = Watches::new(&locations.claude_dir, move |event| {
         let _ = tx.send(Wake::Fs(event));
     })
@@ -37,6 +52,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
         engine: Engine::open(locations, config)?,
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
+        hub,
     };
     tracing::info!(
         pid = std::process::id(),
@@ -56,6 +72,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     let stop = loop {
         match rx.recv_timeout(next_rescan.saturating_duration_since(Instant::now())) {
             Ok(Wake::Stop(signal)) => break Some(signal),
+            Ok(Wake::Hub) => daemon.sync_hub("hub"),
             Ok(Wake::Fs(event)) => {
                 if !relevant(&watches, &event) {
                     continue;
@@ -99,6 +116,8 @@ struct Daemon {
     engine: Engine,
     heartbeat: Heartbeat,
     home: PathBuf,
+    /// The sync hub, when `[hub] url` is configured.
+    hub: Option<LiveHub>,
 }
 
 impl Daemon {
@@ -137,7 +156,29 @@ impl Daemon {
                 self.heartbeat.record_error(e.to_string(), Timestamp::now());
             }
         }
+        self.sync_hub(why);
         self.beat();
+    }
+
+    /// Pushes what was just consolidated and pulls other devices' news. A
+    /// failure is logged (and kept for `status`); the hub link schedules a
+    /// retry with backoff, and nothing is lost meanwhile.
+    fn sync_hub(&mut self, why: &str) {
+        let Some(hub) = self.hub.as_mut() else {
+            return;
+        };
+        match hub.sync(&mut self.engine) {
+            Ok(r) if r.pushed > 0 || r.pulled > 0 => tracing::info!(
+                why,
+                pushed = r.pushed,
+                pulled = r.pulled,
+                cursor = %r.cursor,
+                elapsed_ms = r.elapsed_ms,
+                "synced with the hub"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(why, "hub sync failed (retried with backoff): {e}"),
+        }
     }
 
     fn note_problems(&mut self, problems: Vec<String>) {

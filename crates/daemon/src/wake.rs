@@ -1,4 +1,5 @@
-//! What wakes the daemon, on one channel: file events and stop signals. A
+//! What wakes the daemon, on one channel: file events, stop signals and the
+//! sync hub. A
 //! burst of file events is gathered into one consolidation.
 
 use notify::Event;
@@ -10,6 +11,9 @@ pub(crate) enum Wake {
     Fs(notify::Result<Event>),
     /// SIGTERM or SIGINT.
     Stop(i32),
+    /// The hub has news from another device, or a failed hub sync is due
+    /// for a retry.
+    Hub,
 }
 
 /// What came during a burst.
@@ -50,6 +54,8 @@ pub(crate) fn gather(
                 burst.stop = Some(signal);
                 return burst;
             }
+            // The consolidation that ends the burst syncs with the hub anyway.
+            Ok(Wake::Hub) => {}
             Err(RecvTimeoutError::Timeout) => return burst,
             Err(RecvTimeoutError::Disconnected) => return burst,
         }

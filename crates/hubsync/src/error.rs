@@ -60,7 +60,10 @@ impl HubSyncError {
                 url: url.to_string(),
                 detail: e.to_string(),
             },
-            ClientError::Api { status: 401, message } => HubSyncError::Unauthorized {
+            ClientError::Api {
+                status: 401,
+                message,
+            } => HubSyncError::Unauthorized {
                 url: url.to_string(),
                 message,
             },

@@ -98,9 +98,7 @@ impl HubSyncState {
 }
 
 fn json<T: for<'de> Deserialize<'de>>(store: &Store, key: &str) -> Result<Option<T>> {
-    Ok(store
-        .meta(key)?
-        .and_then(|v| serde_json::from_str(&v).ok()))
+    Ok(store.meta(key)?.and_then(|v| serde_json::from_str(&v).ok()))
 }
 
 /// Local observations after `push_seq`.
@@ -126,7 +124,10 @@ pub(crate) fn record_success(store: &mut Store, last: &LastSync) -> Result<()> {
 
 pub(crate) fn record_error(store: &mut Store, error: &LastError) -> Result<()> {
     let tx = store.begin()?;
-    tx.set_meta(LAST_ERROR, &serde_json::to_string(error).unwrap_or_default())?;
+    tx.set_meta(
+        LAST_ERROR,
+        &serde_json::to_string(error).unwrap_or_default(),
+    )?;
     tx.commit()
 }
 

@@ -121,19 +121,29 @@ fn a_hub_killed_mid_stream_loses_and_repeats_nothing() {
     let hub = TestHub::start(&db.url, addr);
 
     let (a, pushed, duplicates, failures) = pusher.join().unwrap();
+    eprintln!(
+        "after the kill: {failures} failed syncs, then {pushed} pushed, {duplicates} duplicates"
+    );
     assert!(failures >= 1, "the push saw the hub go");
     // Everything stored once: the hub's count is its observations, all distinct.
     assert_eq!(hub_counts(&hub.url, &token), (N, N));
     // The last, successful sync resumed from the cursor: it sent only what
     // the hub had not acknowledged (a batch cut by the kill comes back as
     // duplicates if the hub had stored it before dying).
-    assert!(pushed > 0 && (pushed + duplicates) < N as u64, "{pushed} + {duplicates}");
+    assert!(
+        pushed > 0 && (pushed + duplicates) < N as u64,
+        "{pushed} + {duplicates}"
+    );
     let state = HubSyncState::load(a.engine.store(), &hub.url).unwrap();
     assert_eq!(state.backlog, 0);
 
     let report = b.hub().sync_once(&mut b.engine).unwrap();
     assert_eq!(report.pulled as usize, N);
-    assert_eq!(b.observations() as usize, N, "B holds each observation once");
+    assert_eq!(
+        b.observations() as usize,
+        N,
+        "B holds each observation once"
+    );
     assert_eq!(a.todos_json(), b.todos_json());
     drop(a);
 }
@@ -147,7 +157,10 @@ fn an_offline_hub_gets_the_backlog_when_it_returns() {
     let mut a = Home::new("A", &url, &token);
     let mut b = Home::new("B", &url, &token);
 
-    a.write_todos("s1", &[("Offline one", "pending"), ("Offline two", "completed")]);
+    a.write_todos(
+        "s1",
+        &[("Offline one", "pending"), ("Offline two", "completed")],
+    );
     a.consolidate();
     let sync = a.hub();
     let error = sync.sync_once(&mut a.engine).unwrap_err();

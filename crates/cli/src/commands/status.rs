@@ -7,6 +7,7 @@ use anyhow::Result;
 use chittysync_core::Timestamp;
 use chittysync_daemon::DaemonStatus;
 use chittysync_gitsync::GitStatus;
+use chittysync_hubsync::{HubSync, HubSyncState};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,6 +23,24 @@ struct StatusReport {
     stale_sessions: usize,
     /// The git sync; `None` when no sync repository is set up.
     git: Option<GitStatus>,
+    /// The sync hub; `None` when `[hub] url` is not configured.
+    hub: Option<HubStatus>,
+}
+
+/// The hub as configured, whether it answers now, and how far this device synced.
+#[derive(Serialize)]
+struct HubStatus {
+    url: String,
+    /// Whether a token is configured (CHITTYSYNC_HUB_TOKEN or `[hub] token`).
+    token: bool,
+    /// `GET /api/health` answered within a short timeout.
+    reachable: bool,
+    /// Why it did not, when it did not.
+    unreachable: Option<String>,
+    /// Push cursor, pull cursor, backlog, last sync and last error (`None`
+    /// before the first consolidation).
+    #[serde(flatten)]
+    sync: Option<HubSyncState>,
 }
 
 #[derive(Serialize)]
@@ -50,11 +69,15 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         daemon: DaemonStatus::of(&ctx.locations.home)?,
         stale_sessions: 0,
         git: None,
+        hub: None,
     };
     // A broken sync repository must not hide the rest of the status.
     match chittysync_gitsync::status(&super::git::settings(ctx), store.as_ref()) {
         Ok(git) => report.git = git,
         Err(e) => print_warning(&format!("git sync: {e}")),
+    }
+    if let Some(url) = chittysync_hubsync::configured_url(&ctx.config) {
+        report.hub = Some(hub_status(ctx, url, store.as_ref()));
     }
     if let Some(store) = &store {
         let counts = store.fold_counts()?;
@@ -102,6 +125,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
     }
     print_daemon(&report.daemon);
     print_git(report.git.as_ref());
+    print_hub(report.hub.as_ref());
     if report.stale_sessions > 0 {
         print_warning(&format!(
             "{} stale sessions (idle longer than {}); `chittysync sessions --stale` lists them",
@@ -167,5 +191,80 @@ fn print_git(git: Option<&GitStatus>) {
             age(Some(error.at), now),
             error.detail
         ));
+    }
+}
+
+/// Asks the hub for its health (1.5 s at most) and reads the cursors kept in the store.
+fn hub_status(ctx: &Context, url: &str, store: Option<&chittysync_store::Store>) -> HubStatus {
+    let token = ctx.config.hub_token();
+    let health = HubSync::new(
+        url,
+        token.as_deref().unwrap_or(""),
+        &ctx.config.device_name(),
+    )
+    .and_then(|hub| hub.health(std::time::Duration::from_millis(1500)));
+    let sync = store.and_then(|store| match HubSyncState::load(store, url) {
+        Ok(state) => Some(state),
+        Err(e) => {
+            print_warning(&format!("hub sync state: {e}"));
+            None
+        }
+    });
+    HubStatus {
+        url: url.to_string(),
+        token: token.is_some(),
+        reachable: health.is_ok(),
+        unreachable: health.err().map(|e| e.to_string()),
+        sync,
+    }
+}
+
+/// The hub, whether it answers, the last sync, the backlog; a warning with
+/// the last error when it is newer than the last sync.
+fn print_hub(hub: Option<&HubStatus>) {
+    let Some(hub) = hub else {
+        println!("hub         (not configured — `[hub] url` and a token in config.toml)");
+        return;
+    };
+    let now = Timestamp::now();
+    let reach = if hub.reachable {
+        "reachable"
+    } else {
+        "unreachable"
+    };
+    let detail = match &hub.sync {
+        None => "nothing consolidated yet".to_string(),
+        Some(s) => format!(
+            "{}, push cursor {}, pull cursor {}, {} observation{} waiting",
+            s.last_sync.as_ref().map_or_else(
+                || "never synced".to_string(),
+                |l| format!("last sync {}", age(Some(l.at), now))
+            ),
+            s.push_seq,
+            s.pull_cursor,
+            s.backlog,
+            if s.backlog == 1 { "" } else { "s" }
+        ),
+    };
+    anstream::println!("{BOLD}hub{BOLD:#}         {} ({reach}), {detail}", hub.url);
+    if !hub.token {
+        print_warning(
+            "no hub token: set CHITTYSYNC_HUB_TOKEN or `[hub] token` (`chittysync hub token create --tenant NAME` makes one)",
+        );
+    }
+    if let Some(why) = &hub.unreachable {
+        print_warning(&format!("the hub does not answer: {why}"));
+    }
+    if let Some(s) = &hub.sync {
+        if let Some(error) = &s.last_error {
+            let newer = s.last_sync.as_ref().is_none_or(|l| l.at < error.at);
+            if newer {
+                print_warning(&format!(
+                    "the last hub sync failed {}: {}",
+                    age(Some(error.at), now),
+                    error.message
+                ));
+            }
+        }
     }
 }
