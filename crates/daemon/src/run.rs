@@ -7,14 +7,14 @@
 
 use crate::heartbeat::Heartbeat;
 use crate::lock::DaemonLock;
-use crate::wake::{gather, Wake};
+use crate::wake::{gather, Burst, Wake};
 use crate::watch::Watches;
 use crate::{signals, DaemonError};
 use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
-use chittysync_engine::Engine;
+use chittysync_engine::{Engine, EngineError, Report};
 use chittysync_hubsync::LiveHub;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -77,10 +77,11 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
                 if !relevant(&watches, &event) {
                     continue;
                 }
-                let burst = gather(&rx, quiet, longest, |e| relevant(&watches, e));
-                tracing::debug!(events = burst.relevant + 1, "burst");
+                let mut burst = gather(&rx, quiet, longest, |e| relevant(&watches, e));
+                burst.note(&event);
+                tracing::debug!(events = burst.relevant, "burst");
                 daemon.note_problems(watches.refresh());
-                daemon.consolidate("change");
+                daemon.consolidate_burst(&burst, &locations.claude_dir);
                 if burst.stop.is_some() {
                     break burst.stop;
                 }
@@ -123,8 +124,32 @@ struct Daemon {
 impl Daemon {
     /// One incremental consolidation (it stats every file, so it also catches
     /// whatever events were missed); failures are logged and counted, never fatal.
+    /// Consolidates a burst: only the files it named when every one of them
+    /// is a source file (the common case: a session wrote its list), else —
+    /// a folder appeared, events were lost — everything, as a rescan does.
+    fn consolidate_burst(&mut self, burst: &Burst, claude_dir: &Path) {
+        let only_sources = !burst.lost
+            && burst
+                .paths
+                .iter()
+                .all(|p| chittysync_sources::classify(claude_dir, p).is_some());
+        if only_sources {
+            let paths: Vec<PathBuf> = burst.paths.iter().cloned().collect();
+            let run = self.engine.consolidate_paths(&paths);
+            self.finish_run("change", run);
+        } else {
+            self.consolidate("change");
+        }
+    }
+
     fn consolidate(&mut self, why: &str) {
-        match self.engine.consolidate(false) {
+        let run = self.engine.consolidate(false);
+        self.finish_run(why, run);
+    }
+
+    /// Logs a run's outcome, counts it in the heartbeat, and syncs with the hub.
+    fn finish_run(&mut self, why: &str, run: Result<Report, EngineError>) {
+        match run {
             Ok(report) => {
                 for warning in report.warnings.iter().take(WARNINGS_LOGGED) {
                     tracing::warn!("{warning}");

@@ -3,6 +3,8 @@
 //! burst of file events is gathered into one consolidation.
 
 use notify::Event;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,24 @@ pub(crate) struct Burst {
     pub relevant: usize,
     /// A stop signal arrived: consolidate this burst, then stop.
     pub stop: Option<i32>,
+    /// The paths the events named.
+    pub paths: BTreeSet<PathBuf>,
+    /// An event named no path, or the notifier reported an error: events may
+    /// have been lost, so the paths alone do not tell what changed.
+    pub lost: bool,
+}
+
+impl Burst {
+    /// Takes in one relevant event.
+    pub(crate) fn note(&mut self, event: &notify::Result<Event>) {
+        self.relevant += 1;
+        match event {
+            Ok(event) if !event.paths.is_empty() => {
+                self.paths.extend(event.paths.iter().cloned());
+            }
+            _ => self.lost = true,
+        }
+    }
 }
 
 /// Gathers events until `quiet` passes without a relevant one, or `longest`
@@ -46,7 +66,7 @@ pub(crate) fn gather(
         match rx.recv_timeout(until - now) {
             Ok(Wake::Fs(event)) => {
                 if relevant(&event) {
-                    burst.relevant += 1;
+                    burst.note(&event);
                     settle_at = Instant::now() + quiet;
                 }
             }
@@ -93,13 +113,27 @@ mod tests {
         let burst = gather(&rx, Duration::from_secs(5), Duration::from_secs(5), |_| {
             true
         });
-        assert_eq!(
-            burst,
-            Burst {
-                relevant: 1,
-                stop: Some(15)
-            }
+        assert_eq!(burst.relevant, 1);
+        assert_eq!(burst.stop, Some(15));
+        assert!(burst.lost, "an event without paths may stand for lost ones");
+    }
+
+    #[test]
+    fn a_burst_remembers_the_paths_it_saw() {
+        let (tx, rx) = channel();
+        for name in ["a.json", "b.json", "a.json"] {
+            let event = Event::new(EventKind::Any).add_path(PathBuf::from(name));
+            tx.send(Wake::Fs(Ok(event))).unwrap();
+        }
+        let burst = gather(
+            &rx,
+            Duration::from_millis(20),
+            Duration::from_secs(5),
+            |_| true,
         );
+        let paths: Vec<_> = burst.paths.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(paths, vec!["a.json", "b.json"]);
+        assert!(!burst.lost);
     }
 
     #[test]
