@@ -16,10 +16,7 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let iterations: usize = args
-        .iter()
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(50);
+    let iterations: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(50);
     let postgres = args.iter().any(|a| a == "--postgres");
     let db = if postgres {
         TestDb::postgres()
@@ -109,10 +106,5 @@ fn figures(samples: &mut [Duration]) -> String {
         let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
         samples[i].as_secs_f64() * 1000.0
     };
-    format!(
-        "{:.1} ms | {:.1} ms | {:.1} ms",
-        at(0.5),
-        at(0.99),
-        at(1.0)
-    )
+    format!("{:.1} ms | {:.1} ms | {:.1} ms", at(0.5), at(0.99), at(1.0))
 }
