@@ -1,0 +1,222 @@
+//! The hub as real processes: two daemons syncing through one `serve`, and two
+//! `serve` processes on one PostgreSQL database pushing to each other's
+//! WebSocket clients.
+
+mod common;
+
+use chittysync_core::{Observation, Source, Status, Timestamp};
+use chittysync_hub::client::HubClient;
+use common::{todo_list, Sandbox};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A child process killed when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn chittysync(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chittysync"));
+    cmd.arg("--home")
+        .arg(home)
+        .env_remove("CHITTYSYNC_CONFIG")
+        .env_remove("CHITTYSYNC_HUB_TOKEN")
+        .env_remove("CHITTYSYNC_HUB_DATABASE");
+    cmd
+}
+
+fn serve(home: &Path, port: u16, database: Option<&str>) -> Running {
+    let mut cmd = chittysync(home);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    if let Some(url) = database {
+        cmd.args(["--database", url]);
+    }
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < WAIT, "the hub did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Running(child)
+}
+
+fn token(home: &Path, database: Option<&str>) -> String {
+    let mut cmd = chittysync(home);
+    cmd.args(["hub", "token", "create", "--tenant", "me"]);
+    if let Some(url) = database {
+        cmd.args(["--database", url]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_todo_written_on_one_machine_reaches_the_other_through_daemons_and_a_hub() {
+    let hub_home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _hub = serve(hub_home.path(), port, None);
+    let token = token(hub_home.path(), None);
+
+    let (a, b) = (Sandbox::new(), Sandbox::new());
+    for (sandbox, device) in [(&a, "A"), (&b, "B")] {
+        std::fs::write(
+            sandbox.home().join("config.toml"),
+            format!("device = \"{device}\"\n[hub]\nurl = \"http://127.0.0.1:{port}\"\ntoken = \"{token}\"\n"),
+        )
+        .unwrap();
+    }
+    let daemons: Vec<Running> = [&a, &b]
+        .iter()
+        .map(|s| {
+            let child = s
+                .command()
+                .arg("daemon")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            Running(child)
+        })
+        .collect();
+    wait_for("both daemons' first runs", || {
+        a.home().join("daemon.json").exists() && b.home().join("daemon.json").exists()
+    });
+
+    a.write(
+        "todos/5e55a0b1-agent-5e55a0b1.json",
+        todo_list(&[("Shared through the hub", "in_progress")]),
+    );
+    let on_b = b.home().join("todos.json");
+    wait_for("the todo on machine B", || {
+        std::fs::read_to_string(&on_b).is_ok_and(|t| t.contains("Shared through the hub"))
+    });
+    let listed = b.todos(&[]);
+    let todo = listed
+        .iter()
+        .find(|t| t["content"] == "Shared through the hub")
+        .unwrap();
+    assert_eq!(todo["status"], "in_progress");
+    assert_eq!(todo["sessions"], serde_json::json!(["5e55a0b1"]));
+    let history = b.json(&["history", "Shared through the hub"]);
+    let step = &history[0]["observations"][0];
+    assert_eq!(step["device"], "A");
+    assert_eq!(step["via"], "hub");
+    drop(daemons);
+}
+
+/// A throwaway database on the local PostgreSQL server, dropped at the end.
+struct TestDatabase {
+    admin: String,
+    name: String,
+}
+
+impl TestDatabase {
+    fn create() -> TestDatabase {
+        let admin = std::env::var("CHITTYSYNC_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let name = format!(
+            "chittysync_cli_{}_{}",
+            std::process::id(),
+            Timestamp::now().millis()
+        );
+        let out = Command::new("psql")
+            .args([admin.as_str(), "-c", &format!("CREATE DATABASE {name}")])
+            .output()
+            .expect("psql (PostgreSQL's client) is needed for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        TestDatabase { admin, name }
+    }
+
+    fn url(&self) -> String {
+        let base = self
+            .admin
+            .rsplit_once('/')
+            .map_or(self.admin.as_str(), |(b, _)| b);
+        format!("{base}/{}", self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                self.admin.as_str(),
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
+}
+
+#[test]
+fn two_hub_processes_on_postgresql_push_to_each_others_websocket_clients() {
+    let db = TestDatabase::create();
+    let url = db.url();
+    let home = tempfile::tempdir().unwrap();
+    let token = token(home.path(), Some(&url));
+    let (port_one, port_two) = (free_port(), free_port());
+    let _one = serve(home.path(), port_one, Some(&url));
+    let _two = serve(home.path(), port_two, Some(&url));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let on_two = HubClient::new(&format!("http://127.0.0.1:{port_two}"), &token).unwrap();
+        let mut subscription = on_two.subscribe(None).await.unwrap();
+        let observation = Observation::new(
+            "api",
+            "Posted to hub one".into(),
+            None,
+            Status::Pending,
+            "s1".into(),
+            Some("s1".into()),
+            "laptop",
+            Source::File,
+            Timestamp::now(),
+        );
+        let on_one = HubClient::new(&format!("http://127.0.0.1:{port_one}"), &token).unwrap();
+        on_one.push("laptop", &[observation.clone()]).await.unwrap();
+        let batch = tokio::time::timeout(WAIT, subscription.next())
+            .await
+            .expect("hub two's client heard nothing")
+            .expect("the subscription ended")
+            .unwrap();
+        assert_eq!(batch.observations, vec![observation]);
+    });
+}
