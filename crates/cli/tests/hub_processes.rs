@@ -211,7 +211,10 @@ fn two_hub_processes_on_postgresql_push_to_each_others_websocket_clients() {
             Timestamp::now(),
         );
         let on_one = HubClient::new(&format!("http://127.0.0.1:{port_one}"), &token).unwrap();
-        on_one.push("laptop", &[observation.clone()]).await.unwrap();
+        on_one
+            .push("laptop", std::slice::from_ref(&observation))
+            .await
+            .unwrap();
         let batch = tokio::time::timeout(WAIT, subscription.next())
             .await
             .expect("hub two's client heard nothing")
