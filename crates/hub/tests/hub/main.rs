@@ -7,5 +7,6 @@
 mod common;
 mod behaviour;
 mod bench;
+mod many_subscribers;
 mod scale_out;
 mod websocket;
