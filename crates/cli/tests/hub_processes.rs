@@ -85,10 +85,22 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_todo_written_on_one_machine_reaches_the_other_through_daemons_and_a_hub() {
+    two_daemons_through_a_hub(None);
+}
+
+#[test]
+fn the_same_with_the_hub_on_postgresql() {
+    let db = TestDatabase::create();
+    two_daemons_through_a_hub(Some(&db.url()));
+}
+
+/// Two machines (homes, Claude folders, device names), each with its daemon,
+/// and one hub process on `database` (SQLite in its home by default).
+fn two_daemons_through_a_hub(database: Option<&str>) {
     let hub_home = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _hub = serve(hub_home.path(), port, None);
-    let token = token(hub_home.path(), None);
+    let _hub = serve(hub_home.path(), port, database);
+    let token = token(hub_home.path(), database);
 
     let (a, b) = (Sandbox::new(), Sandbox::new());
     for (sandbox, device) in [(&a, "A"), (&b, "B")] {
