@@ -290,10 +290,14 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// The new observations with their sequence numbers, from `base_seq + 1`.
+    fn numbered(&self) -> impl Iterator<Item = (i64, &Observation)> + '_ {
+        (self.base_seq + 1..).zip(&self.fresh)
+    }
+
     /// The new observations as rows, numbered after `base_seq`.
     pub fn rows(&self) -> impl Iterator<Item = ObservationRow> + '_ {
-        (self.base_seq + 1..)
-            .zip(&self.fresh)
+        self.numbered()
             .map(|(seq, obs)| ObservationRow::new(seq, obs))
     }
 
@@ -371,19 +375,9 @@ pub(crate) fn fold_update(
     prepared: &Prepared,
 ) -> FoldUpdate {
     let fresh = &prepared.fresh;
-    let rows: HashMap<&str, ObservationRow> = fresh
-        .iter()
-        .map(|o| o.id.as_str())
-        .zip(prepared.rows())
-        .collect();
-    let before: BTreeMap<(TodoId, String), String> = states
-        .iter()
-        .flat_map(|(todo, state)| {
-            state
-                .latest
-                .iter()
-                .map(move |(observer, obs)| ((todo.clone(), observer.clone()), obs.id.clone()))
-        })
+    let seqs: HashMap<&str, i64> = prepared
+        .numbered()
+        .map(|(seq, obs)| (obs.id.as_str(), seq))
         .collect();
     let mut changed_todos = BTreeSet::new();
     let mut sessions: BTreeMap<String, SessionDelta> = BTreeMap::new();
@@ -398,14 +392,13 @@ pub(crate) fn fold_update(
     let mut meta = Vec::new();
     for todo in &changed_todos {
         let state = &states[todo];
-        for (observer, obs) in &state.latest {
-            if before.get(&(todo.clone(), observer.clone())) != Some(&obs.id) {
-                // Only a new observation can displace a stored latest one.
-                if let Some(row) = rows.get(obs.id.as_str()) {
-                    latest.push(row.clone());
-                }
-            }
-        }
+        // The fresh observations are not stored yet (`prepare` set aside every
+        // id the database knows), so an observer's latest word changed exactly
+        // when it is now one of them: no need to remember the words before.
+        latest.extend(state.latest.values().filter_map(|obs| {
+            let seq = *seqs.get(obs.id.as_str())?;
+            Some(ObservationRow::new(seq, obs))
+        }));
         if let Some(first_seen) = state.first_seen {
             meta.push(TodoMetaRow {
                 todo_id: todo.clone(),

@@ -2,9 +2,11 @@
 //!
 //! Writes take the write lock up front (`BEGIN IMMEDIATE`), so two concurrent
 //! syncs queue on the busy timeout instead of failing half-way. Batches reach
-//! the database as one JSON parameter expanded by `json_each`, which makes an
+//! the database as one JSON parameter expanded by `jsonb_each`, which makes an
 //! insert of a thousand rows one statement rather than a thousand round trips
-//! to sqlx's connection thread. Changes are announced on an in-process channel:
+//! to sqlx's connection thread. (`jsonb_each`, not `json_each`: the latter
+//! hands each element over as text, which every `value->>'field'` renders and
+//! parses again; the binary form is parsed once.) Changes are announced on an in-process channel:
 //! several processes on one SQLite file share data, but their WebSocket clients
 //! only hear of other processes' changes on their periodic re-read.
 
@@ -24,6 +26,18 @@ use tokio::sync::broadcast;
 /// How long a writer waits for another to finish before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_CONNECTIONS: u32 = 8;
+/// Page cache per connection, in KiB (SQLite's negative `cache_size`). The
+/// default 2 MiB is smaller than the fold tables of a busy tenant, and every
+/// sync reads and rewrites pages scattered all over them (todo ids are
+/// hashes): with the default, upserting a sync's `latest` rows took twice as
+/// long, re-reading pages just evicted. Pages are allocated only as used.
+const CACHE_KIB: i64 = 32 * 1024;
+/// WAL pages before a commit checkpoints them into the database (SQLite's
+/// default is 1,000, 4 MiB). A sync of a thousand observations can touch about
+/// that many pages, so with the default nearly every sync paid for a
+/// checkpoint and its fsyncs; a larger WAL checkpoints rarely, and a page
+/// rewritten by many syncs in between is copied back once.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16 * 1024;
 
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
@@ -47,7 +61,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("cache_size", (-CACHE_KIB).to_string())
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
+            // Statement journals of the multi-row upserts stay in memory.
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
@@ -78,28 +96,30 @@ fn token_info(row: &sqlx::sqlite::SqliteRow) -> Result<TokenInfo> {
     })
 }
 
-/// The latest observations of a tenant's todos as one JSON array (see
-/// [`load_states`]); `{filter}` narrows it to some todos.
+/// The latest observations of a tenant's todos as one JSON array of
+/// [`ObservationRow`]s (see [`load_states`]); `{filter}` narrows it to some
+/// todos. Each row is an array of the struct's fields in declaration order
+/// (serde reads a struct from a sequence too): without the keys the text is
+/// half as long, and building and parsing it was most of the time to ingest.
 macro_rules! latest_json {
     ($filter:literal) => {
         concat!(
-            "SELECT json_group_array(json_object('seq', seq, 'id', id, 'todo_id', todo_id, \
-             'project', project, 'content', content, 'active_form', active_form, \
-             'status', status, 'observer', observer, 'session', session, \
-             'device', device, 'source', source, 'observed_at', observed_at)) \
+            "SELECT json_group_array(json_array(seq, id, todo_id, project, content, \
+             active_form, status, observer, session, device, source, observed_at)) \
              FROM latest WHERE tenant_id = ?1",
             $filter
         )
     };
 }
 
-/// The stored times of a tenant's todos as one JSON array.
+/// The stored times of a tenant's todos as one JSON array of
+/// [`TodoMetaRow`](super::TodoMetaRow)s,
+/// each an array of its fields in declaration order, as in [`latest_json`].
 macro_rules! meta_json {
     ($filter:literal) => {
         concat!(
-            "SELECT json_group_array(json_object('todo_id', todo_id, 'first_seen', first_seen, \
-             'started_at', started_at, 'first_completed', first_completed, \
-             'sessions', json(sessions))) \
+            "SELECT json_group_array(json_array(todo_id, first_seen, started_at, \
+             first_completed, json(sessions))) \
              FROM todos WHERE tenant_id = ?1",
             $filter
         )
@@ -201,7 +221,7 @@ impl Store for SqliteStore {
                  SELECT ?1, value->>'seq', value->>'id', value->>'todo_id', value->>'project', \
                  value->>'content', value->>'active_form', value->>'status', value->>'observer', \
                  value->>'session', value->>'device', value->>'source', value->>'observed_at', ?3 \
-                 FROM json_each(?2)",
+                 FROM jsonb_each(?2)",
             )
             .bind(tenant.0)
             .bind(json(&rows))
@@ -218,7 +238,7 @@ impl Store for SqliteStore {
                  SELECT ?1, value->>'todo_id', value->>'observer', value->>'seq', value->>'id', \
                  value->>'project', value->>'content', value->>'active_form', value->>'status', \
                  value->>'session', value->>'device', value->>'source', value->>'observed_at' \
-                 FROM json_each(?2) WHERE true \
+                 FROM jsonb_each(?2) WHERE true \
                  ON CONFLICT (tenant_id, todo_id, observer) DO UPDATE SET \
                  seq = excluded.seq, id = excluded.id, project = excluded.project, \
                  content = excluded.content, active_form = excluded.active_form, \
@@ -235,7 +255,7 @@ impl Store for SqliteStore {
                 "INSERT INTO todos (tenant_id, todo_id, first_seen, started_at, first_completed, \
                  sessions) \
                  SELECT ?1, value->>'todo_id', value->>'first_seen', value->>'started_at', \
-                 value->>'first_completed', value->'sessions' FROM json_each(?2) WHERE true \
+                 value->>'first_completed', value->'sessions' FROM jsonb_each(?2) WHERE true \
                  ON CONFLICT (tenant_id, todo_id) DO UPDATE SET \
                  first_seen = excluded.first_seen, started_at = excluded.started_at, \
                  first_completed = excluded.first_completed, sessions = excluded.sessions",
@@ -251,7 +271,7 @@ impl Store for SqliteStore {
                  last_observed, observations) \
                  SELECT ?1, value->>'session', value->>'device', value->>'project', \
                  value->>'first_observed', value->>'last_observed', value->>'observations' \
-                 FROM json_each(?2) WHERE true \
+                 FROM jsonb_each(?2) WHERE true \
                  ON CONFLICT (tenant_id, session) DO UPDATE SET \
                  device = CASE WHEN excluded.last_observed >= sessions.last_observed \
                      THEN excluded.device ELSE sessions.device END, \
