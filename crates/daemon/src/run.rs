@@ -12,15 +12,20 @@ use crate::watch::Watches;
 use crate::{signals, DaemonError};
 use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
-use chittysync_engine::{Engine, EngineError, Report};
+use chittysync_engine::{Engine, EngineError, Report, Staged};
 use chittysync_hubsync::LiveHub;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// A burst of events is consolidated at the latest after this many debounce
 /// periods, even if the writes never pause.
 const LONGEST_BURST_FACTOR: u32 = 10;
+
+/// The events of one write (a file written, then renamed into place) come
+/// within this of each other: consolidation starts once they have.
+const ONE_WRITE: Duration = Duration::from_millis(10);
 
 /// Warnings logged one by one per run; more are counted.
 const WARNINGS_LOGGED: usize = 50;
@@ -50,6 +55,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     .map_err(DaemonError::Watcher)?;
     let mut daemon = Daemon {
         engine: Engine::open(locations, config)?,
+        claude_dir: locations.claude_dir.clone(),
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
         hub,
@@ -66,7 +72,10 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     daemon.consolidate("start");
 
     let quiet = Duration::from_millis(config.daemon.debounce_ms);
-    let longest = (quiet * LONGEST_BURST_FACTOR).max(Duration::from_millis(500));
+    let debounce = Debounce {
+        quiet,
+        longest: (quiet * LONGEST_BURST_FACTOR).max(Duration::from_millis(500)),
+    };
     let interval = config.daemon.rescan_interval.max(Duration::from_secs(1));
     let mut next_rescan = Instant::now() + interval;
     let stop = loop {
@@ -77,13 +86,9 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
                 if !relevant(&watches, &event) {
                     continue;
                 }
-                let mut burst = gather(&rx, quiet, longest, |e| relevant(&watches, e));
-                burst.note(&event);
-                tracing::debug!(events = burst.relevant, "burst");
-                daemon.note_problems(watches.refresh());
-                daemon.consolidate_burst(&burst, &locations.claude_dir);
-                if burst.stop.is_some() {
-                    break burst.stop;
+                let stop = daemon.settle_burst(&event, &rx, &mut watches, &debounce);
+                if stop.is_some() {
+                    break stop;
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
@@ -113,35 +118,98 @@ fn relevant(watches: &Watches, event: &notify::Result<notify::Event>) -> bool {
     }
 }
 
+/// Whether reading the files a burst names is enough: no events were lost,
+/// and every path is a source file or no folder (a temporary file renamed
+/// away, another tool's file). A folder that appeared needs a scan: files
+/// written in it before its watch was set raised no event.
+fn names_only_files(burst: &Burst, claude_dir: &Path) -> bool {
+    !burst.lost
+        && burst
+            .paths
+            .iter()
+            .all(|p| chittysync_sources::classify(claude_dir, p).is_some() || !p.is_dir())
+}
+
 struct Daemon {
     engine: Engine,
+    claude_dir: PathBuf,
     heartbeat: Heartbeat,
     home: PathBuf,
     /// The sync hub, when `[hub] url` is configured.
     hub: Option<LiveHub>,
 }
 
+/// How file events are debounced.
+struct Debounce {
+    /// The outputs change once no event came for this long…
+    quiet: Duration,
+    /// …or once the burst has lasted this long.
+    longest: Duration,
+}
+
 impl Daemon {
-    /// One incremental consolidation (it stats every file, so it also catches
-    /// whatever events were missed); failures are logged and counted, never fatal.
-    /// Consolidates a burst: only the files it named when every one of them
-    /// is a source file (the common case: a session wrote its list), else —
-    /// a folder appeared, events were lost — everything, as a rescan does.
-    fn consolidate_burst(&mut self, burst: &Burst, claude_dir: &Path) {
-        let only_sources = !burst.lost
-            && burst
-                .paths
-                .iter()
-                .all(|p| chittysync_sources::classify(claude_dir, p).is_some());
-        if only_sources {
-            let paths: Vec<PathBuf> = burst.paths.iter().cloned().collect();
-            let run = self.engine.consolidate_paths(&paths);
-            self.finish_run("change", run);
-        } else {
-            self.consolidate("change");
+    /// Handles a burst of file events that began with `first`. The debounce
+    /// governs when the outputs change, not when the work is done: what the
+    /// events named is consolidated at once, the outputs staged (written and
+    /// fsynced beside their places) while the burst settles, and renamed into
+    /// place once it has — restaged first if more changes came meanwhile.
+    /// Returns the stop signal that came during the burst, if one did.
+    fn settle_burst(
+        &mut self,
+        first: &notify::Result<notify::Event>,
+        rx: &Receiver<Wake>,
+        watches: &mut Watches,
+        debounce: &Debounce,
+    ) -> Option<i32> {
+        let deadline = Instant::now() + debounce.longest;
+        let mut burst = Burst::default();
+        burst.note(first);
+        gather(
+            rx,
+            &mut burst,
+            ONE_WRITE.min(debounce.quiet),
+            deadline,
+            |e| relevant(watches, e),
+        );
+        loop {
+            tracing::debug!(events = burst.relevant, "burst");
+            self.note_problems(watches.refresh());
+            let staged = self.stage_burst(&burst);
+            let mut more = Burst {
+                last: burst.last,
+                stop: burst.stop,
+                ..Burst::default()
+            };
+            gather(rx, &mut more, debounce.quiet, deadline, |e| {
+                relevant(watches, e)
+            });
+            if more.relevant == 0 {
+                let run = staged.and_then(|staged| self.engine.publish(staged));
+                self.finish_run("change", run);
+                return more.stop;
+            }
+            // Changes came while the burst settled: what was staged is stale.
+            self.note_run("superseded", staged.map(Staged::into_report));
+            burst = more;
         }
     }
 
+    /// Consolidates what a burst named, staging the outputs: only the files
+    /// it named when that is enough (the common case: a session wrote its
+    /// list, perhaps through a temporary file renamed into place), else — a
+    /// folder appeared, events were lost — everything, as a rescan does.
+    fn stage_burst(&mut self, burst: &Burst) -> Result<Staged, EngineError> {
+        let claude_dir = self.claude_dir.clone();
+        if names_only_files(burst, &claude_dir) {
+            let paths: Vec<PathBuf> = burst.paths.iter().cloned().collect();
+            self.engine.stage_paths(&paths)
+        } else {
+            self.engine.stage(false)
+        }
+    }
+
+    /// One incremental consolidation (it stats every file, so it also catches
+    /// whatever events were missed); failures are logged and counted, never fatal.
     fn consolidate(&mut self, why: &str) {
         let run = self.engine.consolidate(false);
         self.finish_run(why, run);
@@ -149,6 +217,13 @@ impl Daemon {
 
     /// Logs a run's outcome, counts it in the heartbeat, and syncs with the hub.
     fn finish_run(&mut self, why: &str, run: Result<Report, EngineError>) {
+        self.note_run(why, run);
+        self.sync_hub(why);
+        self.beat();
+    }
+
+    /// Logs a run's outcome and counts it in the heartbeat.
+    fn note_run(&mut self, why: &str, run: Result<Report, EngineError>) {
         match run {
             Ok(report) => {
                 for warning in report.warnings.iter().take(WARNINGS_LOGGED) {
@@ -181,8 +256,6 @@ impl Daemon {
                 self.heartbeat.record_error(e.to_string(), Timestamp::now());
             }
         }
-        self.sync_hub(why);
-        self.beat();
     }
 
     /// Pushes what was just consolidated and pulls other devices' news. A

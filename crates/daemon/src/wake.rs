@@ -1,6 +1,5 @@
 //! What wakes the daemon, on one channel: file events, stop signals and the
-//! sync hub. A
-//! burst of file events is gathered into one consolidation.
+//! sync hub. A burst of file events is gathered into one consolidation.
 
 use notify::Event;
 use std::collections::BTreeSet;
@@ -30,12 +29,15 @@ pub(crate) struct Burst {
     /// An event named no path, or the notifier reported an error: events may
     /// have been lost, so the paths alone do not tell what changed.
     pub lost: bool,
+    /// When the last relevant event came (the quiet period counts from it).
+    pub last: Option<Instant>,
 }
 
 impl Burst {
     /// Takes in one relevant event.
     pub(crate) fn note(&mut self, event: &notify::Result<Event>) {
         self.relevant += 1;
+        self.last = Some(Instant::now());
         match event {
             Ok(event) if !event.paths.is_empty() => {
                 self.paths.extend(event.paths.iter().cloned());
@@ -45,39 +47,34 @@ impl Burst {
     }
 }
 
-/// Gathers events until `quiet` passes without a relevant one, or `longest`
-/// since the burst began (a session writing without pause must still be
-/// seen), or a stop signal.
+/// Gathers events into `burst` until `quiet` has passed since its last
+/// relevant event, or `deadline` (a session writing without pause must still
+/// be seen), or a stop signal.
 pub(crate) fn gather(
     rx: &Receiver<Wake>,
+    burst: &mut Burst,
     quiet: Duration,
-    longest: Duration,
+    deadline: Instant,
     mut relevant: impl FnMut(&notify::Result<Event>) -> bool,
-) -> Burst {
+) {
     let began = Instant::now();
-    let mut burst = Burst::default();
-    let mut settle_at = began + quiet;
     loop {
+        let settle_at = burst.last.unwrap_or(began) + quiet;
         let now = Instant::now();
-        let until = settle_at.min(began + longest);
-        if now >= until {
-            return burst;
+        let until = settle_at.min(deadline);
+        if now >= until || burst.stop.is_some() {
+            return;
         }
         match rx.recv_timeout(until - now) {
             Ok(Wake::Fs(event)) => {
                 if relevant(&event) {
                     burst.note(&event);
-                    settle_at = Instant::now() + quiet;
                 }
             }
-            Ok(Wake::Stop(signal)) => {
-                burst.stop = Some(signal);
-                return burst;
-            }
+            Ok(Wake::Stop(signal)) => burst.stop = Some(signal),
             // The consolidation that ends the burst syncs with the hub anyway.
             Ok(Wake::Hub) => {}
-            Err(RecvTimeoutError::Timeout) => return burst,
-            Err(RecvTimeoutError::Disconnected) => return burst,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return,
         }
     }
 }
@@ -92,27 +89,27 @@ mod tests {
         Wake::Fs(Ok(Event::new(EventKind::Any)))
     }
 
+    fn gathered(rx: &Receiver<Wake>, quiet: Duration, relevant: bool) -> Burst {
+        let mut burst = Burst::default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        gather(rx, &mut burst, quiet, deadline, |_| relevant);
+        burst
+    }
+
     #[test]
     fn a_burst_ends_when_quiet_or_stopped() {
         let (tx, rx) = channel();
         for _ in 0..50 {
             tx.send(event()).unwrap();
         }
-        let burst = gather(
-            &rx,
-            Duration::from_millis(20),
-            Duration::from_secs(5),
-            |_| true,
-        );
+        let burst = gathered(&rx, Duration::from_millis(20), true);
         assert_eq!(burst.relevant, 50);
         assert_eq!(burst.stop, None);
 
         tx.send(event()).unwrap();
         tx.send(Wake::Stop(15)).unwrap();
         tx.send(event()).unwrap();
-        let burst = gather(&rx, Duration::from_secs(5), Duration::from_secs(5), |_| {
-            true
-        });
+        let burst = gathered(&rx, Duration::from_secs(5), true);
         assert_eq!(burst.relevant, 1);
         assert_eq!(burst.stop, Some(15));
         assert!(burst.lost, "an event without paths may stand for lost ones");
@@ -125,12 +122,7 @@ mod tests {
             let event = Event::new(EventKind::Any).add_path(PathBuf::from(name));
             tx.send(Wake::Fs(Ok(event))).unwrap();
         }
-        let burst = gather(
-            &rx,
-            Duration::from_millis(20),
-            Duration::from_secs(5),
-            |_| true,
-        );
+        let burst = gathered(&rx, Duration::from_millis(20), true);
         let paths: Vec<_> = burst.paths.iter().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(paths, vec!["a.json", "b.json"]);
         assert!(!burst.lost);
@@ -140,12 +132,30 @@ mod tests {
     fn irrelevant_events_do_not_extend_a_burst() {
         let (tx, rx) = channel();
         tx.send(event()).unwrap();
-        let burst = gather(
-            &rx,
-            Duration::from_millis(10),
-            Duration::from_secs(5),
-            |_| false,
-        );
+        let burst = gathered(&rx, Duration::from_millis(10), false);
         assert_eq!(burst.relevant, 0);
+    }
+
+    #[test]
+    fn the_quiet_period_counts_from_the_last_event() {
+        let (tx, rx) = channel();
+        let mut burst = Burst {
+            last: Some(Instant::now() - Duration::from_secs(60)),
+            ..Burst::default()
+        };
+        tx.send(event()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        gather(&rx, &mut burst, Duration::from_secs(30), deadline, |_| true);
+        assert_eq!(
+            burst.relevant, 0,
+            "quiet for a minute already: nothing more is waited for"
+        );
+
+        let mut burst = Burst::default();
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        gather(&rx, &mut burst, Duration::from_millis(20), deadline, |_| {
+            true
+        });
+        assert_eq!(burst.relevant, 1, "the queued event, then 20 ms of quiet");
     }
 }

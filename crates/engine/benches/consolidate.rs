@@ -169,6 +169,8 @@ fn main() {
     let mut unchanged = Vec::new();
     let mut one_file = Vec::new();
     let mut one_line = Vec::new();
+    let mut one_file_named = Vec::new();
+    let mut one_line_named = Vec::new();
     let mut summary = None;
     for run in 0..runs {
         let home = tempfile::tempdir().expect("temp home");
@@ -189,6 +191,23 @@ fn main() {
         if transcripts != TranscriptSize::None {
             append_one_transcript_line(&claude, run as u64).expect("append a line");
             timed(&mut one_line, || engine.consolidate(false)).expect("one appended line");
+        }
+
+        // The daemon's way: the watcher names the file, outputs stay rendered.
+        let touched = touch_one_todo_file(&claude, 1000 + run as u64).expect("touch a todo file");
+        let report = timed(&mut one_file_named, || {
+            engine.consolidate_paths(std::slice::from_ref(&touched.path))
+        })
+        .expect("one named file");
+        assert!(report.outputs_written);
+        if transcripts != TranscriptSize::None {
+            let appended =
+                append_one_transcript_line(&claude, 1000 + run as u64).expect("append a line");
+            let report = timed(&mut one_line_named, || {
+                engine.consolidate_paths(std::slice::from_ref(&appended.path))
+            })
+            .expect("one named transcript");
+            assert!(report.outputs_written);
         }
     }
     let mut naive_runs = Vec::new();
@@ -221,6 +240,16 @@ fn main() {
         println!(
             "| one line appended to one transcript | {} |",
             report(&one_line)
+        );
+    }
+    println!(
+        "| one changed todo file, named by the watcher (daemon) | {} |",
+        report(&one_file_named)
+    );
+    if !one_line_named.is_empty() {
+        println!(
+            "| one line appended to one transcript, named by the watcher (daemon) | {} |",
+            report(&one_line_named)
         );
     }
     println!(

@@ -1,18 +1,49 @@
 //! One consolidation run (SPEC §7 `consolidate`).
 
 use crate::ingest::{Ingest, Placer, Sightings};
+use crate::outputs::StagedOutputs;
 use crate::summary::Report;
-use crate::{outputs, read, Engine, EngineError};
+use crate::{read, Engine, EngineError};
 use chittysync_core::Timestamp;
 use chittysync_sources::{discover, stat_source, Warning};
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// A consolidation whose outputs are staged — written and fsynced beside
+/// their places — but not yet published. The daemon stages while a burst of
+/// changes settles, so publishing when it has is only a rename.
+#[derive(Debug)]
+pub struct Staged {
+    report: Report,
+    outputs: Option<StagedOutputs>,
+}
+
+impl Staged {
+    /// Drops the staged outputs (superseded by newer changes) and returns
+    /// what the run did: its facts are in the store, its outputs unwritten.
+    pub fn into_report(self) -> Report {
+        self.report
+    }
+}
+
 impl Engine {
     /// Reads what changed since the last run (everything with `full`), folds
     /// it in, and rewrites the outputs if the fold changed.
     pub fn consolidate(&mut self, full: bool) -> Result<Report, EngineError> {
+        let staged = self.stage(full)?;
+        self.publish(staged)
+    }
+
+    /// Like [`Engine::consolidate`], but only looks at these paths (those a
+    /// file watcher reported).
+    pub fn consolidate_paths(&mut self, paths: &[PathBuf]) -> Result<Report, EngineError> {
+        let staged = self.stage_paths(paths)?;
+        self.publish(staged)
+    }
+
+    /// [`Engine::consolidate`] up to the outputs, which are staged.
+    pub fn stage(&mut self, full: bool) -> Result<Staged, EngineError> {
         let started = Instant::now();
         let mut report = Report::default();
         let discovery = discover(&self.claude_dir);
@@ -23,11 +54,11 @@ impl Engine {
         self.apply(plan, full, started, report)
     }
 
-    /// Like [`Engine::consolidate`], but looks only at these paths (those a
-    /// file watcher reported): no stat of every other file, no full file
+    /// [`Engine::consolidate_paths`] up to the outputs, which are staged. It
+    /// looks only at these paths: no stat of every other file, no full file
     /// index. Paths that are not sources are passed over; a path that is gone
     /// is forgotten (its observations stay).
-    pub fn consolidate_paths(&mut self, paths: &[PathBuf]) -> Result<Report, EngineError> {
+    pub fn stage_paths(&mut self, paths: &[PathBuf]) -> Result<Staged, EngineError> {
         let started = Instant::now();
         let mut report = Report::default();
         let mut files = Vec::new();
@@ -58,15 +89,32 @@ impl Engine {
         self.apply(plan, false, started, report)
     }
 
-    /// Reads the planned files, folds them in, writes the outputs if the fold
-    /// changed, and completes the report.
+    /// Renames a consolidation's staged outputs into place (unless outputs of
+    /// a newer fold are in place already) and completes its report.
+    /// `elapsed_ms` counts the work, not a wait between staging and publishing.
+    pub fn publish(&mut self, staged: Staged) -> Result<Report, EngineError> {
+        let started = Instant::now();
+        let Staged {
+            mut report,
+            outputs,
+        } = staged;
+        if let Some(outputs) = outputs {
+            report.outputs_written = self.outputs.publish(&mut self.store, outputs)?;
+        }
+        report.summary.elapsed_ms += started.elapsed().as_millis() as u64;
+        self.remember_run(&report)?;
+        Ok(report)
+    }
+
+    /// Reads the planned files, folds them in, stages the outputs if the fold
+    /// changed, and counts what the report says.
     fn apply(
         &mut self,
         plan: read::Plan,
         full: bool,
         started: Instant,
         mut report: Report,
-    ) -> Result<Report, EngineError> {
+    ) -> Result<Staged, EngineError> {
         report.summary.files_changed = plan.changed.len() as u64;
         let files = read::read_all(plan.changed, self.max_file_bytes);
         if !files.is_empty() || !plan.vanished.is_empty() {
@@ -85,27 +133,28 @@ impl Engine {
             report.summary.observations = new;
             tx.commit()?;
         }
-        report.outputs_written = outputs::write_if_changed(&mut self.store, &self.outputs, full)?;
-        let counts = self.store.fold_counts()?;
-        report.summary.unique_todos = counts.todos;
-        report.summary.projects = counts.projects;
-        report.summary.conflicts = counts.conflicts;
+        let outputs = self.outputs.stage_if_changed(&self.store, full)?;
+        let totals = self.outputs.totals(&self.store)?;
+        report.summary.unique_todos = totals.todos;
+        report.summary.projects = totals.projects;
+        report.summary.conflicts = totals.conflicts;
         report.summary.sessions = self.store.session_count()?;
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-        self.remember_run(&report)?;
-        Ok(report)
+        Ok(Staged { report, outputs })
     }
 
     /// Writes the outputs now, whether or not the fold changed.
     pub fn write_outputs(&mut self) -> Result<(), EngineError> {
-        outputs::write_if_changed(&mut self.store, &self.outputs, true).map(|_| ())
+        self.outputs
+            .write_if_changed(&mut self.store, true)
+            .map(|_| ())
     }
 
     /// Writes the outputs if the fold changed since they were last written (for
     /// callers that fed the store themselves, such as the git sync); returns
     /// whether it wrote.
     pub fn refresh_outputs(&mut self) -> Result<bool, EngineError> {
-        outputs::write_if_changed(&mut self.store, &self.outputs, false)
+        self.outputs.write_if_changed(&mut self.store, false)
     }
 
     fn remember_run(&mut self, report: &Report) -> Result<(), EngineError> {

@@ -17,6 +17,7 @@ mod read;
 mod report;
 mod summary;
 
+pub use consolidate::Staged;
 pub use error::EngineError;
 pub use hook::{HookEnv, HookError, HookInput, ToolReport};
 pub use outputs::{render_snapshots, render_todos_file, write_atomically, OutputPaths, Snapshots};
@@ -32,7 +33,7 @@ use std::path::PathBuf;
 pub struct Engine {
     store: Store,
     claude_dir: PathBuf,
-    outputs: OutputPaths,
+    outputs: outputs::Outputs,
     device: String,
     rules: ProjectRules,
     max_file_bytes: u64,
@@ -45,7 +46,7 @@ impl Engine {
         Ok(Engine {
             store,
             claude_dir: locations.claude_dir.clone(),
-            outputs: OutputPaths::in_home(&locations.home),
+            outputs: outputs::Outputs::new(OutputPaths::in_home(&locations.home)),
             device: config.device_name(),
             rules: config.project_rules(),
             max_file_bytes: config.limits.max_file_bytes,
@@ -65,7 +66,7 @@ impl Engine {
     }
 
     pub fn outputs(&self) -> &OutputPaths {
-        &self.outputs
+        &self.outputs.paths
     }
 
     pub fn rules(&self) -> &ProjectRules {

@@ -6,7 +6,7 @@
 //! keeps them (one short transaction, safe with concurrent merges), and every
 //! rewrite of the file carries them along.
 
-use crate::{outputs, Engine, EngineError};
+use crate::{Engine, EngineError};
 use chittysync_store::StoreError;
 
 /// The meta key holding the JSON array of merge conflict records.
@@ -32,7 +32,9 @@ impl Engine {
         let text = serde_json::to_string(&all).map_err(corrupt)?;
         tx.set_meta(META_KEY, &text)?;
         tx.commit()?;
-        outputs::write_if_changed(&mut self.store, &self.outputs, true).map(|_| ())
+        self.outputs
+            .write_if_changed(&mut self.store, true)
+            .map(|_| ())
     }
 }
 

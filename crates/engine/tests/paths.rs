@@ -1,17 +1,9 @@
 //! Consolidating only the paths a watcher named gives what a full run gives.
 
-use chittysync_config::{Config, Locations};
-use chittysync_engine::Engine;
-use std::path::Path;
+mod common;
 
-fn engine(claude: &Path, home: &Path) -> Engine {
-    let locations = Locations {
-        claude_dir: claude.to_path_buf(),
-        home: home.to_path_buf(),
-        config: None,
-    };
-    Engine::open(&locations, &Config::default()).unwrap()
-}
+use chittysync_engine::Engine;
+use common::engine;
 
 fn list(items: &[(&str, &str)]) -> String {
     let items: Vec<_> = items

@@ -10,7 +10,7 @@ use crate::observations::{observation_from_row, OBSERVATION_COLUMNS};
 use crate::{Result, Tx, Via};
 use chittysync_core::{normalize, Observation, Resolved, Timestamp, TodoState};
 use rusqlite::{params, OptionalExtension};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What an ingest changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,11 +29,13 @@ struct Loaded {
     seq_of_observer: HashMap<String, i64>,
     previous_entry: Option<String>,
     previous_conflict: Option<String>,
+    /// The project the todo was folded into before, which loses it if it moves.
+    previous_project: Option<String>,
 }
 
 /// The columns [`loaded_from_todo_row`] reads, in its order.
 const STATE_COLUMNS: &str =
-    "todo_id, first_seen, started_at, first_completed, entry, conflict, sessions";
+    "todo_id, first_seen, started_at, first_completed, entry, conflict, sessions, project";
 
 /// Above this many todos, one scan beats a lookup per todo.
 const BULK_LOAD_THRESHOLD: usize = 512;
@@ -62,6 +64,7 @@ impl Tx<'_> {
             (new[0].1.project.clone(), normalize(&new[0].1.content))
         });
         let mut changed_todos = Vec::new();
+        let mut changed_projects = BTreeSet::new();
         for (todo_id, new) in ordered {
             let current = loaded.entry(todo_id.to_string()).or_default();
             let before: HashMap<String, String> = current
@@ -82,12 +85,17 @@ impl Tx<'_> {
                     }
                 }
             }
-            if self.write_todo(todo_id, current)? {
+            if let Some(project) = self.write_todo(todo_id, current)? {
                 changed_todos.push(todo_id.to_string());
+                changed_projects.extend(current.previous_project.take());
+                changed_projects.insert(project);
             }
         }
         if !changed_todos.is_empty() {
-            self.bump_counter("fold_generation")?;
+            let generation = self.bump_counter("fold_generation")?;
+            for project in &changed_projects {
+                self.mark_project_changed(project, generation)?;
+            }
         }
         Ok(FoldChange {
             new_observations: fresh.len(),
@@ -98,6 +106,9 @@ impl Tx<'_> {
     /// Forgets the stored fold and folds the whole log again. The result must
     /// equal the incremental one; this exists for repairs and to prove that.
     pub fn refold_all(&self) -> Result<usize> {
+        let generation = self.bump_counter("fold_generation")?;
+        // Every project held before may lose todos, and every one after gains them.
+        self.mark_all_projects_changed(generation)?;
         self.conn()
             .execute_batch("DELETE FROM latest; DELETE FROM todos;")?;
         let mut stmt = self.conn().prepare(&format!(
@@ -120,8 +131,27 @@ impl Tx<'_> {
             }
             self.write_todo(todo_id, entry)?;
         }
-        self.bump_counter("fold_generation")?;
+        self.mark_all_projects_changed(generation)?;
         Ok(loaded.len())
+    }
+
+    fn mark_project_changed(&self, project: &str, generation: u64) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO project_changes (project, generation) VALUES (?1, ?2)
+                 ON CONFLICT (project) DO UPDATE SET generation = excluded.generation",
+            )?
+            .execute(params![project, generation as i64])?;
+        Ok(())
+    }
+
+    fn mark_all_projects_changed(&self, generation: u64) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO project_changes (project, generation) SELECT DISTINCT project, ?1 FROM todos WHERE true
+             ON CONFLICT (project) DO UPDATE SET generation = excluded.generation",
+            [generation as i64],
+        )?;
+        Ok(())
     }
 
     fn write_latest(&self, todo_id: &str, observer: &str, seq: i64) -> Result<()> {
@@ -134,10 +164,11 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Writes a todo's folded row; returns whether its entry or conflict changed.
-    fn write_todo(&self, todo_id: &str, loaded: &Loaded) -> Result<bool> {
+    /// Writes a todo's folded row; returns its project if its entry or
+    /// conflict changed.
+    fn write_todo(&self, todo_id: &str, loaded: &Loaded) -> Result<Option<String>> {
         let Some(Resolved { entry, conflict }) = loaded.state.resolve() else {
-            return Ok(false);
+            return Ok(None);
         };
         let entry_json = serde_json::to_string(&entry)
             .map_err(|e| crate::StoreError::corrupt("todo entry", e))?;
@@ -174,7 +205,7 @@ impl Tx<'_> {
                 entry_json,
                 conflict_json,
             ])?;
-        Ok(changed)
+        Ok(changed.then_some(entry.project))
     }
 
     fn todo_count(&self) -> Result<usize> {
@@ -249,6 +280,7 @@ fn loaded_from_todo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Loaded> {
         seq_of_observer: HashMap::new(),
         previous_entry: row.get(4)?,
         previous_conflict: row.get(5)?,
+        previous_project: row.get(7)?,
     })
 }
 

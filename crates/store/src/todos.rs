@@ -30,6 +30,9 @@ impl StoredTodo {
     }
 }
 
+/// The query that [`stored_from_row`] reads the rows of.
+const SELECT_STORED: &str = "SELECT todo_id, project, status, sessions, entry, conflict FROM todos";
+
 fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredTodo> {
     let status: String = row.get(2)?;
     let sessions: String = row.get(3)?;
@@ -46,17 +49,37 @@ fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredTodo> {
 impl Store {
     /// Every folded todo (deleted ones too), sorted by project, then normalized content.
     pub fn folded_todos(&self) -> Result<Vec<StoredTodo>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT todo_id, project, status, sessions, entry, conflict FROM todos ORDER BY project, sort_key, todo_id",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{SELECT_STORED} ORDER BY project, sort_key, todo_id"
+        ))?;
         let rows = stmt.query_map([], stored_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// The open todos of a project that some session other than `session` saw,
-    /// updated at or after `since`: in progress first, then newest first, at
-    /// most `limit`, with how many there are in all. What a starting session is
-    /// told of the others: a hook, so one pass over the project's rows.
+    /// One project's folded todos (deleted ones too), sorted by normalized content.
+    pub fn folded_todos_of(&self, project: &str) -> Result<Vec<StoredTodo>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{SELECT_STORED} WHERE project = ?1 ORDER BY sort_key, todo_id"
+        ))?;
+        let rows = stmt.query_map([project], stored_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The projects whose folded todos changed after fold generation
+    /// `generation` (including projects that lost every todo).
+    pub fn projects_changed_since(&self, generation: u64) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT project FROM project_changes WHERE generation > ?1 ORDER BY project",
+        )?;
+        let rows = stmt.query_map([generation as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The open todos of a project that some session other than `session`
+    /// saw, updated at or after `since`: in progress first, then newest
+    /// first, at most `limit`, with how many there are in all. What a
+    /// starting session is told of the others: a hook, so it reads the
+    /// `todos_open` index and the few rows it shows, not the project.
     pub fn open_todos_of_others(
         &self,
         project: &str,
@@ -66,23 +89,33 @@ impl Store {
     ) -> Result<(Vec<StoredTodo>, u64)> {
         // A todo that only this session saw has exactly this `sessions` value.
         let only_this = serde_json::to_string(&[session]).unwrap_or_default();
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT todo_id, project, status, sessions, entry, conflict, count(*) OVER ()
-             FROM todos
-             WHERE project = ?1 AND status IN ('pending', 'in_progress') AND updated_at >= ?2
-               AND sessions NOT IN ('[]', ?3)
-             ORDER BY status = 'in_progress' DESC, updated_at DESC, todo_id LIMIT ?4",
-        )?;
-        let mut total = 0;
-        let rows = stmt.query_map(
-            rusqlite::params![project, since.millis(), only_this, limit as i64],
-            |row| {
-                total = row.get::<_, i64>(6)? as u64;
-                stored_from_row(row)
-            },
-        )?;
-        let todos = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((todos, total))
+        let total: i64 = self
+            .conn()
+            .prepare_cached(
+                "SELECT count(*) FROM todos
+                 WHERE project = ?1 AND status IN ('pending', 'in_progress') AND updated_at >= ?2
+                   AND sessions NOT IN ('[]', ?3)",
+            )?
+            .query_row(rusqlite::params![project, since.millis(), only_this], |r| {
+                r.get(0)
+            })?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{SELECT_STORED}
+             WHERE project = ?1 AND status = ?2 AND updated_at >= ?3 AND sessions NOT IN ('[]', ?4)
+             ORDER BY updated_at DESC, todo_id LIMIT ?5"
+        ))?;
+        let mut todos = Vec::with_capacity(limit);
+        for status in [Status::InProgress, Status::Pending] {
+            let room = (limit - todos.len()) as i64;
+            let rows = stmt.query_map(
+                rusqlite::params![project, status.as_str(), since.millis(), only_this, room],
+                stored_from_row,
+            )?;
+            for row in rows {
+                todos.push(row?);
+            }
+        }
+        Ok((todos, total as u64))
     }
 
     /// Todo ids whose normalized content contains `text` (case-insensitive), or

@@ -154,3 +154,62 @@ fn a_large_batch_over_a_stored_fold_equals_a_full_refold() {
     assert_eq!(entry["completed_at"], "1970-01-01T00:00:00.020Z");
     assert_eq!(entry["sessions"].as_array().unwrap().len(), 2);
 }
+
+fn in_project(project: &str, content: &str, status: Status, t: i64) -> Observation {
+    Observation::new(
+        project,
+        content.to_string(),
+        None,
+        status,
+        "s1".to_string(),
+        Some("s1".to_string()),
+        "dev",
+        Source::File,
+        Timestamp(t),
+    )
+}
+
+/// Ingests in one committed transaction.
+fn ingest(store: &mut Store, observations: &[Observation]) {
+    let tx = store.begin().unwrap();
+    tx.ingest(observations, Via::Local).unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
+fn the_projects_a_change_touched_are_named_by_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("store.db")).unwrap();
+    ingest(
+        &mut store,
+        &[
+            in_project("alpha", "One", Status::Pending, 1),
+            in_project("beta", "Two", Status::Pending, 1),
+        ],
+    );
+    let before = store.fold_generation().unwrap();
+    assert_eq!(
+        store.projects_changed_since(0).unwrap(),
+        vec!["alpha", "beta"]
+    );
+
+    let completed = in_project("beta", "Two", Status::Completed, 2);
+    ingest(&mut store, std::slice::from_ref(&completed));
+    assert_eq!(store.projects_changed_since(before).unwrap(), vec!["beta"]);
+
+    let after = store.fold_generation().unwrap();
+    ingest(&mut store, &[completed]);
+    assert!(
+        store.projects_changed_since(after).unwrap().is_empty(),
+        "an observation already held changes nothing"
+    );
+
+    let tx = store.begin().unwrap();
+    tx.refold_all().unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        store.projects_changed_since(after).unwrap(),
+        vec!["alpha", "beta"],
+        "a refold touches every project"
+    );
+}

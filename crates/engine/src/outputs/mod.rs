@@ -1,15 +1,21 @@
 //! The three output files of SPEC §6, written atomically.
 //!
 //! Entries come from the store already serialized, so writing 50,000 todos is
-//! string concatenation, not 50,000 serializations. One entry per line keeps
-//! the files readable and their git diffs meaningful.
+//! copying bytes, not 50,000 serializations; a long-lived [`Outputs`] keeps
+//! them rendered per project between runs (see [`rendered`]).
+
+mod format;
+mod rendered;
+
+pub use format::render_todos_file;
 
 use crate::EngineError;
-use chittysync_core::{Status, Timestamp};
-use chittysync_store::{Store, StoredTodo};
-use std::collections::BTreeSet;
-use std::io::Write;
+use chittysync_core::Timestamp;
+use chittysync_store::Store;
+use rendered::{Rendered, Totals};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
 
 /// Where the outputs live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,59 +42,47 @@ impl OutputPaths {
 /// Writes `bytes` to `path` so that readers see the old file or the new one,
 /// never a part: a temporary file beside it, fsync, rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
-    let fail = |source: std::io::Error| EngineError::Write {
+    let staged = stage_file(path, |w| w.write_all(bytes))?;
+    publish_file(staged, path)
+}
+
+fn write_failed(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
+    move |source| EngineError::Write {
         path: path.to_path_buf(),
         source,
-    };
+    }
+}
+
+/// The first half of an atomic write: the contents, produced by `write`
+/// straight into a temporary file beside `path` (large outputs are never
+/// assembled in memory first), and fsynced.
+fn stage_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> std::io::Result<()>,
+) -> Result<NamedTempFile, EngineError> {
+    let fail = write_failed(path);
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut tmp = tempfile::Builder::new()
+    std::fs::create_dir_all(dir).map_err(&fail)?;
+    let tmp = tempfile::Builder::new()
         .prefix(".chittysync-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+        .map_err(&fail)?;
+    // Small: blocks larger than the buffer go straight to the file, uncopied.
+    let mut writer = BufWriter::with_capacity(8 << 10, tmp.as_file());
+    write(&mut writer).map_err(&fail)?;
+    writer.flush().map_err(&fail)?;
+    drop(writer);
+    tmp.as_file().sync_all().map_err(&fail)?;
+    Ok(tmp)
+}
+
+/// The second half: the staged file renamed into place.
+fn publish_file(staged: NamedTempFile, path: &Path) -> Result<(), EngineError> {
+    staged
+        .persist(path)
+        .map_err(|e| write_failed(path)(e.error))?;
     Ok(())
-}
-
-fn push_entries<'a>(out: &mut String, entries: impl Iterator<Item = &'a str>, indent: &str) {
-    let mut first = true;
-    for entry in entries {
-        out.push_str(if first { "\n" } else { ",\n" });
-        out.push_str(indent);
-        out.push_str(entry);
-        first = false;
-    }
-    if !first {
-        out.push('\n');
-        out.push_str(&indent[..indent.len().saturating_sub(2)]);
-    }
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
-
-/// `todos.json`: every todo not deleted, sorted by project then content.
-pub(crate) fn render_todos(todos: &[StoredTodo], now: Timestamp) -> String {
-    render_todos_file(visible(todos).map(|t| t.entry_json.as_str()), now)
-}
-
-/// A `todos.json` holding these serialized entries, in the order given, one per
-/// line. Shared with the git merge driver so a merged file looks like ours.
-pub fn render_todos_file<'a>(
-    entries: impl Iterator<Item = &'a str>,
-    generated_at: Timestamp,
-) -> String {
-    let mut out = String::with_capacity(4096);
-    out.push_str(&format!(
-        "{{\"version\": 1, \"generated_at\": \"{generated_at}\",\n \"todos\": ["
-    ));
-    push_entries(&mut out, entries, "  ");
-    out.push_str("]}\n");
-    out
 }
 
 /// `todos.json` and `project-coordination.json` as the git sync commits them.
@@ -102,115 +96,157 @@ pub struct Snapshots {
 /// the clock: two devices holding the same observations write the same bytes,
 /// and a sync that learnt nothing new changes nothing in git.
 pub fn render_snapshots(store: &Store) -> Result<Snapshots, EngineError> {
-    let todos = store.folded_todos()?;
+    let rendered = Rendered::load(store)?;
     let stamp = store.newest_update()?.unwrap_or_default();
+    let text = |write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+        let mut out = Vec::new();
+        write(&mut out).expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("entries and stamps are UTF-8")
+    };
     Ok(Snapshots {
-        todos: render_todos(&todos, stamp),
-        coordination: render_coordination(&todos, stamp),
+        todos: text(&|w| rendered.write_todos(w, stamp)),
+        coordination: text(&|w| rendered.write_coordination(w, stamp)),
     })
 }
 
-fn visible(todos: &[StoredTodo]) -> impl Iterator<Item = &StoredTodo> {
-    todos.iter().filter(|t| t.status != Status::Deleted)
-}
-
-/// `project-coordination.json`: the seed's per-project view.
-pub(crate) fn render_coordination(todos: &[StoredTodo], now: Timestamp) -> String {
-    let mut out =
-        String::with_capacity(todos.iter().map(|t| t.entry_json.len() + 6).sum::<usize>() + 256);
-    out.push_str(&format!(
-        "{{\"version\": \"1.0.0\", \"last_updated\": \"{now}\",\n \"projects\": ["
-    ));
-    let visible: Vec<&StoredTodo> = visible(todos).collect();
-    let mut first_project = true;
-    // The store returns todos sorted by project, so each project is one run.
-    for group in visible.chunk_by(|a, b| a.project == b.project) {
-        let sessions: BTreeSet<&str> = group
-            .iter()
-            .flat_map(|t| t.sessions.iter().map(String::as_str))
-            .collect();
-        let count = |s: Status| group.iter().filter(|t| t.status == s).count();
-        out.push_str(if first_project { "\n" } else { ",\n" });
-        first_project = false;
-        let session_list: Vec<String> = sessions.iter().map(|s| json_string(s)).collect();
-        out.push_str(&format!(
-            "  {{\"project_name\": {}, \"sessions\": [{}], \"session_count\": {}, \"todo_count\": {}, \"pending_todos\": {}, \"active_todos\": {}, \"completed_todos\": {},\n   \"todos\": [",
-            json_string(&group[0].project),
-            session_list.join(", "),
-            sessions.len(),
-            group.len(),
-            count(Status::Pending),
-            count(Status::InProgress),
-            count(Status::Completed),
-        ));
-        push_entries(
-            &mut out,
-            group.iter().map(|t| t.entry_json.as_str()),
-            "     ",
-        );
-        out.push_str("]}");
-    }
-    if !first_project {
-        out.push('\n');
-    }
-    out.push_str("]}\n");
-    out
-}
-
-/// `conflicts.json`: every todo whose observers disagree, with its resolution,
-/// and the conflicts that the git merge driver resolved (a JSON array kept in
-/// the store, so consolidation rewriting this file never loses them).
-pub(crate) fn render_conflicts(
-    todos: &[StoredTodo],
-    merge_conflicts: Option<&str>,
-    now: Timestamp,
-) -> String {
-    let conflicts: Vec<&str> = visible(todos)
-        .filter_map(|t| t.conflict_json.as_deref())
-        .collect();
-    let mut out = String::with_capacity(conflicts.iter().map(|c| c.len() + 4).sum::<usize>() + 128);
-    out.push_str(&format!(
-        "{{\"timestamp\": \"{now}\", \"auto_resolved\": {},\n \"conflicts\": [",
-        conflicts.len()
-    ));
-    push_entries(&mut out, conflicts.into_iter(), "  ");
-    out.push(']');
-    if let Some(merged) = merge_conflicts {
-        out.push_str(",\n \"merge_conflicts\": ");
-        out.push_str(merged);
-    }
-    out.push_str("}\n");
-    out
-}
-
-/// Writes the three outputs if the fold changed since they were last written
-/// (or `force`, or one is missing). Returns whether it wrote.
-pub(crate) fn write_if_changed(
-    store: &mut Store,
-    paths: &OutputPaths,
-    force: bool,
-) -> Result<bool, EngineError> {
-    let generation = store.fold_generation()?;
-    let written: Option<u64> = store
+/// The fold generation of the outputs in place, as their writer recorded it.
+fn written_generation(store: &Store) -> Result<Option<u64>, EngineError> {
+    Ok(store
         .meta("outputs_generation")?
-        .and_then(|v| v.parse().ok());
-    if !force && written == Some(generation) && paths.all_exist() {
-        return Ok(false);
+        .and_then(|v| v.parse().ok()))
+}
+
+/// The three outputs of one fold generation, written and fsynced beside
+/// their places but not renamed into place yet: the daemon stages them while
+/// a burst of changes settles, and publishes them once it has.
+#[derive(Debug)]
+pub struct StagedOutputs {
+    generation: u64,
+    /// Each staged file and its place, `todos.json` first.
+    files: Vec<(NamedTempFile, PathBuf)>,
+}
+
+/// The output files of one home, and (in a long-lived process) their
+/// contents as last rendered.
+pub(crate) struct Outputs {
+    pub(crate) paths: OutputPaths,
+    rendered: Option<Rendered>,
+}
+
+impl Outputs {
+    pub(crate) fn new(paths: OutputPaths) -> Outputs {
+        Outputs {
+            paths,
+            rendered: None,
+        }
     }
-    let todos = store.folded_todos()?;
-    let now = Timestamp::now();
-    write_atomically(&paths.todos, render_todos(&todos, now).as_bytes())?;
-    write_atomically(
-        &paths.coordination,
-        render_coordination(&todos, now).as_bytes(),
-    )?;
-    let merge_conflicts = store.meta(crate::merge_conflicts::META_KEY)?;
-    write_atomically(
-        &paths.conflicts,
-        render_conflicts(&todos, merge_conflicts.as_deref(), now).as_bytes(),
-    )?;
-    let tx = store.begin()?;
-    tx.set_meta("outputs_generation", &generation.to_string())?;
-    tx.commit()?;
-    Ok(true)
+
+    /// Writes the three outputs if the fold changed since they were last
+    /// written (or `force`, or one is missing). Returns whether it wrote.
+    pub(crate) fn write_if_changed(
+        &mut self,
+        store: &mut Store,
+        force: bool,
+    ) -> Result<bool, EngineError> {
+        match self.stage_if_changed(store, force)? {
+            Some(staged) => self.publish(store, staged),
+            None => Ok(false),
+        }
+    }
+
+    /// Stages the three outputs (written and fsynced beside their places,
+    /// not renamed) if the fold changed since they were last written (or
+    /// `force`, or one is missing).
+    pub(crate) fn stage_if_changed(
+        &mut self,
+        store: &Store,
+        force: bool,
+    ) -> Result<Option<StagedOutputs>, EngineError> {
+        let generation = store.fold_generation()?;
+        if !force && written_generation(store)? == Some(generation) && self.paths.all_exist() {
+            return Ok(None);
+        }
+        let rendered = match &mut self.rendered {
+            Some(rendered) => {
+                rendered.refresh(store)?;
+                rendered
+            }
+            None => self.rendered.insert(Rendered::load(store)?),
+        };
+        let now = Timestamp::now();
+        let merge_conflicts = store.meta(crate::merge_conflicts::META_KEY)?;
+        let rendered = &*rendered;
+        let paths = &self.paths;
+        // Tens of megabytes each, mostly waiting on copies and fsync: the two
+        // large files are written side by side.
+        let (todos, others) = std::thread::scope(|scope| {
+            let others = scope.spawn(|| {
+                let coordination =
+                    stage_file(&paths.coordination, |w| rendered.write_coordination(w, now))?;
+                let conflicts = stage_file(&paths.conflicts, |w| {
+                    rendered.write_conflicts(w, merge_conflicts.as_deref(), now)
+                })?;
+                Ok::<_, EngineError>([coordination, conflicts])
+            });
+            let todos = stage_file(&paths.todos, |w| rendered.write_todos(w, now));
+            let others = others
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (todos, others)
+        });
+        let [coordination, conflicts] = others?;
+        Ok(Some(StagedOutputs {
+            generation: rendered.generation(),
+            files: vec![
+                (todos?, paths.todos.clone()),
+                (coordination, paths.coordination.clone()),
+                (conflicts, paths.conflicts.clone()),
+            ],
+        }))
+    }
+
+    /// Renames staged outputs into place, `todos.json` first (the one readers
+    /// watch) — unless outputs of a newer fold are in place already (another
+    /// process wrote them meanwhile). Returns whether it published.
+    pub(crate) fn publish(
+        &mut self,
+        store: &mut Store,
+        staged: StagedOutputs,
+    ) -> Result<bool, EngineError> {
+        let newer_in_place = written_generation(store)?.is_some_and(|w| w > staged.generation);
+        if newer_in_place && self.paths.all_exist() {
+            return Ok(false);
+        }
+        // Held open until all are in place, the replaced files' blocks (tens
+        // of megabytes) are freed after the renames instead of inside them.
+        let mut replaced = Vec::with_capacity(staged.files.len());
+        for (file, path) in staged.files {
+            replaced.extend(std::fs::File::open(&path).ok());
+            publish_file(file, &path)?;
+        }
+        let tx = store.begin()?;
+        tx.set_meta("outputs_generation", &staged.generation.to_string())?;
+        tx.commit()?;
+        drop(replaced);
+        Ok(true)
+    }
+
+    /// Totals over the visible todos: from the rendered blocks when they are
+    /// current (no scan of the store), else counted in the store.
+    pub(crate) fn totals(&self, store: &Store) -> Result<Totals, EngineError> {
+        let generation = store.fold_generation()?;
+        if let Some(rendered) = self
+            .rendered
+            .as_ref()
+            .filter(|r| r.generation() == generation)
+        {
+            return Ok(rendered.totals());
+        }
+        let counts = store.fold_counts()?;
+        Ok(Totals {
+            todos: counts.todos,
+            projects: counts.projects,
+            conflicts: counts.conflicts,
+        })
+    }
 }

@@ -1,0 +1,117 @@
+//! The byte layout of the output files: one entry per line, so the files stay
+//! readable and their git diffs meaningful. Entries arrive already serialized
+//! and are kept joined into blocks (a project's entries), so writing a file is
+//! a few large writes, not one small write per entry.
+
+use chittysync_core::Timestamp;
+use std::io::{self, Write};
+
+/// Entries joined as they appear in an array: one per line, indented.
+pub(crate) fn list_block<'a>(entries: impl Iterator<Item = &'a str>) -> String {
+    let mut block = String::new();
+    for entry in entries {
+        if !block.is_empty() {
+            block.push_str(",\n");
+        }
+        block.push_str("  ");
+        block.push_str(entry);
+    }
+    block
+}
+
+/// Writes the body of a JSON array made of these blocks (empty ones skipped).
+fn write_blocks<'a>(w: &mut impl Write, blocks: impl Iterator<Item = &'a str>) -> io::Result<()> {
+    let mut first = true;
+    for block in blocks.filter(|b| !b.is_empty()) {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        w.write_all(block.as_bytes())?;
+        first = false;
+    }
+    if !first {
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// `todos.json` holding these blocks of entries, in the order given.
+pub(crate) fn write_todos_file<'a>(
+    w: &mut impl Write,
+    blocks: impl Iterator<Item = &'a str>,
+    generated_at: Timestamp,
+) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"version\": 1, \"generated_at\": \"{generated_at}\",\n \"todos\": ["
+    )?;
+    write_blocks(w, blocks)?;
+    w.write_all(b"]}\n")
+}
+
+/// A `todos.json` holding these serialized entries, in the order given, one per
+/// line. Shared with the git merge driver so a merged file looks like ours.
+pub fn render_todos_file<'a>(
+    entries: impl Iterator<Item = &'a str>,
+    generated_at: Timestamp,
+) -> String {
+    let block = list_block(entries);
+    let mut out = Vec::with_capacity(block.len() + 128);
+    write_todos_file(&mut out, std::iter::once(block.as_str()), generated_at)
+        .expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("entries and stamps are UTF-8")
+}
+
+/// One project of `project-coordination.json`: the seed's per-project view.
+pub(crate) struct CoordinationProject<'a> {
+    /// The project's fields before its todos, already serialized.
+    pub head: &'a str,
+    /// Its todos, as a [`list_block`].
+    pub todos: &'a str,
+}
+
+/// `project-coordination.json` over these projects, in the order given.
+pub(crate) fn write_coordination_file<'a>(
+    w: &mut impl Write,
+    projects: impl Iterator<Item = CoordinationProject<'a>>,
+    last_updated: Timestamp,
+) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"version\": \"1.0.0\", \"last_updated\": \"{last_updated}\",\n \"projects\": ["
+    )?;
+    let mut first = true;
+    for project in projects {
+        w.write_all(if first { b"\n  " } else { b",\n  " })?;
+        first = false;
+        w.write_all(project.head.as_bytes())?;
+        w.write_all(b",\n   \"todos\": [")?;
+        write_blocks(w, std::iter::once(project.todos))?;
+        w.write_all(b"]}")?;
+    }
+    if !first {
+        w.write_all(b"\n")?;
+    }
+    w.write_all(b"]}\n")
+}
+
+/// `conflicts.json`: these blocks of serialized conflicts, and the conflicts
+/// the git merge driver resolved (a JSON array kept in the store, so
+/// consolidation rewriting this file never loses them).
+pub(crate) fn write_conflicts_file<'a>(
+    w: &mut impl Write,
+    blocks: impl Iterator<Item = &'a str>,
+    count: u64,
+    merge_conflicts: Option<&str>,
+    timestamp: Timestamp,
+) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"timestamp\": \"{timestamp}\", \"auto_resolved\": {count},\n \"conflicts\": ["
+    )?;
+    write_blocks(w, blocks)?;
+    w.write_all(b"]")?;
+    if let Some(merged) = merge_conflicts {
+        w.write_all(b",\n \"merge_conflicts\": ")?;
+        w.write_all(merged.as_bytes())?;
+    }
+    w.write_all(b"}\n")
+}

@@ -1,0 +1,160 @@
+//! A long-lived engine keeps the outputs rendered per project and re-renders
+//! only what changed, whoever changed it: its files must always equal the
+//! files rendered from scratch from the same store.
+
+mod common;
+
+use chittysync_core::Timestamp;
+use chittysync_engine::{Engine, HookEnv, HookInput};
+use common::engine;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn write_task(claude: &Path, list: &str, id: &str, subject: &str, status: &str) -> PathBuf {
+    let path = claude.join("tasks").join(list).join(format!("{id}.json"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let task = serde_json::json!({
+        "id": id, "subject": subject, "description": "", "activeForm": subject,
+        "status": status, "blocks": [], "blockedBy": []
+    });
+    std::fs::write(&path, task.to_string()).unwrap();
+    path
+}
+
+/// The three output files, each without its first line (which holds the time
+/// it was written).
+fn output_bodies(engine: &Engine) -> Vec<String> {
+    let paths = engine.outputs();
+    [&paths.todos, &paths.coordination, &paths.conflicts]
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            text.split_once('\n').unwrap().1.to_string()
+        })
+        .collect()
+}
+
+/// What `live` wrote equals what a fresh engine renders from the same store.
+fn assert_matches_a_fresh_render(live: &Engine, claude: &Path, home: &Path) -> Vec<String> {
+    let incremental = output_bodies(live);
+    let mut fresh = engine(claude, home);
+    fresh.write_outputs().unwrap();
+    assert_eq!(incremental, output_bodies(&fresh));
+    incremental
+}
+
+#[test]
+fn outputs_re_rendered_per_project_equal_a_full_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let claude = dir.path().join("claude");
+    let home = dir.path().join("home");
+    write_task(&claude, "alpha", "1", "Draft the plan", "completed");
+    let alpha_2 = write_task(&claude, "alpha", "2", "Ship the plan", "in_progress");
+    let beta_1 = write_task(&claude, "beta", "1", "Only beta task", "pending");
+    write_task(&claude, "zeta", "1", "Zeta task", "pending");
+
+    let mut live = engine(&claude, &home);
+    let first = live.consolidate(false).unwrap();
+    assert_eq!(first.summary.projects, 3);
+    let bodies = assert_matches_a_fresh_render(&live, &claude, &home);
+    assert!(bodies[0].contains("Only beta task"));
+
+    // One project changes, one loses its only todo, one appears in between.
+    write_task(&claude, "alpha", "2", "Ship the plan", "completed");
+    write_task(&claude, "beta", "1", "Only beta task", "deleted");
+    let gamma_1 = write_task(&claude, "gamma", "1", "Gamma task", "pending");
+    let report = live.consolidate_paths(&[alpha_2, beta_1, gamma_1]).unwrap();
+    assert!(report.outputs_written);
+    assert_eq!(report.summary.projects, 3, "alpha, gamma, zeta");
+    assert_eq!(report.summary.unique_todos, 4);
+    let bodies = assert_matches_a_fresh_render(&live, &claude, &home);
+    assert!(!bodies[0].contains("Only beta task"));
+    assert!(bodies[1].contains("\"project_name\": \"gamma\""));
+
+    // Another process (a hook) changes the store; the live engine sees it.
+    let mut hook = engine(&claude, &home);
+    let payload = serde_json::json!({
+        "session_id": "5e1f0c2a-0000-4000-8000-000000000001",
+        "cwd": dir.path().join("work/delta").to_string_lossy(),
+        "hook_event_name": "PostToolUse",
+        "tool_name": "TodoWrite",
+        "tool_input": {"todos": [{"content": "Delta todo", "status": "in_progress", "activeForm": "Doing delta"}]},
+        "tool_response": {}
+    });
+    let env = HookEnv {
+        now: Timestamp::now(),
+        task_list: None,
+        stale_after: Duration::from_secs(3600),
+    };
+    let input = HookInput::parse(payload.to_string().as_bytes()).unwrap();
+    hook.hook_post_tool_use(&input, &env).unwrap();
+    assert!(
+        live.refresh_outputs().unwrap(),
+        "the fold changed elsewhere"
+    );
+    let bodies = assert_matches_a_fresh_render(&live, &claude, &home);
+    assert!(bodies[0].contains("Delta todo"));
+    assert!(
+        !live.refresh_outputs().unwrap(),
+        "nothing changed since the last write"
+    );
+}
+
+/// Files left in the home by unfinished atomic writes.
+fn temporary_files(home: &Path) -> Vec<String> {
+    std::fs::read_dir(home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn staged_outputs_change_nothing_until_published_and_never_replace_newer_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let claude = dir.path().join("claude");
+    let home = dir.path().join("home");
+    let task = write_task(&claude, "alpha", "1", "First task", "pending");
+    let mut daemon = engine(&claude, &home);
+    daemon.consolidate(false).unwrap();
+    let todos_json = daemon.outputs().todos.clone();
+    let before = std::fs::read_to_string(&todos_json).unwrap();
+
+    write_task(&claude, "alpha", "1", "First task", "completed");
+    let staged = daemon.stage_paths(std::slice::from_ref(&task)).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&todos_json).unwrap(),
+        before,
+        "staging leaves the outputs in place"
+    );
+    let report = daemon.publish(staged).unwrap();
+    assert!(report.outputs_written);
+    let published = std::fs::read_to_string(&todos_json).unwrap();
+    assert!(published.contains("\"status\":\"completed\""));
+    assert_eq!(temporary_files(&home), Vec::<String>::new());
+
+    // Staged, then overtaken: another process publishes a newer fold first.
+    let second = write_task(&claude, "alpha", "2", "Second task", "pending");
+    let stale = daemon.stage_paths(std::slice::from_ref(&second)).unwrap();
+    write_task(&claude, "alpha", "3", "Third task", "pending");
+    let mut other = engine(&claude, &home);
+    other.consolidate(false).unwrap();
+    let newest = std::fs::read_to_string(&todos_json).unwrap();
+    assert!(newest.contains("Third task"));
+    let report = daemon.publish(stale).unwrap();
+    assert!(
+        !report.outputs_written,
+        "older outputs never replace newer ones"
+    );
+    assert_eq!(std::fs::read_to_string(&todos_json).unwrap(), newest);
+
+    // A superseded stage leaves no file behind either.
+    write_task(&claude, "alpha", "2", "Second task", "completed");
+    let superseded = daemon.stage_paths(std::slice::from_ref(&second)).unwrap();
+    assert!(
+        !temporary_files(&home).is_empty(),
+        "staged beside the outputs"
+    );
+    drop(superseded.into_report());
+    assert_eq!(temporary_files(&home), Vec::<String>::new());
+}
