@@ -43,7 +43,7 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DaemonConfig {
-    /// How long a burst of file events may last before it is consolidated.
+    /// How quiet a burst of file events must be before the outputs change.
     pub debounce_ms: u64,
     /// How often the daemon rereads everything, as a safety net for missed events.
     #[serde(with = "humantime_serde")]

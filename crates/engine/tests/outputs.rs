@@ -63,10 +63,15 @@ fn outputs_re_rendered_per_project_equal_a_full_render() {
     write_task(&claude, "alpha", "2", "Ship the plan", "completed");
     write_task(&claude, "beta", "1", "Only beta task", "deleted");
     let gamma_1 = write_task(&claude, "gamma", "1", "Gamma task", "pending");
-    let report = live.consolidate_paths(&[alpha_2, beta_1, gamma_1]).unwrap();
+    // Around alpha's todos: one sorting before them, one after.
+    let alpha_4 = write_task(&claude, "alpha", "4", "Aardvark the first", "pending");
+    let alpha_5 = write_task(&claude, "alpha", "5", "Zebra the last", "in_progress");
+    let report = live
+        .consolidate_paths(&[alpha_2, beta_1, gamma_1, alpha_4, alpha_5])
+        .unwrap();
     assert!(report.outputs_written);
     assert_eq!(report.summary.projects, 3, "alpha, gamma, zeta");
-    assert_eq!(report.summary.unique_todos, 4);
+    assert_eq!(report.summary.unique_todos, 6);
     let bodies = assert_matches_a_fresh_render(&live, &claude, &home);
     assert!(!bodies[0].contains("Only beta task"));
     assert!(bodies[1].contains("\"project_name\": \"gamma\""));

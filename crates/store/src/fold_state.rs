@@ -10,7 +10,7 @@ use crate::observations::{observation_from_row, OBSERVATION_COLUMNS};
 use crate::{Result, Tx, Via};
 use chittysync_core::{normalize, Observation, Resolved, Timestamp, TodoState};
 use rusqlite::{params, OptionalExtension};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What an ingest changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,13 +29,11 @@ struct Loaded {
     seq_of_observer: HashMap<String, i64>,
     previous_entry: Option<String>,
     previous_conflict: Option<String>,
-    /// The project the todo was folded into before, which loses it if it moves.
-    previous_project: Option<String>,
 }
 
 /// The columns [`loaded_from_todo_row`] reads, in its order.
 const STATE_COLUMNS: &str =
-    "todo_id, first_seen, started_at, first_completed, entry, conflict, sessions, project";
+    "todo_id, first_seen, started_at, first_completed, entry, conflict, sessions";
 
 /// Above this many todos, one scan beats a lookup per todo.
 const BULK_LOAD_THRESHOLD: usize = 512;
@@ -63,8 +61,8 @@ impl Tx<'_> {
         ordered.sort_by_cached_key(|(_, new)| {
             (new[0].1.project.clone(), normalize(&new[0].1.content))
         });
+        let generation = self.next_generation()?;
         let mut changed_todos = Vec::new();
-        let mut changed_projects = BTreeSet::new();
         for (todo_id, new) in ordered {
             let current = loaded.entry(todo_id.to_string()).or_default();
             let before: HashMap<String, String> = current
@@ -85,17 +83,12 @@ impl Tx<'_> {
                     }
                 }
             }
-            if let Some(project) = self.write_todo(todo_id, current)? {
+            if self.write_todo(todo_id, current, generation)? {
                 changed_todos.push(todo_id.to_string());
-                changed_projects.extend(current.previous_project.take());
-                changed_projects.insert(project);
             }
         }
         if !changed_todos.is_empty() {
-            let generation = self.bump_counter("fold_generation")?;
-            for project in &changed_projects {
-                self.mark_project_changed(project, generation)?;
-            }
+            self.set_meta("fold_generation", &generation.to_string())?;
         }
         Ok(FoldChange {
             new_observations: fresh.len(),
@@ -106,9 +99,9 @@ impl Tx<'_> {
     /// Forgets the stored fold and folds the whole log again. The result must
     /// equal the incremental one; this exists for repairs and to prove that.
     pub fn refold_all(&self) -> Result<usize> {
-        let generation = self.bump_counter("fold_generation")?;
-        // Every project held before may lose todos, and every one after gains them.
-        self.mark_all_projects_changed(generation)?;
+        let generation = self.next_generation()?;
+        // Readers that keep the fold rendered start over.
+        self.bump_counter("fold_epoch")?;
         self.conn()
             .execute_batch("DELETE FROM latest; DELETE FROM todos;")?;
         let mut stmt = self.conn().prepare(&format!(
@@ -129,29 +122,19 @@ impl Tx<'_> {
             for (observer, seq) in &entry.seq_of_observer {
                 self.write_latest(todo_id, observer, *seq)?;
             }
-            self.write_todo(todo_id, entry)?;
+            self.write_todo(todo_id, entry, generation)?;
         }
-        self.mark_all_projects_changed(generation)?;
+        self.set_meta("fold_generation", &generation.to_string())?;
         Ok(loaded.len())
     }
 
-    fn mark_project_changed(&self, project: &str, generation: u64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO project_changes (project, generation) VALUES (?1, ?2)
-                 ON CONFLICT (project) DO UPDATE SET generation = excluded.generation",
-            )?
-            .execute(params![project, generation as i64])?;
-        Ok(())
-    }
-
-    fn mark_all_projects_changed(&self, generation: u64) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO project_changes (project, generation) SELECT DISTINCT project, ?1 FROM todos WHERE true
-             ON CONFLICT (project) DO UPDATE SET generation = excluded.generation",
-            [generation as i64],
-        )?;
-        Ok(())
+    /// The fold generation this transaction's changes get, should it make any.
+    fn next_generation(&self) -> Result<u64> {
+        Ok(self
+            .meta("fold_generation")?
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1)
     }
 
     fn write_latest(&self, todo_id: &str, observer: &str, seq: i64) -> Result<()> {
@@ -164,11 +147,11 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Writes a todo's folded row; returns its project if its entry or
-    /// conflict changed.
-    fn write_todo(&self, todo_id: &str, loaded: &Loaded) -> Result<Option<String>> {
+    /// Writes a todo's folded row, stamped with `generation` if its entry or
+    /// conflict changed; returns whether they did.
+    fn write_todo(&self, todo_id: &str, loaded: &Loaded, generation: u64) -> Result<bool> {
         let Some(Resolved { entry, conflict }) = loaded.state.resolve() else {
-            return Ok(None);
+            return Ok(false);
         };
         let entry_json = serde_json::to_string(&entry)
             .map_err(|e| crate::StoreError::corrupt("todo entry", e))?;
@@ -182,9 +165,10 @@ impl Tx<'_> {
         let millis = |t: Option<Timestamp>| t.map(Timestamp::millis);
         self.conn()
             .prepare_cached(
-                "INSERT INTO todos (todo_id, project, sort_key, status, sessions, first_seen, started_at, updated_at, completed_at, first_completed, entry, conflict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                "INSERT INTO todos (todo_id, project, sort_key, status, sessions, first_seen, started_at, updated_at, completed_at, first_completed, entry, conflict, generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT (todo_id) DO UPDATE SET
+                   generation = CASE WHEN ?14 THEN excluded.generation ELSE todos.generation END,
                    project = excluded.project, sort_key = excluded.sort_key, status = excluded.status,
                    sessions = excluded.sessions, first_seen = excluded.first_seen,
                    started_at = excluded.started_at, updated_at = excluded.updated_at,
@@ -204,8 +188,10 @@ impl Tx<'_> {
                 millis(loaded.state.first_completed),
                 entry_json,
                 conflict_json,
+                generation as i64,
+                changed,
             ])?;
-        Ok(changed.then_some(entry.project))
+        Ok(changed)
     }
 
     fn todo_count(&self) -> Result<usize> {
@@ -280,7 +266,6 @@ fn loaded_from_todo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Loaded> {
         seq_of_observer: HashMap::new(),
         previous_entry: row.get(4)?,
         previous_conflict: row.get(5)?,
-        previous_project: row.get(7)?,
     })
 }
 

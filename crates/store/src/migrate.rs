@@ -7,7 +7,7 @@ use rusqlite::Connection;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
-    include_str!("../migrations/002_project_changes.sql"),
+    include_str!("../migrations/002_todo_generation.sql"),
     include_str!("../migrations/003_open_todos_index.sql"),
 ];
 

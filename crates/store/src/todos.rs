@@ -8,6 +8,8 @@ use chittysync_core::{Conflict, Status, TodoEntry};
 pub struct StoredTodo {
     pub todo_id: String,
     pub project: String,
+    /// The normalized content: with the id, the todo's place in the outputs.
+    pub sort_key: String,
     pub status: Status,
     pub sessions: Vec<String>,
     /// The `todos.json` entry, serialized.
@@ -31,7 +33,8 @@ impl StoredTodo {
 }
 
 /// The query that [`stored_from_row`] reads the rows of.
-const SELECT_STORED: &str = "SELECT todo_id, project, status, sessions, entry, conflict FROM todos";
+const SELECT_STORED: &str =
+    "SELECT todo_id, project, status, sessions, entry, conflict, sort_key FROM todos";
 
 fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredTodo> {
     let status: String = row.get(2)?;
@@ -43,6 +46,7 @@ fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredTodo> {
         sessions: serde_json::from_str(&sessions).unwrap_or_default(),
         entry_json: row.get(4)?,
         conflict_json: row.get(5)?,
+        sort_key: row.get(6)?,
     })
 }
 
@@ -56,22 +60,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// One project's folded todos (deleted ones too), sorted by normalized content.
-    pub fn folded_todos_of(&self, project: &str) -> Result<Vec<StoredTodo>> {
+    /// The folded todos whose entry or conflict changed after fold generation
+    /// `generation` (deleted ones too), in output order.
+    pub fn todos_changed_since(&self, generation: u64) -> Result<Vec<StoredTodo>> {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "{SELECT_STORED} WHERE project = ?1 ORDER BY sort_key, todo_id"
+            "{SELECT_STORED} WHERE generation > ?1 ORDER BY project, sort_key, todo_id"
         ))?;
-        let rows = stmt.query_map([project], stored_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    /// The projects whose folded todos changed after fold generation
-    /// `generation` (including projects that lost every todo).
-    pub fn projects_changed_since(&self, generation: u64) -> Result<Vec<String>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT project FROM project_changes WHERE generation > ?1 ORDER BY project",
-        )?;
-        let rows = stmt.query_map([generation as i64], |r| r.get(0))?;
+        let rows = stmt.query_map([generation as i64], stored_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -150,10 +145,17 @@ impl Store {
 
     /// The fold generation: a counter bumped whenever any folded todo changes.
     pub fn fold_generation(&self) -> Result<u64> {
-        Ok(self
-            .meta("fold_generation")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        self.counter("fold_generation")
+    }
+
+    /// A counter bumped when the whole fold is rebuilt: what was rendered
+    /// from it before must be rendered again from scratch.
+    pub fn fold_epoch(&self) -> Result<u64> {
+        self.counter("fold_epoch")
+    }
+
+    fn counter(&self, key: &str) -> Result<u64> {
+        Ok(self.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 }
 

@@ -176,40 +176,54 @@ fn ingest(store: &mut Store, observations: &[Observation]) {
     tx.commit().unwrap();
 }
 
+/// The contents of the todos changed after `generation`, in output order.
+fn changed_since(store: &Store, generation: u64) -> Vec<String> {
+    store
+        .todos_changed_since(generation)
+        .unwrap()
+        .into_iter()
+        .map(|t| format!("{} {}", t.project, t.entry().unwrap().content))
+        .collect()
+}
+
 #[test]
-fn the_projects_a_change_touched_are_named_by_generation() {
+fn the_todos_a_change_touched_are_named_by_generation() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("store.db")).unwrap();
     ingest(
         &mut store,
         &[
-            in_project("alpha", "One", Status::Pending, 1),
             in_project("beta", "Two", Status::Pending, 1),
+            in_project("alpha", "One", Status::Pending, 1),
+            in_project("beta", "Three", Status::Pending, 1),
         ],
     );
     let before = store.fold_generation().unwrap();
     assert_eq!(
-        store.projects_changed_since(0).unwrap(),
-        vec!["alpha", "beta"]
+        changed_since(&store, 0),
+        vec!["alpha One", "beta Three", "beta Two"]
     );
 
     let completed = in_project("beta", "Two", Status::Completed, 2);
     ingest(&mut store, std::slice::from_ref(&completed));
-    assert_eq!(store.projects_changed_since(before).unwrap(), vec!["beta"]);
+    assert_eq!(changed_since(&store, before), vec!["beta Two"]);
 
     let after = store.fold_generation().unwrap();
+    assert_eq!(after, before + 1);
     ingest(&mut store, &[completed]);
     assert!(
-        store.projects_changed_since(after).unwrap().is_empty(),
+        changed_since(&store, after).is_empty(),
         "an observation already held changes nothing"
     );
 
+    let epoch = store.fold_epoch().unwrap();
     let tx = store.begin().unwrap();
     tx.refold_all().unwrap();
     tx.commit().unwrap();
     assert_eq!(
-        store.projects_changed_since(after).unwrap(),
-        vec!["alpha", "beta"],
-        "a refold touches every project"
+        store.fold_epoch().unwrap(),
+        epoch + 1,
+        "a refold starts a new epoch"
     );
+    assert_eq!(changed_since(&store, after).len(), 3);
 }

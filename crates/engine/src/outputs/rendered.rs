@@ -1,27 +1,86 @@
 //! The outputs' contents kept rendered per project, so a long-lived process
-//! (the daemon) answers a one-todo change by re-rendering one project and
-//! writing the files out, instead of reading and formatting every todo again.
+//! (the daemon) answers a one-todo change by splicing one entry into its
+//! project's part and writing the files out, instead of reading and
+//! formatting every todo again.
 //!
-//! Which projects changed comes from the store (`project_changes`), so changes
-//! made by other processes — hooks, `consolidate`, a sync — are seen too.
+//! Which todos changed comes from the store (each folded row carries the fold
+//! generation it last changed at), so changes made by other processes —
+//! hooks, `consolidate`, a sync — are seen too.
 
 use super::format::{self, CoordinationProject};
 use crate::EngineError;
 use chittysync_core::{Status, Timestamp};
 use chittysync_store::{Store, StoredTodo};
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::ops::Range;
+
+/// A visible todo's place in its project's block.
+struct Placed {
+    sort_key: String,
+    todo_id: String,
+    /// Where its entry lies in [`ProjectBlock::entries`].
+    range: Range<usize>,
+    status: Status,
+    sessions: Vec<String>,
+    conflict: Option<String>,
+}
+
+impl Placed {
+    fn order(&self, todo: &StoredTodo) -> Ordering {
+        (self.sort_key.as_str(), self.todo_id.as_str())
+            .cmp(&(todo.sort_key.as_str(), todo.todo_id.as_str()))
+    }
+}
 
 /// One project's part of every output.
+#[derive(Default)]
 struct ProjectBlock {
     /// The visible todos' entries, in output order, as a [`format::list_block`].
     entries: String,
+    /// The visible todos, in output order.
+    placed: Vec<Placed>,
     /// The visible todos' conflicts, as a [`format::list_block`].
     conflicts: String,
+    conflict_count: u64,
     /// The project's `project-coordination.json` fields before its todos.
     coordination_head: String,
-    todos: u64,
-    conflict_count: u64,
+}
+
+/// A block being rebuilt: entries appended in output order.
+struct Builder {
+    entries: String,
+    placed: Vec<Placed>,
+}
+
+impl Builder {
+    fn push(&mut self, entry: &str, mut placed: Placed) {
+        if !self.entries.is_empty() {
+            self.entries.push_str(",\n");
+        }
+        self.entries.push_str("  ");
+        let start = self.entries.len();
+        self.entries.push_str(entry);
+        placed.range = start..self.entries.len();
+        self.placed.push(placed);
+    }
+
+    /// A changed todo, if it is visible (deleted ones leave the outputs).
+    fn push_changed(&mut self, todo: &StoredTodo) {
+        if todo.status == Status::Deleted {
+            return;
+        }
+        let placed = Placed {
+            sort_key: todo.sort_key.clone(),
+            todo_id: todo.todo_id.clone(),
+            range: 0..0,
+            status: todo.status,
+            sessions: todo.sessions.clone(),
+            conflict: todo.conflict_json.clone(),
+        };
+        self.push(&todo.entry_json, placed);
+    }
 }
 
 fn json_string(s: &str) -> String {
@@ -29,43 +88,61 @@ fn json_string(s: &str) -> String {
 }
 
 impl ProjectBlock {
-    /// The block of one project's todos (all of the same project, in output
-    /// order); `None` when none of them is visible.
-    fn new(project: &str, todos: &[StoredTodo]) -> Option<ProjectBlock> {
-        let visible: Vec<&StoredTodo> = todos
-            .iter()
-            .filter(|t| t.status != Status::Deleted)
-            .collect();
-        if visible.is_empty() {
-            return None;
+    /// Merges changed todos of this project (in output order) into the block:
+    /// unchanged entries are copied over, changed ones replace or join them.
+    fn apply(&mut self, project: &str, changed: &[StoredTodo]) {
+        let old_entries = std::mem::take(&mut self.entries);
+        let mut old = std::mem::take(&mut self.placed).into_iter().peekable();
+        let mut out = Builder {
+            entries: String::with_capacity(old_entries.len() + 512 * changed.len()),
+            placed: Vec::with_capacity(old.len() + changed.len()),
+        };
+        for todo in changed {
+            while let Some(kept) = old.next_if(|p| p.order(todo) == Ordering::Less) {
+                let entry = &old_entries[kept.range.clone()];
+                out.push(entry, kept);
+            }
+            // The todo's previous version, if any, is dropped for the new one.
+            old.next_if(|p| p.order(todo) == Ordering::Equal);
+            out.push_changed(todo);
         }
-        let entries = format::list_block(visible.iter().map(|t| t.entry_json.as_str()));
-        let conflicted: Vec<&str> = visible
+        for kept in old {
+            let entry = &old_entries[kept.range.clone()];
+            out.push(entry, kept);
+        }
+        self.entries = out.entries;
+        self.placed = out.placed;
+        self.summarize(project);
+    }
+
+    /// Re-renders what depends on all of the project's todos: its conflicts
+    /// and its coordination fields.
+    fn summarize(&mut self, project: &str) {
+        let conflicts: Vec<&str> = self
+            .placed
             .iter()
-            .filter_map(|t| t.conflict_json.as_deref())
+            .filter_map(|p| p.conflict.as_deref())
             .collect();
-        let sessions: BTreeSet<&str> = visible
+        self.conflict_count = conflicts.len() as u64;
+        self.conflicts = format::list_block(conflicts.into_iter());
+        let mut sessions: Vec<&str> = self
+            .placed
             .iter()
-            .flat_map(|t| t.sessions.iter().map(String::as_str))
+            .flat_map(|p| p.sessions.iter().map(String::as_str))
             .collect();
-        let count = |s: Status| visible.iter().filter(|t| t.status == s).count();
-        let coordination_head = format!(
+        sessions.sort_unstable();
+        sessions.dedup();
+        let count = |s: Status| self.placed.iter().filter(|p| p.status == s).count();
+        self.coordination_head = format!(
             "{{\"project_name\": {}, \"sessions\": [{}], \"session_count\": {}, \"todo_count\": {}, \"pending_todos\": {}, \"active_todos\": {}, \"completed_todos\": {}",
             json_string(project),
             sessions.iter().map(|s| json_string(s)).collect::<Vec<_>>().join(", "),
             sessions.len(),
-            visible.len(),
+            self.placed.len(),
             count(Status::Pending),
             count(Status::InProgress),
             count(Status::Completed),
         );
-        Some(ProjectBlock {
-            conflict_count: conflicted.len() as u64,
-            entries,
-            conflicts: format::list_block(conflicted.into_iter()),
-            coordination_head,
-            todos: visible.len() as u64,
-        })
     }
 }
 
@@ -81,41 +158,49 @@ pub(crate) struct Totals {
 pub(crate) struct Rendered {
     /// The fold generation these blocks reflect at least.
     generation: u64,
+    /// The store's fold epoch when these blocks were rendered from scratch.
+    epoch: u64,
     blocks: BTreeMap<String, ProjectBlock>,
 }
 
 impl Rendered {
     /// Renders every project from the store.
     pub(crate) fn load(store: &Store) -> Result<Rendered, EngineError> {
-        // Read the generation first: a change committed in between is then
-        // seen again by the next refresh, never missed.
-        let generation = store.fold_generation()?;
-        let todos = store.folded_todos()?;
-        let blocks = todos
-            .chunk_by(|a, b| a.project == b.project)
-            .filter_map(|group| {
-                let project = &group[0].project;
-                ProjectBlock::new(project, group).map(|block| (project.clone(), block))
-            })
-            .collect();
-        Ok(Rendered { generation, blocks })
+        let mut rendered = Rendered {
+            // Read the generation first: a change committed in between is
+            // then seen again by the next refresh, never missed.
+            generation: store.fold_generation()?,
+            epoch: store.fold_epoch()?,
+            blocks: BTreeMap::new(),
+        };
+        rendered.apply(&store.folded_todos()?);
+        Ok(rendered)
     }
 
-    /// Re-renders the projects that changed since these blocks were rendered.
+    /// Re-renders the todos that changed since these blocks were rendered.
     pub(crate) fn refresh(&mut self, store: &Store) -> Result<(), EngineError> {
-        let generation = store.fold_generation()?;
-        if generation == self.generation {
+        if store.fold_epoch()? != self.epoch {
+            *self = Rendered::load(store)?;
             return Ok(());
         }
-        for project in store.projects_changed_since(self.generation)? {
-            let todos = store.folded_todos_of(&project)?;
-            match ProjectBlock::new(&project, &todos) {
-                Some(block) => self.blocks.insert(project, block),
-                None => self.blocks.remove(&project),
-            };
+        let generation = store.fold_generation()?;
+        if generation != self.generation {
+            self.apply(&store.todos_changed_since(self.generation)?);
+            self.generation = generation;
         }
-        self.generation = generation;
         Ok(())
+    }
+
+    /// Merges changed todos (in output order) into their projects' blocks.
+    fn apply(&mut self, changed: &[StoredTodo]) {
+        for group in changed.chunk_by(|a, b| a.project == b.project) {
+            let project = &group[0].project;
+            let mut block = self.blocks.remove(project).unwrap_or_default();
+            block.apply(project, group);
+            if !block.placed.is_empty() {
+                self.blocks.insert(project.clone(), block);
+            }
+        }
     }
 
     pub(crate) fn generation(&self) -> u64 {
@@ -124,7 +209,7 @@ impl Rendered {
 
     pub(crate) fn totals(&self) -> Totals {
         Totals {
-            todos: self.blocks.values().map(|b| b.todos).sum(),
+            todos: self.blocks.values().map(|b| b.placed.len() as u64).sum(),
             projects: self.blocks.len() as u64,
             conflicts: self.blocks.values().map(|b| b.conflict_count).sum(),
         }
