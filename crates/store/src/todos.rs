@@ -63,8 +63,11 @@ impl Store {
     /// The folded todos whose entry or conflict changed after fold generation
     /// `generation` (deleted ones too), in output order.
     pub fn todos_changed_since(&self, generation: u64) -> Result<Vec<StoredTodo>> {
+        // Named, or the planner may prefer walking the whole table in key
+        // order to sorting the few rows the index finds.
         let mut stmt = self.conn().prepare_cached(&format!(
-            "{SELECT_STORED} WHERE generation > ?1 ORDER BY project, sort_key, todo_id"
+            "{SELECT_STORED} INDEXED BY todos_generation WHERE generation > ?1
+             ORDER BY project, sort_key, todo_id"
         ))?;
         let rows = stmt.query_map([generation as i64], stored_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
