@@ -12,7 +12,7 @@ use crate::watch::Watches;
 use crate::{signals, DaemonError};
 use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
-use chittysync_engine::{Engine, EngineError, Report, Staged};
+use chittysync_engine::{remove_abandoned_temporaries, Engine, EngineError, Report, Staged};
 use chittysync_hubsync::LiveHub;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
@@ -69,6 +69,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     );
     // Watch first, then catch up: a write during the catch-up is not missed.
     daemon.note_problems(watches.refresh());
+    daemon.tidy();
     daemon.consolidate("start");
 
     let quiet = Duration::from_millis(config.daemon.debounce_ms);
@@ -94,6 +95,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             Err(RecvTimeoutError::Timeout) => {
                 daemon.note_problems(watches.refresh());
                 daemon.heartbeat.last_rescan = Some(Timestamp::now());
+                daemon.tidy();
                 daemon.consolidate("rescan");
                 next_rescan = Instant::now() + interval;
             }
@@ -276,6 +278,16 @@ impl Daemon {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(why, "hub sync failed (retried with backoff): {e}"),
+        }
+    }
+
+    /// Removes output files a killed writer left half-done in the home (a
+    /// daemon killed with staged outputs leaves them).
+    fn tidy(&mut self) {
+        match remove_abandoned_temporaries(&self.home) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "removed abandoned temporary files"),
+            Err(e) => tracing::warn!(home = %self.home.display(), "cannot tidy the home: {e}"),
         }
     }
 

@@ -20,7 +20,10 @@ mod summary;
 pub use consolidate::Staged;
 pub use error::EngineError;
 pub use hook::{HookEnv, HookError, HookInput, ToolReport};
-pub use outputs::{render_snapshots, render_todos_file, write_atomically, OutputPaths, Snapshots};
+pub use outputs::{
+    remove_abandoned_temporaries, render_snapshots, render_todos_file, write_atomically,
+    OutputPaths, Snapshots,
+};
 pub use report::{daily_report, DayRow};
 pub use summary::{Report, Summary};
 

@@ -163,3 +163,27 @@ fn staged_outputs_change_nothing_until_published_and_never_replace_newer_ones() 
     drop(superseded.into_report());
     assert_eq!(temporary_files(&home), Vec::<String>::new());
 }
+
+#[test]
+fn temporary_files_abandoned_by_killed_writers_are_removed_young_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let abandoned = dir.path().join(".chittysync-abc123.tmp");
+    let in_flight = dir.path().join(".chittysync-def456.tmp");
+    let unrelated = dir.path().join("notes.tmp");
+    for path in [&abandoned, &in_flight, &unrelated] {
+        std::fs::write(path, "{").unwrap();
+    }
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for path in [&abandoned, &unrelated] {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(an_hour_ago).unwrap();
+    }
+    let removed = chittysync_engine::remove_abandoned_temporaries(dir.path()).unwrap();
+    assert_eq!(removed, 1);
+    assert!(!abandoned.exists());
+    assert!(
+        in_flight.exists(),
+        "another process may still be writing it"
+    );
+    assert!(unrelated.exists(), "not ours");
+}

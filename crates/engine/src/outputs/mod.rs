@@ -15,6 +15,7 @@ use chittysync_store::Store;
 use rendered::{Rendered, Totals};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tempfile::NamedTempFile;
 
 /// Where the outputs live.
@@ -46,6 +47,42 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
     publish_file(staged, path)
 }
 
+/// How the temporary files of atomic writes are named.
+const TEMPORARY_PREFIX: &str = ".chittysync-";
+const TEMPORARY_SUFFIX: &str = ".tmp";
+
+/// A temporary file older than this was abandoned by a writer killed between
+/// writing and renaming it (kill -9 while the daemon held staged outputs): no
+/// write takes this long.
+const ABANDONED_AFTER: Duration = Duration::from_secs(600);
+
+/// Removes the temporary files that killed writers left in `dir`; returns how
+/// many. Young ones are left alone: another process may be writing them.
+pub fn remove_abandoned_temporaries(dir: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(TEMPORARY_PREFIX) && name.ends_with(TEMPORARY_SUFFIX)) {
+            continue;
+        }
+        // Gone meanwhile (renamed into place by its writer): nothing to do.
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        if modified.elapsed().unwrap_or_default() <= ABANDONED_AFTER {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
+}
+
 fn write_failed(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
     move |source| EngineError::Write {
         path: path.to_path_buf(),
@@ -64,8 +101,8 @@ fn stage_file(
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(&fail)?;
     let tmp = tempfile::Builder::new()
-        .prefix(".chittysync-")
-        .suffix(".tmp")
+        .prefix(TEMPORARY_PREFIX)
+        .suffix(TEMPORARY_SUFFIX)
         .tempfile_in(dir)
         .map_err(&fail)?;
     // Small: blocks larger than the buffer go straight to the file, uncopied.
