@@ -67,17 +67,17 @@ impl Builder {
     }
 
     /// A changed todo, if it is visible (deleted ones leave the outputs).
-    fn push_changed(&mut self, todo: &StoredTodo) {
+    fn push_changed(&mut self, todo: StoredTodo) {
         if todo.status == Status::Deleted {
             return;
         }
         let placed = Placed {
-            sort_key: todo.sort_key.clone(),
-            todo_id: todo.todo_id.clone(),
+            sort_key: todo.sort_key,
+            todo_id: todo.todo_id,
             range: 0..0,
             status: todo.status,
-            sessions: todo.sessions.clone(),
-            conflict: todo.conflict_json.clone(),
+            sessions: todo.sessions,
+            conflict: todo.conflict_json,
         };
         self.push(&todo.entry_json, placed);
     }
@@ -90,7 +90,7 @@ fn json_string(s: &str) -> String {
 impl ProjectBlock {
     /// Merges changed todos of this project (in output order) into the block:
     /// unchanged entries are copied over, changed ones replace or join them.
-    fn apply(&mut self, project: &str, changed: &[StoredTodo]) {
+    fn apply(&mut self, project: &str, changed: Vec<StoredTodo>) {
         let old_entries = std::mem::take(&mut self.entries);
         let mut old = std::mem::take(&mut self.placed).into_iter().peekable();
         let mut out = Builder {
@@ -98,12 +98,12 @@ impl ProjectBlock {
             placed: Vec::with_capacity(old.len() + changed.len()),
         };
         for todo in changed {
-            while let Some(kept) = old.next_if(|p| p.order(todo) == Ordering::Less) {
+            while let Some(kept) = old.next_if(|p| p.order(&todo) == Ordering::Less) {
                 let entry = &old_entries[kept.range.clone()];
                 out.push(entry, kept);
             }
             // The todo's previous version, if any, is dropped for the new one.
-            old.next_if(|p| p.order(todo) == Ordering::Equal);
+            old.next_if(|p| p.order(&todo) == Ordering::Equal);
             out.push_changed(todo);
         }
         for kept in old {
@@ -173,7 +173,7 @@ impl Rendered {
             epoch: store.fold_epoch()?,
             blocks: BTreeMap::new(),
         };
-        rendered.apply(&store.folded_todos()?);
+        rendered.apply(store.folded_todos()?);
         Ok(rendered)
     }
 
@@ -185,20 +185,27 @@ impl Rendered {
         }
         let generation = store.fold_generation()?;
         if generation != self.generation {
-            self.apply(&store.todos_changed_since(self.generation)?);
+            self.apply(store.todos_changed_since(self.generation)?);
             self.generation = generation;
         }
         Ok(())
     }
 
-    /// Merges changed todos (in output order) into their projects' blocks.
-    fn apply(&mut self, changed: &[StoredTodo]) {
-        for group in changed.chunk_by(|a, b| a.project == b.project) {
-            let project = &group[0].project;
-            let mut block = self.blocks.remove(project).unwrap_or_default();
-            block.apply(project, group);
+    /// Merges changed todos (in output order) into their projects' blocks,
+    /// consuming them: each entry is freed once copied, so a full render
+    /// does not hold every todo twice.
+    fn apply(&mut self, changed: Vec<StoredTodo>) {
+        let mut todos = changed.into_iter().peekable();
+        while let Some(first) = todos.next() {
+            let project = first.project.clone();
+            let mut group = vec![first];
+            while let Some(next) = todos.next_if(|t| t.project == project) {
+                group.push(next);
+            }
+            let mut block = self.blocks.remove(&project).unwrap_or_default();
+            block.apply(&project, group);
             if !block.placed.is_empty() {
-                self.blocks.insert(project.clone(), block);
+                self.blocks.insert(project, block);
             }
         }
     }
