@@ -194,9 +194,7 @@ fn a_new_store_on_an_existing_repository_repeats_nothing() {
     }
     a.reopen(&remote);
     // Consolidating the same files again gives the same observations.
-    let tx = a.engine.store_mut().begin().unwrap();
-    tx.ingest(&known, chittysync_store::Via::Local).unwrap();
-    tx.commit().unwrap();
+    chittysync_testkit::store_local(&mut a.engine, &known);
     let report = a.sync.sync_once(&mut a.engine).unwrap();
     assert_eq!(report.exported, 0, "{report:?}");
     assert_eq!(logged_lines(&remote, "main"), 5);

@@ -7,6 +7,7 @@ mod common;
 
 use chittysync_hubsync::{HubSyncError, HubSyncState, LiveHub};
 use common::{free_addr, hub_counts, token, Home, TestDb, TestHub};
+use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -148,14 +149,21 @@ fn a_hub_killed_mid_stream_loses_and_repeats_nothing() {
     drop(a);
 }
 
-#[test]
-fn an_offline_hub_gets_the_backlog_when_it_returns() {
-    let db = TestDb::sqlite();
+/// Homes A and B of one user, set up for a hub on `db` that is not served
+/// yet: the address it will serve on (a free port) and its URL.
+fn homes_before_their_hub(db: &TestDb) -> (SocketAddr, String, Home, Home) {
     let token = token(&db.url, "me");
     let addr = free_addr();
     let url = format!("http://{addr}");
-    let mut a = Home::new("A", &url, &token);
-    let mut b = Home::new("B", &url, &token);
+    let a = Home::new("A", &url, &token);
+    let b = Home::new("B", &url, &token);
+    (addr, url, a, b)
+}
+
+#[test]
+fn an_offline_hub_gets_the_backlog_when_it_returns() {
+    let db = TestDb::sqlite();
+    let (addr, url, mut a, mut b) = homes_before_their_hub(&db);
 
     a.write_todos(
         "s1",
@@ -218,11 +226,7 @@ fn a_bad_token_is_a_typed_refusal() {
 #[test]
 fn the_websocket_wakes_the_other_home_and_retries_back_off() {
     let db = TestDb::sqlite();
-    let token = token(&db.url, "me");
-    let addr = free_addr();
-    let url = format!("http://{addr}");
-    let mut a = Home::new("A", &url, &token);
-    let mut b = Home::new("B", &url, &token);
+    let (addr, _, mut a, mut b) = homes_before_their_hub(&db);
 
     // B follows a hub that is not there yet: its sync fails and a retry wake comes.
     let (tx, wakes) = mpsc::channel::<()>();

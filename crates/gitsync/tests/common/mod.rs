@@ -3,10 +3,8 @@
 #![allow(dead_code)]
 
 use chittysync_config::{Config, GitConfig, Locations};
-use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_engine::Engine;
 use chittysync_gitsync::{GitSettings, GitSync};
-use chittysync_store::Via;
 use std::path::{Path, PathBuf};
 
 /// A bare repository at `root/remote.git`.
@@ -15,9 +13,6 @@ pub fn bare_remote(root: &Path) -> PathBuf {
     git2::Repository::init_bare(&path).unwrap();
     path
 }
-
-/// How many distinct todos a device's observations are about.
-const TODOS_PER_DEVICE: usize = 500;
 
 pub struct Device {
     pub name: String,
@@ -53,30 +48,13 @@ impl Device {
     }
 
     /// Stores `count` new local observations in `project`, as a consolidation
-    /// would: sessions revisiting a bounded set of todos (a store holds many
-    /// more observations than todos), each observation new.
+    /// would (see `chittysync_testkit::bulk_observations`).
     pub fn observe(&mut self, project: &str, count: usize) {
-        let start = Timestamp::now().millis();
-        let observations: Vec<Observation> = (0..count)
-            .map(|_| {
-                self.made += 1;
-                let n = self.made;
-                Observation::new(
-                    project,
-                    format!("{} todo {}", self.name, n % TODOS_PER_DEVICE),
-                    Some(format!("Doing {}", n % TODOS_PER_DEVICE)),
-                    [Status::Pending, Status::InProgress, Status::Completed][n % 3],
-                    format!("{}-session-{}", self.name, n % 7),
-                    Some(format!("{}-session-{}", self.name, n % 7)),
-                    &self.name,
-                    Source::Transcript,
-                    Timestamp(start + n as i64),
-                )
-            })
-            .collect();
-        let tx = self.engine.store_mut().begin().unwrap();
-        tx.ingest(&observations, Via::Local).unwrap();
-        tx.commit().unwrap();
+        let first = self.made + 1;
+        self.made += count;
+        let observations =
+            chittysync_testkit::bulk_observations(&self.name, project, first..first + count);
+        chittysync_testkit::store_local(&mut self.engine, &observations);
     }
 
     pub fn observations(&self) -> u64 {

@@ -3,7 +3,9 @@
 //! One trait, [`Store`], with a backend per database (the atuin / taskchampion
 //! pattern): [`sqlite`] for a single hub process, the default, and [`postgres`]
 //! for several hub processes sharing one database. Each backend has its own
-//! versioned migrations folder (`migrations/<backend>/`).
+//! versioned migrations folder (`migrations/<backend>/`), and implements
+//! [`Backend`]: its SQL and the steps that take a different shape on its
+//! database. [`Store`] itself is implemented once, here, on top of them.
 //!
 //! The backends only move rows. Every decision about what a batch of
 //! observations *means* — which are duplicates, which observer's word is now
@@ -169,6 +171,307 @@ fn change_channel() -> broadcast::Sender<Change> {
     broadcast::channel(CHANGE_CHANNEL_CAPACITY).0
 }
 
+/// What a backend adds to the one [`Store`] implementation below: its pool and
+/// change channel, its spelling of the statements both backends run, and the
+/// steps that take a different shape on each database (how a batch goes in,
+/// how fold state comes back out, how a stored change is announced).
+#[async_trait]
+pub(crate) trait Backend: Send + Sync + 'static {
+    type Db: sqlx::Database;
+
+    /// The statements both backends run alike, in this backend's dialect.
+    const SQL: Statements;
+
+    fn pool(&self) -> &sqlx::Pool<Self::Db>;
+    fn change_sender(&self) -> &broadcast::Sender<Change>;
+
+    /// Begins a transaction that will write.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>>;
+    /// Commits an ingest; `changed` is its tenant when it stored something,
+    /// which WebSocket sessions are then told of.
+    async fn commit_ingest(
+        &self,
+        tx: sqlx::Transaction<'static, Self::Db>,
+        changed: Option<TenantId>,
+    ) -> Result<()>;
+
+    /// Those of `ids` the tenant has stored already.
+    async fn stored_ids(
+        conn: &mut Conn<Self>,
+        tenant: TenantId,
+        ids: &[&str],
+    ) -> Result<HashSet<String>>;
+    async fn insert_observations(
+        conn: &mut Conn<Self>,
+        tenant: TenantId,
+        rows: &[ObservationRow],
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn upsert_latest(
+        conn: &mut Conn<Self>,
+        tenant: TenantId,
+        rows: &[ObservationRow],
+    ) -> Result<()>;
+    async fn upsert_todos(
+        conn: &mut Conn<Self>,
+        tenant: TenantId,
+        rows: &[TodoMetaRow],
+    ) -> Result<()>;
+    /// Merges the deltas into the stored sessions.
+    async fn upsert_sessions(
+        conn: &mut Conn<Self>,
+        tenant: TenantId,
+        rows: &[SessionDelta],
+    ) -> Result<()>;
+    /// Reads fold states: every todo of the tenant, or only those in `todos`.
+    async fn load_states(
+        conn: &mut Conn<Self>,
+        tenant: TenantId,
+        todos: Option<&BTreeSet<TodoId>>,
+    ) -> Result<BTreeMap<TodoId, TodoState>>;
+
+    /// See [`Store::start_feed`]: by default there is nothing to start.
+    async fn start_feed(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Stops what [`Backend::start_feed`] started.
+    async fn stop_feed(&self) {}
+}
+
+/// A connection of a backend's database.
+pub(crate) type Conn<B> = <<B as Backend>::Db as sqlx::Database>::Connection;
+type DbRow<B> = <<B as Backend>::Db as sqlx::Database>::Row;
+
+/// The statements both backends run the same way, differing only in their
+/// spelling (placeholders, locking).
+pub(crate) struct Statements {
+    /// Creates tenant $1 created at $2 unless it exists.
+    pub create_tenant: &'static str,
+    /// Stores token hash $2 with prefix $3 created at $4 for tenant name $1;
+    /// returns its id.
+    pub create_token: &'static str,
+    /// Revokes token $1 at $2, unless revoked already.
+    pub revoke_token: &'static str,
+    /// Appended to [`TOKEN_SELECT`]: the token with id $1.
+    pub token_by_id: &'static str,
+    /// Tenant id and hash of the live token with hash $1.
+    pub live_token: &'static str,
+    /// Tenant $1's cursor.
+    pub cursor: &'static str,
+    /// Tenant $1's cursor, locked against other syncs of the tenant until the
+    /// transaction ends.
+    pub locked_cursor: &'static str,
+    /// Sets tenant $1's cursor to $2.
+    pub set_cursor: &'static str,
+    /// [`ObservationRow`]s of tenant $1 after seq $2 in order, at most $3.
+    pub since: &'static str,
+    /// [`SessionColumns`] of tenant $1's sessions in order.
+    pub sessions: &'static str,
+}
+
+/// Tokens with their tenant's name, as [`TokenRow`]s.
+const TOKEN_SELECT: &str = "SELECT t.id, n.name AS tenant, t.prefix, t.created_at, t.revoked_at \
+     FROM tokens t JOIN tenants n ON n.id = t.tenant_id";
+
+/// A row of [`TOKEN_SELECT`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    id: i64,
+    tenant: String,
+    prefix: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<TokenRow> for TokenInfo {
+    fn from(row: TokenRow) -> Self {
+        TokenInfo {
+            id: row.id,
+            tenant: row.tenant,
+            prefix: row.prefix,
+            created_at: Timestamp(row.created_at),
+            revoked_at: row.revoked_at.map(Timestamp),
+        }
+    }
+}
+
+/// The one implementation of [`Store`], over either backend. The bounds are
+/// what its statements need of a database driver; both drivers meet them.
+#[async_trait]
+impl<B> Store for B
+where
+    B: Backend,
+    for<'c> &'c mut Conn<B>: sqlx::Executor<'c, Database = B::Db>,
+    <B::Db as sqlx::Database>::Arguments: sqlx::IntoArguments<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'r> (i64,): sqlx::FromRow<'r, DbRow<B>>,
+    for<'r> (i64, String): sqlx::FromRow<'r, DbRow<B>>,
+    for<'r> SessionColumns: sqlx::FromRow<'r, DbRow<B>>,
+    for<'r> TokenRow: sqlx::FromRow<'r, DbRow<B>>,
+    for<'r> ObservationRow: sqlx::FromRow<'r, DbRow<B>>,
+{
+    async fn create_token(
+        &self,
+        tenant: &str,
+        hash: &str,
+        prefix: &str,
+        now: Timestamp,
+    ) -> Result<TokenInfo> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(B::SQL.create_tenant)
+            .bind(tenant)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+        let id: i64 = sqlx::query_scalar(B::SQL.create_token)
+            .bind(tenant)
+            .bind(hash)
+            .bind(prefix)
+            .bind(now.millis())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(TokenInfo {
+            id,
+            tenant: tenant.to_string(),
+            prefix: prefix.to_string(),
+            created_at: now,
+            revoked_at: None,
+        })
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
+        let sql = sqlx::AssertSqlSafe(format!("{TOKEN_SELECT} ORDER BY t.id"));
+        let rows: Vec<TokenRow> = sqlx::query_as(sql).fetch_all(self.pool()).await?;
+        Ok(rows.into_iter().map(TokenInfo::from).collect())
+    }
+
+    async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<Option<TokenInfo>> {
+        sqlx::query(B::SQL.revoke_token)
+            .bind(id)
+            .bind(now.millis())
+            .execute(self.pool())
+            .await?;
+        let sql = sqlx::AssertSqlSafe(format!("{TOKEN_SELECT} {}", B::SQL.token_by_id));
+        let row: Option<TokenRow> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(TokenInfo::from))
+    }
+
+    async fn token_tenant(&self, hash: &str) -> Result<Option<(TenantId, String)>> {
+        let row: Option<(i64, String)> = sqlx::query_as(B::SQL.live_token)
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(tenant, hash)| (TenantId(tenant), hash)))
+    }
+
+    async fn ingest(
+        &self,
+        tenant: TenantId,
+        batch: Vec<Observation>,
+        now: Timestamp,
+    ) -> Result<Ingested> {
+        let mut tx = self.begin_write().await?;
+        let base_seq: i64 = sqlx::query_scalar(B::SQL.locked_cursor)
+            .bind(tenant.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let ids: Vec<&str> = batch.iter().map(|o| o.id.as_str()).collect();
+        let stored = B::stored_ids(&mut tx, tenant, &ids).await?;
+        let prepared = prepare(batch, &stored, base_seq);
+        let conflicts = write_batch::<B>(&mut tx, tenant, &prepared, now).await?;
+        let cursor = prepared.last_seq();
+        let changed = cursor != base_seq;
+        if changed {
+            sqlx::query(B::SQL.set_cursor)
+                .bind(tenant.0)
+                .bind(cursor)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.commit_ingest(tx, changed.then_some(tenant)).await?;
+        Ok(Ingested {
+            accepted: prepared.fresh.len() as u64,
+            duplicates: prepared.duplicates,
+            cursor,
+            conflicts,
+        })
+    }
+
+    async fn since(&self, tenant: TenantId, cursor: i64, limit: u32) -> Result<Page> {
+        let rows: Vec<ObservationRow> = sqlx::query_as(B::SQL.since)
+            .bind(tenant.0)
+            .bind(cursor)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.pool())
+            .await?;
+        page(rows, cursor, limit)
+    }
+
+    async fn cursor(&self, tenant: TenantId) -> Result<i64> {
+        Ok(sqlx::query_scalar(B::SQL.cursor)
+            .bind(tenant.0)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    async fn todo_states(&self, tenant: TenantId) -> Result<BTreeMap<TodoId, TodoState>> {
+        let mut conn = self.pool().acquire().await?;
+        B::load_states(&mut conn, tenant, None).await
+    }
+
+    async fn sessions(&self, tenant: TenantId) -> Result<Vec<SessionRecord>> {
+        let rows: Vec<SessionColumns> = sqlx::query_as(B::SQL.sessions)
+            .bind(tenant.0)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(session_record).collect())
+    }
+
+    async fn start_feed(&self) -> Result<()> {
+        Backend::start_feed(self).await
+    }
+
+    fn changes(&self) -> broadcast::Receiver<Change> {
+        self.change_sender().subscribe()
+    }
+
+    async fn close(&self) {
+        self.stop_feed().await;
+        self.pool().close().await;
+    }
+}
+
+/// Stores the new observations of `prepared` and what they change in the fold
+/// tables; returns the conflicts among the todos the batch named.
+async fn write_batch<B: Backend>(
+    conn: &mut Conn<B>,
+    tenant: TenantId,
+    prepared: &Prepared,
+    now: Timestamp,
+) -> Result<Vec<Conflict>> {
+    if !prepared.fresh.is_empty() {
+        let rows: Vec<ObservationRow> = prepared.rows().collect();
+        B::insert_observations(conn, tenant, &rows, now).await?;
+    }
+    let states = B::load_states(conn, tenant, Some(&prepared.touched)).await?;
+    let update = fold_update(states, prepared);
+    if !update.latest.is_empty() {
+        B::upsert_latest(conn, tenant, &update.latest).await?;
+    }
+    if !update.meta.is_empty() {
+        B::upsert_todos(conn, tenant, &update.meta).await?;
+    }
+    if !update.sessions.is_empty() {
+        B::upsert_sessions(conn, tenant, &update.sessions).await?;
+    }
+    Ok(update.conflicts)
+}
+
 /// An observation as a database row: the wire fields, plus its place in the
 /// tenant's sequence. Shared by both backends (`sqlx::FromRow` works for either).
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
@@ -226,7 +529,7 @@ impl ObservationRow {
 }
 
 /// Turns `limit + 1` rows read after `cursor` into a page of at most `limit`.
-pub(crate) fn page(mut rows: Vec<ObservationRow>, cursor: i64, limit: u32) -> Result<Page> {
+fn page(mut rows: Vec<ObservationRow>, cursor: i64, limit: u32) -> Result<Page> {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let cursor = rows.last().map_or(cursor, |r| r.seq);
@@ -244,7 +547,7 @@ pub(crate) fn page(mut rows: Vec<ObservationRow>, cursor: i64, limit: u32) -> Re
 /// A `sessions` row, as both backends select it.
 pub(crate) type SessionColumns = (String, String, String, i64, i64, i64);
 
-pub(crate) fn session_record(
+fn session_record(
     (session, device, project, first, last, observations): SessionColumns,
 ) -> SessionRecord {
     SessionRecord {
@@ -281,7 +584,7 @@ pub(crate) struct SessionDelta {
 
 /// A batch after duplicates were set aside: the new observations, to be numbered
 /// from the tenant's last cursor on, and every todo the request named.
-pub(crate) struct Prepared {
+struct Prepared {
     pub fresh: Vec<Observation>,
     pub duplicates: u64,
     pub touched: BTreeSet<TodoId>,
@@ -309,11 +612,7 @@ impl Prepared {
 
 /// Sets aside observations already stored (`stored` holds those of the batch's
 /// ids the database knows) or repeated within the batch.
-pub(crate) fn prepare(
-    batch: Vec<Observation>,
-    stored: &HashSet<String>,
-    base_seq: i64,
-) -> Prepared {
+fn prepare(batch: Vec<Observation>, stored: &HashSet<String>, base_seq: i64) -> Prepared {
     let mut seen: HashSet<String> = HashSet::with_capacity(batch.len());
     let mut fresh = Vec::with_capacity(batch.len());
     let mut duplicates = 0;
@@ -359,7 +658,7 @@ pub(crate) fn assemble_states(
 }
 
 /// The rows a batch changes in the fold tables, and the conflicts it leaves.
-pub(crate) struct FoldUpdate {
+struct FoldUpdate {
     /// Observations that became their observer's latest word on their todo.
     pub latest: Vec<ObservationRow>,
     pub meta: Vec<TodoMetaRow>,
@@ -370,10 +669,7 @@ pub(crate) struct FoldUpdate {
 /// Applies the new observations of `prepared` to the stored states of the
 /// todos they touch (with the core's [`TodoState::apply`], as the daemon does)
 /// and works out which rows changed.
-pub(crate) fn fold_update(
-    mut states: BTreeMap<TodoId, TodoState>,
-    prepared: &Prepared,
-) -> FoldUpdate {
+fn fold_update(mut states: BTreeMap<TodoId, TodoState>, prepared: &Prepared) -> FoldUpdate {
     let fresh = &prepared.fresh;
     let seqs: HashMap<&str, i64> = prepared
         .numbered()

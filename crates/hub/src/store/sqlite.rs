@@ -11,13 +11,13 @@
 //! only hear of other processes' changes on their periodic re-read.
 
 use super::{
-    assemble_states, change_channel, fold_update, prepare, Change, Ingested, ObservationRow, Page,
-    Result, SessionRecord, Store, StoreError, TenantId, TokenInfo,
+    assemble_states, change_channel, Backend, Change, ObservationRow, Result, SessionDelta,
+    Statements, StoreError, TenantId, TodoMetaRow,
 };
 use async_trait::async_trait;
-use chittysync_core::{Observation, Timestamp, TodoId, TodoState};
+use chittysync_core::{Timestamp, TodoId, TodoState};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::time::Duration;
@@ -78,332 +78,233 @@ impl SqliteStore {
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // Serializing plain structs of strings and integers cannot fail.
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
 }
 
-const TOKEN_COLUMNS: &str = "SELECT t.id, n.name AS tenant, t.prefix, t.created_at, t.revoked_at \
-     FROM tokens t JOIN tenants n ON n.id = t.tenant_id";
-
-fn token_info(row: &sqlx::sqlite::SqliteRow) -> Result<TokenInfo> {
-    Ok(TokenInfo {
-        id: row.try_get("id")?,
-        tenant: row.try_get("tenant")?,
-        prefix: row.try_get("prefix")?,
-        created_at: Timestamp(row.try_get("created_at")?),
-        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(Timestamp),
-    })
-}
-
 /// The latest observations of a tenant's todos as one JSON array of
-/// [`ObservationRow`]s (see [`load_states`]); `{filter}` narrows it to some
-/// todos. Each row is an array of the struct's fields in declaration order
-/// (serde reads a struct from a sequence too): without the keys the text is
-/// half as long, and building and parsing it was most of the time to ingest.
-macro_rules! latest_json {
-    ($filter:literal) => {
-        concat!(
-            "SELECT json_group_array(json_array(seq, id, todo_id, project, content, \
-             active_form, status, observer, session, device, source, observed_at)) \
-             FROM latest WHERE tenant_id = ?1",
-            $filter
-        )
-    };
-}
+/// [`ObservationRow`]s (see [`load_states`](Backend::load_states)). Each row
+/// is an array of the struct's fields in declaration order (serde reads a
+/// struct from a sequence too): without the keys the text is half as long, and
+/// building and parsing it was most of the time to ingest.
+const LATEST_JSON: &str = "SELECT json_group_array(json_array(seq, id, todo_id, project, \
+     content, active_form, status, observer, session, device, source, observed_at)) \
+     FROM latest WHERE tenant_id = ?1";
 
-/// The stored times of a tenant's todos as one JSON array of
-/// [`TodoMetaRow`](super::TodoMetaRow)s,
-/// each an array of its fields in declaration order, as in [`latest_json`].
-macro_rules! meta_json {
-    ($filter:literal) => {
-        concat!(
-            "SELECT json_group_array(json_array(todo_id, first_seen, started_at, \
-             first_completed, json(sessions))) \
-             FROM todos WHERE tenant_id = ?1",
-            $filter
-        )
-    };
-}
+/// The stored times of a tenant's todos as one JSON array of [`TodoMetaRow`]s,
+/// each an array of its fields in declaration order, as in [`LATEST_JSON`].
+const META_JSON: &str = "SELECT json_group_array(json_array(todo_id, first_seen, started_at, \
+     first_completed, json(sessions))) \
+     FROM todos WHERE tenant_id = ?1";
 
 #[async_trait]
-impl Store for SqliteStore {
-    async fn create_token(
+impl Backend for SqliteStore {
+    type Db = Sqlite;
+
+    /// The cursor needs no lock of its own: every write holds the database's.
+    const SQL: Statements = Statements {
+        create_tenant: "INSERT INTO tenants (name, created_at) VALUES (?1, ?2) \
+            ON CONFLICT (name) DO NOTHING",
+        create_token: "INSERT INTO tokens (tenant_id, hash, prefix, created_at) \
+            SELECT id, ?2, ?3, ?4 FROM tenants WHERE name = ?1 RETURNING id",
+        revoke_token: "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        token_by_id: "WHERE t.id = ?1",
+        live_token: "SELECT tenant_id, hash FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+        cursor: "SELECT last_seq FROM tenants WHERE id = ?1",
+        locked_cursor: "SELECT last_seq FROM tenants WHERE id = ?1",
+        set_cursor: "UPDATE tenants SET last_seq = ?2 WHERE id = ?1",
+        since: "SELECT seq, id, todo_id, project, content, active_form, status, observer, \
+            session, device, source, observed_at FROM observations \
+            WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        sessions: "SELECT session, device, project, first_observed, last_observed, observations \
+            FROM sessions WHERE tenant_id = ?1 ORDER BY session",
+    };
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn change_sender(&self) -> &broadcast::Sender<Change> {
+        &self.changes
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Announces the change on the in-process channel once it is committed.
+    async fn commit_ingest(
         &self,
-        tenant: &str,
-        hash: &str,
-        prefix: &str,
-        now: Timestamp,
-    ) -> Result<TokenInfo> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "INSERT INTO tenants (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tokens (tenant_id, hash, prefix, created_at) \
-             SELECT id, ?2, ?3, ?4 FROM tenants WHERE name = ?1 RETURNING id",
-        )
-        .bind(tenant)
-        .bind(hash)
-        .bind(prefix)
-        .bind(now.millis())
-        .fetch_one(&mut *tx)
-        .await?;
+        tx: Transaction<'static, Sqlite>,
+        changed: Option<TenantId>,
+    ) -> Result<()> {
         tx.commit().await?;
-        Ok(TokenInfo {
-            id,
-            tenant: tenant.to_string(),
-            prefix: prefix.to_string(),
-            created_at: now,
-            revoked_at: None,
-        })
-    }
-
-    async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
-        let sql = sqlx::AssertSqlSafe(format!("{TOKEN_COLUMNS} ORDER BY t.id"));
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-        rows.iter().map(token_info).collect()
-    }
-
-    async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<Option<TokenInfo>> {
-        sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1")
-            .bind(id)
-            .bind(now.millis())
-            .execute(&self.pool)
-            .await?;
-        let sql = sqlx::AssertSqlSafe(format!("{TOKEN_COLUMNS} WHERE t.id = ?1"));
-        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(token_info).transpose()
-    }
-
-    async fn token_tenant(&self, hash: &str) -> Result<Option<(TenantId, String)>> {
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT tenant_id, hash FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
-        )
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(tenant, hash)| (TenantId(tenant), hash)))
-    }
-
-    async fn ingest(
-        &self,
-        tenant: TenantId,
-        batch: Vec<Observation>,
-        now: Timestamp,
-    ) -> Result<Ingested> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let base_seq: i64 = sqlx::query_scalar("SELECT last_seq FROM tenants WHERE id = ?1")
-            .bind(tenant.0)
-            .fetch_one(&mut *tx)
-            .await?;
-        let ids: Vec<&str> = batch.iter().map(|o| o.id.as_str()).collect();
-        let stored: HashSet<String> = sqlx::query_scalar(
-            "SELECT id FROM observations WHERE tenant_id = ?1 \
-             AND id IN (SELECT value FROM json_each(?2))",
-        )
-        .bind(tenant.0)
-        .bind(json(&ids))
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect();
-        let prepared = prepare(batch, &stored, base_seq);
-        if !prepared.fresh.is_empty() {
-            let rows: Vec<ObservationRow> = prepared.rows().collect();
-            sqlx::query(
-                "INSERT INTO observations (tenant_id, seq, id, todo_id, project, content, \
-                 active_form, status, observer, session, device, source, observed_at, received_at) \
-                 SELECT ?1, value->>'seq', value->>'id', value->>'todo_id', value->>'project', \
-                 value->>'content', value->>'active_form', value->>'status', value->>'observer', \
-                 value->>'session', value->>'device', value->>'source', value->>'observed_at', ?3 \
-                 FROM jsonb_each(?2)",
-            )
-            .bind(tenant.0)
-            .bind(json(&rows))
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let states = load_states(&mut tx, tenant, Some(&prepared.touched)).await?;
-        let update = fold_update(states, &prepared);
-        if !update.latest.is_empty() {
-            sqlx::query(
-                "INSERT INTO latest (tenant_id, todo_id, observer, seq, id, project, content, \
-                 active_form, status, session, device, source, observed_at) \
-                 SELECT ?1, value->>'todo_id', value->>'observer', value->>'seq', value->>'id', \
-                 value->>'project', value->>'content', value->>'active_form', value->>'status', \
-                 value->>'session', value->>'device', value->>'source', value->>'observed_at' \
-                 FROM jsonb_each(?2) WHERE true \
-                 ON CONFLICT (tenant_id, todo_id, observer) DO UPDATE SET \
-                 seq = excluded.seq, id = excluded.id, project = excluded.project, \
-                 content = excluded.content, active_form = excluded.active_form, \
-                 status = excluded.status, session = excluded.session, device = excluded.device, \
-                 source = excluded.source, observed_at = excluded.observed_at",
-            )
-            .bind(tenant.0)
-            .bind(json(&update.latest))
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !update.meta.is_empty() {
-            sqlx::query(
-                "INSERT INTO todos (tenant_id, todo_id, first_seen, started_at, first_completed, \
-                 sessions) \
-                 SELECT ?1, value->>'todo_id', value->>'first_seen', value->>'started_at', \
-                 value->>'first_completed', value->'sessions' FROM jsonb_each(?2) WHERE true \
-                 ON CONFLICT (tenant_id, todo_id) DO UPDATE SET \
-                 first_seen = excluded.first_seen, started_at = excluded.started_at, \
-                 first_completed = excluded.first_completed, sessions = excluded.sessions",
-            )
-            .bind(tenant.0)
-            .bind(json(&update.meta))
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !update.sessions.is_empty() {
-            sqlx::query(
-                "INSERT INTO sessions (tenant_id, session, device, project, first_observed, \
-                 last_observed, observations) \
-                 SELECT ?1, value->>'session', value->>'device', value->>'project', \
-                 value->>'first_observed', value->>'last_observed', value->>'observations' \
-                 FROM jsonb_each(?2) WHERE true \
-                 ON CONFLICT (tenant_id, session) DO UPDATE SET \
-                 device = CASE WHEN excluded.last_observed >= sessions.last_observed \
-                     THEN excluded.device ELSE sessions.device END, \
-                 project = CASE WHEN excluded.last_observed >= sessions.last_observed \
-                     THEN excluded.project ELSE sessions.project END, \
-                 first_observed = MIN(sessions.first_observed, excluded.first_observed), \
-                 last_observed = MAX(sessions.last_observed, excluded.last_observed), \
-                 observations = sessions.observations + excluded.observations",
-            )
-            .bind(tenant.0)
-            .bind(json(&update.sessions))
-            .execute(&mut *tx)
-            .await?;
-        }
-        let cursor = prepared.last_seq();
-        if cursor != base_seq {
-            sqlx::query("UPDATE tenants SET last_seq = ?2 WHERE id = ?1")
-                .bind(tenant.0)
-                .bind(cursor)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        if cursor != base_seq {
+        if let Some(tenant) = changed {
             // No receiver (no WebSocket client) is not an error.
             let _ = self.changes.send(Change {
                 tenant: Some(tenant),
             });
         }
-        Ok(Ingested {
-            accepted: prepared.fresh.len() as u64,
-            duplicates: prepared.duplicates,
-            cursor,
-            conflicts: update.conflicts,
-        })
-    }
-
-    async fn since(&self, tenant: TenantId, cursor: i64, limit: u32) -> Result<Page> {
-        let rows: Vec<ObservationRow> = sqlx::query_as(
-            "SELECT seq, id, todo_id, project, content, active_form, status, observer, session, \
-             device, source, observed_at FROM observations \
-             WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )
-        .bind(tenant.0)
-        .bind(cursor)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        super::page(rows, cursor, limit)
-    }
-
-    async fn cursor(&self, tenant: TenantId) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT last_seq FROM tenants WHERE id = ?1")
-                .bind(tenant.0)
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn todo_states(&self, tenant: TenantId) -> Result<BTreeMap<TodoId, TodoState>> {
-        let mut conn = self.pool.acquire().await?;
-        load_states(&mut conn, tenant, None).await
-    }
-
-    async fn sessions(&self, tenant: TenantId) -> Result<Vec<SessionRecord>> {
-        let rows: Vec<super::SessionColumns> = sqlx::query_as(
-            "SELECT session, device, project, first_observed, last_observed, observations \
-             FROM sessions WHERE tenant_id = ?1 ORDER BY session",
-        )
-        .bind(tenant.0)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(super::session_record).collect())
-    }
-
-    async fn start_feed(&self) -> Result<()> {
         Ok(())
     }
 
-    fn changes(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
+    async fn stored_ids(
+        conn: &mut SqliteConnection,
+        tenant: TenantId,
+        ids: &[&str],
+    ) -> Result<HashSet<String>> {
+        let stored: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM observations WHERE tenant_id = ?1 \
+             AND id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(tenant.0)
+        .bind(json(ids))
+        .fetch_all(conn)
+        .await?;
+        Ok(stored.into_iter().collect())
     }
 
-    async fn close(&self) {
-        self.pool.close().await;
+    async fn insert_observations(
+        conn: &mut SqliteConnection,
+        tenant: TenantId,
+        rows: &[ObservationRow],
+        now: Timestamp,
+    ) -> Result<()> {
+        json_batch(
+            "INSERT INTO observations (tenant_id, seq, id, todo_id, project, content, \
+             active_form, status, observer, session, device, source, observed_at, received_at) \
+             SELECT ?1, value->>'seq', value->>'id', value->>'todo_id', value->>'project', \
+             value->>'content', value->>'active_form', value->>'status', value->>'observer', \
+             value->>'session', value->>'device', value->>'source', value->>'observed_at', ?3 \
+             FROM jsonb_each(?2)",
+            tenant,
+            rows,
+        )
+        .bind(now.millis())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_latest(
+        conn: &mut SqliteConnection,
+        tenant: TenantId,
+        rows: &[ObservationRow],
+    ) -> Result<()> {
+        json_batch(
+            "INSERT INTO latest (tenant_id, todo_id, observer, seq, id, project, content, \
+             active_form, status, session, device, source, observed_at) \
+             SELECT ?1, value->>'todo_id', value->>'observer', value->>'seq', value->>'id', \
+             value->>'project', value->>'content', value->>'active_form', value->>'status', \
+             value->>'session', value->>'device', value->>'source', value->>'observed_at' \
+             FROM jsonb_each(?2) WHERE true \
+             ON CONFLICT (tenant_id, todo_id, observer) DO UPDATE SET \
+             seq = excluded.seq, id = excluded.id, project = excluded.project, \
+             content = excluded.content, active_form = excluded.active_form, \
+             status = excluded.status, session = excluded.session, device = excluded.device, \
+             source = excluded.source, observed_at = excluded.observed_at",
+            tenant,
+            rows,
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_todos(
+        conn: &mut SqliteConnection,
+        tenant: TenantId,
+        rows: &[TodoMetaRow],
+    ) -> Result<()> {
+        json_batch(
+            "INSERT INTO todos (tenant_id, todo_id, first_seen, started_at, first_completed, \
+             sessions) \
+             SELECT ?1, value->>'todo_id', value->>'first_seen', value->>'started_at', \
+             value->>'first_completed', value->'sessions' FROM jsonb_each(?2) WHERE true \
+             ON CONFLICT (tenant_id, todo_id) DO UPDATE SET \
+             first_seen = excluded.first_seen, started_at = excluded.started_at, \
+             first_completed = excluded.first_completed, sessions = excluded.sessions",
+            tenant,
+            rows,
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_sessions(
+        conn: &mut SqliteConnection,
+        tenant: TenantId,
+        rows: &[SessionDelta],
+    ) -> Result<()> {
+        json_batch(
+            "INSERT INTO sessions (tenant_id, session, device, project, first_observed, \
+             last_observed, observations) \
+             SELECT ?1, value->>'session', value->>'device', value->>'project', \
+             value->>'first_observed', value->>'last_observed', value->>'observations' \
+             FROM jsonb_each(?2) WHERE true \
+             ON CONFLICT (tenant_id, session) DO UPDATE SET \
+             device = CASE WHEN excluded.last_observed >= sessions.last_observed \
+                 THEN excluded.device ELSE sessions.device END, \
+             project = CASE WHEN excluded.last_observed >= sessions.last_observed \
+                 THEN excluded.project ELSE sessions.project END, \
+             first_observed = MIN(sessions.first_observed, excluded.first_observed), \
+             last_observed = MAX(sessions.last_observed, excluded.last_observed), \
+             observations = sessions.observations + excluded.observations",
+            tenant,
+            rows,
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// The rows come back aggregated into one JSON text per table: sqlx hands
+    /// SQLite rows over one by one from its connection thread, which made
+    /// reading 30,000 rows take half a second; one JSON value parsed by serde
+    /// takes a tenth of that.
+    async fn load_states(
+        conn: &mut SqliteConnection,
+        tenant: TenantId,
+        todos: Option<&BTreeSet<TodoId>>,
+    ) -> Result<BTreeMap<TodoId, TodoState>> {
+        let ids = todos.map(json);
+        let latest = aggregated(conn, LATEST_JSON, tenant, ids.as_deref()).await?;
+        let meta = aggregated(conn, META_JSON, tenant, ids.as_deref()).await?;
+        assemble_states(latest, meta)
     }
 }
 
-/// Reads fold states: every todo of the tenant, or only those in `todos`.
-///
-/// The rows come back aggregated into one JSON text per table: sqlx hands
-/// SQLite rows over one by one from its connection thread, which made reading
-/// 30,000 rows take half a second; one JSON value parsed by serde takes a
-/// tenth of that.
-async fn load_states(
-    conn: &mut sqlx::SqliteConnection,
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// A statement that expands `rows`, bound as one JSON array ?2, for tenant ?1.
+fn json_batch<'q, T: serde::Serialize>(
+    sql: &'static str,
     tenant: TenantId,
-    todos: Option<&BTreeSet<TodoId>>,
-) -> Result<BTreeMap<TodoId, TodoState>> {
-    let (latest, meta): (String, String) = match todos {
-        None => (
-            sqlx::query_scalar(latest_json!(""))
-                .bind(tenant.0)
-                .fetch_one(&mut *conn)
-                .await?,
-            sqlx::query_scalar(meta_json!(""))
-                .bind(tenant.0)
-                .fetch_one(&mut *conn)
-                .await?,
-        ),
-        Some(todos) => {
-            let ids = json(todos);
-            (
-                sqlx::query_scalar(latest_json!(
-                    " AND todo_id IN (SELECT value FROM json_each(?2))"
-                ))
-                .bind(tenant.0)
-                .bind(&ids)
-                .fetch_one(&mut *conn)
-                .await?,
-                sqlx::query_scalar(meta_json!(
-                    " AND todo_id IN (SELECT value FROM json_each(?2))"
-                ))
-                .bind(tenant.0)
-                .bind(&ids)
-                .fetch_one(&mut *conn)
-                .await?,
-            )
-        }
+    rows: &[T],
+) -> SqliteQuery<'q> {
+    sqlx::query(sql).bind(tenant.0).bind(json(rows))
+}
+
+/// The rows `select` (which filters on the tenant as ?1) aggregates: all of
+/// them, or with `ids` (a JSON array) only those of these todos.
+async fn aggregated<T: serde::de::DeserializeOwned>(
+    conn: &mut SqliteConnection,
+    select: &str,
+    tenant: TenantId,
+    ids: Option<&str>,
+) -> Result<Vec<T>> {
+    let sql = match ids {
+        None => select.to_string(),
+        Some(_) => format!("{select} AND todo_id IN (SELECT value FROM json_each(?2))"),
     };
-    assemble_states(parse_rows(&latest)?, parse_rows(&meta)?)
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(tenant.0);
+    if let Some(ids) = ids {
+        query = query.bind(ids);
+    }
+    let json: String = query.fetch_one(conn).await?;
+    parse_rows(&json)
 }
 
 /// Rows a query aggregated into a JSON array.

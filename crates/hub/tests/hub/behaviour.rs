@@ -1,6 +1,8 @@
 //! HTTP behaviour every backend must show.
 
-use crate::common::{http, json_of, now_ms, obs, token, Backend, TestDb, TestHub};
+use crate::common::{
+    alices_hub, http, json_of, next_batch, now_ms, obs, send_json, token, Backend, TestDb, TestHub,
+};
 use chittysync_core::snapshot::sort_entries;
 use chittysync_core::{fold, Status, TodoEntry};
 use chittysync_hub::client::ClientError;
@@ -25,9 +27,7 @@ backend_tests!(
 );
 
 async fn status_counts_what_was_posted(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = hub.client(&token);
     let recent = now_ms() - 60_000;
     let old = now_ms() - 72 * HOUR;
@@ -46,15 +46,7 @@ async fn status_counts_what_was_posted(backend: Backend) {
     assert_eq!(answer.conflicts[0].resolution, Status::Completed);
     assert_eq!(answer.conflicts[0].sides.len(), 2);
 
-    let (status, body) = json_of(
-        http()
-            .get(hub.url("/api/status"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = send_json(http().get(hub.url("/api/status")).bearer_auth(&token)).await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -71,9 +63,7 @@ async fn status_counts_what_was_posted(backend: Backend) {
 }
 
 async fn reposting_counts_duplicates(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = hub.client(&token);
     let t = now_ms();
     let a = obs("api", "One", Status::Pending, "s1", t);
@@ -117,9 +107,7 @@ async fn reposting_counts_duplicates(backend: Backend) {
 }
 
 async fn since_pages_in_arrival_order(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = hub.client(&token);
     let t = now_ms();
     // Observation times deliberately out of order: arrival order is what counts.
@@ -182,9 +170,7 @@ async fn since_pages_in_arrival_order(backend: Backend) {
 }
 
 async fn todos_are_the_core_fold(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = hub.client(&token);
     let t = now_ms() - HOUR;
     let batches = vec![
@@ -224,10 +210,11 @@ async fn todos_are_the_core_fold(backend: Backend) {
     assert_eq!(reopened.status, Status::Pending);
 
     let get = |query: &'static str| {
-        let request = http()
-            .get(hub.url(&format!("/api/todos{query}")))
-            .bearer_auth(&token);
-        async move { json_of(request.send().await.unwrap()).await }
+        send_json(
+            http()
+                .get(hub.url(&format!("/api/todos{query}")))
+                .bearer_auth(&token),
+        )
     };
     let (status, body) = get("?project=web").await;
     assert_eq!(status, 200);
@@ -251,9 +238,7 @@ async fn todos_are_the_core_fold(backend: Backend) {
 }
 
 async fn views_describe_projects_sessions_topics(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = hub.client(&token);
     let recent = now_ms() - 1000;
     let old = now_ms() - 48 * HOUR;
@@ -317,9 +302,7 @@ async fn views_describe_projects_sessions_topics(backend: Backend) {
 }
 
 async fn orchestrate_is_deterministic(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = hub.client(&token);
     let recent = now_ms() - 1000;
     let old = now_ms() - 72 * HOUR;
@@ -370,11 +353,12 @@ async fn orchestrate_is_deterministic(backend: Backend) {
 
     // The body is optional; a malformed one is still an error.
     let post = |body: &'static str| {
-        let request = http()
-            .post(hub.url("/api/orchestrate"))
-            .bearer_auth(&token)
-            .body(body);
-        async move { json_of(request.send().await.unwrap()).await }
+        send_json(
+            http()
+                .post(hub.url("/api/orchestrate"))
+                .bearer_auth(&token)
+                .body(body),
+        )
     };
     let (status, body) = post("").await;
     assert_eq!(status, 200);
@@ -386,7 +370,7 @@ async fn orchestrate_is_deterministic(backend: Backend) {
 }
 
 async fn tenants_are_isolated(backend: Backend) {
-    let db = TestDb::new(backend).await;
+    let db = TestDb::new(backend);
     let alice = token(&db.url, "alice").await;
     let bob = token(&db.url, "bob").await;
     let hub = TestHub::start(&db.url).await;
@@ -409,15 +393,7 @@ async fn tenants_are_isolated(backend: Backend) {
         "/api/session",
         "/api/topic",
     ] {
-        let (status, body) = json_of(
-            http()
-                .get(hub.url(path))
-                .bearer_auth(&bob)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = send_json(http().get(hub.url(path)).bearer_auth(&bob)).await;
         assert_eq!(status, 200, "{path}");
         let text = body.to_string();
         assert!(
@@ -462,49 +438,31 @@ async fn tenants_are_isolated(backend: Backend) {
         t,
     )];
     a.push("laptop", &more).await.unwrap();
-    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), alice_ws.next())
-        .await
-        .expect("alice hears her push")
-        .unwrap()
-        .unwrap();
+    let heard = next_batch(&mut alice_ws).await;
     assert_eq!(heard.observations, more);
     let silence = tokio::time::timeout(std::time::Duration::from_millis(700), bob_ws.next()).await;
     assert!(silence.is_err(), "bob heard {silence:?}");
     // Bob replaying from 0 gets only his own observation.
     let mut replay = b.subscribe(Some("0")).await.unwrap();
-    let own = tokio::time::timeout(std::time::Duration::from_secs(10), replay.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let own = next_batch(&mut replay).await;
     assert_eq!(own.observations, batch[..1].to_vec());
     hub.stop().await.unwrap();
 }
 
 async fn errors_are_json(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = http();
 
-    let (status, body) = json_of(client.get(hub.url("/api/health")).send().await.unwrap()).await;
+    let (status, body) = send_json(client.get(hub.url("/api/health"))).await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
 
     // 401: no token, an unknown one, another scheme.
-    let (status, body) = json_of(client.get(hub.url("/api/status")).send().await.unwrap()).await;
+    let (status, body) = send_json(client.get(hub.url("/api/status"))).await;
     assert_eq!(
         (status, body),
         (401, json!({"error": "missing bearer token"}))
     );
-    let (status, body) = json_of(
-        client
-            .get(hub.url("/api/todos"))
-            .bearer_auth("cst_0000")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = send_json(client.get(hub.url("/api/todos")).bearer_auth("cst_0000")).await;
     assert_eq!(
         (status, body),
         (401, json!({"error": "invalid or revoked token"}))
@@ -518,57 +476,30 @@ async fn errors_are_json(backend: Backend) {
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     assert_eq!(json_of(response).await.0, 401);
     // A token in the query string counts only on the WebSocket route.
-    let (status, _) = json_of(
-        client
-            .get(hub.url(&format!("/api/status?token={token}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = send_json(client.get(hub.url(&format!("/api/status?token={token}")))).await;
     assert_eq!(status, 401);
 
     // 404 and 405.
-    let (status, body) = json_of(
-        client
-            .get(hub.url("/api/nothing"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = send_json(client.get(hub.url("/api/nothing")).bearer_auth(&token)).await;
     assert_eq!(
         (status, body),
         (404, json!({"error": "no route for /api/nothing"}))
     );
-    assert_eq!(
-        json_of(client.get(hub.url("/nope")).send().await.unwrap())
-            .await
-            .0,
-        404
-    );
-    let (status, body) = json_of(
-        client
-            .delete(hub.url("/api/status"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    assert_eq!(send_json(client.get(hub.url("/nope"))).await.0, 404);
+    let (status, body) = send_json(client.delete(hub.url("/api/status")).bearer_auth(&token)).await;
     assert_eq!(
         (status, body),
         (405, json!({"error": "method not allowed"}))
     );
 
     let sync = |body: String| {
-        let request = client
-            .post(hub.url("/api/todos/sync"))
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(body);
-        async move { json_of(request.send().await.unwrap()).await }
+        send_json(
+            client
+                .post(hub.url("/api/todos/sync"))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(body),
+        )
     };
     // 400: not JSON.
     let (status, body) = sync("{\"device_id\": ".into()).await;
@@ -641,7 +572,7 @@ async fn errors_are_json(backend: Backend) {
 }
 
 async fn body_over_the_limit_is_413(backend: Backend) {
-    let db = TestDb::new(backend).await;
+    let db = TestDb::new(backend);
     let token = token(&db.url, "alice").await;
     let mut config = HubConfig::new("127.0.0.1:0".parse().unwrap(), db.url.clone());
     config.max_body_bytes = 2048;
@@ -663,13 +594,10 @@ async fn body_over_the_limit_is_413(backend: Backend) {
         other => panic!("expected 413, got {other:?}"),
     }
     // Without a token the size does not matter: 401 comes first.
-    let (status, _) = json_of(
+    let (status, _) = send_json(
         http()
             .post(hub.url("/api/todos/sync"))
-            .body(vec![b' '; 10_000])
-            .send()
-            .await
-            .unwrap(),
+            .body(vec![b' '; 10_000]),
     )
     .await;
     assert_eq!(status, 401);
@@ -677,7 +605,7 @@ async fn body_over_the_limit_is_413(backend: Backend) {
 }
 
 async fn tokens_are_created_listed_and_revoked(backend: Backend) {
-    let db = TestDb::new(backend).await;
+    let db = TestDb::new(backend);
     let a1 = token(&db.url, "alice").await;
     let a2 = token(&db.url, "alice").await;
     let b1 = token(&db.url, " bob ").await;
@@ -749,9 +677,7 @@ async fn tokens_are_created_listed_and_revoked(backend: Backend) {
 }
 
 async fn openapi_and_metrics_describe_the_hub(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     hub.client(&token)
         .push(
             "laptop",
@@ -760,14 +686,7 @@ async fn openapi_and_metrics_describe_the_hub(backend: Backend) {
         .await
         .unwrap();
 
-    let (status, doc) = json_of(
-        http()
-            .get(hub.url("/api/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, doc) = send_json(http().get(hub.url("/api/openapi.json"))).await;
     assert_eq!(status, 200);
     let paths: Vec<&str> = doc["paths"]
         .as_object()
@@ -814,14 +733,7 @@ async fn openapi_and_metrics_describe_the_hub(backend: Backend) {
     assert!(doc["components"]["schemas"]["Observation"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
-    let metrics = http()
-        .get(hub.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = hub.metrics().await;
     assert!(
         metrics.contains("chittysync_hub_observations_ingested_total 1"),
         "{metrics}"

@@ -61,7 +61,7 @@ fn observation(workload: Workload, b: usize, i: usize, t0: i64) -> Observation {
 }
 
 async fn ingest(backend: Backend, workload: Workload) {
-    let db = TestDb::new(backend).await;
+    let db = TestDb::new(backend);
     let token = token(&db.url, "bench").await;
     let hub = TestHub::start(&db.url).await;
     let client = hub.client(&token);

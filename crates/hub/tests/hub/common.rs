@@ -1,25 +1,20 @@
-//! Real parts for the hub's tests: a SQLite file in a temporary folder, or a
-//! throwaway database on the real PostgreSQL server, and hubs served for real
-//! on 127.0.0.1 with an ephemeral port.
-//!
-//! PostgreSQL: `CHITTYSYNC_TEST_PG` names the admin URL (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates its own
-//! database `chittysync_test_<pid>_<random>` and drops it when done, even when
-//! the test fails.
+//! Real parts for the hub's tests: a [`TestDb`] (a SQLite file in a temporary
+//! folder, or a throwaway database on the real PostgreSQL server; see
+//! `chittysync-testkit`), and hubs served for real on 127.0.0.1 with an
+//! ephemeral port.
+
+pub use chittysync_testkit::{Backend, TestDb};
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
-use chittysync_hub::client::HubClient;
+use chittysync_hub::client::{Batch, HubClient, Subscription};
 use chittysync_hub::{bind, HubConfig};
-use sqlx::{Connection, Executor, PgConnection};
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+/// How long a test waits for what the hub must send.
+pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Declares each listed `async fn name(backend: Backend)` as two tests,
 /// `sqlite::name` and `postgres::name` (taskchampion's pattern: the behaviour
@@ -43,98 +38,6 @@ macro_rules! backend_tests {
             )*
         }
     };
-}
-
-pub fn pg_admin_url() -> String {
-    std::env::var("CHITTYSYNC_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A database that lives as long as this value.
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    _pg: Option<PgDatabase>,
-}
-
-/// Drops its database when dropped.
-struct PgDatabase {
-    admin: String,
-    name: String,
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        // Drop may run inside a runtime; do the async work on a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                if let Ok(mut conn) = PgConnection::connect(&admin).await {
-                    let _ = conn.execute(sqlx::AssertSqlSafe(sql)).await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// The admin URL with its database name replaced.
-fn with_database(admin: &str, name: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (admin, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    format!("{root}/{name}{query}")
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> TestDb {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("hub.db").display());
-                TestDb {
-                    url,
-                    _dir: Some(dir),
-                    _pg: None,
-                }
-            }
-            Backend::Postgres => {
-                let admin = pg_admin_url();
-                let name = format!(
-                    "chittysync_test_{}_{:016x}",
-                    std::process::id(),
-                    getrandom::u64().expect("random")
-                );
-                let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL is not reachable at {admin} ({e}); start it \
-                         (pg_ctlcluster --skip-systemctl-redirect <version> main start) \
-                         or set CHITTYSYNC_TEST_PG"
-                    )
-                });
-                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .await
-                    .expect("create test database");
-                let _ = conn.close().await;
-                TestDb {
-                    url: with_database(&admin, &name),
-                    _dir: None,
-                    _pg: Some(PgDatabase { admin, name }),
-                }
-            }
-        }
-    }
 }
 
 /// A hub serving on 127.0.0.1 in this process.
@@ -174,6 +77,18 @@ impl TestHub {
         format!("{}{path}", self.base)
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        http()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Shuts down gracefully and returns what `run` returned.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
@@ -185,6 +100,25 @@ pub async fn token(database_url: &str, tenant: &str) -> String {
     chittysync_hub::tokens::create(database_url, tenant)
         .await
         .expect("token created")
+}
+
+/// What most tests start from: a new database of `backend`, a token of tenant
+/// `alice` on it, and a hub serving it. Hold the database as long as the hub.
+pub async fn alices_hub(backend: Backend) -> (TestDb, String, TestHub) {
+    let db = TestDb::new(backend);
+    let token = token(&db.url, "alice").await;
+    let hub = TestHub::start(&db.url).await;
+    (db, token, hub)
+}
+
+/// The subscription's next batch; panics if none comes within [`WAIT`], the
+/// hub closed the connection, or it sent an error.
+pub async fn next_batch(subscription: &mut Subscription) -> Batch {
+    tokio::time::timeout(WAIT, subscription.next())
+        .await
+        .expect("a batch in time")
+        .expect("the connection is open")
+        .expect("a batch, not an error")
 }
 
 pub fn now_ms() -> i64 {
@@ -219,14 +153,7 @@ pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
     (status, value)
 }
 
-#[test]
-fn database_urls_are_rewritten() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://root@localhost?sslmode=disable", "x"),
-        "postgres://root@localhost/x?sslmode=disable"
-    );
+/// Sends `request` and returns the status and JSON body of the response.
+pub async fn send_json(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    json_of(request.send().await.unwrap()).await
 }

@@ -1,6 +1,6 @@
 //! A thousand WebSocket subscribers held at once, every one of them told of a push.
 
-use crate::common::{now_ms, obs, token, Backend, TestDb, TestHub};
+use crate::common::{alices_hub, now_ms, obs, Backend};
 use chittysync_core::Status;
 use std::time::Duration;
 
@@ -8,9 +8,7 @@ const SUBSCRIBERS: usize = 1000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_subscribers_all_hear_a_push() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(Backend::Sqlite).await;
     let client = hub.client(&token);
     let mut subscriptions = Vec::with_capacity(SUBSCRIBERS);
     for _ in 0..SUBSCRIBERS {

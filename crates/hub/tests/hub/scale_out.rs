@@ -1,16 +1,14 @@
 //! Several hub processes on one PostgreSQL database (here: two hubs in this
 //! process, each with its own pool and its own LISTEN connection).
 
-use crate::common::{now_ms, obs, token, Backend, TestDb, TestHub};
+use crate::common::{next_batch, now_ms, obs, token, Backend, TestDb, TestHub};
 use chittysync_core::Status;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(10);
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_to_one_hub_reaches_websocket_clients_of_the_other() {
-    let db = TestDb::new(Backend::Postgres).await;
+    let db = TestDb::new(Backend::Postgres);
     let other_tenant = token(&db.url, "bob").await;
     let token = token(&db.url, "alice").await;
     let one = TestHub::start(&db.url).await;
@@ -23,35 +21,19 @@ async fn a_push_to_one_hub_reaches_websocket_clients_of_the_other() {
     let t = now_ms();
     let first = vec![obs("api", "Pushed to one", Status::Pending, "s1", t)];
     one.client(&token).push("laptop", &first).await.unwrap();
-    let heard = tokio::time::timeout(WAIT, on_two.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let heard = next_batch(&mut on_two).await;
     assert_eq!(heard.observations, first);
-    let heard = tokio::time::timeout(WAIT, on_one.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let heard = next_batch(&mut on_one).await;
     assert_eq!(heard.observations, first);
 
     let second = vec![obs("api", "Pushed to two", Status::Completed, "s2", t)];
     two.client(&token).push("laptop", &second).await.unwrap();
-    let heard = tokio::time::timeout(WAIT, on_one.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let heard = next_batch(&mut on_one).await;
     assert_eq!(
         (heard.observations, heard.cursor.as_str()),
         (second.clone(), "2")
     );
-    let heard = tokio::time::timeout(WAIT, on_two.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let heard = next_batch(&mut on_two).await;
     assert_eq!(heard.observations, second);
     // The other tenant, on the hub that relayed both, heard nothing.
     assert!(
@@ -74,7 +56,7 @@ async fn a_push_to_one_hub_reaches_websocket_clients_of_the_other() {
 /// hears each exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_syncs_on_two_hubs_keep_one_gapless_sequence() {
-    let db = TestDb::new(Backend::Postgres).await;
+    let db = TestDb::new(Backend::Postgres);
     let token = token(&db.url, "alice").await;
     let one = TestHub::start(&db.url).await;
     let two = TestHub::start(&db.url).await;
@@ -116,11 +98,7 @@ async fn concurrent_syncs_on_two_hubs_keep_one_gapless_sequence() {
     );
     let mut heard = BTreeSet::new();
     while heard.len() < 200 {
-        let batch = tokio::time::timeout(WAIT, listener.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let batch = next_batch(&mut listener).await;
         for o in batch.observations {
             assert!(heard.insert(o.id), "heard twice");
         }

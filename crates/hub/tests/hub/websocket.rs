@@ -1,13 +1,11 @@
 //! The WebSocket route on every backend, and graceful shutdown.
 
-use crate::common::{http, json_of, now_ms, obs, token, Backend, TestDb, TestHub};
+use crate::common::{alices_hub, http, next_batch, now_ms, obs, send_json, Backend, TestHub, WAIT};
 use chittysync_core::Status;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 backend_tests!(
     pushes_new_observations_and_replays_from_a_cursor,
@@ -16,9 +14,7 @@ backend_tests!(
 );
 
 async fn pushes_new_observations_and_replays_from_a_cursor(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let client = hub.client(&token);
     let mut live = client.subscribe(None).await.unwrap();
     assert_eq!(live.cursor, "0");
@@ -28,11 +24,7 @@ async fn pushes_new_observations_and_replays_from_a_cursor(backend: Backend) {
         .map(|i| obs("api", &format!("First {i}"), Status::Pending, "s1", t))
         .collect();
     client.push("laptop", &first).await.unwrap();
-    let batch = tokio::time::timeout(WAIT, live.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let batch = next_batch(&mut live).await;
     assert_eq!(batch.observations, first);
     assert_eq!(batch.cursor, "3");
 
@@ -41,11 +33,7 @@ async fn pushes_new_observations_and_replays_from_a_cursor(backend: Backend) {
         obs("web", "Second", Status::InProgress, "s2", t + 1),
     ];
     client.push("laptop", &second).await.unwrap();
-    let batch = tokio::time::timeout(WAIT, live.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let batch = next_batch(&mut live).await;
     assert_eq!(batch.observations, second);
     assert_eq!((batch.cursor.as_str(), live.cursor.as_str()), ("5", "5"));
     // A duplicate push stores nothing and so pushes nothing.
@@ -57,28 +45,13 @@ async fn pushes_new_observations_and_replays_from_a_cursor(backend: Backend) {
     );
 
     let mut replay = client.subscribe(Some("0")).await.unwrap();
-    let batch = tokio::time::timeout(WAIT, replay.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let batch = next_batch(&mut replay).await;
     assert_eq!(batch.observations, [first.clone(), second.clone()].concat());
     let mut tail = client.subscribe(Some("3")).await.unwrap();
-    let batch = tokio::time::timeout(WAIT, tail.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let batch = next_batch(&mut tail).await;
     assert_eq!(batch.observations, second);
 
-    let metrics = http()
-        .get(hub.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = hub.metrics().await;
     assert!(metrics.contains("chittysync_hub_ws_clients 3"), "{metrics}");
     live.close().await.unwrap();
     replay.close().await.unwrap();
@@ -106,9 +79,7 @@ async fn next_json(
 }
 
 async fn browsers_pass_the_token_in_the_query(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (_db, token, hub) = alices_hub(backend).await;
     let ws_url = format!("ws://{}/api/ws", hub.addr);
 
     let (mut socket, _) = tokio_tungstenite::connect_async(format!("{ws_url}?token={token}"))
@@ -167,24 +138,14 @@ async fn browsers_pass_the_token_in_the_query(backend: Backend) {
         other => panic!("expected 401, got {:?}", other.map(|_| ())),
     }
     // A plain GET is not a WebSocket handshake.
-    let (status, body) = json_of(
-        http()
-            .get(hub.url("/api/ws"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = send_json(http().get(hub.url("/api/ws")).bearer_auth(&token)).await;
     assert_eq!(status, 400);
     assert!(body["error"].is_string());
     hub.stop().await.unwrap();
 }
 
 async fn shutdown_closes_sessions_and_drains(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let token = token(&db.url, "alice").await;
-    let hub = TestHub::start(&db.url).await;
+    let (db, token, hub) = alices_hub(backend).await;
     let addr = hub.addr;
     let mut live = hub.client(&token).subscribe(None).await.unwrap();
     tokio::time::timeout(WAIT, hub.stop())

@@ -1,20 +1,16 @@
 //! Real parts for the client's tests and benchmark: a hub served for real on
-//! 127.0.0.1 (SQLite in a temporary folder, or a throwaway database on the
-//! PostgreSQL server), and chittysync homes with their own Claude folder and
-//! `config.toml` naming a device and the hub.
-//!
-//! PostgreSQL: `CHITTYSYNC_TEST_PG` names the admin URL (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`); each run creates its own
-//! database and drops it when done.
+//! 127.0.0.1 over a [`TestDb`] (SQLite in a temporary folder, or a throwaway
+//! database on the PostgreSQL server; see `chittysync-testkit`), and
+//! chittysync homes with their own Claude folder and `config.toml` naming a
+//! device and the hub.
 #![allow(dead_code)]
 
+pub use chittysync_testkit::TestDb;
+
 use chittysync_config::{Config, LocationOverrides, Locations};
-use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_engine::Engine;
 use chittysync_hub::{bind, HubConfig};
 use chittysync_hubsync::HubSync;
-use chittysync_store::Via;
-use sqlx::{Connection, Executor, PgConnection};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,78 +22,6 @@ fn runtime() -> Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-/// A hub database that lives as long as this value.
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("temp dir");
-        TestDb {
-            url: format!("sqlite://{}", dir.path().join("hub.db").display()),
-            _dir: Some(dir),
-            pg: None,
-        }
-    }
-
-    pub fn postgres() -> TestDb {
-        let admin = std::env::var("CHITTYSYNC_TEST_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let name = format!(
-            "chittysync_hubsync_{}_{:016x}",
-            std::process::id(),
-            getrandom::u64().expect("random")
-        );
-        runtime().block_on(async {
-            let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                panic!("PostgreSQL is not reachable at {admin} ({e}); start it or set CHITTYSYNC_TEST_PG")
-            });
-            conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                .await
-                .expect("create test database");
-            let _ = conn.close().await;
-        });
-        TestDb {
-            url: with_database(&admin, &name),
-            _dir: None,
-            pg: Some((admin, name)),
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg.take() {
-            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = std::thread::spawn(move || {
-                runtime().block_on(async {
-                    if let Ok(mut conn) = PgConnection::connect(&admin).await {
-                        let _ = conn.execute(sqlx::AssertSqlSafe(sql)).await;
-                    }
-                })
-            })
-            .join();
-        }
-    }
-}
-
-/// The admin URL with its database name replaced.
-fn with_database(admin: &str, name: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (admin, String::new()),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    format!("{root}/{name}{query}")
 }
 
 /// A hub serving on 127.0.0.1 on a runtime of its own, so that it can be
@@ -277,25 +201,8 @@ impl Home {
 
     /// Stores `count` local observations at once, as a big consolidation would.
     pub fn observe_many(&mut self, count: usize) {
-        let start = Timestamp::now().millis();
-        let observations: Vec<Observation> = (0..count)
-            .map(|n| {
-                Observation::new(
-                    "bulk",
-                    format!("{} todo {}", self.device, n % 700),
-                    None,
-                    [Status::Pending, Status::InProgress, Status::Completed][n % 3],
-                    format!("{}-session-{}", self.device, n % 11),
-                    Some(format!("{}-session-{}", self.device, n % 11)),
-                    &self.device,
-                    Source::Transcript,
-                    Timestamp(start + n as i64),
-                )
-            })
-            .collect();
-        let tx = self.engine.store_mut().begin().unwrap();
-        tx.ingest(&observations, Via::Local).unwrap();
-        tx.commit().unwrap();
+        let observations = chittysync_testkit::bulk_observations(&self.device, "bulk", 0..count);
+        chittysync_testkit::store_local(&mut self.engine, &observations);
     }
 
     pub fn observations(&self) -> u64 {
