@@ -246,3 +246,87 @@ impl Rendered {
         format::write_conflicts_file(w, blocks, count, merge_conflicts, at)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// One version of a todo, as the store would hand it over.
+    fn todo(project: u8, key: u8, version: u16, status: Status, sessions: u8) -> StoredTodo {
+        let todo_id = format!("{project:02x}{key:02x}");
+        StoredTodo {
+            entry_json: format!("{{\"id\":\"{todo_id}\",\"version\":{version}}}"),
+            conflict_json: (version % 3 == 0).then(|| format!("{{\"id\":\"{todo_id}\"}}")),
+            sessions: (0..sessions).map(|s| format!("session-{s}")).collect(),
+            project: format!("project-{project}"),
+            sort_key: format!("todo {key}"),
+            todo_id,
+            status,
+        }
+    }
+
+    fn arb_todo() -> impl Strategy<Value = StoredTodo> {
+        (
+            0u8..3,
+            0u8..6,
+            any::<u16>(),
+            prop::sample::select(Status::ALL.to_vec()),
+            0u8..3,
+        )
+            .prop_map(|(p, k, v, s, n)| todo(p, k, v, s, n))
+    }
+
+    /// Changes as the store reports them: the newest version of each todo
+    /// changed, in output order.
+    fn as_reported(batch: &[StoredTodo]) -> Vec<StoredTodo> {
+        let mut newest = BTreeMap::new();
+        for todo in batch {
+            let key = (
+                todo.project.clone(),
+                todo.sort_key.clone(),
+                todo.todo_id.clone(),
+            );
+            newest.insert(key, todo.clone());
+        }
+        newest.into_values().collect()
+    }
+
+    fn empty() -> Rendered {
+        Rendered {
+            generation: 0,
+            epoch: 0,
+            blocks: BTreeMap::new(),
+        }
+    }
+
+    fn files(rendered: &Rendered) -> Vec<Vec<u8>> {
+        let at = Timestamp(0);
+        let mut todos = Vec::new();
+        rendered.write_todos(&mut todos, at).unwrap();
+        let mut coordination = Vec::new();
+        rendered.write_coordination(&mut coordination, at).unwrap();
+        let mut conflicts = Vec::new();
+        rendered.write_conflicts(&mut conflicts, None, at).unwrap();
+        vec![todos, coordination, conflicts]
+    }
+
+    proptest! {
+        /// Merging batches of changes one after another renders the same
+        /// files as rendering the final state of every todo at once.
+        #[test]
+        fn merged_changes_render_like_a_full_render(
+            batches in prop::collection::vec(prop::collection::vec(arb_todo(), 0..8), 1..6)
+        ) {
+            let mut incremental = empty();
+            for batch in &batches {
+                incremental.apply(as_reported(batch));
+            }
+            let mut full = empty();
+            full.apply(as_reported(&batches.concat()));
+            prop_assert_eq!(files(&incremental), files(&full));
+            prop_assert_eq!(incremental.totals(), full.totals());
+        }
+    }
+}
