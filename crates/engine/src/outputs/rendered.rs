@@ -258,7 +258,9 @@ mod tests {
         let todo_id = format!("{project:02x}{key:02x}");
         StoredTodo {
             entry_json: format!("{{\"id\":\"{todo_id}\",\"version\":{version}}}"),
-            conflict_json: (version % 3 == 0).then(|| format!("{{\"id\":\"{todo_id}\"}}")),
+            conflict_json: version
+                .is_multiple_of(3)
+                .then(|| format!("{{\"id\":\"{todo_id}\"}}")),
             sessions: (0..sessions).map(|s| format!("session-{s}")).collect(),
             project: format!("project-{project}"),
             sort_key: format!("todo {key}"),
