@@ -129,7 +129,7 @@ impl Engine {
                 sightings: Sightings::default(),
                 report: &mut report,
             };
-            let new = ingest.run(&files)?;
+            let new = ingest.run(files)?;
             report.summary.observations = new;
             tx.commit()?;
         }

@@ -231,19 +231,19 @@ pub(crate) struct Ingest<'t, 'c, 'r> {
 
 impl Ingest<'_, '_, '_> {
     /// Takes in every file read, then stores the observations; returns how many were new.
-    pub(crate) fn run(mut self, files: &[ReadFile]) -> Result<u64, StoreError> {
+    pub(crate) fn run(mut self, mut files: Vec<ReadFile>) -> Result<u64, StoreError> {
         // Task files first: a transcript's task calls are matched against the
         // lists they name (see `list_for_task`). Projects are placed at the end,
         // once every session's cwd is known, so the rest may come in any order.
-        let rank = |f: &&ReadFile| match f.file.kind {
+        files.sort_by_key(|f| match f.file.kind {
             SourceKind::TaskFile { .. } => 0,
             SourceKind::Transcript { .. } => 1,
             SourceKind::TodoFile { .. } => 2,
-        };
-        let mut ordered: Vec<&ReadFile> = files.iter().collect();
-        ordered.sort_by_key(rank);
-        for file in ordered {
-            self.take_file(file)?;
+        });
+        // Each file's parsed content is freed once taken in: a cold run over
+        // thousands of transcripts never holds it beside what it became.
+        for file in files {
+            self.take_file(&file)?;
         }
         self.finish()
     }
