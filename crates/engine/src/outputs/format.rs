@@ -85,7 +85,11 @@ pub(crate) fn write_coordination_file<'a>(
         w.write_all(project.head.as_bytes())?;
         w.write_all(b",\n   \"todos\": [")?;
         write_blocks(w, std::iter::once(project.todos))?;
-        w.write_all(b"]}")?;
+        w.write_all(if project.todos.is_empty() {
+            b"]}"
+        } else {
+            b"   ]}"
+        })?;
     }
     if !first {
         w.write_all(b"\n")?;
