@@ -1,0 +1,76 @@
+//! A store written by an earlier schema is brought up to date in place, its
+//! data kept and usable.
+
+use chittysync_core::{Observation, Source, Status, Timestamp};
+use chittysync_store::{Store, Via};
+
+fn observation(content: &str, status: Status, t: i64) -> Observation {
+    Observation::new(
+        "api",
+        content.to_string(),
+        None,
+        status,
+        "s1".to_string(),
+        Some("s1".to_string()),
+        "laptop",
+        Source::File,
+        Timestamp(t),
+    )
+}
+
+#[test]
+fn a_store_of_the_first_schema_is_upgraded_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chittysync.db");
+    let mut store = Store::open(&path).unwrap();
+    let tx = store.begin().unwrap();
+    tx.ingest(
+        &[
+            observation("Ship it", Status::Pending, 1),
+            observation("Test it", Status::InProgress, 1),
+        ],
+        Via::Local,
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    drop(store);
+
+    // Back to the first schema: what a store written before migrations 2
+    // and 3 holds.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX todos_generation;
+         ALTER TABLE todos DROP COLUMN generation;
+         DROP INDEX todos_open;
+         CREATE INDEX todos_open ON todos (project, status, updated_at);
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut store = Store::open(&path).unwrap();
+    let contents: Vec<String> = store
+        .folded_todos()
+        .unwrap()
+        .iter()
+        .map(|t| t.entry().unwrap().content)
+        .collect();
+    assert_eq!(contents, vec!["Ship it", "Test it"]);
+    let (open, total) = store
+        .open_todos_of_others("api", "someone-else", Timestamp(0), 10)
+        .unwrap();
+    assert_eq!((open.len(), total), (2, 2));
+
+    let before = store.fold_generation().unwrap();
+    let tx = store.begin().unwrap();
+    tx.ingest(&[observation("Ship it", Status::Completed, 2)], Via::Local)
+        .unwrap();
+    tx.commit().unwrap();
+    let changed: Vec<String> = store
+        .todos_changed_since(before)
+        .unwrap()
+        .iter()
+        .map(|t| t.entry().unwrap().content)
+        .collect();
+    assert_eq!(changed, vec!["Ship it"]);
+}
