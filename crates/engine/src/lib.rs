@@ -21,8 +21,7 @@ pub use consolidate::Staged;
 pub use error::EngineError;
 pub use hook::{HookEnv, HookError, HookInput, ToolReport};
 pub use outputs::{
-    remove_abandoned_temporaries, render_snapshots, render_todos_file, write_atomically,
-    OutputPaths, Snapshots,
+    remove_abandoned_temporaries, render_todos_file, write_atomically, OutputPaths, Snapshots,
 };
 pub use report::{daily_report, DayRow};
 pub use summary::{Report, Summary};
@@ -74,5 +73,11 @@ impl Engine {
 
     pub fn rules(&self) -> &ProjectRules {
         &self.rules
+    }
+
+    /// `todos.json` and `project-coordination.json` as the git sync commits
+    /// them (see [`Snapshots`]), from the outputs kept rendered.
+    pub fn render_snapshots(&mut self) -> Result<Snapshots, EngineError> {
+        self.outputs.snapshots(&self.store)
     }
 }

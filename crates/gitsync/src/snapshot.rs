@@ -4,20 +4,21 @@ use crate::error::{GitContext, GitSyncError};
 use crate::layout::{COORDINATION_FILE, TODOS_FILE};
 use crate::state::SnapshotMark;
 use crate::tree::{Entries, Entry};
-use chittysync_engine::render_snapshots;
-use chittysync_store::Store;
+use chittysync_engine::Engine;
 use git2::Repository;
 
 /// Puts the current fold's snapshots into `entries`, unless the ones there are
 /// those last rendered and the fold has not changed since (the common case of
-/// a sync with nothing new, which must stay cheap). Returns whether it rendered.
+/// a sync with nothing new, which must stay cheap). Returns whether it
+/// rendered. The engine keeps the fold rendered, so a daemon's sync renders
+/// only what changed since its last consolidation or sync.
 pub fn refresh(
     repo: &Repository,
-    store: &Store,
+    engine: &mut Engine,
     entries: &mut Entries,
     mark: &mut Option<SnapshotMark>,
 ) -> Result<bool, GitSyncError> {
-    let generation = store.fold_generation()?;
+    let generation = engine.store().fold_generation()?;
     let present = (
         entries.get(TODOS_FILE).map(|e| e.oid),
         entries.get(COORDINATION_FILE).map(|e| e.oid),
@@ -27,7 +28,7 @@ pub fn refresh(
             return Ok(false);
         }
     }
-    let rendered = render_snapshots(store)?;
+    let rendered = engine.render_snapshots()?;
     let todos = repo
         .blob(rendered.todos.as_bytes())
         .ctx(|| format!("writing {TODOS_FILE}"))?;

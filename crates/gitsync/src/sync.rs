@@ -142,12 +142,7 @@ impl GitSync {
             first_sync,
         )?;
         report.exported += exported.count;
-        let rendered = snapshot::refresh(
-            &self.repo,
-            engine.store(),
-            &mut entries,
-            &mut cursors.snapshot,
-        )?;
+        let rendered = snapshot::refresh(&self.repo, engine, &mut entries, &mut cursors.snapshot)?;
         let tree = match base.local_tree {
             Some(tree) if exported.count == 0 && !rendered => tree,
             _ => tree::build(&self.repo, &entries)?,

@@ -129,21 +129,19 @@ pub struct Snapshots {
     pub coordination: String,
 }
 
-/// Renders the snapshots stamped with the newest update in the fold instead of
-/// the clock: two devices holding the same observations write the same bytes,
-/// and a sync that learnt nothing new changes nothing in git.
-pub fn render_snapshots(store: &Store) -> Result<Snapshots, EngineError> {
-    let rendered = Rendered::load(store)?;
-    let stamp = store.newest_update()?.unwrap_or_default();
-    let text = |write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
-        let mut out = Vec::new();
-        write(&mut out).expect("writing to memory cannot fail");
-        String::from_utf8(out).expect("entries and stamps are UTF-8")
-    };
-    Ok(Snapshots {
-        todos: text(&|w| rendered.write_todos(w, stamp)),
-        coordination: text(&|w| rendered.write_coordination(w, stamp)),
-    })
+/// The rendered blocks (rendered now if there were none), brought up to
+/// date with the store.
+fn current<'a>(
+    rendered: &'a mut Option<Rendered>,
+    store: &Store,
+) -> Result<&'a Rendered, EngineError> {
+    match rendered {
+        Some(rendered) => {
+            rendered.refresh(store)?;
+            Ok(rendered)
+        }
+        None => Ok(rendered.insert(Rendered::load(store)?)),
+    }
 }
 
 /// The fold generation of the outputs in place, as their writer recorded it.
@@ -203,16 +201,9 @@ impl Outputs {
         if !force && written_generation(store)? == Some(generation) && self.paths.all_exist() {
             return Ok(None);
         }
-        let rendered = match &mut self.rendered {
-            Some(rendered) => {
-                rendered.refresh(store)?;
-                rendered
-            }
-            None => self.rendered.insert(Rendered::load(store)?),
-        };
         let now = Timestamp::now();
         let merge_conflicts = store.meta(crate::merge_conflicts::META_KEY)?;
-        let rendered = &*rendered;
+        let rendered = current(&mut self.rendered, store)?;
         let paths = &self.paths;
         // Tens of megabytes each, mostly waiting on copies and fsync: the two
         // large files are written side by side.
@@ -266,6 +257,24 @@ impl Outputs {
         tx.commit()?;
         drop(replaced);
         Ok(true)
+    }
+
+    /// The snapshots the git sync commits, stamped with the newest update in
+    /// the fold instead of the clock: two devices holding the same
+    /// observations write the same bytes, and a sync that learnt nothing new
+    /// changes nothing in git.
+    pub(crate) fn snapshots(&mut self, store: &Store) -> Result<Snapshots, EngineError> {
+        let stamp = store.newest_update()?.unwrap_or_default();
+        let rendered = current(&mut self.rendered, store)?;
+        let text = |write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+            let mut out = Vec::new();
+            write(&mut out).expect("writing to memory cannot fail");
+            String::from_utf8(out).expect("entries and stamps are UTF-8")
+        };
+        Ok(Snapshots {
+            todos: text(&|w| rendered.write_todos(w, stamp)),
+            coordination: text(&|w| rendered.write_coordination(w, stamp)),
+        })
     }
 
     /// Totals over the visible todos: from the rendered blocks when they are
