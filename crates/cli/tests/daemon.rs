@@ -88,6 +88,25 @@ fn sees_writes_renames_new_folders_and_deletions() {
 }
 
 #[test]
+fn a_claude_folder_given_by_a_relative_path_is_watched_and_read() {
+    let sandbox = Sandbox::new();
+    let mut command = Sandbox::bare_command();
+    command
+        .current_dir(sandbox.dir.path())
+        .args(["--claude-dir", "claude", "--home", "home"]);
+    let _daemon = Daemon::start_as(&sandbox, command);
+    std::fs::write(
+        sandbox.claude().join("todos/s1-agent-s1.json"),
+        todo_list(&[("Found by a relative path", "pending")]),
+    )
+    .unwrap();
+    wait_for(
+        "a todo written under a relatively named Claude folder",
+        || output_has(&sandbox, "Found by a relative path", "pending"),
+    );
+}
+
+#[test]
 fn a_burst_of_writes_is_consolidated_a_few_times_not_once_per_file() {
     let sandbox = Sandbox::new();
     std::fs::write(

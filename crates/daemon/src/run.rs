@@ -15,8 +15,7 @@ use chittysync_core::Timestamp;
 use chittysync_engine::{remove_abandoned_temporaries, Engine, EngineError, Report, Staged};
 use chittysync_hubsync::LiveHub;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Receiver;
-use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// A burst of events is consolidated at the latest after this many debounce
@@ -32,6 +31,13 @@ const WARNINGS_LOGGED: usize = 50;
 
 /// Runs the daemon in the foreground until SIGTERM or SIGINT.
 pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
+    // The notifier names files by absolute path; the engine must know the
+    // Claude folder by the same names to tell which of them are sources.
+    let locations = &Locations {
+        claude_dir: std::path::absolute(&locations.claude_dir)
+            .unwrap_or_else(|_| locations.claude_dir.clone()),
+        ..locations.clone()
+    };
     let lock = DaemonLock::acquire(&locations.home)?;
     let (tx, rx) = channel();
     signals::forward(tx.clone())?;
@@ -55,7 +61,6 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     .map_err(DaemonError::Watcher)?;
     let mut daemon = Daemon {
         engine: Engine::open(locations, config)?,
-        claude_dir: locations.claude_dir.clone(),
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
         hub,
@@ -134,7 +139,6 @@ fn names_only_files(burst: &Burst, claude_dir: &Path) -> bool {
 
 struct Daemon {
     engine: Engine,
-    claude_dir: PathBuf,
     heartbeat: Heartbeat,
     home: PathBuf,
     /// The sync hub, when `[hub] url` is configured.
@@ -201,8 +205,7 @@ impl Daemon {
     /// list, perhaps through a temporary file renamed into place), else — a
     /// folder appeared, events were lost — everything, as a rescan does.
     fn stage_burst(&mut self, burst: &Burst) -> Result<Staged, EngineError> {
-        let claude_dir = self.claude_dir.clone();
-        if names_only_files(burst, &claude_dir) {
+        if names_only_files(burst, self.engine.claude_dir()) {
             let paths: Vec<PathBuf> = burst.paths.iter().cloned().collect();
             self.engine.stage_paths(&paths)
         } else {

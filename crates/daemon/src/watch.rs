@@ -34,14 +34,14 @@ pub(crate) struct Watches {
 }
 
 impl Watches {
-    /// A watcher sending its events to `handler`; nothing is watched before [`Watches::refresh`].
+    /// A watcher sending its events to `handler`; nothing is watched before
+    /// [`Watches::refresh`]. `claude_dir` is absolute: events name absolute
+    /// paths, and are compared with it.
     pub(crate) fn new(
         claude_dir: &Path,
         handler: impl notify::EventHandler,
     ) -> notify::Result<Watches> {
-        // Events name absolute paths; so must what they are compared with.
-        let claude_dir =
-            std::path::absolute(claude_dir).unwrap_or_else(|_| claude_dir.to_path_buf());
+        let claude_dir = claude_dir.to_path_buf();
         Ok(Watches {
             sources: SOURCES
                 .iter()

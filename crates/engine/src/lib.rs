@@ -29,7 +29,7 @@ pub use summary::{Report, Summary};
 use chittysync_config::{Config, Locations};
 use chittysync_core::ProjectRules;
 use chittysync_store::Store;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Consolidates one Claude Code folder into one chittysync home.
 pub struct Engine {
@@ -65,6 +65,11 @@ impl Engine {
 
     pub fn device(&self) -> &str {
         &self.device
+    }
+
+    /// The Claude Code folder it reads, as it was given.
+    pub fn claude_dir(&self) -> &Path {
+        &self.claude_dir
     }
 
     pub fn outputs(&self) -> &OutputPaths {

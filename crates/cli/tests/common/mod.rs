@@ -47,12 +47,19 @@ impl Sandbox {
     }
 
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chittysync"));
+        let mut cmd = Self::bare_command();
         cmd.arg("--claude-dir")
             .arg(self.claude())
             .arg("--home")
-            .arg(self.home())
-            .arg("--color")
+            .arg(self.home());
+        cmd
+    }
+
+    /// The binary without the sandbox's folders, and without the settings
+    /// of the environment it runs in.
+    pub fn bare_command() -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chittysync"));
+        cmd.arg("--color")
             .arg("never")
             .env_remove("CHITTYSYNC_CONFIG")
             .env_remove("CHITTYSYNC_HOME")

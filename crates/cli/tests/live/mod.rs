@@ -7,7 +7,7 @@ use crate::common::Sandbox;
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Waits up to this long for anything: a loaded CI machine is slow, a broken
@@ -32,7 +32,13 @@ impl Daemon {
     /// Starts `chittysync daemon` on the sandbox and waits for its first
     /// consolidation (the catch-up) to finish.
     pub fn start(sandbox: &Sandbox) -> Daemon {
-        let daemon = Daemon::spawn(sandbox);
+        Daemon::start_as(sandbox, sandbox.command())
+    }
+
+    /// [`Daemon::start`] with the `chittysync` command given (its own
+    /// arguments and working folder), to which `daemon` is added.
+    pub fn start_as(sandbox: &Sandbox, command: Command) -> Daemon {
+        let daemon = Daemon::spawn_as(sandbox, command);
         let pid = daemon.pid();
         wait_for("the daemon's first heartbeat", || {
             heartbeat(sandbox).is_some_and(|h| {
@@ -44,13 +50,17 @@ impl Daemon {
 
     /// Starts it without waiting; its stderr goes to `daemon.err` in the sandbox.
     pub fn spawn(sandbox: &Sandbox) -> Daemon {
+        Daemon::spawn_as(sandbox, sandbox.command())
+    }
+
+    /// [`Daemon::spawn`] with the `chittysync` command given.
+    fn spawn_as(sandbox: &Sandbox, mut command: Command) -> Daemon {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(sandbox.dir.path().join("daemon.err"))
             .unwrap();
-        let child = sandbox
-            .command()
+        let child = command
             .arg("daemon")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
