@@ -130,11 +130,7 @@ impl Tx<'_> {
 
     /// The fold generation this transaction's changes get, should it make any.
     fn next_generation(&self) -> Result<u64> {
-        Ok(self
-            .meta("fold_generation")?
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-            + 1)
+        Ok(self.counter("fold_generation")? + 1)
     }
 
     fn write_latest(&self, todo_id: &str, observer: &str, seq: i64) -> Result<()> {

@@ -10,9 +10,18 @@ fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// A counter's value: 0 until first bumped.
+fn counter(conn: &Connection, key: &str) -> Result<u64> {
+    Ok(get(conn, key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
 impl Store {
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         get(self.conn(), key)
+    }
+
+    pub(crate) fn counter(&self, key: &str) -> Result<u64> {
+        counter(self.conn(), key)
     }
 }
 
@@ -31,13 +40,13 @@ impl Tx<'_> {
         Ok(())
     }
 
+    pub(crate) fn counter(&self, key: &str) -> Result<u64> {
+        counter(self.conn(), key)
+    }
+
     /// Adds one to a counter and returns the new value.
     pub fn bump_counter(&self, key: &str) -> Result<u64> {
-        let next = self
-            .meta(key)?
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-            + 1;
+        let next = self.counter(key)? + 1;
         self.set_meta(key, &next.to_string())?;
         Ok(next)
     }

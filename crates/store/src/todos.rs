@@ -156,10 +156,6 @@ impl Store {
     pub fn fold_epoch(&self) -> Result<u64> {
         self.counter("fold_epoch")
     }
-
-    fn counter(&self, key: &str) -> Result<u64> {
-        Ok(self.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
-    }
 }
 
 /// Counts over the folded todos, leaving out deleted ones unless said.
