@@ -5,18 +5,26 @@
 
 use chittysync_core::Timestamp;
 use std::io::{self, Write};
+use std::ops::Range;
 
 /// Entries joined as they appear in an array: one per line, indented.
 pub(crate) fn list_block<'a>(entries: impl Iterator<Item = &'a str>) -> String {
     let mut block = String::new();
     for entry in entries {
-        if !block.is_empty() {
-            block.push_str(",\n");
-        }
-        block.push_str("  ");
-        block.push_str(entry);
+        push_to_block(&mut block, entry);
     }
     block
+}
+
+/// Appends one entry to a [`list_block`]; returns where it lies in it.
+pub(crate) fn push_to_block(block: &mut String, entry: &str) -> Range<usize> {
+    if !block.is_empty() {
+        block.push_str(",\n");
+    }
+    block.push_str("  ");
+    let start = block.len();
+    block.push_str(entry);
+    start..block.len()
 }
 
 /// Writes the body of a JSON array made of these blocks (empty ones skipped).

@@ -56,13 +56,7 @@ struct Builder {
 
 impl Builder {
     fn push(&mut self, entry: &str, mut placed: Placed) {
-        if !self.entries.is_empty() {
-            self.entries.push_str(",\n");
-        }
-        self.entries.push_str("  ");
-        let start = self.entries.len();
-        self.entries.push_str(entry);
-        placed.range = start..self.entries.len();
+        placed.range = format::push_to_block(&mut self.entries, entry);
         self.placed.push(placed);
     }
 
