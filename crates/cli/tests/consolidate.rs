@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{todo_list, Sandbox};
+use common::{set_modified_secs, todo_list, Sandbox};
 use serde_json::Value;
 
 const SUMMARY_FIELDS: [&str; 9] = [
@@ -349,13 +349,7 @@ fn filters_and_views() {
 fn as_of_shows_the_past() {
     let sb = Sandbox::new();
     let file = sb.write("todos/s1-agent-s1.json", todo_list(&[("Timed", "pending")]));
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-    std::fs::File::options()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    set_modified_secs(&file, 1_700_000_000);
     sb.consolidate(&[]);
     sb.write(
         "todos/s1-agent-s1.json",

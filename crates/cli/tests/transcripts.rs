@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{todo_list, todo_write_line, user_line, Sandbox};
+use common::{set_modified_secs, todo_list, todo_write_line, user_line, Sandbox};
 use serde_json::{json, Value};
 
 const S: &str = "5e55a0b1-0000-4000-8000-000000000001";
@@ -303,13 +303,7 @@ fn tasks_from_calls_and_files_including_deletion() {
     sb.write(&transcript_path(), t);
     // Task 1's file is older than the update; task 2's file is gone (deleted).
     let file = sb.write(&format!("tasks/{S}/1.json"), r#"{"id":"1","subject":"Build the CLI","description":"d","activeForm":"Building the CLI","status":"pending","blocks":[],"blockedBy":[]}"#);
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_763_629_200); // 2025-11-20
-    std::fs::File::options()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    set_modified_secs(&file, 1_763_629_200); // 2025-11-20
     sb.write(&format!("tasks/{S}/.lock"), "");
     sb.write(&format!("tasks/{S}/.highwatermark"), "2");
     sb.consolidate(&[]);
@@ -387,13 +381,7 @@ fn a_shared_task_list_is_learned_from_a_transcript() {
         r#"{"id":"2","subject":"Write the notes","status":"pending","blocks":[],"blockedBy":[]}"#,
     );
     // The file was written before the session's update.
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_763_629_200);
-    std::fs::File::options()
-        .write(true)
-        .open(&notes)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    set_modified_secs(&notes, 1_763_629_200);
     let mut t = task_lines(
         S,
         "2026-11-20T09:00:00.000Z",

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub struct Sandbox {
@@ -125,6 +125,18 @@ impl Sandbox {
 }
 
 /// A todo list file's JSON: (content, status) pairs in the current shape.
+/// Sets a file's modification time to `secs` after the Unix epoch: a file
+/// written before the events that follow it.
+pub fn set_modified_secs(path: &Path, secs: u64) {
+    let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(at)
+        .unwrap();
+}
+
 pub fn todo_list(items: &[(&str, &str)]) -> String {
     let items: Vec<Value> = items
         .iter()
