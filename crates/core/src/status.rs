@@ -44,6 +44,19 @@ impl Status {
         }
     }
 
+    /// Reads a status as the other agents of SPEC §3b write it: the four of
+    /// SPEC §5, and `cancelled` (deleted), `blocked` (pending) and `done`
+    /// (completed). Claude Code's files keep to [`Status::parse`], where
+    /// those words are unknown.
+    pub fn parse_agent_word(text: &str) -> Option<Status> {
+        match text {
+            "blocked" => Some(Status::Pending),
+            "done" => Some(Status::Completed),
+            "cancelled" => Some(Status::Deleted),
+            other => Status::parse(other),
+        }
+    }
+
     /// Whether a todo in this status still needs doing.
     pub fn is_open(self) -> bool {
         matches!(self, Status::Pending | Status::InProgress)
@@ -124,5 +137,13 @@ mod tests {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         assert_eq!(Status::parse("done"), None);
+        assert_eq!(Status::parse_agent_word("done"), Some(Status::Completed));
+        assert_eq!(Status::parse_agent_word("cancelled"), Some(Status::Deleted));
+        assert_eq!(Status::parse_agent_word("blocked"), Some(Status::Pending));
+        assert_eq!(
+            Status::parse_agent_word("in_progress"),
+            Some(Status::InProgress)
+        );
+        assert_eq!(Status::parse_agent_word("finished"), None);
     }
 }

@@ -10,6 +10,7 @@
 //! is an `Err` value or a [`Warning`] naming the file (and line), so one broken
 //! file never stops a consolidation.
 
+pub mod agents;
 mod discover;
 mod error;
 mod json;
