@@ -3,10 +3,16 @@
 //! they read is handed on in the shapes below, which say nothing of projects
 //! or identity (the engine decides those, as for Claude Code's files).
 
+pub mod opencode;
+pub mod qwen;
+
 use crate::error::Warning;
-use crate::todo_file::TodoList;
+use crate::json;
+use crate::todo_file::{RawTodo, TodoList};
 use crate::transcript::ReadPosition;
-use chittysync_core::Timestamp;
+use chittysync_core::{Status, Timestamp};
+use serde_json::Value;
+use std::path::PathBuf;
 
 /// An agent whose plans chittysync reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,4 +94,69 @@ pub struct SessionRead {
     /// The record was read from its start although a position was given (it
     /// shrank or was replaced).
     pub restarted: bool,
+}
+
+/// A file an agent's discovery found, by name and stat only: whether it
+/// changed is the caller's question (size and mtime), as for Claude Code's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFile {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Modification time in milliseconds since the Unix epoch.
+    pub mtime_ms: i64,
+}
+
+impl FoundFile {
+    pub(crate) fn from_meta(path: PathBuf, meta: &std::fs::Metadata) -> FoundFile {
+        let mtime_ms = match meta
+            .modified()
+            .map(|t| t.duration_since(std::time::UNIX_EPOCH))
+        {
+            Ok(Ok(d)) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Ok(Err(before)) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+            Err(_) => 0,
+        };
+        FoundFile {
+            path,
+            size: meta.len(),
+            mtime_ms,
+        }
+    }
+}
+
+/// A status as another agent writes it (SPEC §3b: `cancelled`, `blocked` and
+/// `done` besides the four), and whether it was unknown (read as pending).
+pub(crate) fn agent_status(value: Option<&Value>) -> (Status, bool) {
+    match value
+        .and_then(Value::as_str)
+        .and_then(Status::parse_agent_word)
+    {
+        Some(status) => (status, false),
+        None => (Status::Pending, true),
+    }
+}
+
+/// Reads another agent's list, whose entries name their text `content_key`
+/// (`content`, `description`, `step`…) and their status `status`. Entries
+/// without non-empty text are skipped and counted; unknown statuses read as
+/// pending and are counted (SPEC §3).
+pub(crate) fn agent_todos(entries: &[Value], content_key: &str) -> TodoList {
+    let mut list = TodoList {
+        items: Vec::with_capacity(entries.len()),
+        ..TodoList::default()
+    };
+    for entry in entries {
+        let Some(content) = json::text(entry.get(content_key)) else {
+            list.skipped_entries += 1;
+            continue;
+        };
+        let (status, unknown) = agent_status(entry.get("status"));
+        list.unknown_statuses += usize::from(unknown);
+        list.items.push(RawTodo {
+            content,
+            active_form: None,
+            status,
+        });
+    }
+    list
 }
