@@ -258,6 +258,9 @@ struct Envelope {
 /// `todo_write` is a plan; the lists that `ui_telemetry` system lines and
 /// `tool_result` lines echo are not. The error is a message for a warning.
 pub fn parse_chat_line(line: &[u8]) -> Result<ChatLine, String> {
+    if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("not a JSON object".to_string());
+    }
     let envelope: Envelope = match serde_json::from_slice(line) {
         Ok(envelope) => envelope,
         Err(e) => return Err(format!("invalid JSON: {e}")),
