@@ -14,6 +14,7 @@ pub mod agents;
 mod discover;
 mod error;
 mod json;
+pub mod lines;
 mod read;
 mod task_file;
 mod todo_file;

@@ -12,63 +12,15 @@ mod facts;
 mod scan;
 
 use crate::error::Warning;
+use crate::lines::{LineFile, LineSink};
 use chittysync_core::{Status, Timestamp};
 use scan::Scanner;
-use serde::{Deserialize, Serialize};
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::path::Path;
 
+pub use crate::lines::{HeadMark, ReadPosition};
+
 use crate::todo_file::RawTodo;
-
-/// How many leading bytes identify a file: enough to hold the first line's ids
-/// and timestamp, so a file replaced by another session's is noticed.
-const HEAD_BYTES: u64 = 4096;
-
-/// The read buffer. Large enough that per-chunk work (a few parses for
-/// session facts) is negligible, small enough to keep memory flat.
-const CHUNK_BYTES: usize = 4 << 20;
-
-/// Where a read of a transcript stopped. `Default` is the start of the file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ReadPosition {
-    /// Bytes of complete lines consumed so far.
-    pub offset: u64,
-    /// Complete lines consumed so far (the next line is `line + 1`).
-    pub line: u64,
-    /// The fingerprint of the file's first bytes when this position was taken.
-    pub head: Option<HeadMark>,
-}
-
-/// A fingerprint of the first `len` bytes of a file (at most 4096), so that a
-/// file deleted and written anew — possibly longer than before — is read again
-/// from the start instead of from the middle of unrelated content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct HeadMark {
-    pub len: u32,
-    /// 64-bit FNV-1a: stable across Rust versions and platforms, unlike std's
-    /// `DefaultHasher`, because positions are stored on disk.
-    pub hash: u64,
-}
-
-impl HeadMark {
-    pub fn of(bytes: &[u8]) -> HeadMark {
-        let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        HeadMark {
-            len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-            hash,
-        }
-    }
-
-    /// Whether `head` (the file's current first bytes, up to 4096) starts with
-    /// the bytes this mark was taken from.
-    fn matches(&self, head: &[u8]) -> bool {
-        let len = self.len as usize;
-        head.len() >= len && HeadMark::of(&head[..len]) == *self
-    }
-}
 
 /// What one read of a transcript found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,50 +140,42 @@ pub fn read_transcript(
     from: &ReadPosition,
     max_line_bytes: u64,
 ) -> io::Result<TranscriptChunk> {
-    let mut file = File::open(path)?;
-    let size = file.metadata()?.len();
-    let mut head = vec![0; size.min(HEAD_BYTES) as usize];
-    let head_len = read_up_to(&mut file, &mut head)?;
-    head.truncate(head_len);
-
-    let restarted = size < from.offset
-        || from.head.is_some_and(|mark| !mark.matches(&head))
-        || !ends_a_line(&mut file, from.offset)?;
-    let (offset, line) = if restarted {
-        (0, 0)
-    } else {
-        (from.offset, from.line)
-    };
-
-    file.seek(SeekFrom::Start(offset))?;
-    let mut scanner = Scanner::new(path, agent_of_file(path), max_line_bytes, line);
-    let consumed = read_lines(&mut file, size - offset, max_line_bytes, &mut scanner)?;
-    let (line, session, events, warnings) = scanner.finish();
+    let file = LineFile::open(path, from)?;
+    let mut scanner = Scanner::new(path, agent_of_file(path), max_line_bytes, file.start_line());
+    let read = file.read(max_line_bytes, &mut ScanLines(&mut scanner))?;
+    let (_, session, events, warnings) = scanner.finish();
     Ok(TranscriptChunk {
-        restarted,
-        end: ReadPosition {
-            offset: offset + consumed,
-            line,
-            head: Some(HeadMark::of(&head)),
-        },
-        bytes_read: consumed,
+        restarted: read.restarted,
+        end: read.end,
+        bytes_read: read.bytes_read,
         session,
         events,
         warnings,
     })
 }
 
-/// Whether `offset` is the start of the file or just after a newline, as every
-/// position this module hands out is. If not, the file was rewritten with the
-/// same first bytes but different lines, and reading on from `offset` would
-/// start in the middle of one.
-fn ends_a_line(file: &mut File, offset: u64) -> io::Result<bool> {
-    if offset == 0 {
-        return Ok(true);
+/// Hands the runs of lines that [`LineFile::read`] finds to the scanner
+/// whole: it tests each line cheaply and reads session facts from a run's
+/// last lines (`scan.rs`).
+struct ScanLines<'a, 'p>(&'a mut Scanner<'p>);
+
+impl LineSink for ScanLines<'_, '_> {
+    fn line(&mut self, _number: u64, line: &[u8]) {
+        // Not called: `run` takes every run. Kept correct all the same.
+        let mut run = Vec::with_capacity(line.len() + 1);
+        run.extend_from_slice(line);
+        run.push(b'\n');
+        self.0.lines(&run);
     }
-    file.seek(SeekFrom::Start(offset - 1))?;
-    let mut byte = [0];
-    Ok(read_up_to(file, &mut byte)? == 1 && byte[0] == b'\n')
+
+    fn overlong_line(&mut self, _number: u64, len: u64) {
+        self.0.overlong_line(len);
+    }
+
+    fn run(&mut self, _first: u64, run: &[u8]) -> bool {
+        self.0.lines(run);
+        true
+    }
 }
 
 /// `…/agent-<id>.jsonl` → `<id>`: a sub-agent's transcript.
@@ -239,82 +183,6 @@ fn agent_of_file(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?;
     let agent = name.strip_prefix("agent-")?.strip_suffix(".jsonl")?;
     (!agent.is_empty()).then(|| agent.to_string())
-}
-
-/// Fills `buf` as far as the file allows; fewer bytes only at end of file.
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
-/// Feeds the complete lines among the next `limit` bytes of `file` to the
-/// scanner, chunk by chunk, and returns how many bytes they took.
-///
-/// A line that outgrows `max_line_bytes` is dropped from the buffer as soon as
-/// that is known and the following bytes are discarded up to its end; it is
-/// consumed (with a warning) only once its newline has arrived.
-fn read_lines(
-    file: &mut File,
-    limit: u64,
-    max_line_bytes: u64,
-    scanner: &mut Scanner,
-) -> io::Result<u64> {
-    let mut buf = vec![0; usize::try_from(limit).map_or(CHUNK_BYTES, |l| l.min(CHUNK_BYTES))];
-    let mut filled = 0;
-    let mut remaining = limit;
-    let mut consumed = 0;
-    // Bytes of an overlong line discarded so far, awaiting its newline.
-    let mut overlong: Option<u64> = None;
-    while remaining > 0 {
-        if filled == buf.len() {
-            // A line longer than the buffer but within the limit: make room.
-            buf.resize(buf.len().max(CHUNK_BYTES) * 2, 0);
-        }
-        let room = (buf.len() - filled).min(usize::try_from(remaining).unwrap_or(usize::MAX));
-        let n = match file.read(&mut buf[filled..filled + room]) {
-            Ok(0) => break, // the file shrank while we read; next read restarts
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        remaining -= n as u64;
-        filled += n;
-
-        let mut start = 0;
-        if let Some(skipped) = overlong {
-            let Some(newline) = memchr::memchr(b'\n', &buf[..filled]) else {
-                overlong = Some(skipped + filled as u64);
-                filled = 0;
-                continue;
-            };
-            let len = skipped + newline as u64;
-            scanner.overlong_line(len);
-            consumed += len + 1;
-            overlong = None;
-            start = newline + 1;
-        }
-        let end = match memchr::memrchr(b'\n', &buf[start..filled]) {
-            Some(last) => start + last + 1,
-            None => start,
-        };
-        scanner.lines(&buf[start..end]);
-        consumed += (end - start) as u64;
-        buf.copy_within(end..filled, 0);
-        filled -= end;
-        if filled as u64 > max_line_bytes {
-            overlong = Some(filled as u64);
-            filled = 0;
-        }
-    }
-    Ok(consumed)
 }
 
 impl TranscriptEvent {
@@ -344,19 +212,6 @@ impl TranscriptEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Head marks are stored with read positions: the hash must never change.
-    #[test]
-    fn head_mark_is_fnv1a_64() {
-        assert_eq!(HeadMark::of(b"").hash, 0xcbf2_9ce4_8422_2325);
-        assert_eq!(HeadMark::of(b"a").hash, 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(HeadMark::of(b"foobar").hash, 0x8594_4171_f739_67e8);
-        let mark = HeadMark::of(b"{\"a\":1}\n");
-        assert_eq!(mark.len, 8);
-        assert!(mark.matches(b"{\"a\":1}\n{\"b\":2}\n"));
-        assert!(!mark.matches(b"{\"a\":2}\n{\"b\":2}\n"));
-        assert!(!mark.matches(b"{\"a\":1}"));
-    }
 
     #[test]
     fn agent_from_file_name() {
