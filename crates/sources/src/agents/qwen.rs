@@ -17,18 +17,15 @@
 use super::{agent_todos, FoundFile, PlanWrite, SessionRead};
 use crate::error::{ParseError, Warning};
 use crate::json;
+use crate::lines::{self, LineSink, ReadPosition};
 use crate::todo_file::TodoList;
-use crate::transcript::{HeadMark, ReadPosition};
 use chittysync_core::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 use std::ffi::OsStr;
-use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-
-/// How many leading bytes identify a chat (as for Claude Code's transcripts).
-const HEAD_BYTES: u64 = 4096;
 
 /// The name Qwen Code gives its tool (packages/core/src/tools/todoWrite.ts).
 const TOOL_NAME: &str = "todo_write";
@@ -340,54 +337,27 @@ fn call_todos(args: Option<&Value>) -> Option<Vec<Value>> {
 /// being held in memory whole. Bad lines are warnings; errors are the
 /// operating system's only.
 pub fn read_chat(path: &Path, from: &ReadPosition, max_line_bytes: u64) -> io::Result<SessionRead> {
-    let mut file = File::open(path)?;
-    let size = file.metadata()?.len();
-    let mut head = Vec::with_capacity(size.min(HEAD_BYTES) as usize);
-    (&mut file).take(HEAD_BYTES).read_to_end(&mut head)?;
-    let restarted = size < from.offset
-        || from.head.is_some_and(|mark| !head_matches(mark, &head))
-        || !ends_a_line(&mut file, from.offset)?;
-    let (offset, line) = if restarted {
-        (0, 0)
-    } else {
-        (from.offset, from.line)
-    };
-    file.seek(SeekFrom::Start(offset))?;
-
-    let mut read = SessionRead {
-        restarted,
-        ..SessionRead::default()
-    };
     let mut chat = ChatReader {
         path,
-        read: &mut read,
+        read: SessionRead::default(),
     };
-    let (consumed, lines) =
-        for_each_line(file.take(size - offset), max_line_bytes, |number, bytes| {
-            chat.line(line + number, bytes)
-        })?;
-    read.end = ReadPosition {
-        offset: offset + consumed,
-        line: line + lines,
-        head: Some(HeadMark::of(&head)),
-    };
+    let done = lines::read_lines(path, from, max_line_bytes, &mut chat)?;
+    let mut read = chat.read;
+    read.end = done.end;
+    read.restarted = done.restarted;
     Ok(read)
 }
 
-/// Folds each line of a chat into what the read found.
+/// Folds each line of a chat into what the read found (lines.rs hands the
+/// lines on).
 struct ChatReader<'a> {
     path: &'a Path,
-    read: &'a mut SessionRead,
+    read: SessionRead,
 }
 
-impl ChatReader<'_> {
-    /// Line `number` (1-based); `None` for a line too long to read.
-    fn line(&mut self, number: u64, bytes: Option<&[u8]>) {
-        let Some(bytes) = bytes else {
-            self.warn(number, "the line is too long to read; skipped".to_string());
-            return;
-        };
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+impl LineSink for ChatReader<'_> {
+    fn line(&mut self, number: u64, bytes: &[u8]) {
+        let bytes = lines::trim_line(bytes);
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
@@ -395,7 +365,7 @@ impl ChatReader<'_> {
             Ok(line) => line,
             Err(message) => return self.warn(number, message),
         };
-        let read = &mut *self.read;
+        let read = &mut self.read;
         if read.session.is_none() {
             read.session = line.session;
         }
@@ -437,73 +407,20 @@ impl ChatReader<'_> {
         }
     }
 
+    fn overlong_line(&mut self, number: u64, len: u64) {
+        self.warn(
+            number,
+            format!("the line is {len} bytes, too long to read; skipped"),
+        );
+    }
+}
+
+impl ChatReader<'_> {
     fn warn(&mut self, line: u64, message: String) {
         self.read
             .warnings
             .push(Warning::at_line(self.path, line, message));
     }
-}
-
-fn head_matches(mark: HeadMark, head: &[u8]) -> bool {
-    let len = mark.len as usize;
-    head.len() >= len && HeadMark::of(&head[..len]) == mark
-}
-
-/// Whether `offset` is the start of the file or just after a newline.
-fn ends_a_line(file: &mut File, offset: u64) -> io::Result<bool> {
-    if offset == 0 {
-        return Ok(true);
-    }
-    file.seek(SeekFrom::Start(offset - 1))?;
-    let mut byte = [0];
-    Ok(file.read(&mut byte)? == 1 && byte[0] == b'\n')
-}
-
-/// Calls `each(n, line)` for every complete line of `reader` (n from 1), with
-/// `None` for a line longer than `max_line_bytes` (its bytes are dropped as
-/// they come). Returns the bytes and lines consumed; a last line without its
-/// newline is not consumed.
-fn for_each_line(
-    reader: impl Read,
-    max_line_bytes: u64,
-    mut each: impl FnMut(u64, Option<&[u8]>),
-) -> io::Result<(u64, u64)> {
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
-    let limit = usize::try_from(max_line_bytes).unwrap_or(usize::MAX);
-    let mut line = Vec::new();
-    let mut overlong = false;
-    let (mut consumed, mut lines, mut pending) = (0u64, 0u64, 0u64);
-    loop {
-        let buf = match reader.fill_buf() {
-            Ok([]) => break,
-            Ok(buf) => buf,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let (piece, complete) = match memchr::memchr(b'\n', buf) {
-            Some(i) => (&buf[..i], true),
-            None => (buf, false),
-        };
-        if !overlong && line.len() + piece.len() > limit {
-            overlong = true;
-            line = Vec::new();
-        }
-        if !overlong {
-            line.extend_from_slice(piece);
-        }
-        let taken = piece.len() + usize::from(complete);
-        pending += taken as u64;
-        reader.consume(taken);
-        if complete {
-            lines += 1;
-            each(lines, (!overlong).then_some(line.as_slice()));
-            consumed += pending;
-            pending = 0;
-            line.clear();
-            overlong = false;
-        }
-    }
-    Ok((consumed, lines))
 }
 
 #[cfg(test)]
@@ -526,26 +443,5 @@ mod tests {
             Some(PathBuf::from("/opt/qwen"))
         );
         assert_eq!(dir_from(None, None), None);
-    }
-
-    #[test]
-    fn lines_are_split_and_overlong_ones_dropped() {
-        let mut seen = Vec::new();
-        let data: &[u8] = b"ab\nccccccccc\n\nd\npartial";
-        let (consumed, lines) = for_each_line(data, 4, |n, l| {
-            seen.push((n, l.map(<[u8]>::to_vec)));
-        })
-        .unwrap();
-        assert_eq!(consumed, 16);
-        assert_eq!(lines, 4);
-        assert_eq!(
-            seen,
-            vec![
-                (1, Some(b"ab".to_vec())),
-                (2, None),
-                (3, Some(Vec::new())),
-                (4, Some(b"d".to_vec())),
-            ]
-        );
     }
 }
