@@ -35,11 +35,13 @@ impl Locations {
     /// default ones only when they exist.
     pub fn resolve(overrides: &LocationOverrides) -> Locations {
         let home_dir = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
-        let claude_dir = overrides
-            .claude_dir
-            .clone()
-            .or_else(|| env_path("CLAUDE_CONFIG_DIR"))
-            .unwrap_or_else(|| home_dir.join(".claude"));
+        let claude_dir = one_spelling(
+            overrides
+                .claude_dir
+                .clone()
+                .or_else(|| env_path("CLAUDE_CONFIG_DIR"))
+                .unwrap_or_else(|| home_dir.join(".claude")),
+        );
         let home = overrides
             .home
             .clone()
@@ -68,6 +70,16 @@ impl Locations {
     pub fn logs_dir(&self) -> PathBuf {
         self.home.join("logs")
     }
+}
+
+/// The one spelling of a folder, however it was given (relative, through
+/// `..` or a symlink): its canonical path if it exists, else its absolute
+/// path. Files are known by their paths (the store's file index, the
+/// notifier's events), so the same file must always be named the same way.
+fn one_spelling(dir: PathBuf) -> PathBuf {
+    std::fs::canonicalize(&dir)
+        .or_else(|_| std::path::absolute(&dir))
+        .unwrap_or(dir)
 }
 
 fn default_config(home: &Path) -> Option<PathBuf> {

@@ -31,13 +31,6 @@ const WARNINGS_LOGGED: usize = 50;
 
 /// Runs the daemon in the foreground until SIGTERM or SIGINT.
 pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
-    // The notifier names files by absolute path; the engine must know the
-    // Claude folder by the same names to tell which of them are sources.
-    let locations = &Locations {
-        claude_dir: std::path::absolute(&locations.claude_dir)
-            .unwrap_or_else(|_| locations.claude_dir.clone()),
-        ..locations.clone()
-    };
     let lock = DaemonLock::acquire(&locations.home)?;
     let (tx, rx) = channel();
     signals::forward(tx.clone())?;

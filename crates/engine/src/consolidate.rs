@@ -1,6 +1,6 @@
 //! One consolidation run (SPEC §7 `consolidate`).
 
-use crate::ingest::{Ingest, Placer, Sightings};
+use crate::ingest::{Ingest, Moved, Placer, Sightings};
 use crate::outputs::StagedOutputs;
 use crate::summary::Report;
 use crate::{read, Engine, EngineError};
@@ -128,6 +128,7 @@ impl Engine {
                 placer: Placer::new(&self.rules),
                 sightings: Sightings::default(),
                 report: &mut report,
+                moved: Moved::default(),
             };
             let new = ingest.run(files)?;
             report.summary.observations = new;

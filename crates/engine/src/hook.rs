@@ -13,7 +13,7 @@ mod payload;
 
 pub use payload::HookInput;
 
-use crate::ingest::{Ingest, Placer, Sightings, TaskCall};
+use crate::ingest::{Ingest, Moved, Placer, Sightings, TaskCall};
 use crate::project_lookup::work_tree_of;
 use crate::summary::Report;
 use crate::Engine;
@@ -117,6 +117,7 @@ impl Engine {
             placer,
             sightings: Sightings::default(),
             report: &mut report,
+            moved: Moved::default(),
         };
         let task = |task_id| TaskCall {
             list: &list,

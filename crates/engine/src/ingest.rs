@@ -109,8 +109,10 @@ impl<'r> Placer<'r> {
                 None => self.rules.for_content(content),
             }),
             Placement::TaskList(list) => {
-                if self.is_session(tx, list)? {
-                    return self.place(tx, &Placement::Session(list.clone()), content);
+                // A list named like a session id is that session's list
+                // (SPEC §3), whether or not its session's files are known.
+                if let Some(session) = session_of_list(list) {
+                    return self.place(tx, &Placement::Session(session.to_string()), content);
                 }
                 Ok(self.list_project(tx, list)?.unwrap_or_else(|| list.clone()))
             }
@@ -147,6 +149,22 @@ fn looks_like_session_id(name: &str) -> bool {
             8 | 13 | 18 | 23 => c == '-',
             _ => c.is_ascii_hexdigit(),
         })
+}
+
+/// The session a task list belongs to by its name alone: a list named like a
+/// session id is that session's (SPEC §3). Decided from the name, never from
+/// what the store happens to know yet, so a task's observations are the same
+/// whichever file a run reads first (docs/DESIGN.md, "Identity").
+pub(crate) fn session_of_list(list: &str) -> Option<&str> {
+    looks_like_session_id(list).then_some(list)
+}
+
+/// The task list an observer id names (`task:<list>/<id>`), if it is a task's.
+fn list_of_observer(observer: &str) -> Option<&str> {
+    observer
+        .strip_prefix("task:")?
+        .rsplit_once('/')
+        .map(|(list, _)| list)
 }
 
 /// Above this many sightings, one scan of the sessions beats a lookup each.
@@ -227,6 +245,20 @@ pub(crate) struct Ingest<'t, 'c, 'r> {
     pub placer: Placer<'r>,
     pub sightings: Sightings,
     pub report: &'t mut Report,
+    /// What this run learnt that moves todos placed before: sessions whose
+    /// project changed, shared lists that gained a session.
+    pub moved: Moved,
+}
+
+/// Sessions and task lists whose project changed during a run: the todos
+/// they were placed with earlier are placed again (see [`Ingest::replace`]).
+#[derive(Default)]
+pub(crate) struct Moved {
+    sessions: std::collections::BTreeSet<String>,
+    lists: std::collections::BTreeSet<String>,
+    /// Sessions this run recorded first (from their task lists): nothing of
+    /// theirs was placed before the run, so learning their folder moves nothing.
+    new_sessions: std::collections::HashSet<String>,
 }
 
 impl Ingest<'_, '_, '_> {
@@ -254,12 +286,80 @@ impl Ingest<'_, '_, '_> {
         if self.sightings.items.len() > PRELOAD_THRESHOLD {
             self.placer.preload(self.tx)?;
         }
-        let mut observations = Vec::with_capacity(self.sightings.items.len());
+        let mut observations = self.replace()?;
+        observations.reserve(self.sightings.items.len());
         for (sighting, placement) in std::mem::take(&mut self.sightings.items) {
             let project = self.placer.place(self.tx, &placement, &sighting.content)?;
             observations.push(sighting.into_observation(&project, self.device));
         }
         Ok(self.store(&observations)?.new_observations as u64)
+    }
+
+    /// Places again what was placed before this run learnt a session's folder
+    /// (its transcript came after its todo or task files) or a shared list's
+    /// sessions, so the picture does not depend on whether the facts came in
+    /// one run or several (docs/DESIGN.md, "Projects learnt late").
+    ///
+    /// Observations are facts and stay as they are. Each one placed in
+    /// another project than its observer's now is observed again in the right
+    /// project — the same observation a single run would have made, with the
+    /// same id — and the observer's word in the old project is withdrawn by a
+    /// `deleted` observation a millisecond after its last one there, as a
+    /// renamed task withdraws its old subject.
+    fn replace(&mut self) -> Result<Vec<Observation>, StoreError> {
+        let moved = std::mem::take(&mut self.moved);
+        if moved.sessions.is_empty() && moved.lists.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sessions: Vec<String> = moved.sessions.into_iter().collect();
+        let lists: Vec<String> = moved.lists.into_iter().collect();
+        let mut out = Vec::new();
+        // Per (old todo, observer): the observer's last word there.
+        let mut withdrawn: std::collections::BTreeMap<(String, String), Observation> =
+            Default::default();
+        for old in self.tx.local_observations_of(&sessions, &lists)? {
+            let placement = match (list_of_observer(&old.observer), &old.session) {
+                (Some(list), _) => Placement::TaskList(list.to_string()),
+                (None, Some(session)) => Placement::Session(session.clone()),
+                (None, None) => continue,
+            };
+            let project = self.placer.place(self.tx, &placement, &old.content)?;
+            if project == old.project {
+                continue;
+            }
+            out.push(Observation::new(
+                &project,
+                old.content.clone(),
+                old.active_form.clone(),
+                old.status,
+                old.observer.clone(),
+                old.session.clone(),
+                &old.device,
+                old.source,
+                old.observed_at,
+            ));
+            let key = (old.todo_id.clone(), old.observer.clone());
+            match withdrawn.get(&key) {
+                Some(last) if last.observed_at >= old.observed_at => {}
+                _ => {
+                    withdrawn.insert(key, old);
+                }
+            }
+        }
+        for (_, last) in withdrawn {
+            out.push(Observation::new(
+                &last.project,
+                last.content,
+                last.active_form,
+                Status::Deleted,
+                last.observer,
+                last.session,
+                &last.device,
+                last.source,
+                Timestamp(last.observed_at.millis() + 1),
+            ));
+        }
+        Ok(out)
     }
 
     fn store(
@@ -358,14 +458,26 @@ impl Ingest<'_, '_, '_> {
                     active_form: task.active_form.clone(),
                     status: task.status,
                 };
-                let session = self.tx.session(list)?.map(|s| s.id);
-                self.rename_task(list, task_id, &name, session.as_deref(), Source::File, at)?;
+                let session = session_of_list(list);
+                if let Some(session) = session {
+                    if self.tx.session(session)?.is_none() {
+                        self.moved.new_sessions.insert(session.to_string());
+                    }
+                    self.tx.update_session(&SessionUpdate {
+                        id: session.to_string(),
+                        device: self.device.to_string(),
+                        seen_from: Some(at),
+                        seen_to: Some(at),
+                        ..SessionUpdate::default()
+                    })?;
+                }
+                self.rename_task(list, task_id, &name, session, Source::File, at)?;
                 self.sightings.push_task(
                     list,
                     task_id,
                     &name,
                     task.status,
-                    session.as_deref(),
+                    session,
                     Source::File,
                     at,
                 );
@@ -411,10 +523,21 @@ impl Ingest<'_, '_, '_> {
             .as_deref()
             .map(|cwd| self.placer.project_of_cwd(cwd));
         if facts.first_at.is_some() || facts.cwd.is_some() || agent.is_some() {
+            // Known before, with a project that this chunk may change.
+            let before = match facts.cwd {
+                Some(_) if !self.moved.new_sessions.contains(&session) => {
+                    self.tx.session(&session)?.map(|s| s.project)
+                }
+                _ => None,
+            };
             self.tx.update_session(&SessionUpdate {
                 id: session.clone(),
                 device: self.device.to_string(),
                 cwd: facts.cwd.clone(),
+                // A main transcript read from its start records the folder
+                // the session was started in (SPEC §4); a sub-agent's file
+                // or a later chunk only fills in what is not known.
+                first_cwd: agent.is_none() && chunk.end.offset == chunk.bytes_read,
                 project,
                 git_branch: facts.git_branch.clone(),
                 version: facts.version.clone(),
@@ -424,6 +547,12 @@ impl Ingest<'_, '_, '_> {
                 ..SessionUpdate::default()
             })?;
             self.placer.forget_session(&session);
+            if let Some(before) = before {
+                let after = self.tx.session(&session)?.and_then(|s| s.project);
+                if after != before {
+                    self.moved.sessions.insert(session.clone());
+                }
+            }
         }
         let list = self
             .tx
@@ -641,6 +770,7 @@ impl Ingest<'_, '_, '_> {
             ..SessionUpdate::default()
         })?;
         self.placer.forget_session(session);
+        self.moved.lists.insert(found.clone());
         Ok(found.clone())
     }
 

@@ -110,6 +110,36 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// The observations read on this device (`via` local) by these sessions
+    /// or by the tasks of these lists, oldest first: those to place again
+    /// when what decides their project changed. A scan of the log, for the
+    /// rare runs that learn a session's folder after placing its todos.
+    pub fn local_observations_of(
+        &self,
+        sessions: &[String],
+        lists: &[String],
+    ) -> Result<Vec<Observation>> {
+        let sessions = serde_json::json!(sessions).to_string();
+        let prefixes: Vec<String> = lists.iter().map(|l| format!("task:{l}/")).collect();
+        let prefixes = serde_json::json!(prefixes).to_string();
+        Ok(query_logged(
+            self.conn(),
+            &format!(
+                "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.via = 'local' AND (
+                   o.session IN (SELECT value FROM json_each(?1))
+                   OR EXISTS (SELECT 1 FROM json_each(?2) p
+                              WHERE substr(o.observer, 1, length(p.value)) = p.value))
+                 ORDER BY o.observed_at, o.seq"
+            ),
+            params![sessions, prefixes],
+        )?
+        .into_iter()
+        .map(|l| l.observation)
+        .collect())
+    }
+}
+
 impl Store {
     /// Every observation of a todo, oldest first.
     pub fn history(&self, todo_id: &str) -> Result<Vec<LoggedObservation>> {

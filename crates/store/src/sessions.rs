@@ -10,7 +10,13 @@ use rusqlite::{params, OptionalExtension, Row};
 pub struct SessionUpdate {
     pub id: String,
     pub device: String,
+    /// The folder the session works in. A session keeps the first cwd it is
+    /// known by (SPEC §4: a later `cd` does not move it) unless
+    /// [`SessionUpdate::first_cwd`] says this one is the first it recorded.
     pub cwd: Option<String>,
+    /// `cwd` (and `project`) are the first the session recorded — read from
+    /// the start of its transcript — and replace what was stored before.
+    pub first_cwd: bool,
     pub project: Option<String>,
     pub git_branch: Option<String>,
     pub task_list: Option<String>,
@@ -75,8 +81,8 @@ impl Tx<'_> {
                 "INSERT INTO sessions (id, device, cwd, project, git_branch, task_list, version, first_seen, last_seen, started_at, start_source, ended_at, end_reason)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT (id) DO UPDATE SET
-                   cwd = coalesce(excluded.cwd, cwd),
-                   project = coalesce(excluded.project, project),
+                   cwd = CASE WHEN ?14 THEN coalesce(excluded.cwd, cwd) ELSE coalesce(cwd, excluded.cwd) END,
+                   project = CASE WHEN ?14 OR cwd IS NULL THEN coalesce(excluded.project, project) ELSE coalesce(project, excluded.project) END,
                    git_branch = coalesce(excluded.git_branch, git_branch),
                    task_list = coalesce(excluded.task_list, task_list),
                    version = coalesce(excluded.version, version),
@@ -101,6 +107,7 @@ impl Tx<'_> {
                 u.start_source,
                 millis(u.ended_at),
                 u.end_reason,
+                u.first_cwd,
             ])?;
         if let Some(agent) = &u.agent {
             self.conn()

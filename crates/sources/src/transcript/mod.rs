@@ -53,7 +53,8 @@ pub struct SessionFacts {
     /// The last `sessionId` seen (for 2.0.x `agent-<id>.jsonl` files, the only
     /// place that names the session).
     pub session_id: Option<String>,
-    /// The last `cwd` seen.
+    /// The first `cwd` of the chunk: the folder the session was started in
+    /// when the chunk starts the file (SPEC §4).
     pub cwd: Option<String>,
     /// The last `gitBranch` seen.
     pub git_branch: Option<String>,

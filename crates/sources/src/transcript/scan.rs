@@ -141,6 +141,15 @@ impl<'p> Scanner<'p> {
                 self.saw_time(at);
             }
         }
+        if self.facts.cwd.is_none() && self.needles.facts[CWD].find(line).is_some() {
+            // The session's folder is the first cwd it records (SPEC §4): a
+            // later `cd` into a sub-folder or submodule does not move it.
+            if let Some(facts) = LineFacts::parse(line) {
+                if let Some(cwd) = facts.values()[CWD].filter(|c| !c.is_empty()) {
+                    self.facts.cwd = Some(cwd.to_string());
+                }
+            }
+        }
         if self.needles.may_hold_plan(line) {
             self.plan_line(line);
         }
@@ -178,6 +187,7 @@ impl<'p> Scanner<'p> {
             return;
         };
         let mut missing = [true; FACT_COUNT];
+        missing[CWD] = false;
         let mut end = body.len();
         let starts = memchr::memrchr_iter(b'\n', body)
             .map(|newline| newline + 1)
@@ -221,7 +231,8 @@ impl<'p> Scanner<'p> {
                         self.saw_time(at);
                     }
                 }
-                CWD => self.facts.cwd = Some(value.to_string()),
+                // Read line by line from the start instead (see `line`).
+                CWD => {}
                 GIT_BRANCH => self.facts.git_branch = Some(value.to_string()),
                 VERSION => self.facts.version = Some(value.to_string()),
                 _ => self.facts.session_id = Some(value.to_string()),
