@@ -3,6 +3,7 @@
 //! they read is handed on in the shapes below, which say nothing of projects
 //! or identity (the engine decides those, as for Claude Code's files).
 
+pub mod codex;
 pub mod opencode;
 pub mod qwen;
 
