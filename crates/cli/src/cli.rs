@@ -144,6 +144,11 @@ pub enum Command {
         /// The settings file [default: <claude dir>/settings.json]
         #[arg(long, value_name = "FILE")]
         settings: Option<PathBuf>,
+        /// Leave CLAUDE_CODE_ENABLE_TODO_TOOLS (Claude Code's plan tools) in the
+        /// settings' `env` as it is; by default install sets it to "1" and
+        /// uninstall removes it if install set it
+        #[arg(long)]
+        no_plan_tools: bool,
     },
     /// Handle one Claude Code hook: reads its JSON on stdin; always exits 0
     Hook { event: HookEvent },

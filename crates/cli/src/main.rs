@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod context;
 mod output;
+mod settings;
 mod time_arg;
 
 use clap::Parser;

@@ -383,7 +383,7 @@ mod install {
 
         let out = sandbox.ok(&["hooks", "install"]);
         assert!(out.contains("installed"), "{out}");
-        let backup = sandbox.claude().join("settings.json.bak");
+        let backup = sandbox.claude().join("settings.json.chittysync-backup");
         assert_eq!(read(&backup), original);
         let installed = read(&settings);
         assert_eq!(installed["model"], "opus");
@@ -395,7 +395,8 @@ mod install {
         let command = post[1]["hooks"][0]["command"].as_str().unwrap();
         assert!(command.starts_with(exe.to_str().unwrap()), "{command}");
         assert!(
-            command.contains("--home") && command.ends_with(" hook post-tool-use"),
+            command.contains("--home")
+                && command.ends_with(" hook post-tool-use # chittysync-hook"),
             "{command}"
         );
         for (event, arg) in [
@@ -405,7 +406,10 @@ mod install {
             let command = installed["hooks"][event][0]["hooks"][0]["command"]
                 .as_str()
                 .unwrap();
-            assert!(command.ends_with(&format!(" hook {arg}")), "{command}");
+            assert!(
+                command.ends_with(&format!(" hook {arg} # chittysync-hook")),
+                "{command}"
+            );
         }
 
         let out = sandbox.ok(&["hooks", "install"]);
@@ -466,6 +470,9 @@ mod install {
             std::fs::read_to_string(&settings).unwrap(),
             "{\"model\": \"opus\",, }"
         );
-        assert!(!sandbox.claude().join("settings.json.bak").exists());
+        assert!(!sandbox
+            .claude()
+            .join("settings.json.chittysync-backup")
+            .exists());
     }
 }

@@ -51,9 +51,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             dry_run,
             manager,
         } => service::run(&ctx, &cli.global, action, dry_run, manager),
-        Command::Hooks { action, settings } => {
-            hooks::run(&ctx, &cli.global, action, settings.as_deref())
-        }
+        Command::Hooks {
+            action,
+            settings,
+            no_plan_tools,
+        } => hooks::run(
+            &ctx,
+            &cli.global,
+            action,
+            settings.as_deref(),
+            !no_plan_tools,
+        ),
         Command::Hook { .. } => unreachable!("handled above"),
         Command::Git { command } => git::run(&ctx, command),
         Command::Sync {

@@ -3,6 +3,7 @@
 use super::views::{session_views, SessionState};
 use crate::context::Context;
 use crate::output::{age, print_json, print_warning, BOLD};
+use crate::settings::plan_tools::{PlanTools, Source, VAR};
 use anyhow::Result;
 use chittysync_core::Timestamp;
 use chittysync_daemon::DaemonStatus;
@@ -25,6 +26,10 @@ struct StatusReport {
     git: Option<GitStatus>,
     /// The sync hub; `None` when `[hub] url` is not configured.
     hub: Option<HubStatus>,
+    /// Whether Claude Code's plan tools are on, and where that was read
+    /// (docs/HOOKS.md, "Plan tools"). What recent sessions did without them
+    /// belongs in this object too.
+    plan_tools: PlanTools,
 }
 
 /// The hub as configured, whether it answers now, and how far this device synced.
@@ -70,6 +75,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         stale_sessions: 0,
         git: None,
         hub: None,
+        plan_tools: PlanTools::of(&ctx.locations.claude_dir.join("settings.json")),
     };
     // A broken sync repository must not hide the rest of the status.
     match chittysync_gitsync::status(&super::git::settings(ctx), store.as_ref()) {
@@ -126,6 +132,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
     print_daemon(&report.daemon);
     print_git(report.git.as_ref());
     print_hub(report.hub.as_ref());
+    print_plan_tools(&report.plan_tools);
     if report.stale_sessions > 0 {
         print_warning(&format!(
             "{} stale sessions (idle longer than {}); `chittysync sessions --stale` lists them",
@@ -166,6 +173,32 @@ fn print_daemon(daemon: &DaemonStatus) {
     }
 }
 
+/// On or off, where that was read, and the line that turns them on.
+fn print_plan_tools(plan: &PlanTools) {
+    let state = if plan.on { "on" } else { "off" };
+    let from = match (plan.source, &plan.settings_value, &plan.environment_value) {
+        (Source::Settings, Some(value), _) => {
+            format!("env.{VAR} = {value} in {}", plan.settings_file)
+        }
+        (Source::Environment, _, Some(value)) => {
+            format!("{VAR}={value} in this shell's environment")
+        }
+        _ => format!(
+            "{VAR} is set neither in {} nor in this shell's environment",
+            plan.settings_file
+        ),
+    };
+    anstream::println!("{BOLD}plan tools{BOLD:#}  {state} ({from})");
+    if let Some(fix) = &plan.fix {
+        println!(
+            "            sessions on Claude Code's newer models write no plan without them; turn them on: {fix}"
+        );
+    }
+    if let Some(error) = &plan.settings_error {
+        print_warning(&format!("plan tools: {error}"));
+    }
+}
+
 /// The sync repository, its remote, the last push and the commits waiting.
 fn print_git(git: Option<&GitStatus>) {
     let Some(git) = git else {
@@ -190,6 +223,13 @@ fn print_git(git: Option<&GitStatus>) {
             "the git remote failed {}: {} (retried with backoff)",
             age(Some(error.at), now),
             error.detail
+        ));
+    }
+    if let Some(restore) = &git.last_restore {
+        print_warning(&format!(
+            "observation logs the git remote had lost were restored {}: {}",
+            age(Some(restore.at), now),
+            restore.detail
         ));
     }
 }
