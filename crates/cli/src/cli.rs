@@ -162,6 +162,9 @@ pub enum Command {
         /// Sync what the store holds without consolidating first
         #[arg(long)]
         no_consolidate: bool,
+        /// Merge with a history chittysync did not write, keeping its files as they are
+        #[arg(long)]
+        adopt: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -244,6 +247,9 @@ pub enum GitCommand {
         /// The branch [default: `[git] branch`, main]
         #[arg(long, value_name = "NAME")]
         branch: Option<String>,
+        /// Take a remote holding a history chittysync did not write, keeping its files as they are
+        #[arg(long)]
+        adopt: bool,
         #[command(flatten)]
         json: JsonFlag,
     },

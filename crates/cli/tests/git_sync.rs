@@ -514,3 +514,291 @@ fn todos_as_of_a_commit_and_rollback_to_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a commit of the sync repository"));
 }
+
+/// A real git server on loopback: `git daemon` serving the folder `root`,
+/// receive-pack enabled, so a push runs the remote repository's hooks (a push
+/// to a local path does not). Stopped when dropped.
+struct GitDaemon {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl GitDaemon {
+    fn start(root: &Path) -> GitDaemon {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("git")
+            .arg("daemon")
+            .arg("--listen=127.0.0.1")
+            .arg(format!("--port={port}"))
+            .arg("--reuseaddr")
+            .arg("--export-all")
+            .arg("--enable=receive-pack")
+            .arg(format!("--base-path={}", root.display()))
+            .arg(root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start git daemon");
+        // Ready once it accepts a connection.
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        GitDaemon { child, port }
+    }
+
+    /// The URL of a repository under the served folder.
+    fn url(&self, name: &str) -> String {
+        format!("git://127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Installs a hook in a bare repository.
+fn hook(repo: &Path, name: &str, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = repo.join("hooks").join(name);
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_push_the_remote_refuses_is_an_error_with_the_remotes_words() {
+    let root = tempfile::tempdir().unwrap();
+    let remote = bare_remote(root.path());
+    let server = GitDaemon::start(root.path());
+    let sb = device("laptop", "");
+    sb.ok(&["git", "init", "--remote", &server.url("remote.git")]);
+    sb.write("todos/s1.json", todo_list(&[("First", "pending")]));
+    sb.ok(&["sync"]);
+
+    hook(
+        &remote,
+        "pre-receive",
+        "#!/bin/sh\necho 'main is frozen for the release (ask #ops)' >&2\nexit 1\n",
+    );
+    sb.write("todos/s2.json", todo_list(&[("Second", "pending")]));
+    let out = sb.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("pushed"), "{stdout}");
+    for words in [
+        "main is frozen for the release (ask #ops)",
+        "pre-receive hook declined",
+        &server.url("remote.git"),
+    ] {
+        assert!(stderr.contains(words), "{words:?} missing: {stderr}");
+    }
+    let status = sb.json(&["status"]);
+    let detail = status["git"]["last_error"]["detail"].as_str().unwrap_or("");
+    assert!(detail.contains("main is frozen"), "{status}");
+    assert_eq!(status["git"]["ahead"], 1, "the commit waits: {status}");
+    let text = String::from_utf8_lossy(&sb.run(&["status"]).stderr).to_string();
+    assert!(text.contains("main is frozen"), "{text}");
+
+    // The remote accepts again: the waiting commit goes, the error is cleared.
+    std::fs::remove_file(remote.join("hooks/pre-receive")).unwrap();
+    let report = sb.json(&["sync"]);
+    assert_eq!(report["pushed"], true, "{report}");
+    let status = sb.json(&["status"]);
+    assert!(status["git"]["last_error"].is_null(), "{status}");
+    assert_eq!(status["git"]["ahead"], 0);
+}
+
+/// Someone's own history, not written by chittysync, on a new bare remote
+/// `root/<name>.git`: their README.md and a todos.json. Returns the remote and
+/// the work repository that pushed it.
+fn foreign_remote(root: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let bare = root.join(format!("{name}.git"));
+    git_ok(
+        root,
+        &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+    );
+    let work = root.join(format!("{name}-work"));
+    git_ok(root, &["init", "-q", "-b", "main", work.to_str().unwrap()]);
+    std::fs::write(work.join("README.md"), "# Team notes\n").unwrap();
+    std::fs::write(
+        work.join("todos.json"),
+        "[{\"content\": \"Their own list\", \"status\": \"pending\"}]\n",
+    )
+    .unwrap();
+    git_ok(&work, &["add", "-A"]);
+    git_ok(&work, &["commit", "-q", "-m", "our notes"]);
+    git_ok(&work, &["remote", "add", "origin", bare.to_str().unwrap()]);
+    git_ok(&work, &["push", "-q", "origin", "main"]);
+    (bare, work)
+}
+
+/// A file of a repository's `main` as committed.
+fn committed(repo: &Path, path: &str) -> String {
+    git_ok(repo, &["show", &format!("main:{path}")])
+}
+
+#[test]
+fn a_history_chittysync_did_not_write_is_refused_unless_adopted_and_its_files_are_kept() {
+    let root = tempfile::tempdir().unwrap();
+    let (remote, work) = foreign_remote(root.path(), "notes");
+    let url = remote.to_str().unwrap();
+    let readme = committed(&remote, "README.md");
+    let theirs = committed(&remote, "todos.json");
+
+    // Refused, naming the remote and what it holds; nothing is left behind.
+    let sb = device("laptop", "");
+    let out = sb.run(&["git", "init", "--remote", url]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for words in [url, "did not write", "README.md, todos.json", "--adopt"] {
+        assert!(stderr.contains(words), "{words:?} missing: {stderr}");
+    }
+    assert!(!sb.home().join("git").exists());
+    assert_eq!(committed(&remote, "README.md"), readme);
+
+    // Adopted: chittysync's files go next to theirs, theirs are never written.
+    sb.ok(&["git", "init", "--remote", url, "--adopt"]);
+    sb.write("todos/s1.json", todo_list(&[("Mine", "pending")]));
+    assert_eq!(sb.json(&["sync"])["pushed"], true);
+    assert_eq!(committed(&remote, "README.md"), readme);
+    assert_eq!(committed(&remote, "todos.json"), theirs);
+    assert!(committed(&remote, "devices/laptop/000001.jsonl").contains("Mine"));
+    assert!(committed(&remote, "project-coordination.json").contains("Mine"));
+    let marker: Value = serde_json::from_str(&committed(&remote, ".chittysync")).unwrap();
+    assert_eq!(
+        marker["foreign"],
+        serde_json::json!(["README.md", "todos.json"])
+    );
+    // They go on editing their file; syncs keep their version.
+    git_ok(&work, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    std::fs::write(work.join("todos.json"), "[]\n").unwrap();
+    git_ok(&work, &["commit", "-q", "-am", "clear our list"]);
+    git_ok(&work, &["push", "-q", "origin", "main"]);
+    sb.write("todos/s2.json", todo_list(&[("Mine too", "pending")]));
+    assert_eq!(sb.json(&["sync"])["pushed"], true);
+    assert_eq!(committed(&remote, "todos.json"), "[]\n");
+    assert_eq!(committed(&remote, "README.md"), readme);
+
+    // A repository already set up (with its own todos.json) meets another
+    // foreign remote: `sync` refuses, `sync --adopt` keeps their files.
+    let (other_remote, _) = foreign_remote(root.path(), "other");
+    let other_url = other_remote.to_str().unwrap();
+    let desk = device("desktop", "");
+    desk.ok(&["git", "init"]);
+    desk.write("todos/d1.json", todo_list(&[("Desk", "pending")]));
+    desk.ok(&["sync"]);
+    desk.ok(&["git", "init", "--remote", other_url]);
+    let out = desk.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(other_url) && stderr.contains("--adopt"),
+        "{stderr}"
+    );
+    let status = desk.json(&["status"]);
+    let detail = status["git"]["last_error"]["detail"].as_str().unwrap_or("");
+    assert!(detail.contains("did not write"), "{status}");
+    assert_eq!(committed(&other_remote, "todos.json"), theirs);
+
+    assert_eq!(desk.json(&["sync", "--adopt"])["pushed"], true);
+    assert_eq!(committed(&other_remote, "todos.json"), theirs);
+    assert_eq!(committed(&other_remote, "README.md"), readme);
+    assert!(committed(&other_remote, "devices/desktop/000001.jsonl").contains("Desk"));
+    assert!(desk.json(&["status"])["git"]["last_error"].is_null());
+}
+
+/// Lines of a committed file.
+fn lines_of(repo: &Path, path: &str) -> usize {
+    committed(repo, path)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .count()
+}
+
+#[test]
+fn a_log_the_remote_deleted_or_shortened_is_restored_and_a_fresh_device_sees_everything() {
+    let root = tempfile::tempdir().unwrap();
+    let remote = bare_remote(root.path());
+    let url = remote.to_str().unwrap();
+    let a = device("laptop", "");
+    let b = device("desktop", "");
+    a.ok(&["git", "init", "--remote", url]);
+    b.ok(&["git", "init", "--remote", url]);
+    a.write(
+        "todos/a.json",
+        todo_list(&[("Alpha one", "pending"), ("Alpha two", "in_progress")]),
+    );
+    a.ok(&["sync"]);
+    b.write(
+        "todos/b.json",
+        todo_list(&[("Beta one", "pending"), ("Beta two", "completed")]),
+    );
+    b.ok(&["sync"]);
+    assert_eq!(lines_of(&remote, "devices/laptop/000001.jsonl"), 2);
+
+    // A third party pushes a commit deleting laptop's log.
+    let third = root.path().join("third");
+    git_ok(root.path(), &["clone", "-q", url, third.to_str().unwrap()]);
+    git_ok(&third, &["rm", "-q", "-r", "devices/laptop"]);
+    git_ok(&third, &["commit", "-q", "-m", "tidy up"]);
+    git_ok(&third, &["push", "-q", "origin", "main"]);
+
+    let out = b.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "restored devices/laptop/000001.jsonl: 2 lines restored (the remote deleted the log)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(lines_of(&remote, "devices/laptop/000001.jsonl"), 2);
+    let status = b.json(&["status"]);
+    let detail = status["git"]["last_restore"]["detail"]
+        .as_str()
+        .unwrap_or("");
+    assert!(detail.contains("devices/laptop/000001.jsonl"), "{status}");
+    let text = String::from_utf8_lossy(&b.run(&["status"]).stderr).to_string();
+    assert!(text.contains("were restored"), "{text}");
+
+    // A fresh device sees every observation.
+    let c = device("tablet", "");
+    c.ok(&["git", "init", "--remote", url]);
+    c.ok(&["sync"]);
+    let mut seen: Vec<String> = c
+        .todos(&[])
+        .iter()
+        .map(|t| t["content"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["Alpha one", "Alpha two", "Beta one", "Beta two"]);
+
+    // Shortened: desktop's log, which laptop has seen, loses a line; laptop
+    // puts it back.
+    a.ok(&["sync"]);
+    git_ok(&third, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    let log = third.join("devices/desktop/000001.jsonl");
+    let first = read(&log).split(|&c| c == b'\n').next().unwrap().to_vec();
+    std::fs::write(&log, [first.as_slice(), b"\n"].concat()).unwrap();
+    git_ok(&third, &["commit", "-q", "-am", "shorter"]);
+    git_ok(&third, &["push", "-q", "origin", "main"]);
+    let out = a.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("restored devices/desktop/000001.jsonl: 1 line restored"),
+        "{stderr}"
+    );
+    assert_eq!(lines_of(&remote, "devices/desktop/000001.jsonl"), 2);
+    let d = device("phone", "");
+    d.ok(&["git", "init", "--remote", url]);
+    d.ok(&["sync"]);
+    assert_eq!(d.todos(&[]).len(), 4);
+}

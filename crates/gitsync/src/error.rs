@@ -21,6 +21,22 @@ pub enum GitSyncError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A history chittysync did not write, and `--adopt` was not given
+    /// (docs/GIT_SYNC.md, "Whose history").
+    #[error(
+        "{place} holds a history chittysync did not write ({found}); chittysync merges only \
+         with its own histories, so nothing was merged or pushed. Use an empty repository, \
+         or pass --adopt to add chittysync's files next to these (it never changes or \
+         deletes them)"
+    )]
+    ForeignHistory { place: String, found: String },
+    /// The remote answered the push and refused it, in its own words.
+    #[error("{remote} refused the push to {branch}: {words}")]
+    PushRefused {
+        remote: String,
+        branch: String,
+        words: String,
+    },
     #[error("`{rev}` is not a commit of the sync repository {}", repo.display())]
     UnknownRevision { rev: String, repo: PathBuf },
 }

@@ -5,6 +5,7 @@
 //! devices/<device>/000002.jsonl   JSON object a line, in local order; append-only
 //! todos.json                      the fold of every device's observations
 //! project-coordination.json       the same, per project (the seed's format)
+//! .chittysync                     the marker of a chittysync history (`marker`)
 //! ```
 //!
 //! Each device appends only to its own files, so two devices never edit the
@@ -52,6 +53,11 @@ pub fn shard_index(dir: &str, path: &str) -> Option<u32> {
         .strip_suffix(LOG_SUFFIX)?
         .parse()
         .ok()
+}
+
+/// Whether a path is one of the snapshots chittysync regenerates.
+pub fn is_snapshot(path: &str) -> bool {
+    path == TODOS_FILE || path == COORDINATION_FILE
 }
 
 /// Whether a path is an observation log.

@@ -49,6 +49,7 @@ pub mod layout;
 mod lock;
 mod log;
 mod maintenance;
+pub mod marker;
 mod merge_driver;
 mod message;
 mod past;

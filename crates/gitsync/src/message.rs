@@ -14,6 +14,8 @@ pub struct Change<'a> {
     pub imported: &'a BTreeMap<String, u64>,
     /// The commit joins two histories.
     pub merge: bool,
+    /// Logs restored because the remote lost lines of them, one message each.
+    pub restored: &'a [String],
     pub fold: FoldCounts,
 }
 
@@ -46,6 +48,12 @@ pub fn compose(change: &Change<'_>) -> String {
             plural(exported, "new observation"),
             tally(change.exported)
         )
+    } else if !change.restored.is_empty() {
+        format!(
+            "{}: restore {} the remote lost",
+            change.device,
+            plural(change.restored.len() as u64, "observation log")
+        )
     } else if change.merge {
         format!("{}: merge the remote history", change.device)
     } else if imported > 0 {
@@ -68,6 +76,9 @@ pub fn compose(change: &Change<'_>) -> String {
             plural(imported, "observation"),
             tally(change.imported)
         ));
+    }
+    for restored in change.restored {
+        body.push(format!("restored {restored}"));
     }
     let f = &change.fold;
     body.push(format!(
@@ -95,6 +106,7 @@ mod tests {
             exported: &exported,
             imported: &imported,
             merge: true,
+            restored: &[],
             fold: FoldCounts {
                 todos: 3,
                 projects: 2,

@@ -119,21 +119,65 @@ pub fn fetch(repo: &Repository, branch: &str) -> Result<(), git2::Error> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pushed {
     Accepted,
-    /// The remote moved on (not a fast-forward): fetch, merge and retry.
-    Rejected(String),
+    /// The remote moved on (not a fast-forward, or its branch moved while we
+    /// pushed): fetch, merge and retry. The remote's words.
+    Behind(String),
+    /// The remote refused the update (a hook, a protected branch, a policy):
+    /// the reason it gave for the branch, and what it printed.
+    Refused(String),
+}
+
+/// Whether a per-ref refusal means that the branch moved (worth a fetch,
+/// merge and retry) rather than a refusal of any change: git's receive-pack
+/// says `non-fast-forward` or `fetch first`, or `failed to update ref` when
+/// its branch moved between the check and the update.
+fn branch_moved(status: &str) -> bool {
+    [
+        "non-fast-forward",
+        "fetch first",
+        "failed to update ref",
+        "failed to lock",
+    ]
+    .iter()
+    .any(|s| status.contains(s))
+}
+
+/// The remote's own words: the reason it gave for the branch, then the lines
+/// it printed during the push (its hooks' output, through the sideband).
+fn words(status: &str, printed: &[u8]) -> String {
+    let text = String::from_utf8_lossy(printed);
+    let lines: Vec<&str> = text
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        status.to_string()
+    } else {
+        format!("{status} (remote: {})", lines.join(" / "))
+    }
 }
 
 /// Pushes the branch. `Err` means the remote could not be reached or failed.
+/// A push is accepted only when the remote accepted the branch's update:
+/// libgit2 returns success for a push whose ref update the remote refused,
+/// and reports the refusal per ref (`push_update_reference`), while what the
+/// remote printed arrives through `sideband_progress`.
 pub fn push(repo: &Repository, branch: &str) -> Result<Pushed, git2::Error> {
     set_timeouts();
     let offered = RefCell::new(Offered::default());
-    let rejection: RefCell<Option<String>> = RefCell::new(None);
+    let refusal: RefCell<Option<String>> = RefCell::new(None);
+    let printed: RefCell<Vec<u8>> = RefCell::new(Vec::new());
     let mut callbacks = callbacks(&offered);
-    callbacks.push_update_reference(|refname, status| {
+    callbacks.push_update_reference(|_refname, status| {
         if let Some(message) = status {
-            *rejection.borrow_mut() = Some(format!("{refname}: {message}"));
+            *refusal.borrow_mut() = Some(message.to_string());
         }
         Ok(())
+    });
+    callbacks.sideband_progress(|data| {
+        printed.borrow_mut().extend_from_slice(data);
+        true
     });
     let mut options = PushOptions::new();
     // Build the pack on every core.
@@ -144,14 +188,33 @@ pub fn push(repo: &Repository, branch: &str) -> Result<Pushed, git2::Error> {
     let result = repo
         .find_remote(REMOTE)?
         .push(&[refspec.as_str()], Some(&mut options));
+    drop(options);
+    let printed = printed.into_inner();
     match result {
         Err(e) if e.code() == git2::ErrorCode::NotFastForward => {
-            Ok(Pushed::Rejected(e.message().to_string()))
+            Ok(Pushed::Behind(words(e.message(), &printed)))
         }
         Err(e) => Err(e),
-        Ok(()) => Ok(match rejection.borrow_mut().take() {
-            Some(message) => Pushed::Rejected(message),
+        Ok(()) => Ok(match refusal.into_inner() {
+            Some(status) if branch_moved(&status) => Pushed::Behind(words(&status, &printed)),
+            Some(status) => Pushed::Refused(words(&status, &printed)),
             None => Pushed::Accepted,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_keeps_the_remotes_words() {
+        assert!(branch_moved("non-fast-forward"));
+        assert!(!branch_moved("pre-receive hook declined"));
+        assert_eq!(
+            words("pre-receive hook declined", b"main is frozen\r\nask #ops\n"),
+            "pre-receive hook declined (remote: main is frozen / ask #ops)"
+        );
+        assert_eq!(words("deny", b""), "deny");
     }
 }

@@ -3,6 +3,7 @@
 use crate::error::{GitContext, GitSyncError};
 use crate::install;
 use crate::lock::SyncLock;
+use crate::marker::{self, MARKER_FILE, README};
 use crate::remote::{self, REMOTE};
 use crate::schedule::Schedule;
 use crate::settings::GitSettings;
@@ -18,6 +19,8 @@ pub struct GitSync {
     pub(crate) branch: String,
     pub(crate) remote_url: Option<String>,
     pub(crate) schedule: Schedule,
+    /// Merge with a history chittysync did not write (`--adopt`).
+    pub(crate) adopt: bool,
 }
 
 /// What `git init` did.
@@ -32,21 +35,10 @@ pub struct InitReport {
     pub cloned: bool,
     /// Why the remote could not be read; sync will merge with it later.
     pub offline: Option<String>,
+    /// The remote held a history chittysync did not write, and it was
+    /// adopted (`--adopt`): its files are kept as they are.
+    pub adopted: bool,
 }
-
-const README: &str = "\
-# chittysync history
-
-Written by `chittysync sync`; edit nothing here by hand.
-
-- `devices/<device>/NNNNNN.jsonl`: each device's observations, one JSON object
-  a line, append-only. Devices never write each other's files.
-- `todos.json`, `project-coordination.json`: the fold of every device's
-  observations, regenerated on every sync.
-
-`chittysync todos --as-of <commit>` shows the list as of a commit, and
-`chittysync rollback --to <commit>` restores it by appending observations.
-";
 
 impl GitSync {
     /// Opens the sync repository; [`GitSyncError::NotInitialized`] when there
@@ -75,16 +67,35 @@ impl GitSync {
             branch,
             remote_url,
             schedule: Schedule::default(),
+            adopt: false,
         })
+    }
+
+    /// Whether a sync may merge with a history chittysync did not write
+    /// (docs/GIT_SYNC.md, "Whose history"); off unless asked.
+    pub fn set_adopt(&mut self, adopt: bool) {
+        self.adopt = adopt;
+    }
+
+    /// Names the remote (or the local repository) in messages.
+    pub(crate) fn place(&self, remote: bool) -> String {
+        match (&self.remote_url, remote) {
+            (Some(url), true) => format!("the remote {url}"),
+            _ => format!("the sync repository {}", self.repo_path().display()),
+        }
     }
 
     /// Creates the sync repository, or clones it when the remote has the
     /// branch, or (already there) sets its remote. An unreachable remote does
     /// not fail: the repository starts alone and merges with it on a later sync.
+    /// A remote holding a history chittysync did not write is refused (and
+    /// nothing is left behind) unless `adopt`: then the repository starts with
+    /// chittysync's first commit merged with it, their files kept as they are.
     pub fn init(
         settings: &GitSettings,
         remote: Option<&str>,
         branch: Option<&str>,
+        adopt: bool,
     ) -> Result<(GitSync, InitReport), GitSyncError> {
         let remote = remote.or(settings.remote.as_deref());
         let branch = branch.unwrap_or(&settings.branch);
@@ -95,13 +106,22 @@ impl GitSync {
             ..InitReport::default()
         };
         if Repository::open(&settings.repo).is_err() {
-            create(settings, remote, branch, &mut report)?;
+            let existed = settings.repo.exists();
+            if let Err(e) = create(settings, remote, branch, adopt, &mut report) {
+                // Leave nothing behind: the folder had no repository before.
+                let _ = std::fs::remove_dir_all(settings.repo.join(".git"));
+                if !existed {
+                    let _ = std::fs::remove_dir(&settings.repo);
+                }
+                return Err(e);
+            }
         }
         let mut settings = settings.clone();
         if remote.is_some() {
             settings.remote = remote.map(str::to_string);
         }
-        let sync = GitSync::open(&settings)?;
+        let mut sync = GitSync::open(&settings)?;
+        sync.set_adopt(adopt);
         report.branch = sync.branch.clone();
         report.remote = sync.remote_url.clone();
         Ok((sync, report))
@@ -199,6 +219,7 @@ fn create(
     settings: &GitSettings,
     remote: Option<&str>,
     branch: &str,
+    adopt: bool,
     report: &mut InitReport,
 ) -> Result<(), GitSyncError> {
     let path = &settings.repo;
@@ -207,14 +228,25 @@ fn create(
     let repo = Repository::init_opts(path, &options)
         .ctx(|| format!("creating a repository in {}", path.display()))?;
     report.created = true;
+    // Someone else's history on the remote, to adopt.
+    let mut theirs = None;
     if let Some(url) = remote {
         set_remote(&repo, url)?;
         match remote::fetch(&repo, branch) {
             Err(e) => report.offline = Some(e.message().to_string()),
             Ok(()) => {
                 if let Some(commit) = commit_of(&repo, &remote::tracking_ref(branch))? {
-                    checkout_and_move(&repo, branch, &commit, None, "chittysync: clone")?;
-                    report.cloned = true;
+                    if marker::is_chittysync(&repo, &commit)? {
+                        checkout_and_move(&repo, branch, &commit, None, "chittysync: clone")?;
+                        report.cloned = true;
+                    } else if adopt {
+                        theirs = Some(commit);
+                    } else {
+                        return Err(GitSyncError::ForeignHistory {
+                            place: format!("the remote {url}"),
+                            found: marker::describe(&commit),
+                        });
+                    }
                 }
             }
         }
@@ -230,6 +262,7 @@ fn create(
                 .ctx(|| format!("writing {name}"))?;
             entries.insert(name.to_string(), Entry::blob(oid));
         }
+        entries.insert(MARKER_FILE.to_string(), marker::first(&repo)?);
         let tree = repo
             .find_tree(tree::build(&repo, &entries)?)
             .ctx(|| "reading the first tree".into())?;
@@ -248,12 +281,45 @@ fn create(
                 &[],
             )
             .ctx(|| "writing the first commit".into())?;
-        let commit = repo
+        let mut commit = repo
             .find_commit(oid)
             .ctx(|| "reading the first commit".into())?;
+        if let Some(theirs) = theirs {
+            commit = adopt_at_init(&repo, &commit, &entries, &theirs)?;
+            report.adopted = true;
+        }
         checkout_and_move(&repo, branch, &commit, None, "chittysync: init")?;
     }
     Ok(())
+}
+
+/// Joins chittysync's first commit and someone else's history: their files
+/// stay as they are, and the marker lists them as theirs.
+fn adopt_at_init<'r>(
+    repo: &'r Repository,
+    first: &Commit<'r>,
+    ours: &Entries,
+    theirs: &Commit<'r>,
+) -> Result<Commit<'r>, GitSyncError> {
+    let their_entries = tree::flatten(&theirs.tree().ctx(|| "reading the remote tree".into())?)?;
+    let mut entries = ours.clone();
+    marker::adopt(repo, &mut entries, ours, &their_entries)?;
+    let tree = repo
+        .find_tree(tree::build(repo, &entries)?)
+        .ctx(|| "reading the adopted tree".into())?;
+    let signature = signature("init")?;
+    let oid = repo
+        .commit(
+            None,
+            &signature,
+            &signature,
+            "chittysync: adopt the remote history (its files are kept as they are)",
+            &tree,
+            &[first, theirs],
+        )
+        .ctx(|| "writing the adopting commit".into())?;
+    repo.find_commit(oid)
+        .ctx(|| "reading the adopting commit".into())
 }
 
 /// Who commits: chittysync on this device.

@@ -114,9 +114,16 @@ impl GitSync {
         network_used: bool,
     ) -> Result<(), GitSyncError> {
         if network_used && self.remote_url.is_some() {
-            let wait = self.schedule.record(report.offline.is_some(), now);
+            // A refused push is retried with backoff too (a hook may relent).
+            let failed = report.refused.as_deref().or(report.offline.as_deref());
+            let wait = self.schedule.record(failed.is_some(), now);
             report.retry_in_ms = wait.map(|w| w.as_millis() as u64);
-            state::record_error(engine.store_mut(), report.offline.as_deref())?;
+            let error = report
+                .refused
+                .as_ref()
+                .map(|words| self.refusal(words))
+                .or(report.offline.clone());
+            state::record_error(engine.store_mut(), error.as_deref())?;
         }
         if report.commit.is_some() {
             report.packed = maintenance::pack_if_needed(&self.repo)?;

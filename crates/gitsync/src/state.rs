@@ -1,6 +1,6 @@
 //! What the sync remembers between runs, in the store's meta table: where the
 //! export stopped, which commit's logs are imported, which snapshot is current,
-//! and the last push and error for `status`.
+//! and the last push, error and restored logs for `status`.
 
 use chittysync_core::Timestamp;
 use chittysync_store::{Result, Store};
@@ -12,6 +12,7 @@ const IMPORTED: &str = "git.imported_commit";
 const SNAPSHOT: &str = "git.snapshot";
 const LAST_PUSH: &str = "git.last_push";
 const LAST_ERROR: &str = "git.last_error";
+const LAST_RESTORE: &str = "git.last_restore";
 
 /// The snapshot blobs last rendered, and the fold generation they show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +112,22 @@ pub fn record_error(store: &mut Store, message: Option<&str>) -> Result<()> {
         return Ok(());
     }
     set_event(store, LAST_ERROR, event.as_ref())
+}
+
+/// Records that logs the remote lost were restored (what, and the commit).
+pub fn record_restore(store: &mut Store, detail: &str) -> Result<()> {
+    set_event(
+        store,
+        LAST_RESTORE,
+        Some(&Event {
+            at: Timestamp::now(),
+            detail: detail.to_string(),
+        }),
+    )
+}
+
+pub fn last_restore(store: &Store) -> Result<Option<Event>> {
+    get_event(store, LAST_RESTORE)
 }
 
 pub fn last_push(store: &Store) -> Result<Option<Event>> {

@@ -18,8 +18,11 @@ pub struct GitStatus {
     /// Commits waiting for the remote.
     pub ahead: u64,
     pub last_push: Option<Event>,
-    /// Why the remote last failed, while it still fails.
+    /// Why the remote last failed (unreachable, or it refused the push, in
+    /// its words), while it still fails.
     pub last_error: Option<Event>,
+    /// The last time logs the remote had deleted or shortened were restored.
+    pub last_restore: Option<Event>,
 }
 
 /// The status, or `None` when no sync repository was set up.
@@ -32,9 +35,13 @@ pub fn status(
         Err(GitSyncError::NotInitialized { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let (last_push, last_error) = match store {
-        Some(store) => (state::last_push(store)?, state::last_error(store)?),
-        None => (None, None),
+    let (last_push, last_error, last_restore) = match store {
+        Some(store) => (
+            state::last_push(store)?,
+            state::last_error(store)?,
+            state::last_restore(store)?,
+        ),
+        None => (None, None, None),
     };
     let head = sync.tip()?.map(|c| c.id().to_string());
     Ok(Some(GitStatus {
@@ -45,5 +52,6 @@ pub fn status(
         ahead: sync.ahead()?,
         last_push,
         last_error,
+        last_restore,
     }))
 }

@@ -5,10 +5,18 @@
 //! means the snapshots committed are the fold of every device's observations.
 //! A diverged history is merged tree by tree ([`crate::tree::merge`]): logs
 //! are per device, so only the snapshots differ, and they are regenerated.
+//!
+//! What the sync never does (docs/GIT_SYNC.md, "What a sync never does"):
+//! merge with a history chittysync did not write unless told to adopt it
+//! ([`crate::marker`]), write a file it did not write, let an observation log
+//! shrink (a log the remote deleted or shortened is restored from this
+//! device's last commit), or call a push the remote refused a success.
 
 use crate::error::{GitContext, GitSyncError};
 use crate::export;
 use crate::import::{self, Imported};
+use crate::log;
+use crate::marker;
 use crate::message::{self, Change};
 use crate::remote::{self, Pushed};
 use crate::repo::{checkout_and_move, signature, GitSync};
@@ -61,6 +69,14 @@ pub struct SyncReport {
     pub rejected_lines: Vec<String>,
     /// The repository's loose objects were packed (see `maintenance`).
     pub packed: bool,
+    /// Observation logs that the remote deleted or shortened, restored from
+    /// this device's last commit (logs are append-only): one message a log.
+    pub restored: Vec<String>,
+    /// A history chittysync did not write was adopted (`--adopt`).
+    pub adopted: bool,
+    /// The remote refused the push, in its own words; `sync_once` then fails
+    /// with [`GitSyncError::PushRefused`].
+    pub refused: Option<String>,
     pub elapsed_ms: u64,
 }
 
@@ -71,6 +87,8 @@ struct Base<'r> {
     integration: Integration,
     /// The local tree, when the base is it unchanged.
     local_tree: Option<Oid>,
+    /// A history chittysync did not write was adopted into it.
+    adopted: bool,
 }
 
 impl GitSync {
@@ -84,7 +102,24 @@ impl GitSync {
         self.push_until_accepted(engine, &mut report)?;
         self.finish(engine, &mut report, Instant::now(), true)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
+        if let Some(words) = report.refused.take() {
+            return Err(GitSyncError::PushRefused {
+                remote: self.remote_url.clone().unwrap_or_default(),
+                branch: self.branch.clone(),
+                words,
+            });
+        }
         Ok(report)
+    }
+
+    /// How a refused push reads in `status`.
+    pub(crate) fn refusal(&self, words: &str) -> String {
+        GitSyncError::PushRefused {
+            remote: self.remote_url.clone().unwrap_or_default(),
+            branch: self.branch.clone(),
+            words: words.to_string(),
+        }
+        .to_string()
     }
 
     /// Fetches (when asked and a remote is set), then commits whatever is new
@@ -101,7 +136,12 @@ impl GitSync {
                 Err(e) => report.offline = Some(e.message().to_string()),
             }
         }
-        self.commit_changes(engine, report)
+        let result = self.commit_changes(engine, report);
+        if let Err(e @ GitSyncError::ForeignHistory { .. }) = &result {
+            // Shown by `status` until a sync succeeds.
+            state::record_error(engine.store_mut(), Some(&e.to_string()))?;
+        }
+        result
     }
 
     fn commit_changes(
@@ -111,8 +151,22 @@ impl GitSync {
     ) -> Result<(), GitSyncError> {
         let local = self.tip()?;
         let remote = self.tracking_tip()?;
-        let base = self.integrate(local.as_ref(), remote.as_ref())?;
+        let mut base = self.integrate(local.as_ref(), remote.as_ref())?;
         report.integration = report.integration.max(base.integration);
+        // What this device had committed, when the remote brought changes.
+        let known = match &local {
+            Some(l) if base.integration != Integration::UpToDate => Some(tree::flatten(
+                &l.tree().ctx(|| "reading the local tree".into())?,
+            )?),
+            _ => None,
+        };
+        self.check_whose(local.as_ref(), remote.as_ref(), &mut base, known.as_ref())?;
+        report.adopted |= base.adopted;
+        let restored = match &known {
+            Some(known) => restore_logs(&self.repo, known, &mut base.entries)?,
+            None => Vec::new(),
+        };
+        let (foreign, marked) = marker::ensure(&self.repo, &mut base.entries)?;
         let loaded = Cursors::load(engine.store())?;
         let mut cursors = loaded.clone();
         // A store that never synced with this repository (new, or the
@@ -142,9 +196,15 @@ impl GitSync {
             first_sync,
         )?;
         report.exported += exported.count;
-        let rendered = snapshot::refresh(&self.repo, engine, &mut entries, &mut cursors.snapshot)?;
+        let rendered = snapshot::refresh(
+            &self.repo,
+            engine,
+            &mut entries,
+            &mut cursors.snapshot,
+            &foreign,
+        )?;
         let tree = match base.local_tree {
-            Some(tree) if exported.count == 0 && !rendered => tree,
+            Some(tree) if exported.count == 0 && !rendered && !marked => tree,
             _ => tree::build(&self.repo, &entries)?,
         };
 
@@ -158,6 +218,7 @@ impl GitSync {
                     exported: &exported.by_project,
                     imported: &imported.by_device,
                     merge: parents.len() > 1,
+                    restored: &restored,
                     fold: engine.store().fold_counts()?,
                 };
                 let commit = self.commit(&device, tree, parents, &change)?;
@@ -173,6 +234,21 @@ impl GitSync {
         }
         if cursors != loaded {
             cursors.save(engine.store_mut())?;
+        }
+        if !restored.is_empty() {
+            let at = head
+                .as_ref()
+                .map(|c| c.id().to_string())
+                .unwrap_or_default();
+            state::record_restore(
+                engine.store_mut(),
+                &format!(
+                    "{} (commit {})",
+                    restored.join("; "),
+                    &at[..at.len().min(12)]
+                ),
+            )?;
+            report.restored.extend(restored);
         }
         if imported.new > 0 {
             engine.refresh_outputs()?;
@@ -203,6 +279,7 @@ impl GitSync {
                 parents: Vec::new(),
                 integration: Integration::UpToDate,
                 local_tree: None,
+                adopted: false,
             },
             (Some(l), None) => self.local_base(l, flat(l)?),
             (Some(l), Some(r)) if descends(l, r)? => self.local_base(l, flat(l)?),
@@ -211,12 +288,14 @@ impl GitSync {
                 parents: vec![r.clone()],
                 integration: Integration::FastForward,
                 local_tree: None,
+                adopted: false,
             },
             (Some(l), Some(r)) if descends(r, l)? => Base {
                 entries: flat(r)?,
                 parents: vec![r.clone()],
                 integration: Integration::FastForward,
                 local_tree: None,
+                adopted: false,
             },
             (Some(l), Some(r)) => {
                 let ancestor = match repo.merge_base(l.id(), r.id()) {
@@ -234,6 +313,7 @@ impl GitSync {
                     parents: vec![l.clone(), r.clone()],
                     integration: Integration::Merge,
                     local_tree: None,
+                    adopted: false,
                 }
             }
         };
@@ -246,7 +326,53 @@ impl GitSync {
             parents: vec![local.clone()],
             integration: Integration::UpToDate,
             local_tree: Some(local.tree_id()),
+            adopted: false,
         }
+    }
+
+    /// Refuses a history chittysync did not write (the local one, or the
+    /// remote's when it brought commits), unless adopting: then their files
+    /// keep their versions and are listed in the marker as not chittysync's.
+    fn check_whose(
+        &self,
+        local: Option<&Commit<'_>>,
+        remote: Option<&Commit<'_>>,
+        base: &mut Base<'_>,
+        known: Option<&Entries>,
+    ) -> Result<(), GitSyncError> {
+        let mut foreign = Vec::new();
+        if let Some(l) = local {
+            if !marker::is_chittysync(&self.repo, l)? {
+                foreign.push((false, l));
+            }
+        }
+        if let Some(r) = remote.filter(|_| base.integration != Integration::UpToDate) {
+            if !marker::is_chittysync(&self.repo, r)? {
+                foreign.push((true, r));
+            }
+        }
+        let Some(&(is_remote, first)) = foreign.first() else {
+            return Ok(());
+        };
+        if !self.adopt {
+            return Err(GitSyncError::ForeignHistory {
+                place: self.place(is_remote),
+                found: marker::describe(first),
+            });
+        }
+        let none = Entries::new();
+        for (is_remote, commit) in foreign {
+            let theirs = tree::flatten(&commit.tree().ctx(|| "reading the tree to adopt".into())?)?;
+            let ours = if is_remote {
+                known.unwrap_or(&none)
+            } else {
+                &none
+            };
+            marker::adopt(&self.repo, &mut base.entries, ours, &theirs)?;
+        }
+        base.local_tree = None;
+        base.adopted = true;
+        Ok(())
     }
 
     /// Takes in the log lines that arrived since the last imported commit.
@@ -315,6 +441,8 @@ impl GitSync {
         let Some(url) = self.remote_url.clone() else {
             return Ok(());
         };
+        // The remote's words when it last said its branch had moved.
+        let mut behind = None;
         for _ in 0..PUSH_ATTEMPTS {
             let Some(tip) = self.tip()?.map(|c| c.id()) else {
                 return Ok(());
@@ -322,6 +450,7 @@ impl GitSync {
             if report.offline.is_some() || self.ahead()? == 0 {
                 return Ok(());
             }
+            behind = None;
             match remote::push(&self.repo, &self.branch) {
                 Err(e) => {
                     report.offline = Some(e.message().to_string());
@@ -342,12 +471,73 @@ impl GitSync {
                         return Ok(());
                     }
                 }
-                Ok(Pushed::Rejected(_)) => report.push_retries += 1,
+                Ok(Pushed::Refused(words)) => {
+                    report.refused = Some(words);
+                    return Ok(());
+                }
+                Ok(Pushed::Behind(words)) => {
+                    report.push_retries += 1;
+                    behind = Some(words);
+                }
             }
             self.pull_and_commit(engine, report, true)?;
         }
+        if let Some(words) = behind {
+            report.refused = Some(format!(
+                "{words} — still after fetching, merging and pushing again {PUSH_ATTEMPTS} times"
+            ));
+        }
         Ok(())
     }
+}
+
+/// Logs are append-only: every log this device had committed (`known`) that
+/// is missing from `entries`, or no longer begins with what this device had,
+/// gets its lines back (the known lines first, then any the remote added).
+/// Returns one message per log restored.
+fn restore_logs(
+    repo: &git2::Repository,
+    known: &Entries,
+    entries: &mut Entries,
+) -> Result<Vec<String>, GitSyncError> {
+    let content = |oid: Oid, path: &str| -> Result<Vec<u8>, GitSyncError> {
+        Ok(repo
+            .find_blob(oid)
+            .ctx(|| format!("reading {path}"))?
+            .content()
+            .to_vec())
+    };
+    let lines = |n: usize| format!("{n} line{}", if n == 1 { "" } else { "s" });
+    let mut restored = Vec::new();
+    for (path, had) in known.iter().filter(|(p, _)| layout::is_log(p)) {
+        match entries.get(path) {
+            Some(now) if now.oid == had.oid => {}
+            None => {
+                let n = log::line_count(&content(had.oid, path)?);
+                entries.insert(path.clone(), *had);
+                restored.push(format!(
+                    "{path}: {} restored (the remote deleted the log)",
+                    lines(n)
+                ));
+            }
+            Some(now) => {
+                let old = content(had.oid, path)?;
+                let new = content(now.oid, path)?;
+                if new.starts_with(&old) && (old.is_empty() || old.ends_with(b"\n")) {
+                    continue;
+                }
+                let (merged, missing) = tree::union_of_lines(repo, had, now)?;
+                entries.insert(path.clone(), merged);
+                if missing > 0 {
+                    restored.push(format!(
+                        "{path}: {} restored (the remote removed them from the log)",
+                        lines(missing)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(restored)
 }
 
 #[cfg(test)]
@@ -371,7 +561,8 @@ mod tests {
         };
         let engine = Engine::open(&locations, &config).unwrap();
         let settings = GitSettings::new(&locations, &GitConfig::default());
-        let (sync, _) = GitSync::init(&settings, Some(remote.to_str().unwrap()), None).unwrap();
+        let (sync, _) =
+            GitSync::init(&settings, Some(remote.to_str().unwrap()), None, false).unwrap();
         (engine, sync)
     }
 

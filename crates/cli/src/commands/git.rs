@@ -18,8 +18,9 @@ pub fn run(ctx: &Context, command: GitCommand) -> Result<()> {
         GitCommand::Init {
             remote,
             branch,
+            adopt,
             json,
-        } => init(ctx, remote.as_deref(), branch.as_deref(), json.json),
+        } => init(ctx, remote.as_deref(), branch.as_deref(), adopt, json.json),
         GitCommand::InstallMergeDriver { repo, json } => {
             let dir = match repo {
                 Some(dir) => dir,
@@ -49,9 +50,15 @@ fn current_exe() -> Result<std::path::PathBuf> {
     std::env::current_exe().context("cannot find this program's path for the merge driver")
 }
 
-fn init(ctx: &Context, remote: Option<&str>, branch: Option<&str>, json: bool) -> Result<()> {
+fn init(
+    ctx: &Context,
+    remote: Option<&str>,
+    branch: Option<&str>,
+    adopt: bool,
+    json: bool,
+) -> Result<()> {
     let settings = settings(ctx);
-    let (sync, report) = GitSync::init(&settings, remote, branch).with_context(|| {
+    let (sync, report) = GitSync::init(&settings, remote, branch, adopt).with_context(|| {
         format!(
             "cannot set up the sync repository {}",
             settings.repo.display()
@@ -72,6 +79,11 @@ fn init(ctx: &Context, remote: Option<&str>, branch: Option<&str>, json: bool) -
         report.branch,
         report.remote.as_deref().unwrap_or("none")
     );
+    if report.adopted {
+        println!(
+            "the remote's history was not written by chittysync: adopted, its files are kept as they are and never written"
+        );
+    }
     if let Some(why) = &report.offline {
         print_warning(&format!(
             "the remote could not be read ({why}); `chittysync sync` merges with it once it answers"

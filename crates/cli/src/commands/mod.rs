@@ -66,8 +66,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Git { command } => git::run(&ctx, command),
         Command::Sync {
             no_consolidate,
+            adopt,
             json,
-        } => sync::run(&ctx, !no_consolidate, json.json),
+        } => sync::run(&ctx, !no_consolidate, adopt, json.json),
         Command::Rollback(args) => rollback::run(&ctx, &args),
         Command::MergeDriver {
             base,

@@ -8,7 +8,7 @@ use chittysync_engine::Engine;
 use chittysync_gitsync::{GitSync, GitSyncError, SyncReport};
 use chittysync_hubsync::{HubSync, HubSyncReport, HubSyncState};
 
-pub fn run(ctx: &Context, consolidate: bool, json: bool) -> Result<()> {
+pub fn run(ctx: &Context, consolidate: bool, adopt: bool, json: bool) -> Result<()> {
     let hub = HubSync::from_config(&ctx.config).context("cannot sync with the hub")?;
     let git = match super::git::open(ctx) {
         Ok(sync) => Some(sync),
@@ -41,7 +41,10 @@ pub fn run(ctx: &Context, consolidate: bool, json: bool) -> Result<()> {
             .context("cannot consolidate before syncing")?;
     }
     let git_report = match git {
-        Some(mut sync) => Some(sync_git(&mut sync, &mut engine, json)?),
+        Some(mut sync) => {
+            sync.set_adopt(adopt);
+            Some(sync_git(&mut sync, &mut engine, json)?)
+        }
         None => None,
     };
     let hub_result = hub.as_ref().map(|hub| hub.sync_once(&mut engine));
@@ -91,6 +94,10 @@ fn sync_git(sync: &mut GitSync, engine: &mut Engine, json: bool) -> Result<SyncR
         .with_context(|| format!("cannot sync {}", sync.repo_path().display()))?;
     for line in &report.rejected_lines {
         print_warning(&format!("skipped {line}"));
+    }
+    // Logs are append-only: what the remote lost was put back and pushed.
+    for restored in &report.restored {
+        print_warning(&format!("restored {restored}"));
     }
     if json {
         return Ok(report);

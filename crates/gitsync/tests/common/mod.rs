@@ -74,7 +74,7 @@ fn open(locations: &Locations, name: &str, remote: &Path) -> (Engine, GitSync) {
     };
     let engine = Engine::open(locations, &config).unwrap();
     let settings = GitSettings::new(locations, &GitConfig::default());
-    let (sync, _) = GitSync::init(&settings, Some(remote.to_str().unwrap()), None).unwrap();
+    let (sync, _) = GitSync::init(&settings, Some(remote.to_str().unwrap()), None, false).unwrap();
     (engine, sync)
 }
 
