@@ -4,6 +4,7 @@
 //! or identity (the engine decides those, as for Claude Code's files).
 
 pub mod codex;
+pub mod gemini;
 pub mod opencode;
 pub mod qwen;
 
