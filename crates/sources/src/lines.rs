@@ -1,7 +1,7 @@
 //! Reading a file of lines (JSONL) a piece at a time: Claude Code's
 //! transcripts, Codex CLI's rollouts, Gemini CLI's `.jsonl` chats and Qwen
 //! Code's chats are all appended to while their session runs, and all are
-//! read here, by one implementation (docs/SOURCES.md, "Read incrementally").
+//! read here, by one implementation (docs/SOURCES.md, "Codex CLI").
 //!
 //! A read starts where the last one stopped ([`ReadPosition`]) and hands the
 //! complete lines it finds to a [`LineSink`], which knows the format. A
