@@ -18,6 +18,7 @@ use crate::project_lookup::work_tree_of;
 use crate::summary::Report;
 use crate::Engine;
 use chittysync_core::{Source, Timestamp};
+use chittysync_sources::read_limited;
 use chittysync_store::{SessionUpdate, StoreError, Tx};
 use payload::PlanCall;
 use std::path::Path;
@@ -216,20 +217,26 @@ fn task_list_of(tx: &Tx<'_>, session: &str, env: &HookEnv) -> Result<String, Sto
         .unwrap_or_else(|| session.to_string()))
 }
 
+/// The most read of a `.git` file or a `HEAD`: both hold one short line.
+const GIT_FILE_BYTES: u64 = 4096;
+
 /// The branch checked out in the work tree holding `cwd`, from `.git/HEAD`
 /// (no `git` process: a hook must stay fast). `HEAD` when detached, as Claude
-/// Code's transcripts say.
+/// Code's transcripts say. These files are in the user's folder and may be
+/// anything (a FIFO, a link to `/dev/zero`): they are read as any small file
+/// of a user's folder is, never waiting and never past a few KiB
+/// (docs/HOOKS.md, "Files read from your folders").
 fn git_branch(cwd: &Path) -> Option<String> {
     let root = work_tree_of(cwd)?;
     let dot_git = root.join(".git");
-    let git_dir = if dot_git.is_file() {
-        // A linked work tree or submodule: `gitdir: <path>`.
-        let text = std::fs::read_to_string(&dot_git).ok()?;
-        root.join(text.strip_prefix("gitdir:")?.trim())
-    } else {
+    let git_dir = if dot_git.is_dir() {
         dot_git
+    } else {
+        // A linked work tree or submodule: `gitdir: <path>`.
+        let text = read_git_file(&dot_git)?;
+        root.join(text.strip_prefix("gitdir:")?.trim())
     };
-    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = read_git_file(&git_dir.join("HEAD"))?;
     Some(match head.trim().strip_prefix("ref:") {
         Some(reference) => {
             let reference = reference.trim();
@@ -240,6 +247,10 @@ fn git_branch(cwd: &Path) -> Option<String> {
         }
         None => "HEAD".to_string(),
     })
+}
+
+fn read_git_file(path: &Path) -> Option<String> {
+    String::from_utf8(read_limited(path, GIT_FILE_BYTES).ok()?).ok()
 }
 
 #[cfg(test)]

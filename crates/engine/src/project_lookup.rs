@@ -21,9 +21,12 @@ impl WorkTreeLookup {
     }
 }
 
-/// The enclosing folder holding `.git` (a folder, or a file in linked work trees).
+/// The enclosing folder holding `.git` (a folder, or a file in linked work
+/// trees; anything else there, a FIFO say, is not git's and is passed over).
+/// Only `stat`s: nothing is opened.
 pub(crate) fn work_tree_of(cwd: &Path) -> Option<&Path> {
-    cwd.ancestors().find(|dir| dir.join(".git").exists())
+    cwd.ancestors()
+        .find(|dir| std::fs::metadata(dir.join(".git")).is_ok_and(|m| m.is_dir() || m.is_file()))
 }
 
 fn look(cwd: &Path) -> CwdOnDisk {

@@ -22,7 +22,7 @@ mod transcript;
 
 pub use discover::{classify, discover, stat_source, Discovery, SourceFile, SourceKind};
 pub use error::{ParseError, Warning};
-pub use read::{read_limited, ReadError};
+pub use read::{open_regular, read_limited, ReadError};
 pub use task_file::{parse_task, RawTask};
 pub use todo_file::{parse_todo_list, RawTodo, TodoList};
 pub use transcript::{

@@ -54,3 +54,51 @@ fn io_errors_keep_their_kind() {
         }
     }
 }
+
+/// Runs `read_limited` on another thread; a read that never returns fails the
+/// test after a generous guard instead of hanging it.
+fn read_guarded(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_limited(&path, limit));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("read_limited did not return: it blocked or read forever"))
+}
+
+fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("HEAD");
+    mkfifo(&path);
+    match read_guarded(&path, 4096) {
+        Err(ReadError::Io(e)) => {
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+            assert_eq!(e.to_string(), "not a regular file but a FIFO");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_link_to_a_device_or_a_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zero = tmp.path().join("zero");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    match read_guarded(&zero, 4096) {
+        Err(ReadError::Io(e)) => assert_eq!(e.to_string(), "not a regular file but a device"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    match read_guarded(tmp.path(), 4096) {
+        Err(ReadError::Io(e)) => assert_eq!(e.to_string(), "not a regular file but a folder"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

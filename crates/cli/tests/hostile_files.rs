@@ -1,0 +1,191 @@
+//! Files in the user's folders that are not what they seem: a `.git/HEAD`
+//! or `.git` that is a FIFO or a link to `/dev/zero` (issue 11, item 8). The
+//! hooks read them as every small file of a user's folder is read: never
+//! waiting, never more than a few KiB. The real binary on real files.
+
+mod common;
+mod live;
+
+use common::Sandbox;
+use live::{hooks_log, PATIENCE};
+use serde_json::json;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// What a guarded hook run gave.
+struct HookRun {
+    /// The exit code; None when killed by a signal.
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    /// The most memory it held at once, in KiB.
+    max_rss_kib: i64,
+}
+
+/// A hook holds a todo list or two and a SQLite page cache: far below this.
+const HOOK_MEMORY_KIB: i64 = 256 * 1024;
+
+/// Runs `chittysync hook <event>` with `payload` on stdin, under a 4 GiB
+/// address-space limit (a hook reading `/dev/zero` without end must not eat
+/// the machine), killing it if it has not finished after [`PATIENCE`]: a
+/// guard against a hang, not a measure of speed. Its peak memory comes from
+/// `wait4`, for this process alone.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also gives its peak memory"
+)]
+fn guarded_hook(sandbox: &Sandbox, event: &str, payload: &str) -> HookRun {
+    let base = sandbox.command();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 4194304; exec \"$0\" \"$@\"")
+        .arg(base.get_program())
+        .args(base.get_args())
+        .args(["hook", event])
+        .env_remove("CHITTYSYNC_CONFIG")
+        .env_remove("CHITTYSYNC_HOME")
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("CLAUDE_CODE_TASK_LIST_ID")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn the hook");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        // SAFETY: waiting for our own child, with valid pointers.
+        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(done >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if done == pid {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`hook {event}` still ran after {PATIENCE:?}: it hangs; killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    HookRun {
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        stdout,
+        stderr,
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+fn session_start(session: &str, cwd: &Path) -> String {
+    json!({"session_id": session, "transcript_path": "/x.jsonl", "cwd": cwd,
+           "hook_event_name": "SessionStart", "source": "startup"})
+    .to_string()
+}
+
+/// A work tree `<sandbox>/work/api` where another session has a todo open.
+fn project_with_an_open_todo(sandbox: &Sandbox) -> std::path::PathBuf {
+    let cwd = sandbox.dir.path().join("work/api");
+    std::fs::create_dir_all(cwd.join(".git")).unwrap();
+    std::fs::write(cwd.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let todos = json!([{"content": "Ship the login", "status": "in_progress",
+                        "activeForm": "Shipping the login"}]);
+    let payload = json!({"session_id": "other-session", "transcript_path": "/o.jsonl",
+        "cwd": cwd, "hook_event_name": "PostToolUse", "tool_name": "TodoWrite",
+        "tool_input": {"todos": todos}, "tool_response": {"newTodos": todos}})
+    .to_string();
+    let out = guarded_hook(sandbox, "post-tool-use", &payload);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    cwd
+}
+
+/// The session-start hook in `cwd` finishes, exits 0 and still tells the
+/// other session's open todo.
+fn assert_session_start_tells(sandbox: &Sandbox, cwd: &Path, case: &str) {
+    let out = guarded_hook(sandbox, "session-start", &session_start("new-session", cwd));
+    assert_eq!(out.code, Some(0), "{case}: the hook failed: {}", out.stderr);
+    assert!(
+        out.max_rss_kib < HOOK_MEMORY_KIB,
+        "{case}: the hook held {} MiB: it read without a bound",
+        out.max_rss_kib / 1024
+    );
+    assert!(
+        out.stdout.contains("Ship the login") && out.stdout.contains("project `api`"),
+        "{case}: no context printed: {}\nhooks.log: {}",
+        out.stdout,
+        hooks_log(sandbox)
+    );
+}
+
+#[test]
+fn session_start_survives_a_head_linked_to_dev_zero() {
+    let sandbox = Sandbox::new();
+    let cwd = project_with_an_open_todo(&sandbox);
+    std::fs::remove_file(cwd.join(".git/HEAD")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", cwd.join(".git/HEAD")).unwrap();
+    assert_session_start_tells(&sandbox, &cwd, "HEAD -> /dev/zero");
+}
+
+#[test]
+fn session_start_survives_a_head_that_is_a_fifo() {
+    let sandbox = Sandbox::new();
+    let cwd = project_with_an_open_todo(&sandbox);
+    std::fs::remove_file(cwd.join(".git/HEAD")).unwrap();
+    mkfifo(&cwd.join(".git/HEAD"));
+    assert_session_start_tells(&sandbox, &cwd, "HEAD a FIFO");
+}
+
+#[test]
+fn session_start_survives_a_dot_git_that_is_a_fifo_or_a_device() {
+    let sandbox = Sandbox::new();
+    let cwd = project_with_an_open_todo(&sandbox);
+    std::fs::remove_dir_all(cwd.join(".git")).unwrap();
+    mkfifo(&cwd.join(".git"));
+    assert_session_start_tells(&sandbox, &cwd, ".git a FIFO");
+
+    std::fs::remove_file(cwd.join(".git")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", cwd.join(".git")).unwrap();
+    assert_session_start_tells(&sandbox, &cwd, ".git -> /dev/zero");
+}
+
+#[test]
+fn session_start_survives_a_gitdir_whose_head_is_a_fifo() {
+    let sandbox = Sandbox::new();
+    let cwd = project_with_an_open_todo(&sandbox);
+    // A linked work tree: `.git` is a file naming the real git folder.
+    let meta = sandbox.dir.path().join("meta");
+    std::fs::create_dir_all(&meta).unwrap();
+    mkfifo(&meta.join("HEAD"));
+    std::fs::remove_dir_all(cwd.join(".git")).unwrap();
+    std::fs::write(cwd.join(".git"), format!("gitdir: {}\n", meta.display())).unwrap();
+    assert_session_start_tells(&sandbox, &cwd, "gitdir with a FIFO HEAD");
+}
