@@ -3,6 +3,7 @@
 use crate::cli::ColorChoice;
 use anstyle::{AnsiColor, Style};
 use chittysync_core::{Status, Timestamp};
+use std::borrow::Cow;
 use std::io::Write;
 use unicode_width::UnicodeWidthStr;
 
@@ -62,7 +63,30 @@ pub fn age(t: Option<Timestamp>, now: Timestamp) -> String {
 
 pub use chittysync_core::short_id;
 
-/// A table whose columns are padded to the widest cell; the last column is not.
+/// Text from users and their files (todo content, project, session, cwd) as
+/// it is safe to print on a terminal: every control character — C0 (`\r`,
+/// `\n`, `\t`, ESC…), DEL and C1 — is written as its Rust escape (`\r`, `\n`,
+/// `\t`, `\u{1b}`, `\u{7f}`), so text can neither break a table's rows nor
+/// send the terminal an escape code. Colours are added after, by us; anstream
+/// drops them (ours only, then) when stdout is not a terminal. `--json`
+/// prints text as it is.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
+}
+
+/// A table whose columns are padded to the widest cell; the last column is
+/// not. Cells are shown [`visible`]: one row is one line, whatever they hold.
 pub struct Table {
     headers: Vec<&'static str>,
     rows: Vec<Vec<(String, Style)>>,
@@ -77,6 +101,13 @@ impl Table {
     }
 
     pub fn row(&mut self, cells: Vec<(String, Style)>) {
+        let cells = cells
+            .into_iter()
+            .map(|(text, style)| match visible(&text) {
+                Cow::Borrowed(_) => (text, style),
+                Cow::Owned(shown) => (shown, style),
+            })
+            .collect();
         self.rows.push(cells);
     }
 
@@ -109,4 +140,18 @@ impl Table {
 /// A plain cell.
 pub fn cell(text: impl Into<String>) -> (String, Style) {
     (text.into(), Style::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn controls_are_escaped_and_the_rest_kept() {
+        assert_eq!(visible("plain · text \\ ok"), "plain · text \\ ok");
+        assert_eq!(
+            visible("a\r\nb\tc\u{1b}[31md\u{7f}\u{85}\u{9b}\0"),
+            r"a\r\nb\tc\u{1b}[31md\u{7f}\u{85}\u{9b}\0"
+        );
+    }
 }

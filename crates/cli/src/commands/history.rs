@@ -1,7 +1,7 @@
 //! `chittysync history <id-or-text>`
 
 use crate::context::Context;
-use crate::output::{cell, print_json, short_id, status_style, Table, BOLD, DIM};
+use crate::output::{cell, print_json, short_id, status_style, visible, Table, BOLD, DIM};
 use anyhow::{bail, Result};
 use chittysync_core::{Observation, Status, TodoEntry};
 use serde::Serialize;
@@ -76,8 +76,8 @@ pub fn run(ctx: &Context, query: &str, json: bool) -> Result<()> {
         let t = &h.todo;
         anstream::println!(
             "{BOLD}{}{BOLD:#}  [{}] {} · id {}",
-            t.content,
-            t.project,
+            visible(&t.content),
+            visible(&t.project),
             t.status,
             t.id
         );
