@@ -164,6 +164,21 @@ fn a_missing_file_is_created_private_and_removed_again() {
 }
 
 #[test]
+fn a_file_created_in_a_linked_folder_is_removed_again() {
+    let sandbox = Sandbox::new();
+    let real = sandbox.dir.path().join("dotfiles-claude");
+    std::fs::create_dir_all(&real).unwrap();
+    let linked = sandbox.dir.path().join("linked-claude");
+    std::os::unix::fs::symlink(&real, &linked).unwrap();
+    let path = linked.join("settings.json");
+    ok(&sandbox, &["hooks", "install"], &path);
+    assert_installed(&real.join("settings.json"));
+    let out = ok(&sandbox, &["hooks", "uninstall"], &path);
+    assert!(out.contains("plan tools: removed"), "{out}");
+    assert!(!real.join("settings.json").exists(), "{out}");
+}
+
+#[test]
 fn a_linked_settings_file_is_written_through_its_link() {
     let sandbox = Sandbox::new();
     let dotfiles = sandbox.dir.path().join("dotfiles");

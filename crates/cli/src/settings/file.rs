@@ -62,15 +62,22 @@ impl SettingsFile {
             return Ok(());
         };
         let mode = metadata.permissions().mode() & 0o7777;
-        if metadata.permissions().readonly() || !access_writable(&self.target) {
-            bail!(
-                "refusing to change {}: it is read-only (mode {mode:04o}); make it writable \
-                 (`chmod u+w {}`) and run this again, or make the change by hand",
-                self.name(),
-                self.target.display()
-            );
-        }
-        Ok(())
+        let why = if metadata.permissions().readonly() {
+            format!("it is read-only (mode {mode:04o})")
+        } else if !access_writable(&self.target) {
+            format!(
+                "you may not write it (mode {mode:04o}, owner uid {})",
+                metadata.uid()
+            )
+        } else {
+            return Ok(());
+        };
+        bail!(
+            "refusing to change {}: {why}; make it writable (`chmod u+w {}`) and run this \
+             again, or make the change by hand",
+            self.name(),
+            self.target.display()
+        );
     }
 
     /// Copies the bytes read to a new backup beside `path`, with the file's
@@ -185,8 +192,17 @@ fn resolve(path: &Path) -> Result<PathBuf> {
         }),
         Ok(_) => std::fs::canonicalize(path)
             .with_context(|| format!("cannot read {}", path.display())),
-        Err(e) if e.kind() == ErrorKind::NotFound => std::path::absolute(path)
-            .with_context(|| format!("cannot make {} absolute", path.display())),
+        // Its folder resolved too: the file is known by one path once created.
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let absolute = std::path::absolute(path)
+                .with_context(|| format!("cannot make {} absolute", path.display()))?;
+            match (absolute.parent(), absolute.file_name()) {
+                (Some(dir), Some(name)) if dir.exists() => Ok(std::fs::canonicalize(dir)
+                    .with_context(|| format!("cannot read {}", dir.display()))?
+                    .join(name)),
+                _ => Ok(absolute),
+            }
+        }
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }
