@@ -802,3 +802,41 @@ fn a_log_the_remote_deleted_or_shortened_is_restored_and_a_fresh_device_sees_eve
     d.ok(&["sync"]);
     assert_eq!(d.todos(&[]).len(), 4);
 }
+
+#[test]
+fn a_branch_that_keeps_moving_under_the_push_is_an_error_not_a_success() {
+    let root = tempfile::tempdir().unwrap();
+    let remote = bare_remote(root.path());
+    let server = GitDaemon::start(root.path());
+    let sb = device("laptop", "");
+    sb.ok(&["git", "init", "--remote", &server.url("remote.git")]);
+    sb.write("todos/s1.json", todo_list(&[("First", "pending")]));
+    sb.ok(&["sync"]);
+
+    // Someone else's commit lands first during every push.
+    hook(
+        &remote,
+        "pre-receive",
+        "#!/bin/sh\n\
+         unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES\n\
+         tip=$(git rev-parse refs/heads/main)\n\
+         new=$(echo racing | git commit-tree \"$tip^{tree}\" -p \"$tip\")\n\
+         git update-ref refs/heads/main \"$new\" \"$tip\"\n",
+    );
+    sb.write("todos/s2.json", todo_list(&[("Second", "pending")]));
+    let out = sb.run(&["sync"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    for words in [
+        "failed to update ref",
+        "after fetching, merging and pushing again 5 times",
+        &server.url("remote.git"),
+    ] {
+        assert!(stderr.contains(words), "{words:?} missing: {stderr}");
+    }
+    let status = sb.json(&["status"]);
+    assert!(status["git"]["last_error"]["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("failed to update ref")));
+}
