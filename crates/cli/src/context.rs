@@ -5,12 +5,16 @@ use anyhow::{Context as _, Result};
 use chittysync_config::{Config, LocationOverrides, Locations};
 use chittysync_engine::Engine;
 use chittysync_store::Store;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
 
 /// Where things are and what the config says.
 pub struct Context {
     pub locations: Locations,
     pub config: Config,
     pub verbose: bool,
+    /// Said once, when an existing home others could read was made private.
+    pub home_tightened: Option<String>,
 }
 
 impl Context {
@@ -20,11 +24,13 @@ impl Context {
             home: global.home.clone(),
             config: global.config.clone(),
         });
+        let home_tightened = make_private(&locations.home);
         let config = Config::load(locations.config.as_deref())?;
         Ok(Context {
             locations,
             config,
             verbose: global.verbose,
+            home_tightened,
         })
     }
 
@@ -52,4 +58,32 @@ impl Context {
             )
         })
     }
+}
+
+/// Creates a folder of chittysync's home (the home itself, `logs/`…) and its
+/// missing parents, private to the user (0700) whatever the umask
+/// (docs/DAEMON.md, "Files and their modes").
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// An existing home that others may read or enter (made by an older version,
+/// or by hand under a 022 umask) is made private (0700); returns what to tell
+/// the user, once: afterwards it is private. A home not there yet is left to
+/// whatever creates it, privately; a home that cannot be changed is left too,
+/// and its files still are the user's alone.
+fn make_private(home: &Path) -> Option<String> {
+    let mode = std::fs::metadata(home).ok()?.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return None;
+    }
+    std::fs::set_permissions(home, std::fs::Permissions::from_mode(mode & 0o700)).ok()?;
+    Some(format!(
+        "chittysync's home {} was readable by others (mode {mode:o}); it is now private to you ({:o})",
+        home.display(),
+        mode & 0o700
+    ))
 }

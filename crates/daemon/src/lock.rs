@@ -9,6 +9,7 @@ use crate::DaemonError;
 use fs4::fs_std::FileExt;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -37,7 +38,11 @@ impl DaemonLock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(home).map_err(fail)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(home)
+            .map_err(fail)?;
         let mut file = open(&path).map_err(fail)?;
         let deadline = Instant::now() + PROBE_GRACE;
         while !FileExt::try_lock_exclusive(&file).map_err(fail)? {
@@ -91,6 +96,7 @@ fn open(path: &Path) -> std::io::Result<File> {
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
         .open(path)
 }
 

@@ -3,6 +3,7 @@
 
 use crate::DaemonError;
 use std::io::IsTerminal;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::layer::SubscriberExt;
@@ -28,7 +29,18 @@ pub fn init_logging(logs_dir: &Path, configured: Option<&str>) -> Result<(), Dae
         path: logs_dir.to_path_buf(),
         message,
     };
-    std::fs::create_dir_all(logs_dir).map_err(|e| fail(e.to_string()))?;
+    // The logs tell todos and folders: they are the user's alone, whatever
+    // the umask it was started with (docs/DAEMON.md, "Files and their
+    // modes"). The appender makes its daily files with the process's umask
+    // and has no mode of its own, so the daemon's umask becomes 077: what it
+    // creates from here on (logs, heartbeat, lock, store files) is private.
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe { libc::umask(0o077) };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(logs_dir)
+        .map_err(|e| fail(e.to_string()))?;
     let file = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix("daemon")

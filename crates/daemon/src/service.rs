@@ -47,11 +47,13 @@ impl ServiceSpec {
         argv
     }
 
-    fn stdout(&self) -> PathBuf {
+    /// The file the service's stdout is appended to.
+    pub fn stdout(&self) -> PathBuf {
         self.logs_dir.join("daemon.out")
     }
 
-    fn stderr(&self) -> PathBuf {
+    /// The file the service's stderr is appended to.
+    pub fn stderr(&self) -> PathBuf {
         self.logs_dir.join("daemon.err")
     }
 }

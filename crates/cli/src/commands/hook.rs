@@ -4,12 +4,13 @@
 //! `<home>/logs/hooks.log` instead of the session.
 
 use crate::cli::{GlobalArgs, HookEvent};
-use crate::context::Context;
+use crate::context::{create_private_dir, Context};
 use anyhow::{Context as _, Result};
 use chittysync_config::{LocationOverrides, Locations};
 use chittysync_core::Timestamp;
 use chittysync_engine::{HookEnv, HookInput};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -47,6 +48,7 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
         .context("cannot read the payload on stdin")?;
     let input = HookInput::parse(&bytes)?;
     let ctx = Context::load(global)?;
+    let notices: Vec<String> = ctx.home_tightened.iter().cloned().collect();
     let env = HookEnv {
         now: Timestamp::now(),
         task_list: std::env::var("CLAUDE_CODE_TASK_LIST_ID")
@@ -55,7 +57,7 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
         stale_after: ctx.config.sessions.stale_after,
     };
     let mut engine = ctx.engine()?;
-    Ok(match event {
+    let (output, mut warnings) = match event {
         HookEvent::SessionStart => {
             let context = engine.hook_session_start(&input, &env)?;
             let output = context.map(|text| {
@@ -75,7 +77,9 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
             engine.hook_session_end(&input, &env)?;
             (None, Vec::new())
         }
-    })
+    };
+    warnings.extend(notices);
+    Ok((output, warnings))
 }
 
 /// Appends to `<home>/logs/hooks.log`, keeping one older file. Best effort:
@@ -92,7 +96,7 @@ fn log(global: &GlobalArgs, event: HookEvent, lines: &[String]) {
 
 fn append(path: &Path, event: HookEvent, lines: &[String]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
     }
     if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
         std::fs::rename(path, path.with_extension("log.1"))?;
@@ -106,6 +110,7 @@ fn append(path: &Path, event: HookEvent, lines: &[String]) -> std::io::Result<()
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(path)?
         .write_all(text.as_bytes())
 }

@@ -1,7 +1,7 @@
 //! `chittysync serve` and `chittysync hub token …`
 
 use crate::cli::{HubCommand, TokenCommand};
-use crate::context::Context;
+use crate::context::{create_private_dir, Context};
 use crate::output::{cell, print_json, Table};
 use anyhow::{Context as _, Result};
 use chittysync_hub::{serve as serve_hub, tokens, HubConfig};
@@ -12,7 +12,7 @@ fn database_url(ctx: &Context, given: Option<String>) -> Result<String> {
     if let Some(url) = given {
         return Ok(url);
     }
-    std::fs::create_dir_all(&ctx.locations.home)
+    create_private_dir(&ctx.locations.home)
         .with_context(|| format!("cannot create {}", ctx.locations.home.display()))?;
     Ok(ctx.locations.home.join("hub.db").display().to_string())
 }

@@ -27,6 +27,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         return Ok(hook::run(&cli.global, event));
     }
     let ctx = Context::load(&cli.global)?;
+    if let Some(notice) = &ctx.home_tightened {
+        crate::output::print_warning(notice);
+    }
     match cli.command {
         Command::Consolidate { full, json } => consolidate::run(&ctx, full, json.json),
         Command::Todos(args) => todos::run(&ctx, &args),

@@ -3,11 +3,12 @@
 //! `chittysync_daemon::service`; this writes them and asks the manager).
 
 use crate::cli::{GlobalArgs, ServiceAction, ServiceManager};
-use crate::context::Context;
+use crate::context::{create_private_dir, Context};
 use crate::output::{print_warning, BOLD};
 use anyhow::{Context as _, Result};
 use chittysync_daemon::service::{self, ServiceKind, ServicePlan, ServiceSpec};
 use chittysync_daemon::DaemonStatus;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,9 +56,19 @@ pub fn run(
 }
 
 fn install(plan: &ServicePlan, spec: &ServiceSpec) -> Result<()> {
-    // The manager appends to the log files but may not make their folder.
-    std::fs::create_dir_all(&spec.logs_dir)
+    // The manager appends to the log files but may not make their folder,
+    // and would make the files with its own umask: both are made here,
+    // private to the user (docs/DAEMON.md, "Files and their modes").
+    create_private_dir(&spec.logs_dir)
         .with_context(|| format!("cannot create {}", spec.logs_dir.display()))?;
+    for log in [spec.stdout(), spec.stderr()] {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+    }
     chittysync_engine::write_atomically(&plan.path, plan.contents.as_bytes())?;
     println!("wrote {}", plan.path.display());
     run_all(&plan.install);

@@ -17,6 +17,13 @@ impl Sandbox {
         for sub in ["claude/todos", "claude/tasks", "claude/projects", "home"] {
             std::fs::create_dir_all(sandbox.dir.path().join(sub)).unwrap();
         }
+        // Private, as chittysync makes its home (a wider one is tightened,
+        // with a warning that tests of quiet output would see).
+        std::fs::set_permissions(
+            sandbox.home(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
         sandbox
     }
 

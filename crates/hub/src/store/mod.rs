@@ -93,7 +93,7 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
-    #[error("cannot create the database folder {path}: {source}")]
+    #[error("cannot create the database (or its folder) {path}: {source}")]
     Folder {
         path: String,
         source: std::io::Error,

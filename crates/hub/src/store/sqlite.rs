@@ -46,15 +46,7 @@ pub(crate) struct SqliteStore {
 
 impl SqliteStore {
     pub(crate) async fn open(path: &str) -> Result<Self> {
-        if let Some(parent) = Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
-                path: parent.display().to_string(),
-                source,
-            })?;
-        }
+        create_private(Path::new(path))?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -75,6 +67,35 @@ impl SqliteStore {
             pool,
             changes: change_channel(),
         })
+    }
+}
+
+/// Creates the database's missing folders (0700) and the file itself (0600,
+/// empty: SQLite takes an empty file for a new database), whatever the umask:
+/// it holds every tenant's todos. SQLite gives the `-wal` and `-shm` files it
+/// adds the database file's mode. An existing file is left as it is.
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let fail = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| StoreError::Folder { path, source }
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(fail(parent))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(fail(path)(e)),
     }
 }
 
