@@ -187,4 +187,31 @@ mod tests {
         let tree = repo.find_tree(build(&repo, &merged).unwrap()).unwrap();
         assert_eq!(flatten(&tree).unwrap(), merged);
     }
+
+    #[test]
+    fn files_changed_on_both_sides_keep_theirs_unless_chittysync_writes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let marker = |foreign: &[&str]| {
+            let text = serde_json::json!({"chittysync": 1, "foreign": foreign}).to_string();
+            blob(&repo, &text)
+        };
+        let mut ours = Entries::new();
+        ours.insert("notes.md".into(), blob(&repo, "ours"));
+        ours.insert("todos.json".into(), blob(&repo, "our fold"));
+        ours.insert(MARKER_FILE.into(), marker(&["a.txt"]));
+        let mut theirs = Entries::new();
+        theirs.insert("notes.md".into(), blob(&repo, "theirs"));
+        theirs.insert("todos.json".into(), blob(&repo, "their fold"));
+        theirs.insert(MARKER_FILE.into(), marker(&["b.txt"]));
+        let merged = merge(&repo, &Entries::new(), &ours, &theirs).unwrap();
+        assert_eq!(merged["notes.md"], theirs["notes.md"]);
+        assert_eq!(merged["todos.json"], ours["todos.json"]);
+        let text = repo.find_blob(merged[MARKER_FILE].oid).unwrap();
+        let merged_marker: serde_json::Value = serde_json::from_slice(text.content()).unwrap();
+        assert_eq!(
+            merged_marker["foreign"],
+            serde_json::json!(["a.txt", "b.txt"])
+        );
+    }
 }
