@@ -25,6 +25,15 @@ pub struct GlobalArgs {
     /// Claude Code's folder [default: ~/.claude]
     #[arg(long, global = true, env = "CLAUDE_CONFIG_DIR", value_name = "DIR")]
     pub claude_dir: Option<PathBuf>,
+    /// The folder holding every agent's default folder (`.claude`, `.codex`,
+    /// `.gemini`, `.qwen`, `.local/share/opencode`) [default: your home]
+    #[arg(
+        long,
+        global = true,
+        env = "CHITTYSYNC_AGENTS_HOME",
+        value_name = "DIR"
+    )]
+    pub agents_home: Option<PathBuf>,
     /// chittysync's home: store, outputs, logs [default: ~/.local/share/chittysync]
     #[arg(long, global = true, env = "CHITTYSYNC_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,

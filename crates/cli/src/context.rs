@@ -21,6 +21,7 @@ impl Context {
     pub fn load(global: &GlobalArgs) -> Result<Context> {
         let locations = Locations::resolve(&LocationOverrides {
             claude_dir: global.claude_dir.clone(),
+            agents_home: global.agents_home.clone(),
             home: global.home.clone(),
             config: global.config.clone(),
         });

@@ -6,7 +6,7 @@
 
 mod locations;
 
-pub use locations::{LocationOverrides, Locations};
+pub use locations::{AgentFolder, LocationOverrides, Locations};
 
 use chittysync_core::{KeywordRule, PathRule, ProjectRules};
 use serde::Deserialize;
@@ -38,6 +38,44 @@ pub struct Config {
     pub git: GitConfig,
     pub hub: HubConfig,
     pub log: LogConfig,
+    pub sources: SourcesConfig,
+}
+
+/// `[sources.<agent>]`: which agents' records are read, and from where
+/// (SPEC §3b). An agent is read when its folder exists, unless switched off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesConfig {
+    pub claude: SourceConfig,
+    pub codex: SourceConfig,
+    pub gemini: SourceConfig,
+    pub qwen: SourceConfig,
+    pub opencode: SourceConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    /// `false` switches the agent off; `true` reads it even before its
+    /// folder exists (the daemon then watches for it); unset, read when its
+    /// folder exists.
+    pub enabled: Option<bool>,
+    /// The agent's folder (`~/` is the user's home).
+    pub dir: Option<PathBuf>,
+}
+
+impl SourcesConfig {
+    /// The settings of the agent named `agent` (`claude`, `codex`…).
+    pub fn of(&self, agent: &str) -> Option<&SourceConfig> {
+        Some(match agent {
+            "claude" => &self.claude,
+            "codex" => &self.codex,
+            "gemini" => &self.gemini,
+            "qwen" => &self.qwen,
+            "opencode" => &self.opencode,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

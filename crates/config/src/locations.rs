@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default)]
 pub struct LocationOverrides {
     pub claude_dir: Option<PathBuf>,
+    /// The folder under which every agent's default folder is looked for
+    /// (`.claude`, `.codex`, `.gemini`, `.qwen`, `.local/share/opencode`).
+    pub agents_home: Option<PathBuf>,
     pub home: Option<PathBuf>,
     pub config: Option<PathBuf>,
 }
@@ -16,6 +19,10 @@ pub struct LocationOverrides {
 pub struct Locations {
     /// Claude Code's home (`~/.claude`).
     pub claude_dir: PathBuf,
+    /// Where the other agents' default folders are, when named by
+    /// `--agents-home` or `CHITTYSYNC_AGENTS_HOME`; `None` for the user's
+    /// home, with the agents' own variables (`CODEX_HOME`…) honoured.
+    pub agents_home: Option<PathBuf>,
     /// chittysync's home: store, outputs, logs.
     pub home: PathBuf,
     /// The config file to read, if any exists or was named.
@@ -35,10 +42,16 @@ impl Locations {
     /// default ones only when they exist.
     pub fn resolve(overrides: &LocationOverrides) -> Locations {
         let home_dir = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
+        let agents_home = overrides
+            .agents_home
+            .clone()
+            .or_else(|| env_path("CHITTYSYNC_AGENTS_HOME"))
+            .map(one_spelling);
         let claude_dir = one_spelling(
             overrides
                 .claude_dir
                 .clone()
+                .or_else(|| agents_home.as_ref().map(|h| h.join(".claude")))
                 .or_else(|| env_path("CLAUDE_CONFIG_DIR"))
                 .unwrap_or_else(|| home_dir.join(".claude")),
         );
@@ -58,9 +71,51 @@ impl Locations {
             .or_else(|| default_config(&home));
         Locations {
             claude_dir,
+            agents_home,
             home,
             config,
         }
+    }
+
+    /// The other agents whose records are read, each with its folder
+    /// (SPEC §3b): `[sources.<agent>] dir`, else under `--agents-home`, else
+    /// the agent's own variable (`CODEX_HOME`, `QWEN_HOME`, `XDG_DATA_HOME`),
+    /// else its default under the user's home. An agent is read when its
+    /// folder exists, or when `enabled = true`; `enabled = false` switches
+    /// it off.
+    pub fn agent_folders(&self, sources: &crate::SourcesConfig) -> Vec<AgentFolder> {
+        let user_home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
+        let mut out = Vec::new();
+        for (agent, variable, default) in AGENT_DEFAULTS {
+            let settings = sources.of(agent);
+            let enabled = settings.and_then(|s| s.enabled);
+            if enabled == Some(false) {
+                continue;
+            }
+            let configured = settings
+                .and_then(|s| s.dir.as_deref())
+                .map(|d| expand_home(d, &user_home));
+            let dir = match (&configured, &self.agents_home) {
+                (Some(dir), _) => dir.clone(),
+                (None, Some(home)) => home.join(default),
+                (None, None) => match (variable, agent) {
+                    // `XDG_DATA_HOME` names the data folder, not OpenCode's.
+                    (Some(var), "opencode") => env_path(var)
+                        .filter(|d| d.is_absolute())
+                        .map(|d| d.join("opencode"))
+                        .unwrap_or_else(|| user_home.join(default)),
+                    (Some(var), _) => env_path(var).unwrap_or_else(|| user_home.join(default)),
+                    (None, _) => user_home.join(default),
+                },
+            };
+            if enabled == Some(true) || dir.is_dir() {
+                out.push(AgentFolder {
+                    agent,
+                    dir: one_spelling(dir),
+                });
+            }
+        }
+        out
     }
 
     pub fn store_path(&self) -> PathBuf {
@@ -69,6 +124,31 @@ impl Locations {
 
     pub fn logs_dir(&self) -> PathBuf {
         self.home.join("logs")
+    }
+}
+
+/// Another agent's folder, to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentFolder {
+    /// `codex`, `gemini`, `qwen` or `opencode`.
+    pub agent: &'static str,
+    pub dir: PathBuf,
+}
+
+/// Each other agent: its name, the variable that moves its folder, and its
+/// folder under a user's home (SPEC §3b).
+const AGENT_DEFAULTS: [(&str, Option<&str>, &str); 4] = [
+    ("codex", Some("CODEX_HOME"), ".codex"),
+    ("gemini", None, ".gemini"),
+    ("qwen", Some("QWEN_HOME"), ".qwen"),
+    ("opencode", Some("XDG_DATA_HOME"), ".local/share/opencode"),
+];
+
+/// `~/x` → `<home>/x`.
+fn expand_home(dir: &Path, home: &Path) -> PathBuf {
+    match dir.strip_prefix("~") {
+        Ok(rest) => home.join(rest),
+        Err(_) => dir.to_path_buf(),
     }
 }
 
@@ -102,6 +182,7 @@ mod tests {
         std::fs::write(dir.path().join("config.toml"), "").unwrap();
         let loc = Locations::resolve(&LocationOverrides {
             claude_dir: Some("/c".into()),
+            agents_home: None,
             home: Some(dir.path().to_path_buf()),
             config: None,
         });

@@ -131,6 +131,14 @@ impl TodoState {
             status,
             project: winner.project.clone(),
             sessions: self.sessions.iter().cloned().collect(),
+            agents: self
+                .latest
+                .keys()
+                .map(|observer| crate::agent::agent_of(observer))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             first_seen: self.first_seen,
             started_at: self.started_at,
             updated_at,

@@ -7,6 +7,7 @@
 //! can never disagree with one another. Callers bring the data; this crate only
 //! computes.
 
+pub mod agent;
 pub mod fold;
 pub mod key;
 pub mod merge;

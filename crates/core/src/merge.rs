@@ -160,6 +160,7 @@ mod tests {
             status,
             project: "p".into(),
             sessions: vec![],
+            agents: vec![],
             first_seen: Some(Timestamp(1)),
             started_at: None,
             updated_at: Some(Timestamp(updated)),

@@ -20,6 +20,9 @@ pub struct TodoEntry {
     pub project: String,
     #[serde(default)]
     pub sessions: Vec<String>,
+    /// The agents whose observers saw it (`claude`, `codex`…), sorted.
+    #[serde(default)]
+    pub agents: Vec<String>,
     #[serde(default)]
     pub first_seen: Option<Timestamp>,
     #[serde(default)]

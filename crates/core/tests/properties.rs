@@ -44,6 +44,7 @@ fn arb_entry() -> impl Strategy<Value = TodoEntry> {
         status,
         project: "p".into(),
         sessions: vec![format!("s{t}")],
+        agents: vec![],
         first_seen: Some(Timestamp(0)),
         started_at: None,
         updated_at: Some(Timestamp(t)),

@@ -14,7 +14,7 @@ use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
 use chittysync_engine::{remove_abandoned_temporaries, Engine, EngineError, Report, Staged};
 use chittysync_hubsync::LiveHub;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -48,12 +48,16 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             }
         }
     };
-    let mut watches = Watches::new(&locations.claude_dir, move |event| {
+    let engine = Engine::open(locations, config)?;
+    let mut watches = Watches::new(engine.sources(), move |event| {
         let _ = tx.send(Wake::Fs(event));
     })
     .map_err(DaemonError::Watcher)?;
+    for (agent, dir) in engine.sources().roots() {
+        tracing::info!(agent = %agent, dir = %dir.display(), "reading");
+    }
     let mut daemon = Daemon {
-        engine: Engine::open(locations, config)?,
+        engine,
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
         hub,
@@ -122,12 +126,12 @@ fn relevant(watches: &Watches, event: &notify::Result<notify::Event>) -> bool {
 /// and every path is a source file or no folder (a temporary file renamed
 /// away, another tool's file). A folder that appeared needs a scan: files
 /// written in it before its watch was set raised no event.
-fn names_only_files(burst: &Burst, claude_dir: &Path) -> bool {
+fn names_only_files(burst: &Burst, sources: &chittysync_sources::Sources) -> bool {
     !burst.lost
         && burst
             .paths
             .iter()
-            .all(|p| chittysync_sources::classify(claude_dir, p).is_some() || !p.is_dir())
+            .all(|p| sources.classify(p).is_some() || !p.is_dir())
 }
 
 struct Daemon {
@@ -198,7 +202,7 @@ impl Daemon {
     /// list, perhaps through a temporary file renamed into place), else — a
     /// folder appeared, events were lost — everything, as a rescan does.
     fn stage_burst(&mut self, burst: &Burst) -> Result<Staged, EngineError> {
-        if names_only_files(burst, self.engine.claude_dir()) {
+        if names_only_files(burst, self.engine.sources()) {
             let paths: Vec<PathBuf> = burst.paths.iter().cloned().collect();
             self.engine.stage_paths(&paths)
         } else {

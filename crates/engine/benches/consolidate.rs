@@ -61,6 +61,7 @@ fn ms(d: Duration) -> String {
 fn engine(claude: &Path, home: &Path) -> Engine {
     let locations = Locations {
         claude_dir: claude.to_path_buf(),
+        agents_home: None,
         home: home.to_path_buf(),
         config: None,
     };

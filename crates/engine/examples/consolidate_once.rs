@@ -13,6 +13,7 @@ fn main() {
     };
     let locations = Locations {
         claude_dir,
+        agents_home: None,
         home,
         config: None,
     };

@@ -5,7 +5,7 @@ use crate::outputs::StagedOutputs;
 use crate::summary::Report;
 use crate::{read, Engine, EngineError};
 use chittysync_core::Timestamp;
-use chittysync_sources::{discover, stat_source, Warning};
+use chittysync_sources::Warning;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -46,7 +46,7 @@ impl Engine {
     pub fn stage(&mut self, full: bool) -> Result<Staged, EngineError> {
         let started = Instant::now();
         let mut report = Report::default();
-        let discovery = discover(&self.claude_dir);
+        let discovery = self.sources.discover();
         report.warnings.extend(discovery.warnings);
         report.summary.files_scanned = discovery.files.len() as u64;
         let index = self.store.file_index()?;
@@ -66,9 +66,10 @@ impl Engine {
         let mut vanished = Vec::new();
         let unique: BTreeSet<&PathBuf> = paths.iter().collect();
         for path in unique {
-            match stat_source(&self.claude_dir, path) {
+            match self.sources.stat(path) {
                 Ok(Some(file)) => {
-                    let key = path.to_string_lossy().into_owned();
+                    // The file read for this path (a database for its `-wal`).
+                    let key = file.path.to_string_lossy().into_owned();
                     if let Some(record) = self.store.file_record(&key)? {
                         index.insert(key, record);
                     }
@@ -116,7 +117,7 @@ impl Engine {
         mut report: Report,
     ) -> Result<Staged, EngineError> {
         report.summary.files_changed = plan.changed.len() as u64;
-        let files = read::read_all(plan.changed, self.max_file_bytes);
+        let files = read::read_all(&self.sources, plan.changed, self.max_file_bytes);
         if !files.is_empty() || !plan.vanished.is_empty() {
             let tx = self.store.begin()?;
             for path in &plan.vanished {

@@ -28,13 +28,15 @@ pub use summary::{Report, Summary};
 
 use chittysync_config::{Config, Locations};
 use chittysync_core::ProjectRules;
+use chittysync_sources::agents::Agent;
+use chittysync_sources::Sources;
 use chittysync_store::Store;
-use std::path::{Path, PathBuf};
 
 /// Consolidates one Claude Code folder into one chittysync home.
 pub struct Engine {
     store: Store,
-    claude_dir: PathBuf,
+    /// Every enabled agent's records: Claude Code's folder first.
+    sources: Sources,
     outputs: outputs::Outputs,
     device: String,
     rules: ProjectRules,
@@ -47,7 +49,14 @@ impl Engine {
         let store = Store::open(&locations.store_path())?;
         Ok(Engine {
             store,
-            claude_dir: locations.claude_dir.clone(),
+            sources: Sources::new(
+                locations.claude_dir.clone(),
+                locations
+                    .agent_folders(&config.sources)
+                    .into_iter()
+                    .filter_map(|f| Some((Agent::parse(f.agent)?, f.dir)))
+                    .collect(),
+            ),
             outputs: outputs::Outputs::new(OutputPaths::in_home(&locations.home)),
             device: config.device_name(),
             rules: config.project_rules(),
@@ -67,9 +76,9 @@ impl Engine {
         &self.device
     }
 
-    /// The Claude Code folder it reads, as it was given.
-    pub fn claude_dir(&self) -> &Path {
-        &self.claude_dir
+    /// Every enabled agent's records, and their folders.
+    pub fn sources(&self) -> &Sources {
+        &self.sources
     }
 
     pub fn outputs(&self) -> &OutputPaths {

@@ -2,39 +2,38 @@
 //!
 //! Unchanged files (same size and mtime as last time) are not opened at all.
 //! Changed todo and task files are read whole (they are small, and refused
-//! above the size limit); changed transcripts only from where the last read
-//! stopped. Parsing is independent per file, so it runs on every core.
+//! above the size limit); changed transcripts, rollouts and chats only from
+//! where the last read stopped; a database from its stored cursor. Parsing is
+//! independent per file, so it runs on every core. What each file holds is
+//! its agent's source's business (`chittysync_sources::AgentSource`).
 
 use chittysync_sources::{
-    parse_task, parse_todo_list, read_limited, read_transcript, HeadMark, ParseError, RawTask,
-    ReadError, ReadPosition, SourceFile, SourceKind, TodoList, TranscriptChunk,
+    HeadMark, ReadFrom, ReadPosition, Reading, SourceFile, SourceKind, Sources,
 };
 use chittysync_store::FileRecord;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// What reading one changed file gave.
-pub(crate) enum Content {
-    Todos(TodoList),
-    Task(RawTask),
-    Transcript(TranscriptChunk),
-    /// Zero bytes: a write under way. Not recorded, so it is read again next time.
-    WriteUnderWay,
-    /// The file could not be used; the message says why.
-    Unusable(String),
-}
-
 pub(crate) struct ReadFile {
     pub file: SourceFile,
-    pub content: Content,
+    pub content: Reading,
 }
 
-/// The files to read this run, each with the position to read a transcript from.
+/// The files to read this run, each with where to read it from.
 pub(crate) struct Plan {
-    pub changed: Vec<(SourceFile, ReadPosition)>,
+    pub changed: Vec<(SourceFile, ReadFrom)>,
     /// Paths the index knows that are gone from disk.
     pub vanished: Vec<PathBuf>,
+}
+
+/// Whether a file is read on from where the last read stopped.
+fn is_appended(kind: &SourceKind) -> bool {
+    match kind {
+        SourceKind::Transcript { .. } => true,
+        SourceKind::Agent(file) => file.is_appended(),
+        _ => false,
+    }
 }
 
 pub(crate) fn plan(
@@ -52,13 +51,20 @@ pub(crate) fn plan(
         if unchanged && !full {
             continue;
         }
-        let from = match (known, &file.kind, full) {
-            (Some(r), SourceKind::Transcript { .. }, false) if r.error.is_none() => ReadPosition {
-                offset: r.read_offset,
-                line: r.read_line,
-                head: r.head.map(|(len, hash)| HeadMark { len, hash }),
+        let from = match known {
+            Some(r) if !full && r.error.is_none() => ReadFrom {
+                position: if is_appended(&file.kind) {
+                    ReadPosition {
+                        offset: r.read_offset,
+                        line: r.read_line,
+                        head: r.head.map(|(len, hash)| HeadMark { len, hash }),
+                    }
+                } else {
+                    ReadPosition::default()
+                },
+                cursor: r.cursor.clone(),
             },
-            _ => ReadPosition::default(),
+            _ => ReadFrom::default(),
         };
         changed.push((file, from));
     }
@@ -72,46 +78,15 @@ pub(crate) fn plan(
 
 /// Reads every changed file, in parallel.
 pub(crate) fn read_all(
-    changed: Vec<(SourceFile, ReadPosition)>,
+    sources: &Sources,
+    changed: Vec<(SourceFile, ReadFrom)>,
     max_file_bytes: u64,
 ) -> Vec<ReadFile> {
     changed
         .into_par_iter()
         .map(|(file, from)| {
-            let content = read_one(&file, &from, max_file_bytes);
+            let content = sources.read(&file, &from, max_file_bytes);
             ReadFile { file, content }
         })
         .collect()
-}
-
-fn read_one(file: &SourceFile, from: &ReadPosition, max_file_bytes: u64) -> Content {
-    match &file.kind {
-        SourceKind::TodoFile { .. } => match read_limited(&file.path, max_file_bytes) {
-            Ok(bytes) => parsed(parse_todo_list(&bytes), Content::Todos),
-            Err(e) => unreadable(e),
-        },
-        SourceKind::TaskFile { .. } => match read_limited(&file.path, max_file_bytes) {
-            Ok(bytes) => parsed(parse_task(&bytes), Content::Task),
-            Err(e) => unreadable(e),
-        },
-        SourceKind::Transcript { .. } => match read_transcript(&file.path, from, max_file_bytes) {
-            Ok(chunk) => Content::Transcript(chunk),
-            Err(e) => Content::Unusable(format!("cannot read the transcript: {e}")),
-        },
-    }
-}
-
-fn parsed<T>(result: Result<T, ParseError>, wrap: impl FnOnce(T) -> Content) -> Content {
-    match result {
-        Ok(value) => wrap(value),
-        Err(ParseError::Empty) => Content::WriteUnderWay,
-        Err(e) => Content::Unusable(e.to_string()),
-    }
-}
-
-fn unreadable(e: ReadError) -> Content {
-    Content::Unusable(match e {
-        ReadError::TooLarge { .. } => format!("refused: {e}"),
-        ReadError::Io(io) => format!("cannot read the file: {io}"),
-    })
 }

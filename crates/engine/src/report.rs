@@ -104,6 +104,7 @@ mod tests {
             status,
             project: "p".into(),
             sessions: vec![],
+            agents: vec![],
             first_seen: Some(Timestamp(first)),
             started_at: started.map(Timestamp),
             updated_at: None,

@@ -552,6 +552,7 @@ mod tests {
     fn device(root: &Path, name: &str, remote: &Path) -> (Engine, GitSync) {
         let locations = Locations {
             claude_dir: root.join(name).join("claude"),
+            agents_home: None,
             home: root.join(name).join("home"),
             config: None,
         };

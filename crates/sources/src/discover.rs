@@ -56,6 +56,8 @@ pub enum SourceKind {
         session: String,
         agent: Option<String>,
     },
+    /// A record of another agent (SPEC §3b), under that agent's folder.
+    Agent(crate::source::AgentFile),
 }
 
 /// Lists the source files under `claude_dir` (the `~/.claude` folder).

@@ -1,8 +1,10 @@
-//! Reads Claude Code's files from disk into plain data (SPEC §3).
+//! Reads the agents' plan records from disk into plain data (SPEC §3, §3b):
+//! Claude Code's files, and Codex CLI's, Gemini CLI's, Qwen Code's and
+//! OpenCode's, each agent one [`AgentSource`].
 //!
 //! This crate knows the *formats*: where the files are, how their names carry
-//! the session and agent, which JSON shapes occur across Claude Code versions,
-//! and how to read an append-only transcript a piece at a time. It decides
+//! the session and agent, which JSON shapes occur across versions, and how to
+//! read an append-only transcript a piece at a time. It decides
 //! nothing about identity, projects or the fold — the engine turns what is read
 //! here into observations with `chittysync-core`.
 //!
@@ -16,6 +18,7 @@ mod error;
 mod json;
 pub mod lines;
 mod read;
+mod source;
 mod task_file;
 mod todo_file;
 mod transcript;
@@ -23,6 +26,7 @@ mod transcript;
 pub use discover::{classify, discover, stat_source, Discovery, SourceFile, SourceKind};
 pub use error::{ParseError, Warning};
 pub use read::{open_regular, read_limited, ReadError};
+pub use source::{AgentFile, AgentSource, Claude, Other, ReadFrom, Reading, Sources};
 pub use task_file::{parse_task, RawTask};
 pub use todo_file::{parse_todo_list, RawTodo, TodoList};
 pub use transcript::{

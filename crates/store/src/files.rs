@@ -17,6 +17,9 @@ pub struct FileRecord {
     pub head: Option<(u32, u64)>,
     /// Why the file could not be used, when it could not.
     pub error: Option<String>,
+    /// For sources read by a cursor rather than an offset (a database): the
+    /// cursor, as its reader wrote it.
+    pub cursor: Option<String>,
 }
 
 impl Store {
@@ -42,7 +45,8 @@ impl Store {
     }
 }
 
-const RECORD_COLUMNS: &str = "size, mtime_ms, read_offset, read_line, head_len, head_hash, error";
+const RECORD_COLUMNS: &str =
+    "size, mtime_ms, read_offset, read_line, head_len, head_hash, error, cursor";
 
 /// Reads the columns of [`RECORD_COLUMNS`] starting at `at`.
 fn record_from_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FileRecord> {
@@ -55,6 +59,7 @@ fn record_from_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FileR
         read_line: row.get::<_, i64>(at + 3)? as u64,
         head: head_len.zip(head_hash).map(|(l, h)| (l as u32, h as u64)),
         error: row.get(at + 6)?,
+        cursor: row.get(at + 7)?,
     })
 }
 
@@ -62,11 +67,12 @@ impl Tx<'_> {
     pub fn record_file(&self, path: &std::path::Path, record: &FileRecord) -> Result<()> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO files (path, size, mtime_ms, read_offset, read_line, head_len, head_hash, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO files (path, size, mtime_ms, read_offset, read_line, head_len, head_hash, error, cursor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
                    read_offset = excluded.read_offset, read_line = excluded.read_line,
-                   head_len = excluded.head_len, head_hash = excluded.head_hash, error = excluded.error",
+                   head_len = excluded.head_len, head_hash = excluded.head_hash, error = excluded.error,
+                   cursor = excluded.cursor",
             )?
             .execute(params![
                 path.to_string_lossy(),
@@ -77,6 +83,7 @@ impl Tx<'_> {
                 record.head.map(|(l, _)| l as i64),
                 record.head.map(|(_, h)| h as i64),
                 record.error,
+                record.cursor,
             ])?;
         Ok(())
     }

@@ -9,7 +9,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_todo_generation.sql"),
     include_str!("../migrations/003_open_todos_index.sql"),
+    include_str!("../migrations/004_file_cursor.sql"),
 ];
+
+/// The schema versions after which the stored fold is computed again from
+/// the log, because the rows it keeps gained something (004: each todo's
+/// agents).
+const REFOLD_AFTER: &[usize] = &[4];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let version = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
@@ -29,5 +35,12 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
     }
-    tx.commit()
+    let tx = crate::Tx { tx };
+    if version > 0 && REFOLD_AFTER.iter().any(|&v| v > version) {
+        tx.refold_all().map_err(|e| match e {
+            crate::StoreError::Sql(e) => e,
+            other => rusqlite::Error::InvalidParameterName(other.to_string()),
+        })?;
+    }
+    tx.tx.commit()
 }

@@ -134,6 +134,15 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Every folder a session is known by.
+    pub fn session_cwds(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Sessions that work on a (shared) task list.
     pub fn sessions_of_task_list(&self, list: &str) -> Result<Vec<SessionRecord>> {
         let mut stmt = self.conn().prepare_cached(&format!(

@@ -36,10 +36,12 @@ fn a_store_of_the_first_schema_is_upgraded_with_its_data() {
     drop(store);
 
     // Back to the first schema: what a store written before migrations 2
-    // and 3 holds.
+    // to 4 holds, with fold rows that do not name their agents.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP INDEX todos_generation;
+        "ALTER TABLE files DROP COLUMN cursor;
+         UPDATE todos SET entry = json_remove(entry, '$.agents');
+         DROP INDEX todos_generation;
          ALTER TABLE todos DROP COLUMN generation;
          DROP INDEX todos_open;
          CREATE INDEX todos_open ON todos (project, status, updated_at);
@@ -56,6 +58,10 @@ fn a_store_of_the_first_schema_is_upgraded_with_its_data() {
         .map(|t| t.entry().unwrap().content)
         .collect();
     assert_eq!(contents, vec!["Ship it", "Test it"]);
+    // Migration 4 folds the log again: every row names its agents.
+    for todo in store.folded_todos().unwrap() {
+        assert_eq!(todo.entry().unwrap().agents, vec!["claude"]);
+    }
     let (open, total) = store
         .open_todos_of_others("api", "someone-else", Timestamp(0), 10)
         .unwrap();

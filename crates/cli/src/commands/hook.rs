@@ -87,6 +87,7 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
 fn log(global: &GlobalArgs, event: HookEvent, lines: &[String]) {
     let locations = Locations::resolve(&LocationOverrides {
         claude_dir: global.claude_dir.clone(),
+        agents_home: global.agents_home.clone(),
         home: global.home.clone(),
         config: global.config.clone(),
     });

@@ -57,6 +57,8 @@ impl Sandbox {
         let mut cmd = Self::bare_command();
         cmd.arg("--claude-dir")
             .arg(self.claude())
+            .arg("--agents-home")
+            .arg(self.dir.path())
             .arg("--home")
             .arg(self.home());
         cmd
@@ -70,7 +72,11 @@ impl Sandbox {
             .arg("never")
             .env_remove("CHITTYSYNC_CONFIG")
             .env_remove("CHITTYSYNC_HOME")
-            .env_remove("CLAUDE_CONFIG_DIR");
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CHITTYSYNC_AGENTS_HOME")
+            .env_remove("CODEX_HOME")
+            .env_remove("QWEN_HOME")
+            .env_remove("XDG_DATA_HOME");
         cmd
     }
 

@@ -28,6 +28,7 @@ impl Device {
     pub fn new(root: &Path, name: &str, remote: &Path) -> Device {
         let locations = Locations {
             claude_dir: root.join(name).join("claude"),
+            agents_home: None,
             home: root.join(name).join("home"),
             config: None,
         };

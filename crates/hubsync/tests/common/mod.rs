@@ -140,7 +140,7 @@ impl Home {
         let locations = Locations::resolve(&LocationOverrides {
             claude_dir: Some(claude),
             home: Some(home),
-            config: None,
+            ..LocationOverrides::default()
         });
         assert!(locations.config.is_some(), "<home>/config.toml is found");
         let config = Config::load(locations.config.as_deref()).unwrap();

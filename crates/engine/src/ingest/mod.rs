@@ -7,12 +7,16 @@
 //! subject the task was last known by.
 
 use crate::project_lookup::WorkTreeLookup;
-use crate::read::{Content, ReadFile};
+use crate::read::ReadFile;
 use crate::summary::Report;
 use chittysync_core::{Observation, ProjectRules, Sighting, Source, Status, Timestamp};
-use chittysync_sources::{RawTodo, SourceKind, TranscriptChunk, TranscriptEvent, Warning};
+use chittysync_sources::{
+    AgentFile, RawTodo, Reading, SourceKind, TranscriptChunk, TranscriptEvent, Warning,
+};
 use chittysync_store::{FileRecord, PendingCreate, SessionUpdate, StoreError, TaskName, Tx};
 use std::collections::HashMap;
+
+mod agents;
 
 /// The observer id of a session's agent: the session itself for its main agent.
 pub fn observer_of(session: &str, agent: Option<&str>) -> String {
@@ -44,6 +48,11 @@ pub(crate) struct Placer<'r> {
     /// Per id: `None` if no session has it, else its project (if known).
     session_projects: HashMap<String, Option<Option<String>>>,
     list_projects: HashMap<String, Option<String>>,
+    /// Gemini's `projects.json` per Gemini folder, read once a run.
+    pub(crate) gemini_projects:
+        HashMap<std::path::PathBuf, chittysync_sources::agents::gemini::ProjectMap>,
+    /// Every session's folder, for Gemini's hashed project ids; read once a run.
+    pub(crate) known_cwds: Option<Vec<String>>,
 }
 
 impl<'r> Placer<'r> {
@@ -53,6 +62,8 @@ impl<'r> Placer<'r> {
             lookup: WorkTreeLookup::default(),
             session_projects: HashMap::new(),
             list_projects: HashMap::new(),
+            gemini_projects: HashMap::new(),
+            known_cwds: None,
         }
     }
 
@@ -267,10 +278,14 @@ impl Ingest<'_, '_, '_> {
         // Task files first: a transcript's task calls are matched against the
         // lists they name (see `list_for_task`). Projects are placed at the end,
         // once every session's cwd is known, so the rest may come in any order.
-        files.sort_by_key(|f| match f.file.kind {
+        // Gemini chats come last: an older install names their folder only
+        // by its hash, matched against the folders the others named.
+        files.sort_by_key(|f| match &f.file.kind {
             SourceKind::TaskFile { .. } => 0,
             SourceKind::Transcript { .. } => 1,
             SourceKind::TodoFile { .. } => 2,
+            SourceKind::Agent(AgentFile::GeminiChat { .. }) => 4,
+            SourceKind::Agent(_) => 3,
         });
         // Each file's parsed content is freed once taken in: a cold run over
         // thousands of transcripts never holds it beside what it became.
@@ -420,7 +435,7 @@ impl Ingest<'_, '_, '_> {
     fn take_file(&mut self, file: &ReadFile) -> Result<(), StoreError> {
         let at = Timestamp(file.file.mtime_ms);
         match (&file.file.kind, &file.content) {
-            (_, Content::WriteUnderWay) => {
+            (_, Reading::WriteUnderWay) => {
                 self.report.summary.files_skipped += 1;
                 self.warn(
                     file,
@@ -428,14 +443,14 @@ impl Ingest<'_, '_, '_> {
                 );
                 self.tx.forget_file(&file.file.path)?;
             }
-            (_, Content::Unusable(message)) => {
+            (_, Reading::Unusable(message)) => {
                 self.report.summary.files_skipped += 1;
                 self.warn(file, message.clone());
                 let mut record = Self::plain_record(file);
                 record.error = Some(message.clone());
                 self.record(file, record)?;
             }
-            (SourceKind::TodoFile { session, agent }, Content::Todos(list)) => {
+            (SourceKind::TodoFile { session, agent }, Reading::Todos(list)) => {
                 self.count_entries(file, list.skipped_entries, list.unknown_statuses, None);
                 self.tx.update_session(&SessionUpdate {
                     id: session.clone(),
@@ -449,7 +464,7 @@ impl Ingest<'_, '_, '_> {
                     .push_list(&list.items, session, agent.as_deref(), Source::File, at);
                 self.record(file, Self::plain_record(file))?;
             }
-            (SourceKind::TaskFile { list, task_id }, Content::Task(task)) => {
+            (SourceKind::TaskFile { list, task_id }, Reading::Task(task)) => {
                 if task.unknown_status {
                     self.count_entries(file, 0, 1, None);
                 }
@@ -483,7 +498,7 @@ impl Ingest<'_, '_, '_> {
                 );
                 self.record(file, Self::plain_record(file))?;
             }
-            (SourceKind::Transcript { session, agent, .. }, Content::Transcript(chunk)) => {
+            (SourceKind::Transcript { session, agent, .. }, Reading::Transcript(chunk)) => {
                 self.take_transcript(file, session, agent.as_deref(), chunk)?;
                 let mut record = Self::plain_record(file);
                 record.read_offset = chunk.end.offset;
@@ -491,10 +506,39 @@ impl Ingest<'_, '_, '_> {
                 record.head = chunk.end.head.as_ref().map(|h| (h.len, h.hash));
                 self.record(file, record)?;
             }
+            (SourceKind::Agent(kind), reading) if self.take_agent(file, kind, reading)? => {}
             (kind, _) => {
                 // A reader returned content of another kind than the file: a bug,
                 // reported rather than hidden.
                 self.warn(file, format!("unexpected content for a {kind:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records what a source says of a session (its project decided from its
+    /// folder when not given); when that changes the
+    /// project of a session known before, what was placed with its old
+    /// project is placed again at the end of the run.
+    fn session_facts(&mut self, update: &SessionUpdate) -> Result<(), StoreError> {
+        let mut update = update.clone();
+        if update.project.is_none() {
+            update.project = update.cwd.as_deref().map(|c| self.placer.project_of_cwd(c));
+        }
+        let update = &update;
+        let session = &update.id;
+        let before = match update.cwd {
+            Some(_) if !self.moved.new_sessions.contains(session) => {
+                self.tx.session(session)?.map(|s| s.project)
+            }
+            _ => None,
+        };
+        self.tx.update_session(update)?;
+        self.placer.forget_session(session);
+        if let Some(before) = before {
+            let after = self.tx.session(session)?.and_then(|s| s.project);
+            if after != before {
+                self.moved.sessions.insert(session.clone());
             }
         }
         Ok(())
@@ -523,14 +567,7 @@ impl Ingest<'_, '_, '_> {
             .as_deref()
             .map(|cwd| self.placer.project_of_cwd(cwd));
         if facts.first_at.is_some() || facts.cwd.is_some() || agent.is_some() {
-            // Known before, with a project that this chunk may change.
-            let before = match facts.cwd {
-                Some(_) if !self.moved.new_sessions.contains(&session) => {
-                    self.tx.session(&session)?.map(|s| s.project)
-                }
-                _ => None,
-            };
-            self.tx.update_session(&SessionUpdate {
+            self.session_facts(&SessionUpdate {
                 id: session.clone(),
                 device: self.device.to_string(),
                 cwd: facts.cwd.clone(),
@@ -546,13 +583,6 @@ impl Ingest<'_, '_, '_> {
                 seen_to: facts.last_at,
                 ..SessionUpdate::default()
             })?;
-            self.placer.forget_session(&session);
-            if let Some(before) = before {
-                let after = self.tx.session(&session)?.and_then(|s| s.project);
-                if after != before {
-                    self.moved.sessions.insert(session.clone());
-                }
-            }
         }
         let list = self
             .tx
