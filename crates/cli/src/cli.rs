@@ -203,6 +203,9 @@ pub struct TodosArgs {
     /// Only todos seen by this session (an id or a unique prefix)
     #[arg(long)]
     pub session: Option<String>,
+    /// Only todos seen by this agent's sessions
+    #[arg(long, value_parser = ["claude", "codex", "gemini", "qwen", "opencode", "mcp"])]
+    pub agent: Option<String>,
     /// The list as it was then: RFC 3339, a date (2026-11-20), an age (2h, 3d), or a commit of the sync repository
     #[arg(long, value_name = "TIME|COMMIT")]
     pub as_of: Option<String>,

@@ -278,3 +278,52 @@ fn a_failed_consolidation_is_counted_and_shown_by_status_not_fatal() {
             && output_has(&sandbox, "Blocked output", "pending")
     });
 }
+
+#[test]
+fn sees_other_agents_folders_made_after_it_started() {
+    let sandbox = Sandbox::new();
+    let _daemon = Daemon::start(&sandbox);
+    // Codex is installed while the daemon runs: its day folder is new.
+    let day = sandbox.dir.path().join(".codex/sessions/2026/11/20");
+    std::fs::create_dir_all(&day).unwrap();
+    let session = "0199a213-81c0-7800-8aa1-bbab2a035a53";
+    let line = |at: &str, kind: &str, payload: serde_json::Value| {
+        format!(
+            "{}\n",
+            serde_json::json!({"timestamp": at, "type": kind, "payload": payload})
+        )
+    };
+    let plan = |at: &str, status: &str| {
+        let arguments =
+            serde_json::json!({"plan": [{"step": "Port the codec", "status": status}]}).to_string();
+        line(
+            at,
+            "response_item",
+            serde_json::json!({"type": "function_call", "name": "update_plan",
+                               "arguments": arguments, "call_id": at}),
+        )
+    };
+    let rollout = day.join(format!("rollout-2026-11-20T09-00-00-{session}.jsonl"));
+    let mut text = line(
+        "2026-11-20T09:00:00.000Z",
+        "session_meta",
+        serde_json::json!({"id": session, "cwd": "/work/codec"}),
+    );
+    text += &plan("2026-11-20T09:00:01.000Z", "in_progress");
+    write_by_rename(&rollout, &text);
+    wait_for("a Codex plan in a folder made after the start", || {
+        output_has(&sandbox, "Port the codec", "in_progress")
+    });
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&rollout)
+        .unwrap();
+    std::io::Write::write_all(
+        &mut file,
+        plan("2026-11-20T09:05:00.000Z", "completed").as_bytes(),
+    )
+    .unwrap();
+    wait_for("a plan appended to a Codex rollout", || {
+        output_has(&sandbox, "Port the codec", "completed")
+    });
+}

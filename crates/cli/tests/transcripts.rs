@@ -254,7 +254,8 @@ fn sub_agents_are_observers_of_their_own() {
     let history = sb.json(&["history", "Agent task"]);
     let step = &history[0]["observations"][0];
     assert_eq!(step["observer"], format!("{S}/a1b2c3d"));
-    assert_eq!(step["agent"], "a1b2c3d");
+    assert_eq!(step["sub_agent"], "a1b2c3d");
+    assert_eq!(step["agent"], "claude");
     assert_eq!(step["source"], "transcript");
     assert_eq!(history[0]["todo"]["project"], "webapp");
 }

@@ -56,9 +56,8 @@ pub struct SourcesConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourceConfig {
-    /// `false` switches the agent off; `true` reads it even before its
-    /// folder exists (the daemon then watches for it); unset, read when its
-    /// folder exists.
+    /// `false` switches the agent off. Unset or `true`, it is read when its
+    /// folder exists (and the daemon watches for the folder to appear).
     pub enabled: Option<bool>,
     /// The agent's folder (`~/` is the user's home).
     pub dir: Option<PathBuf>,

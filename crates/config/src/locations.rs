@@ -80,9 +80,10 @@ impl Locations {
     /// The other agents whose records are read, each with its folder
     /// (SPEC §3b): `[sources.<agent>] dir`, else under `--agents-home`, else
     /// the agent's own variable (`CODEX_HOME`, `QWEN_HOME`, `XDG_DATA_HOME`),
-    /// else its default under the user's home. An agent is read when its
-    /// folder exists, or when `enabled = true`; `enabled = false` switches
-    /// it off.
+    /// else its default under the user's home. Every agent not switched off
+    /// (`enabled = false`) is listed: one whose folder does not exist yet
+    /// gives no files and no warning, and is read once it appears (the
+    /// daemon watches for it).
     pub fn agent_folders(&self, sources: &crate::SourcesConfig) -> Vec<AgentFolder> {
         let user_home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
         let mut out = Vec::new();
@@ -108,12 +109,10 @@ impl Locations {
                     (None, _) => user_home.join(default),
                 },
             };
-            if enabled == Some(true) || dir.is_dir() {
-                out.push(AgentFolder {
-                    agent,
-                    dir: one_spelling(dir),
-                });
-            }
+            out.push(AgentFolder {
+                agent,
+                dir: one_spelling(dir),
+            });
         }
         out
     }

@@ -23,7 +23,7 @@ pub fn namespaced(agent: &str, id: &str) -> String {
 }
 
 /// The agent of an observer or session id.
-pub fn agent_of(id: &str) -> &str {
+pub fn agent_of(id: &str) -> &'static str {
     match id.split_once(':') {
         Some((prefix, _)) => match NAMESPACED.iter().find(|a| **a == prefix) {
             Some(agent) => agent,

@@ -23,7 +23,12 @@ pub fn normalize(content: &str) -> String {
 /// The first eight characters of an id: enough to tell session UUIDs and todo
 /// ids apart in tables and messages.
 pub fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+    // Another agent's session keeps its agent: `codex:0199a213`.
+    let skip = match id.split_once(':') {
+        Some((agent, _)) if crate::agent::NAMESPACED.contains(&agent) => agent.len() + 1,
+        _ => 0,
+    };
+    id.get(..skip + 8).unwrap_or(id)
 }
 
 /// The id of the todo with this content in this project.

@@ -134,7 +134,7 @@ pub struct LineFile {
 
 impl LineFile {
     pub fn open(path: &Path, from: &ReadPosition) -> io::Result<LineFile> {
-        let mut file = File::open(path)?;
+        let mut file = crate::read::open_regular(path)?;
         let size = file.metadata()?.len();
         let mut head = vec![0; size.min(HEAD_BYTES) as usize];
         let head_len = read_up_to(&mut file, &mut head)?;
@@ -377,7 +377,7 @@ fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// an incremental read. None when the file is empty or its first line is
 /// overlong or not yet complete.
 pub fn first_line(path: &Path, max_line_bytes: u64) -> io::Result<Option<Vec<u8>>> {
-    let mut file = File::open(path)?;
+    let mut file = crate::read::open_regular(path)?;
     let mut buf = Vec::new();
     let mut chunk = vec![0; HEAD_BYTES as usize];
     loop {

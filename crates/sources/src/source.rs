@@ -10,7 +10,7 @@
 
 use crate::agents::{codex, gemini, opencode, qwen, Agent, FoundFile, SessionRead};
 use crate::discover::{self, Discovery, SourceFile, SourceKind};
-use crate::error::{ParseError, Warning};
+use crate::error::ParseError;
 use crate::lines::ReadPosition;
 use crate::read::{read_limited, ReadError};
 use crate::task_file::{parse_task, RawTask};
@@ -76,7 +76,13 @@ pub enum Reading {
     /// One session's record of another agent: its plans, folder and times.
     Session(SessionRead),
     /// Several sessions of another agent's database, and its next cursor.
-    Database(opencode::DbRead),
+    /// `stat_after` is the database's size and mtime (with its `-wal`) once
+    /// read: opening it can make the `-wal` and `-shm` that the stat taken
+    /// before did not see, and the next run must not take that for a change.
+    Database {
+        read: opencode::DbRead,
+        stat_after: Option<(u64, i64)>,
+    },
     /// A session's folder and times, from a file that holds no plan.
     SessionInfo(opencode::SessionInfo),
     /// Zero bytes: a write under way. Not recorded, so it is read again next time.
@@ -322,9 +328,20 @@ impl AgentSource for Other {
                     Some(Err(_)) => None,
                 };
                 match opencode::read_db(&file.path, cursor.as_ref()) {
-                    Ok(read) => Reading::Database(read),
+                    Ok(read) => {
+                        let stat_after = std::fs::metadata(&file.path).ok().map(|meta| {
+                            let found = with_wal(FoundFile::from_meta(file.path.clone(), &meta));
+                            (found.size, found.mtime_ms)
+                        });
+                        Reading::Database { read, stat_after }
+                    }
                     Err(opencode::DbError::Empty { .. }) => Reading::WriteUnderWay,
-                    Err(e) => Reading::Unusable(e.to_string()),
+                    // The caller names the file; the error does too.
+                    Err(e) => {
+                        let text = e.to_string();
+                        let named = format!("{}: ", file.path.display());
+                        Reading::Unusable(text.strip_prefix(&named).unwrap_or(&text).to_string())
+                    }
                 }
             }
         }
@@ -529,16 +546,4 @@ fn whole(
 /// A file handed to a source that does not read its kind: a bug, reported.
 fn misrouted(file: &SourceFile) -> Reading {
     Reading::Unusable(format!("no reader for a {:?}", file.kind))
-}
-
-impl Reading {
-    /// Warnings the read collected, for sources whose readings carry them.
-    pub fn warnings(&self) -> &[Warning] {
-        match self {
-            Reading::Transcript(chunk) => &chunk.warnings,
-            Reading::Session(read) => &read.warnings,
-            Reading::Database(read) => &read.warnings,
-            _ => &[],
-        }
-    }
 }

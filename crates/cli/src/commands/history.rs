@@ -11,8 +11,10 @@ use std::collections::HashMap;
 struct Step {
     #[serde(flatten)]
     observation: Observation,
-    /// The agent, when the observer is a sub-agent (`<session>/<agent>`).
-    agent: Option<String>,
+    /// The agent that wrote it (`claude`, `codex`…; SPEC §3b).
+    agent: &'static str,
+    /// The sub-agent, when the observer is one (`<session>/<agent>`).
+    sub_agent: Option<String>,
     /// How it reached this store: local, git or hub.
     via: String,
     /// Whether this observation changed its observer's status (or was its first word).
@@ -25,7 +27,7 @@ struct TodoHistory {
     observations: Vec<Step>,
 }
 
-fn agent_of(observer: &str) -> Option<String> {
+fn sub_agent_of(observer: &str) -> Option<String> {
     if observer.starts_with("task:") {
         return None;
     }
@@ -57,7 +59,8 @@ pub fn run(ctx: &Context, query: &str, json: bool) -> Result<()> {
                 let o = logged.observation;
                 let change = last_status.insert(o.observer.clone(), o.status) != Some(o.status);
                 Step {
-                    agent: agent_of(&o.observer),
+                    agent: chittysync_core::agent::agent_of(&o.observer),
+                    sub_agent: sub_agent_of(&o.observer),
                     via: logged.via,
                     change,
                     observation: o,
@@ -82,7 +85,14 @@ pub fn run(ctx: &Context, query: &str, json: bool) -> Result<()> {
             t.id
         );
         let mut table = Table::new(vec![
-            "TIME", "STATUS", "SESSION", "AGENT", "SOURCE", "DEVICE", "VIA",
+            "TIME",
+            "STATUS",
+            "SESSION",
+            "AGENT",
+            "SUB-AGENT",
+            "SOURCE",
+            "DEVICE",
+            "VIA",
         ]);
         for step in &h.observations {
             let o = &step.observation;
@@ -95,7 +105,8 @@ pub fn run(ctx: &Context, query: &str, json: bool) -> Result<()> {
                 cell(o.observed_at.to_rfc3339()),
                 (o.status.to_string(), style),
                 cell(o.session.as_deref().map_or("-", short_id).to_string()),
-                cell(step.agent.as_deref().map_or("-", short_id).to_string()),
+                cell(step.agent.to_string()),
+                cell(step.sub_agent.as_deref().map_or("-", short_id).to_string()),
                 cell(o.source.to_string()),
                 cell(o.device.clone()),
                 cell(step.via.clone()),

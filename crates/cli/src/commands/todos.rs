@@ -21,7 +21,14 @@ impl StatusFilter {
 
 /// Whether a session filter names this session (its id or a prefix of it).
 pub fn session_matches(filter: &str, session: &str) -> bool {
-    session == filter || (filter.len() >= 4 && session.starts_with(filter))
+    // Another agent's session is also named without its agent (`codex:`).
+    let bare = match session.split_once(':') {
+        Some((agent, rest)) if chittysync_core::agent::NAMESPACED.contains(&agent) => rest,
+        _ => session,
+    };
+    [session, bare]
+        .iter()
+        .any(|s| *s == filter || (filter.len() >= 4 && s.starts_with(filter)))
 }
 
 fn wanted(args: &TodosArgs, entry: &TodoEntry) -> bool {
@@ -35,6 +42,7 @@ fn wanted(args: &TodosArgs, entry: &TodoEntry) -> bool {
             .session
             .as_ref()
             .is_none_or(|s| entry.sessions.iter().any(|x| session_matches(s, x)))
+        && args.agent.as_ref().is_none_or(|a| entry.agents.contains(a))
 }
 
 /// The folded entries now, or as they were at `as_of`.

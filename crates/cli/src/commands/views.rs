@@ -104,6 +104,8 @@ pub fn session_state(s: &SessionRecord, now: Timestamp, stale_after_ms: i64) -> 
 pub struct SessionView {
     #[serde(flatten)]
     pub session: SessionRecord,
+    /// The agent the session ran in (`claude`, `codex`…).
+    pub agent: &'static str,
     pub state: SessionState,
     pub open_todos: usize,
     pub in_progress: usize,
@@ -131,6 +133,7 @@ pub fn session_views(
             let (open_todos, in_progress) =
                 open.get(session.id.as_str()).copied().unwrap_or_default();
             SessionView {
+                agent: chittysync_core::agent::agent_of(&session.id),
                 state: session_state(&session, now, stale_after),
                 session,
                 open_todos,
@@ -160,6 +163,7 @@ pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<
     let now = Timestamp::now();
     let mut table = Table::new(vec![
         "SESSION",
+        "AGENT",
         "STATE",
         "DEVICE",
         "PROJECT",
@@ -176,6 +180,7 @@ pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<
         };
         table.row(vec![
             cell(short_id(&s.id).to_string()),
+            cell(v.agent.to_string()),
             (format!("{:?}", v.state).to_lowercase(), state_style),
             cell(s.device.clone()),
             cell(

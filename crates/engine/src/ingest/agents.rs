@@ -37,12 +37,22 @@ impl Ingest<'_, '_, '_> {
                 }
                 self.record(file, record)?;
             }
-            (AgentFile::OpenCodeDb, Reading::Database(db)) => {
+            (
+                AgentFile::OpenCodeDb,
+                Reading::Database {
+                    read: db,
+                    stat_after,
+                },
+            ) => {
                 self.report.warnings.extend(db.warnings.iter().cloned());
                 for session in &db.sessions {
                     self.take_database_session(file, session)?;
                 }
                 let mut record = Self::plain_record(file);
+                if let Some((size, mtime_ms)) = *stat_after {
+                    record.size = size;
+                    record.mtime_ms = mtime_ms;
+                }
                 record.cursor = serde_json::to_string(&db.cursor).ok();
                 self.record(file, record)?;
             }

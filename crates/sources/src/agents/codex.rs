@@ -155,7 +155,7 @@ pub fn read_rollout(
     let mut rollout = Rollout::new(path, mtime);
     let mut read = SessionRead::default();
     if is_compressed(path) {
-        let file = fs::File::open(path)?;
+        let file = crate::read::open_regular(path)?;
         read.restarted = *from != ReadPosition::default();
         match zstd::stream::read::Decoder::new(file) {
             Ok(decoder) => {
