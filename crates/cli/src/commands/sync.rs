@@ -115,6 +115,11 @@ fn sync_git(sync: &mut GitSync, engine: &mut Engine, json: bool) -> Result<SyncR
         if report.pushed { ", pushed" } else { "" },
         report.elapsed_ms
     );
+    if report.adopted {
+        println!(
+            "adopted a history chittysync did not write: its files are kept as they are and never written (listed in .chittysync)"
+        );
+    }
     if let Some(why) = &report.offline {
         print_warning(&format!(
             "the remote is unreachable ({why}); {} commit{} wait and will be pushed by the next sync",
