@@ -2,7 +2,7 @@
 
 use super::HookError;
 use chittysync_core::Status;
-use chittysync_sources::{parse_todo_list, TodoList};
+use chittysync_sources::{read_tool_call, TodoList, ToolCall};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -38,51 +38,54 @@ impl HookInput {
             .ok_or_else(|| HookError::Payload("no `session_id`".into()))
     }
 
-    /// The plan call of a `PostToolUse` payload; None for other tools.
+    /// The plan tool call the payload reports, read by the same reader as a
+    /// transcript's calls (`chittysync_sources::read_tool_call`); `None` for
+    /// another tool, and for `TaskDelete` (its task's last `TaskUpdate`
+    /// already said `deleted`; the transcript records the call).
     pub(crate) fn plan_call(&self) -> Result<Option<PlanCall>, HookError> {
-        let input = &self.tool_input;
-        let call = match self.tool_name.as_deref() {
-            Some("TodoWrite") => {
-                let Some(todos @ Value::Array(_)) = input.get("todos") else {
-                    return Err(HookError::Payload(
-                        "TodoWrite without a list in `tool_input.todos`".into(),
-                    ));
-                };
-                // The same reader as todo files and transcripts: every shape of
-                // todo Claude Code has written.
-                let bytes = serde_json::to_vec(todos).unwrap_or_default();
-                let list =
-                    parse_todo_list(&bytes).map_err(|e| HookError::Payload(e.to_string()))?;
-                PlanCall::TodoWrite(list)
+        let Some(name) = self.tool_name.as_deref() else {
+            return Ok(None);
+        };
+        let call = match read_tool_call(name, &self.tool_input) {
+            None => return Ok(None),
+            Some(Ok(call)) => call,
+            Some(Err(problem)) => {
+                return Err(HookError::Payload(format!("{problem} (`tool_input`)")))
             }
-            Some("TaskCreate") => PlanCall::TaskCreate {
+        };
+        Ok(Some(match call {
+            ToolCall::TodoWrite(list) => PlanCall::TodoWrite(list),
+            ToolCall::TaskCreate {
+                subject,
+                active_form,
+                ..
+            } => PlanCall::TaskCreate {
                 task_id: id(self.tool_response.pointer("/task/id")).ok_or_else(|| {
                     HookError::Payload("TaskCreate without `tool_response.task.id`".into())
                 })?,
-                subject: text(input.get("subject")).ok_or_else(|| {
-                    HookError::Payload("TaskCreate without a `tool_input.subject`".into())
-                })?,
-                active_form: text(input.get("activeForm")),
+                subject,
+                active_form,
             },
-            Some("TaskUpdate") => PlanCall::TaskUpdate {
-                task_id: id(input.get("taskId")).ok_or_else(|| {
-                    HookError::Payload("TaskUpdate without a `tool_input.taskId`".into())
-                })?,
-                status: match input.get("status") {
-                    None | Some(Value::Null) => None,
-                    Some(value) => Some(StatusWord::read(value)),
-                },
-                subject: text(input.get("subject")),
-                active_form: text(input.get("activeForm")),
+            ToolCall::TaskUpdate {
+                task_id,
+                status,
+                unknown_status,
+                subject,
+                active_form,
+            } => PlanCall::TaskUpdate {
+                task_id,
+                status: status.map(|status| StatusWord {
+                    status,
+                    known: !unknown_status,
+                }),
+                subject,
+                active_form,
             },
-            _ => return Ok(None),
-        };
-        Ok(Some(call))
+            ToolCall::TaskDelete { .. } => return Ok(None),
+        }))
     }
 }
 
-/// A plan tool call as a hook sees it: unlike a transcript, a created task's
-/// id comes with the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PlanCall {
     TodoWrite(TodoList),
@@ -105,21 +108,6 @@ pub(crate) enum PlanCall {
 pub(crate) struct StatusWord {
     pub status: Status,
     pub known: bool,
-}
-
-impl StatusWord {
-    fn read(value: &Value) -> StatusWord {
-        match value.as_str().and_then(Status::parse) {
-            Some(status) => StatusWord {
-                status,
-                known: true,
-            },
-            None => StatusWord {
-                status: Status::Pending,
-                known: false,
-            },
-        }
-    }
 }
 
 impl PlanCall {

@@ -8,10 +8,10 @@
 //! `file-history-snapshot` — is never read as a plan, even if it contains
 //! the same names: a sub-agent's calls are read from its own transcript.
 
+use super::tool_call::{is_plan_tool, read_tool_call, ToolCall};
 use super::TranscriptEvent;
 use crate::json;
-use crate::todo_file::todos_from_entries;
-use chittysync_core::{Status, Timestamp};
+use chittysync_core::Timestamp;
 use serde_json::Value;
 
 /// A malformed plan call, told as a warning on its line.
@@ -77,10 +77,7 @@ impl Call {
         let Some(name) = item.get("name").and_then(Value::as_str) else {
             return;
         };
-        if !matches!(
-            name,
-            "TodoWrite" | "TaskCreate" | "TaskUpdate" | "TaskDelete"
-        ) {
+        if !is_plan_tool(name) {
             return;
         }
         let Some(at) = self.at else {
@@ -89,32 +86,26 @@ impl Call {
             )));
         };
         let input = item.get("input").unwrap_or(&Value::Null);
+        let call = match read_tool_call(name, input) {
+            None => return,
+            Some(Ok(call)) => call,
+            Some(Err(problem)) => return problems.push(Problem(format!("{problem}; skipped"))),
+        };
         let (line, agent) = (self.number, self.agent.clone());
-        let event = match name {
-            "TodoWrite" => {
-                let Some(Value::Array(entries)) = input.get("todos") else {
-                    // Claude Code rejects such a call (e.g. `todos` sent as a
-                    // JSON-encoded string), so it changed nothing.
-                    return problems.push(Problem(
-                        "TodoWrite call without a list in `input.todos`; skipped".to_string(),
-                    ));
-                };
-                let list = todos_from_entries(entries);
-                TranscriptEvent::TodoWrite {
-                    line,
-                    at,
-                    agent,
-                    todos: list.items,
-                    skipped_entries: list.skipped_entries,
-                    unknown_statuses: list.unknown_statuses,
-                }
-            }
-            "TaskCreate" => {
-                let Some(subject) = json::text(input.get("subject")) else {
-                    return problems.push(Problem(
-                        "TaskCreate call without a non-empty `subject`; skipped".to_string(),
-                    ));
-                };
+        let event = match call {
+            ToolCall::TodoWrite(list) => TranscriptEvent::TodoWrite {
+                line,
+                at,
+                agent,
+                todos: list.items,
+                skipped_entries: list.skipped_entries,
+                unknown_statuses: list.unknown_statuses,
+            },
+            ToolCall::TaskCreate {
+                subject,
+                description,
+                active_form,
+            } => {
                 let Some(tool_use_id) = json::text(item.get("id")) else {
                     return problems.push(Problem(
                         "TaskCreate call without an `id`; skipped".to_string(),
@@ -126,55 +117,41 @@ impl Call {
                     agent,
                     tool_use_id,
                     subject,
-                    description: json::text(input.get("description")),
-                    active_form: json::text(input.get("activeForm")),
+                    description,
+                    active_form,
                 }
             }
-            _ => {
-                let Some(task_id) = json::id_text(input.get("taskId")) else {
-                    return problems
-                        .push(Problem(format!("{name} call without a `taskId`; skipped")));
-                };
-                if name == "TaskDelete" {
-                    TranscriptEvent::TaskDelete {
-                        line,
-                        at,
-                        agent,
-                        task_id,
-                    }
-                } else {
-                    let status = update_status(input.get("status"), &task_id, problems);
-                    TranscriptEvent::TaskUpdate {
-                        line,
-                        at,
-                        agent,
-                        task_id,
-                        status,
-                        subject: json::text(input.get("subject")),
-                        active_form: json::text(input.get("activeForm")),
-                    }
+            ToolCall::TaskDelete { task_id } => TranscriptEvent::TaskDelete {
+                line,
+                at,
+                agent,
+                task_id,
+            },
+            ToolCall::TaskUpdate {
+                task_id,
+                status,
+                unknown_status,
+                subject,
+                active_form,
+            } => {
+                if unknown_status {
+                    let value = input.get("status").unwrap_or(&Value::Null);
+                    problems.push(Problem(format!(
+                        "TaskUpdate of task {task_id}: unknown status {value}, read as pending"
+                    )));
+                }
+                TranscriptEvent::TaskUpdate {
+                    line,
+                    at,
+                    agent,
+                    task_id,
+                    status,
+                    subject,
+                    active_form,
                 }
             }
         };
         out.push(event);
-    }
-}
-
-/// A `TaskUpdate`'s status: None when absent or null (the call changed other
-/// fields); an unknown value reads as pending, with a warning (SPEC §3).
-fn update_status(
-    value: Option<&Value>,
-    task_id: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<Status> {
-    match value {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(value.as_str().and_then(Status::parse).unwrap_or_else(|| {
-            problems.push(Problem(format!(
-                "TaskUpdate of task {task_id}: unknown status {value}, read as pending"
-            )));
-            Status::Pending
-        })),
     }
 }
 

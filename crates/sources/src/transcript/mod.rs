@@ -10,6 +10,9 @@
 mod events;
 mod facts;
 mod scan;
+mod tool_call;
+
+pub use tool_call::{is_plan_tool, read_tool_call, ToolCall};
 
 use crate::error::Warning;
 use crate::lines::{LineFile, LineSink};
