@@ -20,7 +20,7 @@
 //! incremental benchmarks measure: one todo file rewritten with one status
 //! changed, one line appended to one transcript.
 
-mod gen;
+mod claude;
 pub mod json;
 mod payload;
 pub mod rng;
@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use walkdir::WalkDir;
 
-pub use gen::{WINDOW_END_MS, WINDOW_START_MS};
+pub use claude::{WINDOW_END_MS, WINDOW_START_MS};
 pub use words::folder_of_cwd;
 
 /// How much transcript to write.
@@ -150,7 +150,7 @@ pub fn generate(dir: &Path, spec: &CorpusSpec) -> Result<CorpusStats> {
             );
         }
     }
-    let world = gen::World::new(spec);
+    let world = claude::World::new(spec);
     let mut sessions: Vec<_> = (0..spec.sessions)
         .into_par_iter()
         .map(|i| world.plan(i))
@@ -391,7 +391,7 @@ pub struct AppendedLine {
 /// sessionId, cwd, version, branch, agent; parentUuid = the last line's uuid;
 /// timestamp one second after the last line's), and sets the file's mtime to it.
 pub fn append_transcript_line(path: &Path, kind: &AppendKind) -> Result<AppendedLine> {
-    gen::append_line(path, kind)
+    claude::append_line(path, kind)
 }
 
 /// Appends a `TodoWrite` line with three new todos (their texts depend on
