@@ -12,6 +12,7 @@ pub mod fold;
 pub mod key;
 pub mod merge;
 pub mod observation;
+pub mod plan_tools;
 pub mod project;
 pub mod snapshot;
 pub mod status;

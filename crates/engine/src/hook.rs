@@ -43,7 +43,13 @@ pub struct HookEnv {
     pub task_list: Option<String>,
     /// Open todos not updated for this long are not worth telling a new session.
     pub stale_after: Duration,
+    /// Whether the session has Claude Code's plan tools whatever its model:
+    /// `CLAUDE_CODE_ENABLE_TODO_TOOLS` on in its settings or environment.
+    pub plan_tools_on: bool,
 }
+
+/// What a session started without the plan tools is told, once (SPEC §3, §8).
+const PLAN_TOOLS_OFF: &str = "chittysync: Claude Code's plan tools (TodoWrite, TaskCreate, TaskUpdate) are not turned on for this session, so on the newer Claude models its plan is not recorded and other sessions cannot see it. The user can turn them on for every session with `chittysync hooks install` (it sets CLAUDE_CODE_ENABLE_TODO_TOOLS=1 in settings.json).";
 
 /// What a `post-tool-use` hook took in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,14 +84,21 @@ impl Engine {
         tx.update_session(&facts)?;
         let project = tx.session(session)?.and_then(|s| s.project);
         tx.commit()?;
+        // Said once: when the session starts, not when it resumes or compacts.
+        let starting = matches!(input.source.as_deref(), None | Some("startup"));
+        let note = (!env.plan_tools_on && starting).then(|| PLAN_TOOLS_OFF.to_string());
         let Some(project) = project else {
-            return Ok(None);
+            return Ok(note);
         };
         let since = Timestamp(env.now.millis() - env.stale_after.as_millis() as i64);
         let (todos, total) =
             self.store
                 .open_todos_of_others(&project, session, since, CONTEXT_LINES)?;
-        context::render(&project, session, &todos, total, env.now)
+        let others = context::render(&project, session, &todos, total, env.now)?;
+        Ok(match (others, note) {
+            (Some(others), Some(note)) => Some(format!("{others}\n\n{note}")),
+            (others, note) => others.or(note),
+        })
     }
 
     /// `PostToolUse` of `TodoWrite`, `TaskCreate` or `TaskUpdate`: takes the

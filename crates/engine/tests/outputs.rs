@@ -90,6 +90,7 @@ fn outputs_re_rendered_per_project_equal_a_full_render() {
         now: Timestamp::now(),
         task_list: None,
         stale_after: Duration::from_secs(3600),
+        plan_tools_on: true,
     };
     let input = HookInput::parse(payload.to_string().as_bytes()).unwrap();
     hook.hook_post_tool_use(&input, &env).unwrap();

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002_todo_generation.sql"),
     include_str!("../migrations/003_open_todos_index.sql"),
     include_str!("../migrations/004_file_cursor.sql"),
+    include_str!("../migrations/005_session_model.sql"),
 ];
 
 /// The schema versions after which the stored fold is computed again from

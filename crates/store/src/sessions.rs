@@ -21,6 +21,8 @@ pub struct SessionUpdate {
     pub git_branch: Option<String>,
     pub task_list: Option<String>,
     pub version: Option<String>,
+    /// The model the session ran on (the latest known).
+    pub model: Option<String>,
     pub agent: Option<String>,
     pub seen_from: Option<Timestamp>,
     pub seen_to: Option<Timestamp>,
@@ -40,6 +42,7 @@ pub struct SessionRecord {
     pub git_branch: Option<String>,
     pub task_list: Option<String>,
     pub version: Option<String>,
+    pub model: Option<String>,
     pub agents: Vec<String>,
     pub first_seen: Option<Timestamp>,
     pub last_seen: Option<Timestamp>,
@@ -49,7 +52,7 @@ pub struct SessionRecord {
     pub end_reason: Option<String>,
 }
 
-const SESSION_COLUMNS: &str = "id, device, cwd, project, git_branch, task_list, version, first_seen, last_seen, started_at, start_source, ended_at, end_reason";
+const SESSION_COLUMNS: &str = "id, device, cwd, project, git_branch, task_list, version, first_seen, last_seen, started_at, start_source, ended_at, end_reason, model";
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     let time = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
@@ -70,6 +73,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
         start_source: row.get(10)?,
         ended_at: time(11)?,
         end_reason: row.get(12)?,
+        model: row.get(13)?,
     })
 }
 
@@ -78,8 +82,8 @@ impl Tx<'_> {
         let millis = |t: Option<Timestamp>| t.map(Timestamp::millis);
         self.conn()
             .prepare_cached(
-                "INSERT INTO sessions (id, device, cwd, project, git_branch, task_list, version, first_seen, last_seen, started_at, start_source, ended_at, end_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                "INSERT INTO sessions (id, device, cwd, project, git_branch, task_list, version, first_seen, last_seen, started_at, start_source, ended_at, end_reason, model)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15)
                  ON CONFLICT (id) DO UPDATE SET
                    cwd = CASE WHEN ?14 THEN coalesce(excluded.cwd, cwd) ELSE coalesce(cwd, excluded.cwd) END,
                    project = CASE WHEN ?14 OR cwd IS NULL THEN coalesce(excluded.project, project) ELSE coalesce(project, excluded.project) END,
@@ -91,7 +95,8 @@ impl Tx<'_> {
                    started_at = coalesce(started_at, excluded.started_at),
                    start_source = coalesce(start_source, excluded.start_source),
                    ended_at = coalesce(excluded.ended_at, ended_at),
-                   end_reason = coalesce(excluded.end_reason, end_reason)",
+                   end_reason = coalesce(excluded.end_reason, end_reason),
+                   model = coalesce(excluded.model, model)",
             )?
             .execute(params![
                 u.id,
@@ -108,6 +113,7 @@ impl Tx<'_> {
                 millis(u.ended_at),
                 u.end_reason,
                 u.first_cwd,
+                u.model,
             ])?;
         if let Some(agent) = &u.agent {
             self.conn()
@@ -132,6 +138,17 @@ impl Tx<'_> {
             .prepare_cached("SELECT id, project FROM sessions")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Marks these sessions as having written a plan.
+    pub fn mark_planned<'s>(&self, sessions: impl IntoIterator<Item = &'s str>) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("UPDATE sessions SET planned = 1 WHERE id = ?1 AND planned = 0")?;
+        for session in sessions {
+            stmt.execute([session])?;
+        }
+        Ok(())
     }
 
     /// Every folder a session is known by.
@@ -163,6 +180,20 @@ fn load_session(conn: &rusqlite::Connection, id: &str) -> Result<Option<SessionR
 }
 
 impl Store {
+    /// Per model, the sessions last active at or after `since` that never
+    /// wrote a plan (Claude Code's only: other agents' ids carry a prefix).
+    pub fn unplanned_sessions_by_model(&self, since: Timestamp) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT model, count(*) FROM sessions
+             WHERE model IS NOT NULL AND planned = 0 AND last_seen >= ?1 AND instr(id, ':') = 0
+             GROUP BY model ORDER BY count(*) DESC, model",
+        )?;
+        let rows = stmt.query_map([since.millis()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     pub fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
         load_session(self.conn(), id)
     }

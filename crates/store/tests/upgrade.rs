@@ -36,10 +36,12 @@ fn a_store_of_the_first_schema_is_upgraded_with_its_data() {
     drop(store);
 
     // Back to the first schema: what a store written before migrations 2
-    // to 4 holds, with fold rows that do not name their agents.
+    // to 5 holds, with fold rows that do not name their agents.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "ALTER TABLE files DROP COLUMN cursor;
+        "ALTER TABLE sessions DROP COLUMN model;
+         ALTER TABLE sessions DROP COLUMN planned;
+         ALTER TABLE files DROP COLUMN cursor;
          UPDATE todos SET entry = json_remove(entry, '$.agents');
          DROP INDEX todos_generation;
          ALTER TABLE todos DROP COLUMN generation;

@@ -55,6 +55,10 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
             .ok()
             .filter(|v| !v.trim().is_empty()),
         stale_after: ctx.config.sessions.stale_after,
+        plan_tools_on: crate::settings::plan_tools::PlanTools::of(
+            &ctx.locations.claude_dir.join("settings.json"),
+        )
+        .on,
     };
     let mut engine = ctx.engine()?;
     let (output, mut warnings) = match event {

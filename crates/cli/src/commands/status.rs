@@ -27,9 +27,48 @@ struct StatusReport {
     /// The sync hub; `None` when `[hub] url` is not configured.
     hub: Option<HubStatus>,
     /// Whether Claude Code's plan tools are on, and where that was read
-    /// (docs/HOOKS.md, "Plan tools"). What recent sessions did without them
-    /// belongs in this object too.
-    plan_tools: PlanTools,
+    /// (docs/HOOKS.md, "Plan tools"), and what recent sessions did without them.
+    plan_tools: PlanToolsReport,
+}
+
+#[derive(Serialize)]
+struct PlanToolsReport {
+    #[serde(flatten)]
+    tools: PlanTools,
+    without_plans: WithoutPlans,
+}
+
+/// Sessions of the last days that ran on a model without default plan tools
+/// (SPEC §3) and wrote no plan, by model.
+#[derive(Serialize, Default)]
+struct WithoutPlans {
+    days: u64,
+    sessions: u64,
+    by_model: Vec<ModelCount>,
+}
+
+#[derive(Serialize)]
+struct ModelCount {
+    model: String,
+    sessions: u64,
+}
+
+/// How far back `status` looks for sessions that could not plan.
+const WITHOUT_PLANS_DAYS: u64 = 7;
+
+fn without_plans(store: &chittysync_store::Store) -> Result<WithoutPlans> {
+    let since = Timestamp(Timestamp::now().millis() - (WITHOUT_PLANS_DAYS * 86_400_000) as i64);
+    let by_model: Vec<ModelCount> = store
+        .unplanned_sessions_by_model(since)?
+        .into_iter()
+        .filter(|(model, _)| chittysync_core::plan_tools::on_by_default(model) == Some(false))
+        .map(|(model, sessions)| ModelCount { model, sessions })
+        .collect();
+    Ok(WithoutPlans {
+        days: WITHOUT_PLANS_DAYS,
+        sessions: by_model.iter().map(|m| m.sessions).sum(),
+        by_model,
+    })
 }
 
 /// The hub as configured, whether it answers now, and how far this device synced.
@@ -75,7 +114,13 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         stale_sessions: 0,
         git: None,
         hub: None,
-        plan_tools: PlanTools::of(&ctx.locations.claude_dir.join("settings.json")),
+        plan_tools: PlanToolsReport {
+            tools: PlanTools::of(&ctx.locations.claude_dir.join("settings.json")),
+            without_plans: WithoutPlans {
+                days: WITHOUT_PLANS_DAYS,
+                ..WithoutPlans::default()
+            },
+        },
     };
     // A broken sync repository must not hide the rest of the status.
     match chittysync_gitsync::status(&super::git::settings(ctx), store.as_ref()) {
@@ -86,6 +131,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         report.hub = Some(hub_status(ctx, url, store.as_ref()));
     }
     if let Some(store) = &store {
+        report.plan_tools.without_plans = without_plans(store)?;
         let counts = store.fold_counts()?;
         report.store = Some(StoreStatus {
             path: ctx.locations.store_path().display().to_string(),
@@ -174,7 +220,8 @@ fn print_daemon(daemon: &DaemonStatus) {
 }
 
 /// On or off, where that was read, and the line that turns them on.
-fn print_plan_tools(plan: &PlanTools) {
+fn print_plan_tools(report: &PlanToolsReport) {
+    let plan = &report.tools;
     let state = if plan.on { "on" } else { "off" };
     let from = match (plan.source, &plan.settings_value, &plan.environment_value) {
         (Source::Settings, Some(value), _) => {
@@ -193,6 +240,28 @@ fn print_plan_tools(plan: &PlanTools) {
         println!(
             "            sessions on Claude Code's newer models write no plan without them; turn them on: {fix}"
         );
+    }
+    let recent = &report.without_plans;
+    if recent.sessions > 0 {
+        let models: Vec<String> = recent
+            .by_model
+            .iter()
+            .map(|m| format!("{} ({})", m.model, m.sessions))
+            .collect();
+        println!(
+            "            {} session{} of the last {} days ran on a model without them and wrote no plan: {}",
+            recent.sessions,
+            if recent.sessions == 1 { "" } else { "s" },
+            recent.days,
+            models.join(", ")
+        );
+        if plan.on {
+            println!(
+                "            (they are on now; sessions started before that ran without them)"
+            );
+        } else if plan.fix.is_none() {
+            println!("            turn them on: chittysync hooks install");
+        }
     }
     if let Some(error) = &plan.settings_error {
         print_warning(&format!("plan tools: {error}"));

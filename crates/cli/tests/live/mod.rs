@@ -152,8 +152,11 @@ pub fn hook(
     env: &[(&str, &str)],
 ) -> std::process::Output {
     let mut cmd = sandbox.command();
+    // A session with the plan tools on, as after `hooks install`, unless
+    // the test says otherwise.
     cmd.args(["hook", event])
         .env_remove("CLAUDE_CODE_TASK_LIST_ID")
+        .env("CLAUDE_CODE_ENABLE_TODO_TOOLS", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

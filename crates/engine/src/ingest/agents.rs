@@ -131,6 +131,7 @@ impl Ingest<'_, '_, '_> {
             first_cwd: cwd.is_some() && matches!(kind, AgentFile::CodexRollout { .. }),
             cwd,
             version: read.version.clone(),
+            model: read.model.clone(),
             agent: sub_agent.clone(),
             seen_from: read.first_at.or(Some(at)),
             seen_to: read.last_at.or(Some(at)),

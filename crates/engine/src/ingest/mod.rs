@@ -303,6 +303,13 @@ impl Ingest<'_, '_, '_> {
         }
         let mut observations = self.replace()?;
         observations.reserve(self.sightings.items.len());
+        let planned: std::collections::BTreeSet<&str> = self
+            .sightings
+            .items
+            .iter()
+            .filter_map(|(s, _)| s.session.as_deref())
+            .collect();
+        self.tx.mark_planned(planned)?;
         for (sighting, placement) in std::mem::take(&mut self.sightings.items) {
             let project = self.placer.place(self.tx, &placement, &sighting.content)?;
             observations.push(sighting.into_observation(&project, self.device));
@@ -578,6 +585,7 @@ impl Ingest<'_, '_, '_> {
                 project,
                 git_branch: facts.git_branch.clone(),
                 version: facts.version.clone(),
+                model: facts.model.clone(),
                 agent: agent.map(str::to_string),
                 seen_from: facts.first_at,
                 seen_to: facts.last_at,

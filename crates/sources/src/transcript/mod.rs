@@ -67,6 +67,9 @@ pub struct SessionFacts {
     pub last_at: Option<Timestamp>,
     /// The last Claude Code `version` seen.
     pub version: Option<String>,
+    /// The model of the chunk's first assistant line (`message.model`),
+    /// when it names a real one (`<synthetic>` lines do not).
+    pub model: Option<String>,
 }
 
 /// A plan-related tool call (or its result) found on a transcript line.

@@ -23,6 +23,7 @@ struct Needles {
     task_key: Finder<'static>,
     tool_use_result: Finder<'static>,
     facts: [Finder<'static>; FACT_COUNT],
+    model: Finder<'static>,
 }
 
 const TASK_TOOL_PREFIX: &[u8] = b"\"Task";
@@ -50,6 +51,7 @@ impl Needles {
             task_key: Finder::new(b"\"task\""),
             tool_use_result: Finder::new(b"\"toolUseResult\""),
             facts: FACT_KEYS.map(Finder::new),
+            model: Finder::new(b"\"model\""),
         }
     }
 
@@ -150,8 +152,27 @@ impl<'p> Scanner<'p> {
                 }
             }
         }
+        if self.facts.model.is_none() && self.needles.model.find(line).is_some() {
+            self.model_line(line);
+        }
         if self.needles.may_hold_plan(line) {
             self.plan_line(line);
+        }
+    }
+
+    /// The model an assistant line ran on: whether the session could plan
+    /// depends on it (SPEC §3). Parsed once a chunk.
+    fn model_line(&mut self, line: &[u8]) {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
+            return;
+        };
+        if value.get("type").and_then(|t| t.as_str()) != Some("assistant") {
+            return;
+        }
+        if let Some(model) = value.pointer("/message/model").and_then(|m| m.as_str()) {
+            if !model.is_empty() && !model.starts_with('<') {
+                self.facts.model = Some(model.to_string());
+            }
         }
     }
 
