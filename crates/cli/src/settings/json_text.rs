@@ -83,6 +83,15 @@ impl JsonText {
         let splice = {
             let tree = parse_tree(&self.text)?;
             let node = find(&tree, container)?;
+            match (node, key) {
+                (Node::Object(_), Some(_)) | (Node::Array(_), None) => {}
+                _ => {
+                    return Err(JsonTextError(format!(
+                        "{} is not an object to add a key to or a list to add to",
+                        show(container)
+                    )))
+                }
+            }
             let layout = Layout::of(&self.text, &tree);
             let members = members(node);
             let (open, close) = (node.start(), node.end() - 1);
@@ -500,12 +509,14 @@ mod tests {
         doc.remove(&[key("a")]).unwrap();
         assert_eq!(doc.text(), "{\"b\": 2e1}");
         assert!(doc.remove(&[key("missing")]).is_err());
+        assert!(doc.append(&[key("b")], Some("x"), "1").is_err());
+        assert!(doc.append(&[], None, "1").is_err());
     }
 
     #[test]
     fn writes_members_in_their_order_and_numbers_as_spelled() {
         let mut doc = JsonText::parse("{}".into()).unwrap();
-        doc.append(&[], Some("k"), r#"{"z": 1e3, "a": "é"}"#)
+        doc.append(&[], Some("k"), r#"{"z": 1e3, "a": "\u00e9"}"#)
             .unwrap();
         assert_eq!(
             doc.text(),
