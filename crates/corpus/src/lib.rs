@@ -1,4 +1,5 @@
-//! Synthetic Claude Code homes for benchmarks and tests.
+//! Synthetic Claude Code folders, and homes of every agent, for benchmarks
+//! and tests.
 //!
 //! [`generate`] writes, into an empty folder, what `~/.claude` looks like after
 //! thousands of sessions (SPEC §3): `todos/<session>-agent-<agent>.json` files
@@ -13,6 +14,11 @@
 //! with different case or spacing) in different states, so deduplication and
 //! conflicts occur as they do on a real machine.
 //!
+//! With other agents in [`CorpusSpec::agents`], [`generate_home`] spreads the
+//! sessions across them and writes a user's home: each agent's records in its
+//! own format under its own folder (SPEC §3b), in the same projects and with
+//! the same shared todo texts as Claude Code's sessions.
+//!
 //! The output is a pure function of the [`CorpusSpec`]: same spec, same bytes and
 //! same mtimes, on every machine and with any number of threads.
 //!
@@ -20,7 +26,9 @@
 //! incremental benchmarks measure: one todo file rewritten with one status
 //! changed, one line appended to one transcript.
 
+mod agents;
 mod claude;
+mod home;
 pub mod json;
 mod payload;
 pub mod rng;
@@ -34,7 +42,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use walkdir::WalkDir;
 
+pub use agents::parse_agents;
+pub use chittysync_sources::agents::Agent;
 pub use claude::{WINDOW_END_MS, WINDOW_START_MS};
+pub use home::{agent_dir, HomeStats};
 pub use words::folder_of_cwd;
 
 /// How much transcript to write.
@@ -60,6 +71,11 @@ pub struct CorpusSpec {
     /// Number of projects (distinct cwds); 0 means the default,
     /// `max(4, sessions / 40)`.
     pub projects: usize,
+    /// The agents the sessions are spread across (evenly, each session's
+    /// agent drawn from its own stream). `[Claude]`, the default, writes a
+    /// Claude Code folder; anything else a home holding each agent's folder
+    /// (see [`generate_home`]).
+    pub agents: Vec<Agent>,
 }
 
 impl CorpusSpec {
@@ -70,7 +86,18 @@ impl CorpusSpec {
             seed,
             transcripts: TranscriptSize::Small,
             projects: default_projects(sessions),
+            agents: vec![Agent::Claude],
         }
+    }
+
+    pub fn with_agents(mut self, agents: Vec<Agent>) -> CorpusSpec {
+        self.agents = agents;
+        self
+    }
+
+    /// Whether the spec is Claude Code's alone (a `.claude` folder, not a home).
+    pub fn claude_only(&self) -> bool {
+        self.agents == [Agent::Claude]
     }
 
     pub fn with_transcripts(mut self, transcripts: TranscriptSize) -> CorpusSpec {
@@ -138,8 +165,37 @@ impl std::ops::AddAssign for CorpusStats {
     }
 }
 
-/// Writes a synthetic Claude Code home into `dir`, which must be missing or empty.
+/// Writes a synthetic Claude Code folder into `dir`, which must be missing or
+/// empty; or, when the spec names other agents than Claude Code, a home
+/// holding each agent's folder (as [`generate_home`], whose totals it returns).
 pub fn generate(dir: &Path, spec: &CorpusSpec) -> Result<CorpusStats> {
+    ensure_empty(dir)?;
+    if !spec.claude_only() {
+        return Ok(home::write(dir, spec)?.total);
+    }
+    let world = claude::World::new(spec);
+    let mut sessions: Vec<_> = (0..spec.sessions)
+        .into_par_iter()
+        .map(|i| world.plan(i))
+        .collect();
+    world.assign_budgets(&mut sessions);
+    write_claude(dir, &world, &sessions)
+}
+
+/// Writes a user's home into `root` (missing or empty): the spec's sessions
+/// spread across its agents, each agent's under its own folder —
+/// `.claude/{todos,tasks,projects}`, `.codex/sessions/YYYY/MM/DD/rollout-…jsonl`
+/// (some `.jsonl.zst`), `.gemini/tmp/<project>/chats/session-….jsonl` with
+/// `.gemini/projects.json`, `.qwen/projects/<folder>/chats/<session>.jsonl` and
+/// `.qwen/todos/<session>.json`, `.local/share/opencode/opencode.db`. The
+/// sessions of every agent share the projects (cwds) and the projects' todo
+/// texts. Same spec, same bytes.
+pub fn generate_home(root: &Path, spec: &CorpusSpec) -> Result<HomeStats> {
+    ensure_empty(root)?;
+    home::write(root, spec)
+}
+
+fn ensure_empty(dir: &Path) -> Result<()> {
     if dir.exists() {
         let mut entries =
             std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
@@ -150,18 +206,20 @@ pub fn generate(dir: &Path, spec: &CorpusSpec) -> Result<CorpusStats> {
             );
         }
     }
-    let world = claude::World::new(spec);
-    let mut sessions: Vec<_> = (0..spec.sessions)
-        .into_par_iter()
-        .map(|i| world.plan(i))
-        .collect();
-    world.assign_budgets(&mut sessions);
+    Ok(())
+}
 
+/// Writes planned Claude Code sessions into the Claude folder `dir`.
+pub(crate) fn write_claude(
+    dir: &Path,
+    world: &claude::World,
+    sessions: &[claude::Session],
+) -> Result<CorpusStats> {
     for sub in ["todos", "projects"] {
         let p = dir.join(sub);
         std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
     }
-    for folder in world.project_folders(&sessions) {
+    for folder in world.project_folders(sessions) {
         let p = dir.join("projects").join(folder);
         std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
     }

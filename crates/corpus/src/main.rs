@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 use chittysync_corpus::{
-    append_one_transcript_line, append_transcript_line, generate, parse_size, touch_one_todo_file,
-    transcript_files, AppendKind, CorpusSpec, TranscriptSize,
+    append_one_transcript_line, append_transcript_line, generate, generate_home, parse_agents,
+    parse_size, touch_one_todo_file, transcript_files, AppendKind, CorpusSpec, CorpusStats,
+    TranscriptSize,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -20,9 +21,11 @@ enum Transcripts {
     Realistic,
 }
 
-/// Writes a deterministic synthetic Claude Code home (todos/, tasks/, projects/)
-/// into an empty folder and prints what it wrote; `touch` and `append` then make
-/// the one-file changes that incremental benchmarks measure.
+/// Writes a deterministic synthetic Claude Code folder (todos/, tasks/, projects/)
+/// into an empty folder and prints what it wrote; with --agents naming other
+/// agents, a home holding each agent's folder (.claude, .codex, .gemini, .qwen,
+/// .local/share/opencode) with the sessions spread across them. `touch` and
+/// `append` then make the one-file changes that incremental benchmarks measure.
 #[derive(Debug, Parser)]
 #[command(
     name = "chittysync-corpus",
@@ -47,6 +50,11 @@ struct Cli {
     /// Number of projects [default: max(4, sessions / 40)].
     #[arg(long)]
     projects: Option<usize>,
+    /// The agents to spread the sessions across, e.g. claude,codex,gemini,qwen,opencode
+    /// (or `all`). With `claude` alone --out is the Claude Code folder; otherwise
+    /// --out is the home that holds each agent's folder.
+    #[arg(long, default_value = "claude")]
+    agents: String,
     /// Output folder (must be missing or empty).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -147,18 +155,32 @@ fn run(cli: Cli) -> Result<()> {
     if let Some(p) = cli.projects {
         spec.projects = p;
     }
+    spec.agents = parse_agents(&cli.agents)?;
     let started = Instant::now();
-    let stats = generate(&out, &spec)?;
+    let (stats, by_agent) = if spec.claude_only() {
+        (generate(&out, &spec)?, None)
+    } else {
+        let home = generate_home(&out, &spec)?;
+        (home.total, Some(home.agents))
+    };
     let elapsed = started.elapsed();
     if cli.json {
         let mut v = serde_json::to_value(stats)?;
         v["projects"] = spec.projects.into();
         v["elapsed_ms"] = (elapsed.as_millis() as u64).into();
         v["out"] = out.display().to_string().into();
+        if let Some(by_agent) = &by_agent {
+            v["agents"] = serde_json::to_value(by_agent)?;
+        }
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         println!("out               {}", out.display());
         println!("sessions          {}", stats.sessions);
+        if let Some(by_agent) = &by_agent {
+            for (agent, s) in by_agent {
+                println!("  {agent:<15} {}", agent_line(s));
+            }
+        }
         println!("projects          {}", spec.projects);
         println!("files             {}", stats.files);
         println!(
@@ -177,6 +199,16 @@ fn run(cli: Cli) -> Result<()> {
         println!("elapsed           {:.2} s", elapsed.as_secs_f64());
     }
     Ok(())
+}
+
+/// One agent's share: sessions, files and bytes.
+fn agent_line(s: &CorpusStats) -> String {
+    format!(
+        "{} sessions, {} files, {}",
+        s.sessions,
+        s.files,
+        human(s.bytes)
+    )
 }
 
 fn human(bytes: u64) -> String {

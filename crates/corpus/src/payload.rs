@@ -10,6 +10,8 @@ use std::io::Write;
 pub struct Pool {
     /// JSON-escaped lines (no newline).
     lines: Vec<String>,
+    /// The same lines as text (for records assembled by serde_json).
+    raw: Vec<String>,
     /// Mean escaped length of a line, for sizing slices.
     pub mean_len: usize,
 }
@@ -18,14 +20,21 @@ impl Pool {
     pub fn new(seed: u64, n: usize) -> Pool {
         let mut rng = rng::stream(seed, 0xB0_0C, 0);
         let mut lines = Vec::with_capacity(n);
+        let mut raw = Vec::with_capacity(n);
         let mut total = 0usize;
         for _ in 0..n {
-            let line = crate::json::escaped(&words::code_line(&mut rng));
+            let text = words::code_line(&mut rng);
+            let line = crate::json::escaped(&text);
             total += line.len();
             lines.push(line);
+            raw.push(text);
         }
         let mean_len = (total / n.max(1)).max(1);
-        Pool { lines, mean_len }
+        Pool {
+            lines,
+            raw,
+            mean_len,
+        }
     }
 
     /// How many lines make about `bytes` bytes (at least 1).
@@ -71,6 +80,20 @@ impl Pool {
             let _ = write!(out, "{path}:{}:", 10 + (start + k * 7) % 900);
             out.extend_from_slice(self.line(start + k).trim_start().as_bytes());
         }
+    }
+
+    /// Lines `start..start+n` as plain text, joined by newlines, with
+    /// `prefix` before each (a grep's `path:line:`, or nothing).
+    pub fn text(&self, start: usize, n: usize, prefix: &str) -> String {
+        let mut out = String::with_capacity(n * (self.mean_len + prefix.len() + 1));
+        for k in 0..n {
+            if k > 0 {
+                out.push('\n');
+            }
+            out.push_str(prefix);
+            out.push_str(&self.raw[(start + k) % self.raw.len()]);
+        }
+        out
     }
 
     /// One line, escaped.

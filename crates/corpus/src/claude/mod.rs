@@ -7,6 +7,7 @@ mod emit;
 mod plan;
 mod transcript;
 
-pub(crate) use plan::World;
+pub(crate) use emit::{set_mtime, write_file};
+pub(crate) use plan::{ListPlan, Session, St, World};
 pub use plan::{WINDOW_END_MS, WINDOW_START_MS};
 pub(crate) use transcript::append_line;

@@ -150,6 +150,8 @@ pub(crate) struct Session {
 }
 
 pub(crate) struct Project {
+    /// The folder's last component (distinct for distinct projects).
+    pub(crate) name: String,
     pub(crate) cwd: String,
     pub(crate) folder: String,
     pub(crate) main_branch: &'static str,
@@ -173,7 +175,7 @@ impl World {
         let mut acc = 0.0;
         for p in 0..n_projects {
             let mut rng = rng::stream(spec.seed, DOMAIN_PROJECT, p as u64);
-            let (_, cwd) = words::project(p);
+            let (name, cwd) = words::project(p);
             let folder = words::folder_of_cwd(&cwd);
             let main_branch = match rng.random_range(0..10) {
                 0..=6 => "main",
@@ -182,6 +184,7 @@ impl World {
             };
             let shared = (0..40).map(|_| words::todo_text(&mut rng, false)).collect();
             projects.push(Project {
+                name,
                 cwd,
                 folder,
                 main_branch,
