@@ -162,3 +162,57 @@ pub(crate) fn agent_todos(entries: &[Value], content_key: &str) -> TodoList {
     }
     list
 }
+
+/// The visible, UTF-8-named entries of `dir` with their metadata (following
+/// links): nothing, and no warning, if `dir` does not exist; a folder that
+/// cannot be read and an entry that cannot be stat'ed are warnings; hidden
+/// entries (editors' and agents' temporary files, such as OpenCode's
+/// `.oc-<name>.<pid>.<time>.tmp`) and names that are not UTF-8 are counted
+/// as ignored. An entry renamed away between the listing and the stat (an
+/// atomic write) is passed over.
+pub(crate) fn visible_entries(
+    dir: &std::path::Path,
+    warnings: &mut Vec<Warning>,
+    ignored: &mut usize,
+) -> Vec<(String, PathBuf, std::fs::Metadata)> {
+    use std::io::ErrorKind;
+    let reader = match std::fs::read_dir(dir) {
+        Ok(reader) => reader,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            warnings.push(Warning::new(dir, format!("cannot read folder: {e}")));
+            return Vec::new();
+        }
+    };
+    let mut found = Vec::new();
+    for entry in reader {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                warnings.push(Warning::new(dir, format!("cannot list folder: {e}")));
+                continue;
+            }
+        };
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            *ignored += 1;
+            continue;
+        };
+        if name.starts_with('.') {
+            *ignored += 1;
+            continue;
+        }
+        let path = entry.path();
+        match std::fs::metadata(&path) {
+            Ok(meta) => found.push((name, path, meta)),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => warnings.push(Warning::new(&path, format!("cannot stat: {e}"))),
+        }
+    }
+    found
+}
+
+/// `<stem>.<extension>` → `<stem>`, for a visible file with a non-empty stem.
+pub(crate) fn file_stem(name: &str, extension: &str) -> Option<String> {
+    let stem = name.strip_suffix(extension)?.strip_suffix('.')?;
+    (!stem.is_empty() && !name.starts_with('.')).then(|| stem.to_string())
+}

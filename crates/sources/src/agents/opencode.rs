@@ -173,50 +173,12 @@ pub fn classify(data_dir: &Path, path: &Path) -> Option<OpenCodeKind> {
 }
 
 fn json_stem(name: &str) -> Option<String> {
-    let stem = name.strip_suffix(".json")?;
-    (!stem.is_empty() && !name.starts_with('.')).then(|| stem.to_string())
+    super::file_stem(name, "json")
 }
 
 impl OpenCodeDiscovery {
     fn entries(&mut self, dir: &Path) -> Vec<(String, PathBuf, fs::Metadata)> {
-        let reader = match fs::read_dir(dir) {
-            Ok(reader) => reader,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Vec::new(),
-            Err(e) => {
-                self.warnings
-                    .push(Warning::new(dir, format!("cannot read folder: {e}")));
-                return Vec::new();
-            }
-        };
-        let mut found = Vec::new();
-        for entry in reader {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    self.warnings
-                        .push(Warning::new(dir, format!("cannot list folder: {e}")));
-                    continue;
-                }
-            };
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                self.ignored += 1;
-                continue;
-            };
-            if name.starts_with('.') {
-                // OpenCode's atomic writes leave `.oc-<name>.<pid>.<time>.tmp`.
-                self.ignored += 1;
-                continue;
-            }
-            let path = entry.path();
-            match fs::metadata(&path) {
-                Ok(meta) => found.push((name, path, meta)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => self
-                    .warnings
-                    .push(Warning::new(&path, format!("cannot stat: {e}"))),
-            }
-        }
-        found
+        super::visible_entries(dir, &mut self.warnings, &mut self.ignored)
     }
 
     fn add(&mut self, kind: OpenCodeKind, path: PathBuf, meta: &fs::Metadata) {
