@@ -5,13 +5,19 @@
 //! median). Environment: `BENCH_SESSIONS` (default 20000), `BENCH_TRANSCRIPTS`
 //! (`none`, `small` — the default — or a size such as `1G` for realistic
 //! transcripts), `BENCH_RUNS` (default 7). The corpus is generated once into
-//! `target/bench-corpus/` and reused.
+//! `target/bench-corpus/` (or `BENCH_CORPUS_DIR`) and reused.
+//!
+//! With `BENCH_AGENTS` (e.g. `claude,codex,gemini,qwen,opencode`, or `all`)
+//! it measures instead a cold consolidation of a home whose `BENCH_SESSIONS`
+//! sessions are spread across those agents against a home of as many Claude
+//! Code sessions, alternating the two in the same run, and reports the ratio;
+//! then an unchanged re-run over the mixed home, which must read no file.
 
 use chittysync_config::{Config, Locations};
 use chittysync_core::{fold, Observation, Source, Timestamp};
 use chittysync_corpus::{
-    append_one_transcript_line, generate, parse_size, todo_files, touch_one_todo_file,
-    transcript_files, CorpusSpec, TranscriptSize,
+    append_one_transcript_line, generate, generate_home, parse_agents, parse_size, todo_files,
+    touch_one_todo_file, transcript_files, Agent, CorpusSpec, TranscriptSize,
 };
 use chittysync_engine::Engine;
 use std::path::{Path, PathBuf};
@@ -66,6 +72,163 @@ fn engine(claude: &Path, home: &Path) -> Engine {
         config: None,
     };
     Engine::open(&locations, &Config::default()).expect("open engine")
+}
+
+/// An engine on a home holding each agent's folder (found under `agents_home`).
+fn home_engine(root: &Path, home: &Path) -> Engine {
+    let locations = Locations {
+        claude_dir: root.join(".claude"),
+        agents_home: Some(root.to_path_buf()),
+        home: home.to_path_buf(),
+        config: None,
+    };
+    Engine::open(&locations, &Config::default()).expect("open engine")
+}
+
+/// A home generated once into `dir` (reused when complete).
+fn home_corpus(dir: &Path, spec: &CorpusSpec) {
+    let complete = dir.join(".complete");
+    if complete.exists() {
+        return;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let started = Instant::now();
+    let stats = generate_home(dir, spec).expect("generate home");
+    eprintln!(
+        "generated {} ({} sessions, {} files, {} MB) in {:.1} s",
+        dir.display(),
+        stats.total.sessions,
+        stats.total.files,
+        stats.total.bytes / 1_000_000,
+        started.elapsed().as_secs_f64()
+    );
+    for (agent, s) in &stats.agents {
+        eprintln!(
+            "  {agent}: {} sessions, {} files, {} MB",
+            s.sessions,
+            s.files,
+            s.bytes / 1_000_000
+        );
+    }
+    std::fs::write(&complete, "").expect("mark the corpus complete");
+}
+
+/// Cold consolidation of a home of every agent against one of Claude Code
+/// alone, the same number of sessions, in the same run.
+fn mixed_vs_claude(
+    corpus_root: &Path,
+    sessions: usize,
+    transcripts: TranscriptSize,
+    transcripts_arg: &str,
+    agents: Vec<Agent>,
+    runs: usize,
+) {
+    let names: Vec<&str> = agents.iter().map(|a| a.as_str()).collect();
+    let claude_root = corpus_root.join(format!("home-claude-{sessions}-{transcripts_arg}"));
+    let mixed_root = corpus_root.join(format!(
+        "home-{}-{sessions}-{transcripts_arg}",
+        names.join("+")
+    ));
+    let spec = CorpusSpec::new(sessions, 1).with_transcripts(transcripts);
+    home_corpus(&claude_root, &spec.clone().with_agents(vec![Agent::Claude]));
+    home_corpus(&mixed_root, &spec.with_agents(agents));
+
+    let mut claude_cold = Vec::new();
+    let mut mixed_cold = Vec::new();
+    let mut mixed_unchanged = Vec::new();
+    let mut summaries = (None, None);
+    for run in 0..runs {
+        // Alternate which goes first, so neither always meets a warmer cache.
+        for first in [run % 2 == 0, run % 2 != 0] {
+            let home = tempfile::tempdir().expect("temp home");
+            if first {
+                let mut engine = home_engine(&claude_root, home.path());
+                let report =
+                    timed(&mut claude_cold, || engine.consolidate(false)).expect("cold claude");
+                summaries.0.get_or_insert(report.summary);
+            } else {
+                let mut engine = home_engine(&mixed_root, home.path());
+                let report =
+                    timed(&mut mixed_cold, || engine.consolidate(false)).expect("cold mixed");
+                assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+                summaries.1.get_or_insert(report.summary);
+                let report = timed(&mut mixed_unchanged, || engine.consolidate(false))
+                    .expect("re-run mixed");
+                assert_eq!(
+                    report.summary.files_changed, 0,
+                    "nothing changed in the mixed home, nothing read"
+                );
+            }
+        }
+    }
+    let (c, m) = (summaries.0.expect("a run"), summaries.1.expect("a run"));
+    for (name, s) in [("claude only", &c), (names.join(",").as_str(), &m)] {
+        println!(
+            "{name}: {sessions} sessions, transcripts {transcripts_arg}: {} files, {} observations, {} unique todos, {} projects, {} sessions, {} conflicts",
+            s.files_scanned, s.observations, s.unique_todos, s.projects, s.sessions, s.conflicts
+        );
+    }
+    let wall = |v: &[(Duration, Duration)]| median(v.iter().map(|s| s.0).collect());
+    let cpu = |v: &[(Duration, Duration)]| median(v.iter().map(|s| s.1).collect());
+    println!("| case | median wall of {runs} | median CPU |");
+    println!("|---|---|---|");
+    println!(
+        "| cold, {sessions} Claude Code sessions | {} |",
+        report(&claude_cold)
+    );
+    println!(
+        "| cold, {sessions} sessions across {} | {} |",
+        names.join(", "),
+        report(&mixed_cold)
+    );
+    println!(
+        "| ratio mixed / Claude only | {:.2}× | {:.2}× |",
+        wall(&mixed_cold).as_secs_f64() / wall(&claude_cold).as_secs_f64(),
+        cpu(&mixed_cold).as_secs_f64() / cpu(&claude_cold).as_secs_f64()
+    );
+    println!(
+        "| re-run of the mixed home, nothing changed (files_changed = 0) | {} |",
+        report(&mixed_unchanged)
+    );
+    let per_obs = |v: &[(Duration, Duration)], n: u64| cpu(v).as_secs_f64() * 1e6 / n.max(1) as f64;
+    println!(
+        "CPU per observation stored: Claude only {:.1} µs, mixed {:.1} µs; per file read: {:.0} µs, {:.0} µs",
+        per_obs(&claude_cold, c.observations),
+        per_obs(&mixed_cold, m.observations),
+        per_obs(&claude_cold, c.files_changed),
+        per_obs(&mixed_cold, m.files_changed)
+    );
+    if std::env::var_os("BENCH_PER_AGENT").is_some() {
+        // Each agent alone, with its share of the sessions: where the time goes.
+        let share = sessions / names.len();
+        println!("| each agent alone, {share} sessions | median wall of {runs} | median CPU | files | observations |");
+        println!("|---|---|---|---|---|");
+        for name in &names {
+            let agent = Agent::parse(name).expect("an agent");
+            let root = corpus_root.join(format!("home-{name}-{share}-{transcripts_arg}"));
+            home_corpus(
+                &root,
+                &CorpusSpec::new(share, 1)
+                    .with_transcripts(transcripts)
+                    .with_agents(vec![agent]),
+            );
+            let mut cold = Vec::new();
+            let mut summary = None;
+            for _ in 0..runs {
+                let home = tempfile::tempdir().expect("temp home");
+                let mut engine = home_engine(&root, home.path());
+                let r = timed(&mut cold, || engine.consolidate(false)).expect("cold");
+                summary.get_or_insert(r.summary);
+            }
+            let s = summary.expect("a run");
+            println!(
+                "| {name} | {} | {} | {} |",
+                report(&cold),
+                s.files_changed,
+                s.observations
+            );
+        }
+    }
 }
 
 /// The floor to beat: read and parse every todo file on every run and fold in memory.
@@ -141,7 +304,16 @@ fn main() {
     };
     let runs: usize = env_or("BENCH_RUNS", "7").parse().expect("BENCH_RUNS");
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-corpus");
+    let root = std::env::var_os("BENCH_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-corpus")
+        });
+    if let Ok(agents) = std::env::var("BENCH_AGENTS") {
+        let agents = parse_agents(&agents).expect("BENCH_AGENTS");
+        mixed_vs_claude(&root, sessions, transcripts, &transcripts_arg, agents, runs);
+        return;
+    }
     let claude = root.join(format!("{sessions}-{transcripts_arg}"));
     // A marker written last, so a generation cut short is never reused.
     let complete = claude.join(".complete");
