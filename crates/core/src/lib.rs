@@ -12,11 +12,13 @@ pub mod fold;
 pub mod key;
 pub mod merge;
 pub mod observation;
+pub mod orchestrate;
 pub mod plan_tools;
 pub mod project;
 pub mod snapshot;
 pub mod status;
 pub mod time;
+pub mod topic;
 
 pub use fold::{fold, Conflict, ConflictSide, Resolved, TodoState};
 pub use key::{normalize, short_id, todo_id, TodoId};
