@@ -5,8 +5,10 @@
 //! that silently does nothing is worse than a refusal.
 
 mod locations;
+mod topics;
 
 pub use locations::{AgentFolder, LocationOverrides, Locations};
+pub use topics::{SpawnConfig, TopicsConfig};
 
 use chittysync_core::{KeywordRule, PathRule, ProjectRules};
 use serde::Deserialize;
@@ -39,6 +41,10 @@ pub struct Config {
     pub hub: HubConfig,
     pub log: LogConfig,
     pub sources: SourcesConfig,
+    /// `[[topics.rules]]` (docs/TOPICS.md).
+    pub topics: TopicsConfig,
+    /// `[spawn]`: specialist agents (docs/TOPICS.md).
+    pub spawn: SpawnConfig,
 }
 
 /// `[sources.<agent>]`: which agents' records are read, and from where
