@@ -30,5 +30,6 @@ pub use source::{AgentFile, AgentSource, Claude, Other, ReadFrom, Reading, Sourc
 pub use task_file::{parse_task, RawTask};
 pub use todo_file::{parse_todo_list, RawTodo, TodoList};
 pub use transcript::{
-    is_plan_tool, read_tool_call, read_transcript, ToolCall, HeadMark, ReadPosition, SessionFacts, TranscriptChunk, TranscriptEvent,
+    is_plan_tool, read_tool_call, read_transcript, HeadMark, ReadPosition, SessionFacts, ToolCall,
+    TranscriptChunk, TranscriptEvent,
 };
