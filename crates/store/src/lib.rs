@@ -13,6 +13,7 @@ mod meta;
 mod migrate;
 mod observations;
 mod sessions;
+mod spawns;
 mod tasks;
 mod todos;
 
@@ -21,6 +22,7 @@ pub use files::FileRecord;
 pub use fold_state::FoldChange;
 pub use observations::{LoggedObservation, Via};
 pub use sessions::{SessionRecord, SessionUpdate};
+pub use spawns::{NewSpawn, SpawnRecord};
 pub use tasks::{PendingCreate, TaskName};
 pub use todos::{FoldCounts, StoredTodo};
 
