@@ -1,0 +1,190 @@
+//! Building HTML safely: every piece of text that comes from the picture goes
+//! through [`esc`] (or [`q`] for a URL's query value) before it meets markup,
+//! so a todo titled `<script>` is shown as text (docs/UI.md, "Escaping").
+
+use chittysync_core::{Status, Timestamp};
+use std::fmt::Write;
+
+/// Text made safe for an element's content or a quoted attribute value.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters other than tab and newline draw nothing
+            // useful and may confuse a reader of the source: shown escaped.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value percent-encoded for a URL's query (then escaped for the attribute).
+pub fn q(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// A query string from pairs, leaving out empty values; `""` when none remain.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    let mut any = false;
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        s.append_pair(k, v);
+        any = true;
+    }
+    if any {
+        format!("?{}", s.finish())
+    } else {
+        String::new()
+    }
+}
+
+/// `5m ago`, with the exact time in a tooltip and a machine-readable attribute.
+pub fn time_ago(t: Option<Timestamp>, now: Timestamp) -> String {
+    match t {
+        Some(t) => format!(
+            r#"<time datetime="{iso}" title="{iso}">{age}</time>"#,
+            iso = esc(&t.to_rfc3339()),
+            age = esc(&t.age(now)),
+        ),
+        None => "—".to_string(),
+    }
+}
+
+/// The words a status is shown with.
+pub fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "pending",
+        Status::InProgress => "in progress",
+        Status::Completed => "completed",
+        Status::Deleted => "deleted",
+    }
+}
+
+/// A status as a small coloured label.
+pub fn status_badge(status: Status) -> String {
+    format!(
+        r#"<span class="status s-{}">{}</span>"#,
+        status.as_str(),
+        status_label(status)
+    )
+}
+
+/// The first eight characters of an id, the whole id in a tooltip.
+pub fn short(id: &str) -> String {
+    let cut: String = id.chars().take(8).collect();
+    if cut.len() == id.len() {
+        esc(id)
+    } else {
+        format!(r#"<span title="{}">{}…</span>"#, esc(id), esc(&cut))
+    }
+}
+
+/// Which view a page belongs to, for the navigation's current mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Board,
+    Sessions,
+    Conflicts,
+    Todo,
+    Report,
+    Topics,
+    SignIn,
+}
+
+const NAV: [(View, &str, &str); 5] = [
+    (View::Board, "/board", "Board"),
+    (View::Sessions, "/sessions", "Sessions"),
+    (View::Conflicts, "/conflicts", "Conflicts"),
+    (View::Report, "/report", "Report"),
+    (View::Topics, "/topics", "Topics"),
+];
+
+/// A whole page: the layout around `main` (already safe HTML).
+pub fn page(view: View, title: &str, main: &str) -> String {
+    let mut nav = String::new();
+    if view != View::SignIn {
+        for (v, href, label) in NAV {
+            let current = if v == view {
+                r#" aria-current="page""#
+            } else {
+                ""
+            };
+            let _ = write!(nav, r#"<a href="{href}"{current}>{label}</a>"#);
+        }
+    }
+    format!(
+        r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{title} · chittysync</title>
+<link rel="stylesheet" href="/assets/app.css">
+<script src="/assets/app.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header>
+<a class="brand" href="/board">chittysync</a>
+<nav aria-label="Views">{nav}</nav>
+<p id="live" role="status" aria-live="polite" data-state="connecting">connecting…</p>
+</header>
+<main id="main" tabindex="-1">{main}</main>
+</body>
+</html>
+"##,
+        title = esc(title),
+    )
+}
+
+/// A `<select>` of choices, the current one selected, the first meaning "any".
+pub fn select(name: &str, label: &str, any: &str, choices: &[String], current: &str) -> String {
+    let mut out = format!(
+        r#"<label>{label} <select name="{name}"><option value="">{any}</option>"#,
+        label = esc(label),
+        name = esc(name),
+        any = esc(any),
+    );
+    for c in choices {
+        let selected = if c == current { " selected" } else { "" };
+        let _ = write!(
+            out,
+            r#"<option value="{v}"{selected}>{v}</option>"#,
+            v = esc(c)
+        );
+    }
+    out.push_str("</select></label>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_text_is_shown_as_text() {
+        assert_eq!(
+            esc(r#"<script>alert("1")</script> & 'x'"#),
+            "&lt;script&gt;alert(&quot;1&quot;)&lt;/script&gt; &amp; &#39;x&#39;"
+        );
+        assert_eq!(esc("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded_and_empty_ones_left_out() {
+        assert_eq!(
+            query(&[("project", "a&b c"), ("q", ""), ("agent", "<x>")]),
+            "?project=a%26b+c&agent=%3Cx%3E"
+        );
+        assert_eq!(query(&[("q", "")]), "");
+    }
+}

@@ -1,0 +1,152 @@
+//! The picture the pages show, read from the store through the engine's views
+//! (`chittysync_engine::views`, shared with the CLI and the MCP server), and
+//! kept in memory until the fold changes (docs/UI.md, "Reading the store").
+//!
+//! The store is the one the daemon keeps current; the dashboard only reads
+//! it. It is opened when first needed (it may not exist yet when the
+//! dashboard starts) and never created by the dashboard.
+
+use chittysync_core::{Conflict, TodoEntry};
+use chittysync_store::{SessionRecord, Store, StoreError, StoredTodo};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the sessions read with a picture stay current when the fold did
+/// not change (a session's last activity moves without changing any todo).
+const SESSIONS_FRESH: Duration = Duration::from_secs(2);
+
+/// One read of the fold and the sessions.
+pub struct Picture {
+    pub generation: u64,
+    epoch: u64,
+    read_at: Instant,
+    /// Every folded todo, deleted ones too, in output order.
+    pub stored: Vec<StoredTodo>,
+    /// The same todos' entries, in the same order.
+    pub entries: Vec<TodoEntry>,
+    /// The conflicts of the todos shown (not deleted ones), by todo id.
+    pub conflicts: HashMap<String, Conflict>,
+    pub sessions: Vec<SessionRecord>,
+    /// Each session's device, by session id.
+    pub device_of: HashMap<String, String>,
+}
+
+impl Picture {
+    fn read(store: &Store) -> Result<Picture, StoreError> {
+        let stored = store.folded_todos()?;
+        let entries = stored
+            .iter()
+            .map(StoredTodo::entry)
+            .collect::<Result<Vec<_>, _>>()?;
+        let conflicts = chittysync_engine::views::conflicts(store)?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let sessions = store.sessions()?;
+        let device_of = sessions
+            .iter()
+            .map(|s| (s.id.clone(), s.device.clone()))
+            .collect();
+        Ok(Picture {
+            generation: store.fold_generation()?,
+            epoch: store.fold_epoch()?,
+            read_at: Instant::now(),
+            stored,
+            entries,
+            conflicts,
+            sessions,
+            device_of,
+        })
+    }
+
+    /// The devices a todo's sessions ran on, sorted, each once.
+    pub fn devices_of(&self, entry: &TodoEntry) -> Vec<&str> {
+        let mut out: Vec<&str> = entry
+            .sessions
+            .iter()
+            .filter_map(|s| self.device_of.get(s).map(String::as_str))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// What a page could not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// No store yet: nothing was consolidated in this home.
+    #[error("nothing consolidated yet in {0}: run `chittysync consolidate` or start `chittysync daemon`")]
+    NoStore(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The store, opened once, and the last picture read from it.
+pub struct Source {
+    store_path: PathBuf,
+    store: Mutex<Option<Store>>,
+    cached: Mutex<Option<Arc<Picture>>>,
+    pub stale_after_ms: i64,
+}
+
+impl Source {
+    pub fn new(store_path: PathBuf, stale_after_ms: i64) -> Source {
+        Source {
+            store_path,
+            store: Mutex::new(None),
+            cached: Mutex::new(None),
+            stale_after_ms,
+        }
+    }
+
+    /// Runs `f` on the store (blocking: call from a blocking task).
+    pub fn with_store<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, ReadError> {
+        let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Store::open_existing(&self.store_path)?;
+        }
+        match guard.as_ref() {
+            Some(store) => Ok(f(store)?),
+            None => Err(ReadError::NoStore(
+                self.store_path
+                    .parent()
+                    .unwrap_or(&self.store_path)
+                    .display()
+                    .to_string(),
+            )),
+        }
+    }
+
+    /// The fold's generation and epoch: what the live updates watch.
+    pub fn generation(&self) -> Result<(u64, u64), ReadError> {
+        self.with_store(|s| Ok((s.fold_generation()?, s.fold_epoch()?)))
+    }
+
+    /// The current picture: the cached one while the fold is unchanged and
+    /// its sessions fresh, else a new read (blocking).
+    pub fn picture(&self) -> Result<Arc<Picture>, ReadError> {
+        let (generation, epoch) = self.generation()?;
+        if let Some(p) = self
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            if p.generation == generation
+                && p.epoch == epoch
+                && p.read_at.elapsed() < SESSIONS_FRESH
+            {
+                return Ok(p.clone());
+            }
+        }
+        let fresh = Arc::new(self.with_store(Picture::read)?);
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
+    }
+}

@@ -1,0 +1,236 @@
+//! Sessions by device and agent: active, ended, stale, last activity, what is
+//! in progress and how much is open; stale sessions stand out
+//! (docs/UI.md, "Sessions"). States are the engine's (`views::session_views`).
+
+use crate::html::{self, esc, short, time_ago};
+use crate::picture::Picture;
+use chittysync_core::{Status, Timestamp};
+use chittysync_engine::views::{session_matches, session_views, SessionState, SessionView};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write;
+
+/// Rows per page: 20,000 sessions are a page at a time.
+const PAGE: usize = 100;
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct SessionsQuery {
+    pub device: String,
+    pub agent: String,
+    /// `active`, `ended` or `stale`.
+    pub state: String,
+    pub project: String,
+    /// A session id or a prefix of it (four characters or more).
+    pub session: String,
+    /// From 1.
+    pub page: String,
+}
+
+/// A session as the page and `/api/sessions` show it.
+#[derive(Debug, Serialize)]
+pub struct Row<'a> {
+    #[serde(flatten)]
+    pub view: SessionView,
+    /// The contents of its todos in progress.
+    pub doing: Vec<&'a str>,
+}
+
+/// Sessions the filters want, ordered: active first, then stale, then
+/// ended; newest activity first within each.
+pub fn rows<'a>(
+    picture: &'a Picture,
+    query: &SessionsQuery,
+    now: Timestamp,
+    stale_after_ms: i64,
+) -> Vec<Row<'a>> {
+    let mut doing: HashMap<&str, Vec<&'a str>> = HashMap::new();
+    for e in picture
+        .entries
+        .iter()
+        .filter(|e| e.status == Status::InProgress)
+    {
+        for s in &e.sessions {
+            doing
+                .entry(s.as_str())
+                .or_default()
+                .push(e.active_form.as_deref().unwrap_or(&e.content));
+        }
+    }
+    let mut rows: Vec<Row<'a>> = session_views(
+        &picture.stored,
+        picture.sessions.clone(),
+        now,
+        stale_after_ms,
+    )
+    .into_iter()
+    .filter(|v| {
+        let s = &v.session;
+        (query.device.is_empty() || s.device == query.device)
+            && (query.agent.is_empty() || v.agent == query.agent)
+            && (query.state.is_empty() || state_word(v.state) == query.state)
+            && (query.project.is_empty()
+                || s.project.as_deref().or(s.task_list.as_deref()) == Some(&query.project))
+            && (query.session.is_empty() || session_matches(&query.session, &s.id))
+    })
+    .map(|view| Row {
+        doing: doing.remove(view.session.id.as_str()).unwrap_or_default(),
+        view,
+    })
+    .collect();
+    let rank = |s: SessionState| match s {
+        SessionState::Active => 0,
+        SessionState::Stale => 1,
+        SessionState::Ended => 2,
+    };
+    rows.sort_by(|a, b| {
+        rank(a.view.state)
+            .cmp(&rank(b.view.state))
+            .then_with(|| b.view.session.last_seen.cmp(&a.view.session.last_seen))
+            .then_with(|| a.view.session.id.cmp(&b.view.session.id))
+    });
+    rows
+}
+
+pub fn state_word(state: SessionState) -> &'static str {
+    match state {
+        SessionState::Active => "active",
+        SessionState::Ended => "ended",
+        SessionState::Stale => "stale",
+    }
+}
+
+/// The sessions' `main`.
+pub fn render(
+    picture: &Picture,
+    query: &SessionsQuery,
+    now: Timestamp,
+    stale_after_ms: i64,
+) -> String {
+    let rows = rows(picture, query, now, stale_after_ms);
+    let mut out = String::from("<h1>Sessions</h1>");
+    let devices: BTreeSet<String> = picture.device_of.values().cloned().collect();
+    let agents: BTreeSet<String> = picture
+        .sessions
+        .iter()
+        .map(|s| chittysync_core::agent::agent_of(&s.id).to_string())
+        .collect();
+    let _ = write!(
+        out,
+        r#"<form class="filters" method="get" action="/sessions" role="search">{}{}{}<label>Session <input type="search" name="session" value="{}" placeholder="id or prefix"></label><button type="submit">Filter</button> <a href="/sessions">Clear</a></form>"#,
+        html::select(
+            "device",
+            "Device",
+            "all devices",
+            &devices.into_iter().collect::<Vec<_>>(),
+            &query.device
+        ),
+        html::select(
+            "agent",
+            "Agent",
+            "all agents",
+            &agents.into_iter().collect::<Vec<_>>(),
+            &query.agent
+        ),
+        html::select(
+            "state",
+            "State",
+            "any state",
+            &["active".into(), "stale".into(), "ended".into()],
+            &query.state
+        ),
+        esc(&query.session),
+    );
+
+    // By device and agent: how many sessions in each state.
+    let mut groups: BTreeMap<(&str, &str), [usize; 3]> = BTreeMap::new();
+    for r in &rows {
+        let counts = groups
+            .entry((r.view.session.device.as_str(), r.view.agent))
+            .or_default();
+        counts[match r.view.state {
+            SessionState::Active => 0,
+            SessionState::Stale => 1,
+            SessionState::Ended => 2,
+        }] += 1;
+    }
+    out.push_str(r#"<table class="groups"><caption>By device and agent</caption><thead><tr><th scope="col">Device</th><th scope="col">Agent</th><th scope="col">Active</th><th scope="col">Stale</th><th scope="col">Ended</th></tr></thead><tbody>"#);
+    for ((device, agent), [active, stale, ended]) in &groups {
+        let _ = write!(
+            out,
+            r#"<tr><td><a href="/sessions{dq}">{d}</a></td><td>{a}</td><td>{active}</td><td class="{sc}">{stale}</td><td>{ended}</td></tr>"#,
+            dq = esc(&html::query(&[("device", device), ("agent", agent)])),
+            d = esc(device),
+            a = esc(agent),
+            sc = if *stale > 0 { "stale" } else { "" },
+        );
+    }
+    out.push_str("</tbody></table>");
+
+    let pages = rows.len().div_ceil(PAGE).max(1);
+    let page = query.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let _ = write!(
+        out,
+        r#"<p class="summary">{} sessions · page {page} of {pages}</p>"#,
+        rows.len()
+    );
+    out.push_str(r#"<div class="scroll"><table class="sessions"><thead><tr><th scope="col">Session</th><th scope="col">State</th><th scope="col">Device</th><th scope="col">Agent</th><th scope="col">Project</th><th scope="col">Last activity</th><th scope="col">Open</th><th scope="col">In progress</th></tr></thead><tbody>"#);
+    for r in rows.iter().skip((page - 1) * PAGE).take(PAGE) {
+        let s = &r.view.session;
+        let state = state_word(r.view.state);
+        let project = s
+            .project
+            .as_deref()
+            .or(s.task_list.as_deref())
+            .unwrap_or("");
+        let _ = write!(
+            out,
+            r#"<tr class="state-{state}"><td><a href="/board{bq}">{id}</a></td><td><span class="badge b-{state}">{state}</span></td><td>{device}</td><td>{agent}</td><td>{project}</td><td>{last}</td><td>{open}</td><td>"#,
+            bq = esc(&html::query(&[("session", &s.id)])),
+            id = short(&s.id),
+            device = esc(&s.device),
+            agent = esc(r.view.agent),
+            project = esc(project),
+            last = time_ago(s.last_seen.or(s.started_at), now),
+            open = r.view.open_todos,
+        );
+        for (i, d) in r.doing.iter().enumerate() {
+            if i > 0 {
+                out.push_str("<br>");
+            }
+            out.push_str(&esc(d));
+        }
+        out.push_str("</td></tr>");
+    }
+    out.push_str("</tbody></table></div>");
+    if pages > 1 {
+        out.push_str(r#"<nav class="pages" aria-label="Pages">"#);
+        let page_link = |n: usize| {
+            let n = n.to_string();
+            esc(&html::query(&[
+                ("device", &query.device),
+                ("agent", &query.agent),
+                ("state", &query.state),
+                ("project", &query.project),
+                ("session", &query.session),
+                ("page", &n),
+            ]))
+        };
+        if page > 1 {
+            let _ = write!(
+                out,
+                r#"<a href="/sessions{}" rel="prev">← newer</a> "#,
+                page_link(page - 1)
+            );
+        }
+        if page < pages {
+            let _ = write!(
+                out,
+                r#"<a href="/sessions{}" rel="next">older →</a>"#,
+                page_link(page + 1)
+            );
+        }
+        out.push_str("</nav>");
+    }
+    out
+}
