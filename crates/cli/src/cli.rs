@@ -147,6 +147,11 @@ pub enum Command {
         #[arg(long, value_enum)]
         manager: Option<ServiceManager>,
     },
+    /// The MCP server any coding agent starts (stdio); `install`/`uninstall` register it in agents' configs (docs/MCP.md)
+    Mcp {
+        #[command(subcommand)]
+        action: Option<crate::commands::mcp::McpAction>,
+    },
     /// Add or remove chittysync's hooks in Claude Code's settings.json
     Hooks {
         action: HooksAction,

@@ -88,6 +88,8 @@ pub enum Source {
     Transcript,
     /// A Claude Code hook payload.
     Hook,
+    /// A plan written through chittysync's MCP server (docs/MCP.md).
+    Mcp,
     /// A user command (for example `rollback`).
     User,
 }
@@ -98,6 +100,7 @@ impl Source {
             Source::File => "file",
             Source::Transcript => "transcript",
             Source::Hook => "hook",
+            Source::Mcp => "mcp",
             Source::User => "user",
         }
     }
@@ -116,9 +119,10 @@ impl FromStr for Source {
             "file" => Ok(Source::File),
             "transcript" => Ok(Source::Transcript),
             "hook" => Ok(Source::Hook),
+            "mcp" => Ok(Source::Mcp),
             "user" => Ok(Source::User),
             other => Err(format!(
-                "unknown source `{other}` (expected file, transcript, hook or user)"
+                "unknown source `{other}` (expected file, transcript, hook, mcp or user)"
             )),
         }
     }
@@ -145,5 +149,20 @@ mod tests {
             Some(Status::InProgress)
         );
         assert_eq!(Status::parse_agent_word("finished"), None);
+    }
+
+    #[test]
+    fn sources_read_back_as_written() {
+        for s in [
+            Source::File,
+            Source::Transcript,
+            Source::Hook,
+            Source::Mcp,
+            Source::User,
+        ] {
+            assert_eq!(s.as_str().parse::<Source>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert!("mcp-ish".parse::<Source>().unwrap_err().contains("mcp"));
     }
 }

@@ -10,16 +10,19 @@ mod consolidate;
 mod error;
 mod hook;
 mod ingest;
+mod mcp;
 mod merge_conflicts;
 mod outputs;
 mod project_lookup;
 mod read;
 mod report;
 mod summary;
+pub mod views;
 
 pub use consolidate::Staged;
 pub use error::EngineError;
 pub use hook::{HookEnv, HookError, HookInput, ToolReport};
+pub use mcp::{McpCaller, PlanWritten, TodoRef, TodoUpdated, UpdateError};
 pub use outputs::{
     remove_abandoned_temporaries, render_todos_file, write_atomically, OutputPaths, Snapshots,
 };

@@ -126,7 +126,7 @@ doc_schema!(
             (
                 "source",
                 string()
-                    .enum_values(Some(["file", "transcript", "hook", "user"]))
+                    .enum_values(Some(["file", "transcript", "hook", "mcp", "user"]))
                     .into()
             ),
             ("observed_at", time(false).into()),

@@ -7,6 +7,7 @@ mod history;
 mod hook;
 mod hooks;
 mod hub;
+pub(crate) mod mcp;
 mod merge_driver;
 mod report;
 mod rollback;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             settings.as_deref(),
             !no_plan_tools,
         ),
+        Command::Mcp { action } => mcp::run(&ctx, &cli.global, action),
         Command::Hook { .. } => unreachable!("handled above"),
         Command::Git { command } => git::run(&ctx, command),
         Command::Sync {

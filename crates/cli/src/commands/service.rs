@@ -187,7 +187,11 @@ fn user_home() -> Option<PathBuf> {
 
 /// The options a process started elsewhere (by the service manager, by Claude
 /// Code) needs to use this same home: those given here, as absolute paths.
-fn global_args(ctx: &Context, global: &GlobalArgs, with_claude_dir: bool) -> Result<Vec<String>> {
+pub(super) fn global_args(
+    ctx: &Context,
+    global: &GlobalArgs,
+    with_claude_dir: bool,
+) -> Result<Vec<String>> {
     let mut args = Vec::new();
     if global.home.is_some() {
         args.push("--home".to_string());

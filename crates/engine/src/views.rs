@@ -1,0 +1,235 @@
+//! The views of the picture as data — the todos, the sessions, the conflicts
+//! and one todo's history — built once here for every reader: the CLI's
+//! `--json` and the MCP server's tools give the same JSON (SPEC §7, §11;
+//! docs/MCP.md).
+
+use chittysync_core::agent::{agent_of, NAMESPACED};
+use chittysync_core::{Conflict, Observation, Status, Timestamp, TodoEntry};
+use chittysync_store::{SessionRecord, Store, StoreError, StoredTodo};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which todos a list shows. Deleted todos only when asked for by status.
+#[derive(Debug, Clone, Default)]
+pub struct TodoFilter {
+    pub project: Option<String>,
+    /// One status; `None`: every status but `deleted`.
+    pub status: Option<StatusSet>,
+    /// A session id, a prefix of it (four characters or more), or another
+    /// agent's session id without its agent (`codex:`).
+    pub session: Option<String>,
+    pub agent: Option<String>,
+}
+
+/// The statuses a filter asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusSet {
+    One(Status),
+    /// `pending` and `in_progress`.
+    Open,
+}
+
+impl StatusSet {
+    pub fn matches(self, status: Status) -> bool {
+        match self {
+            StatusSet::One(one) => status == one,
+            StatusSet::Open => status.is_open(),
+        }
+    }
+}
+
+impl TodoFilter {
+    pub fn wants(&self, entry: &TodoEntry) -> bool {
+        let status_ok = match self.status {
+            Some(set) => set.matches(entry.status),
+            None => entry.status != Status::Deleted,
+        };
+        status_ok
+            && self.project.as_ref().is_none_or(|p| &entry.project == p)
+            && self
+                .session
+                .as_ref()
+                .is_none_or(|s| entry.sessions.iter().any(|x| session_matches(s, x)))
+            && self.agent.as_ref().is_none_or(|a| entry.agents.contains(a))
+    }
+}
+
+/// Whether a session filter names this session (its id or a prefix of it).
+pub fn session_matches(filter: &str, session: &str) -> bool {
+    // Another agent's session is also named without its agent (`codex:`).
+    let bare = match session.split_once(':') {
+        Some((agent, rest)) if NAMESPACED.contains(&agent) => rest,
+        _ => session,
+    };
+    [session, bare]
+        .iter()
+        .any(|s| *s == filter || (filter.len() >= 4 && s.starts_with(filter)))
+}
+
+/// The consolidated todos a filter wants, as `todos.json` lists them.
+pub fn todo_entries(store: &Store, filter: &TodoFilter) -> Result<Vec<TodoEntry>, StoreError> {
+    let mut out = Vec::new();
+    for todo in store.folded_todos()? {
+        let entry = todo.entry()?;
+        if filter.wants(&entry) {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+/// A session's state (SPEC §8): ended by a hook, stale when idle too long, else active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Active,
+    Ended,
+    Stale,
+}
+
+pub fn session_state(s: &SessionRecord, now: Timestamp, stale_after_ms: i64) -> SessionState {
+    // Activity after an end is a resumed session (`claude --resume`).
+    if let Some(ended) = s.ended_at {
+        if s.last_seen.is_none_or(|seen| seen <= ended) {
+            return SessionState::Ended;
+        }
+    }
+    match s.last_seen.or(s.started_at) {
+        Some(t) if now.millis() - t.millis() <= stale_after_ms => SessionState::Active,
+        _ => SessionState::Stale,
+    }
+}
+
+/// One session as `sessions --json` shows it.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    #[serde(flatten)]
+    pub session: SessionRecord,
+    /// The agent the session ran in (`claude`, `codex`…).
+    pub agent: &'static str,
+    pub state: SessionState,
+    pub open_todos: usize,
+    pub in_progress: usize,
+}
+
+/// Every session with its state and open counts.
+pub fn session_views(
+    todos: &[StoredTodo],
+    sessions: Vec<SessionRecord>,
+    now: Timestamp,
+    stale_after_ms: i64,
+) -> Vec<SessionView> {
+    let mut open: HashMap<&str, (usize, usize)> = HashMap::new();
+    for t in todos.iter().filter(|t| t.status.is_open()) {
+        for s in &t.sessions {
+            let counts = open.entry(s.as_str()).or_default();
+            counts.0 += 1;
+            counts.1 += usize::from(t.status == Status::InProgress);
+        }
+    }
+    sessions
+        .into_iter()
+        .map(|session| {
+            let (open_todos, in_progress) =
+                open.get(session.id.as_str()).copied().unwrap_or_default();
+            SessionView {
+                agent: agent_of(&session.id),
+                state: session_state(&session, now, stale_after_ms),
+                session,
+                open_todos,
+                in_progress,
+            }
+        })
+        .collect()
+}
+
+/// Every conflict of the todos shown (deleted ones are not), as `conflicts --json`.
+pub fn conflicts(store: &Store) -> Result<Vec<Conflict>, StoreError> {
+    store
+        .folded_todos()?
+        .iter()
+        .filter(|t| t.status != Status::Deleted)
+        .filter_map(|t| t.conflict().transpose())
+        .collect()
+}
+
+/// One observation of a todo's history.
+#[derive(Debug, Serialize)]
+pub struct HistoryStep {
+    #[serde(flatten)]
+    pub observation: Observation,
+    /// The agent that wrote it (`claude`, `codex`…; SPEC §3b).
+    pub agent: &'static str,
+    /// The sub-agent, when the observer is one (`<session>/<agent>`).
+    pub sub_agent: Option<String>,
+    /// How it reached this store: local, git or hub.
+    pub via: String,
+    /// Whether this observation changed its observer's status (or was its first word).
+    pub change: bool,
+}
+
+/// A todo and every observation of it, oldest first, as `history --json`.
+#[derive(Debug, Serialize)]
+pub struct TodoHistory {
+    pub todo: TodoEntry,
+    pub observations: Vec<HistoryStep>,
+}
+
+fn sub_agent_of(observer: &str) -> Option<String> {
+    if observer.starts_with("task:") || observer.starts_with("mcp:") {
+        return None;
+    }
+    observer.split_once('/').map(|(_, agent)| agent.to_string())
+}
+
+/// The histories of the todos whose id or content matches `query` (empty: none).
+pub fn histories(store: &Store, query: &str) -> Result<Vec<TodoHistory>, StoreError> {
+    let ids = store.find_todos(query)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut folded: HashMap<String, TodoEntry> = HashMap::new();
+    for t in store.folded_todos()? {
+        if ids.contains(&t.todo_id) {
+            folded.insert(t.todo_id.clone(), t.entry()?);
+        }
+    }
+    let mut out = Vec::new();
+    for id in &ids {
+        let Some(todo) = folded.remove(id) else {
+            continue;
+        };
+        let mut last_status: HashMap<String, Status> = HashMap::new();
+        let observations = store
+            .history(id)?
+            .into_iter()
+            .map(|logged| {
+                let o = logged.observation;
+                let change = last_status.insert(o.observer.clone(), o.status) != Some(o.status);
+                HistoryStep {
+                    agent: agent_of(&o.observer),
+                    sub_agent: sub_agent_of(&o.observer),
+                    via: logged.via,
+                    change,
+                    observation: o,
+                }
+            })
+            .collect();
+        out.push(TodoHistory { todo, observations });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_filters_take_ids_prefixes_and_bare_agent_ids() {
+        assert!(session_matches("abcd", "abcdef"));
+        assert!(!session_matches("abc", "abcdef"));
+        assert!(session_matches("0199", "codex:0199a213"));
+        assert!(session_matches("codex:0199a213", "codex:0199a213"));
+        assert!(!session_matches("0199", "mcp:0199"));
+    }
+}
