@@ -140,7 +140,12 @@ impl Engine {
                     (None, Some(cwd)) => self.project_of_cwd(cwd),
                     (None, None) => self.rules.for_content(content),
                 };
-                (project, content.clone(), None)
+                // A known todo keeps its spelling: the caller's only names it.
+                let id = chittysync_core::todo_id(&project, content);
+                match self.todo_by_id(&id) {
+                    Ok(todo) => (todo.project, todo.content, todo.active_form),
+                    Err(_) => (project, content.clone(), None),
+                }
             }
         };
         let todo_id = chittysync_core::todo_id(&project, &content);

@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(caller.identified_by, "none");
         assert!(caller.note.unwrap().contains("did not say which session"));
         assert_eq!(identity.caller(None).session, "mcp:unknown:/work/api");
-        assert_eq!(identity.caller(Some("a:b\n")).session, "mcp:a_b_:/work/api");
+        assert_eq!(identity.caller(Some("a:b\n")).session, "mcp:a_b:/work/api");
     }
 
     #[test]
