@@ -95,6 +95,22 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Todos in progress in two or more active sessions at once (docs/COLLISIONS.md)
+    Collisions {
+        /// Only this project's
+        #[arg(long)]
+        project: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Send what `[notify]` has queued; `--test` sends a sample event (docs/COLLISIONS.md)
+    Notify {
+        /// Send a sample event to every configured channel, now
+        #[arg(long)]
+        test: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Every observation of a todo, oldest first
     History {
         /// A todo id (or its prefix), or text contained in its content

@@ -45,6 +45,35 @@ pub struct Config {
     pub topics: TopicsConfig,
     /// `[spawn]`: specialist agents (docs/TOPICS.md).
     pub spawn: SpawnConfig,
+    pub notify: NotifyConfig,
+}
+
+/// `[notify]`: telling the person of collisions (SPEC §14, docs/COLLISIONS.md).
+/// Off by default; when on, each event goes to every channel configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    pub enabled: bool,
+    /// A program and its arguments, run with the event as JSON on stdin (no shell).
+    pub command: Option<Vec<String>>,
+    /// An `https://` URL the event is POSTed to as JSON (`http://` only to loopback).
+    pub webhook: Option<String>,
+    /// Desktop notifications (not in this build: `notify --test` says so).
+    pub desktop: bool,
+    /// At most this many events are sent per hour; more wait their turn.
+    pub max_per_hour: u32,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            enabled: false,
+            command: None,
+            webhook: None,
+            desktop: false,
+            max_per_hour: 30,
+        }
+    }
 }
 
 /// `[sources.<agent>]`: which agents' records are read, and from where
@@ -268,11 +297,21 @@ push_interval = "5m"
 [hub]
 url = "http://127.0.0.1:7878"
 token = "t"
+[notify]
+enabled = false
+command = ["notify-send-wrapper"]
+webhook = "https://ntfy.example.org/me"
+desktop = true
 "#;
         let c = Config::parse(text, Path::new("c.toml")).unwrap();
         assert_eq!(c.device_name(), "laptop");
         assert_eq!(c.daemon.rescan_interval, Duration::from_secs(1800));
         assert_eq!(c.project.path_rules[0].project, "api");
+        assert_eq!(
+            c.notify.command.as_deref(),
+            Some(&["notify-send-wrapper".to_string()][..])
+        );
+        assert_eq!(c.notify.max_per_hour, 30);
         assert_eq!(
             c.project_rules().for_content("fix ChittyRouter"),
             "chittyrouter"
@@ -296,5 +335,14 @@ token = "t"
             .unwrap_err()
             .to_string();
         assert!(err.contains("stale_after"), "{err}");
+
+        let err = Config::parse("[notify]\ncommand = \"notify-send\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("command"), "{err}");
+        let err = Config::parse("[notify]\nwebhok = \"https://x\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("webhok"), "{err}");
     }
 }

@@ -8,6 +8,7 @@
 //! computes.
 
 pub mod agent;
+pub mod collision;
 pub mod fold;
 pub mod key;
 pub mod merge;
@@ -20,6 +21,7 @@ pub mod status;
 pub mod time;
 pub mod topic;
 
+pub use collision::{Collision, Holder, SessionState};
 pub use fold::{fold, Conflict, ConflictSide, Resolved, TodoState};
 pub use key::{normalize, short_id, todo_id, TodoId};
 pub use merge::{merge_snapshots, MergeOutcome};

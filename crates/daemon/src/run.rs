@@ -56,11 +56,21 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     for (agent, dir) in engine.sources().roots() {
         tracing::info!(agent = %agent, dir = %dir.display(), "reading");
     }
+    // `[notify]` on: collisions are sent from a thread of their own (docs/COLLISIONS.md).
+    let notify =
+        match chittysync_notify::Worker::start(locations.store_path(), config.notify.clone()) {
+            Ok(worker) => worker,
+            Err(e) => {
+                tracing::error!("notifications disabled: {e}");
+                None
+            }
+        };
     let mut daemon = Daemon {
         engine,
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
         hub,
+        notify: notify.map(|worker| (worker, config.clone())),
     };
     tracing::info!(
         pid = std::process::id(),
@@ -140,6 +150,8 @@ struct Daemon {
     home: PathBuf,
     /// The sync hub, when `[hub] url` is configured.
     hub: Option<LiveHub>,
+    /// The `[notify]` sender and the config it needs, when notifications are on.
+    notify: Option<(chittysync_notify::Worker, Config)>,
 }
 
 /// How file events are debounced.
@@ -221,7 +233,38 @@ impl Daemon {
     fn finish_run(&mut self, why: &str, run: Result<Report, EngineError>) {
         self.note_run(why, run);
         self.sync_hub(why);
+        self.queue_notifications();
         self.beat();
+    }
+
+    /// Queues the collisions not told yet and wakes the sender (docs/COLLISIONS.md).
+    fn queue_notifications(&mut self) {
+        let Some((worker, config)) = &self.notify else {
+            return;
+        };
+        let now = Timestamp::now();
+        let queued = self
+            .engine
+            .collisions(None, now, config.sessions.stale_after)
+            .map_err(chittysync_notify::NotifyError::from)
+            .and_then(|collisions| {
+                let device = self.engine.device().to_string();
+                chittysync_notify::queue_collisions(
+                    self.engine.store_mut(),
+                    &config.notify,
+                    &collisions,
+                    &device,
+                    now,
+                )
+            });
+        match queued {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(events = n, "collisions to notify");
+                worker.wake();
+            }
+            Err(e) => tracing::error!("notify: {e}"),
+        }
     }
 
     /// Logs a run's outcome and counts it in the heartbeat.

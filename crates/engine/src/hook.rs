@@ -13,6 +13,7 @@ mod payload;
 
 pub use payload::HookInput;
 
+use crate::collisions;
 use crate::ingest::{Ingest, Moved, Placer, Sightings, TaskCall};
 use crate::project_lookup::work_tree_of;
 use crate::summary::Report;
@@ -58,6 +59,12 @@ pub struct ToolReport {
     pub observations: u64,
     /// Parts of the call that could not be used (entries without content…).
     pub warnings: Vec<String>,
+    /// The collisions this write is in that the session was not told of yet
+    /// (SPEC §14, docs/COLLISIONS.md).
+    pub collisions: Vec<chittysync_core::Collision>,
+    /// What to tell the session of them, as Claude Code's
+    /// `additionalContext` (None: nothing new).
+    pub context: Option<String>,
 }
 
 /// How many open todos a starting session is told about, at most.
@@ -95,10 +102,11 @@ impl Engine {
             self.store
                 .open_todos_of_others(&project, session, since, CONTEXT_LINES)?;
         let others = context::render(&project, session, &todos, total, env.now)?;
-        Ok(match (others, note) {
-            (Some(others), Some(note)) => Some(format!("{others}\n\n{note}")),
-            (others, note) => others.or(note),
-        })
+        let collisions =
+            collisions::collisions_in(&self.store, Some(&project), env.now, env.stale_after)?;
+        let collisions = collisions::render_for_start(&collisions, &project, env.now);
+        let parts: Vec<String> = [others, collisions, note].into_iter().flatten().collect();
+        Ok((!parts.is_empty()).then(|| parts.join("\n\n")))
     }
 
     /// `PostToolUse` of `TodoWrite`, `TaskCreate` or `TaskUpdate`: takes the
@@ -116,6 +124,7 @@ impl Engine {
         let mut report = Report::default();
         let mut warnings = Vec::new();
         let tx = self.store.begin()?;
+        let before = tx.last_seq()?;
         let mut placer = Placer::new(&self.rules);
         tx.update_session(&session_facts(
             input,
@@ -174,11 +183,18 @@ impl Engine {
             }
         }
         let observations = ingest.finish()?;
+        // In the same transaction: two hooks racing cannot both warn of one collision.
+        let new = tx.words_after(before)?;
+        let collisions = collisions::warn_writer(&tx, session, &new, env.now, env.stale_after)?;
         tx.commit()?;
         warnings.extend(call.problems());
+        let context = (!collisions.is_empty())
+            .then(|| collisions::render_warning(&collisions, session, env.now));
         Ok(ToolReport {
             observations,
             warnings,
+            collisions,
+            context,
         })
     }
 
@@ -191,6 +207,8 @@ impl Engine {
         facts.ended_at = Some(env.now);
         facts.end_reason = input.reason.clone();
         tx.update_session(&facts)?;
+        // The daemon's git timer syncs when this changes (crates/daemon/src/git_timer.rs).
+        tx.set_meta("sessions.last_ended_at", &env.now.to_rfc3339())?;
         tx.commit()?;
         Ok(())
     }

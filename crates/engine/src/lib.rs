@@ -6,6 +6,7 @@
 //! the outputs only when the fold changed. The daemon, the hooks and the
 //! `consolidate` command all go through [`Engine`].
 
+mod collisions;
 mod consolidate;
 mod error;
 mod hook;
@@ -19,6 +20,7 @@ mod report;
 mod summary;
 pub mod views;
 
+pub use collisions::collisions_in;
 pub use consolidate::Staged;
 pub use error::EngineError;
 pub use hook::{HookEnv, HookError, HookInput, ToolReport};

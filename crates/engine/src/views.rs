@@ -78,26 +78,12 @@ pub fn todo_entries(store: &Store, filter: &TodoFilter) -> Result<Vec<TodoEntry>
     Ok(out)
 }
 
-/// A session's state (SPEC §8): ended by a hook, stale when idle too long, else active.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionState {
-    Active,
-    Ended,
-    Stale,
-}
+pub use chittysync_core::SessionState;
 
+/// A session's state (SPEC §8): the rule is core's, shared with the
+/// collisions and the hooks (docs/COLLISIONS.md).
 pub fn session_state(s: &SessionRecord, now: Timestamp, stale_after_ms: i64) -> SessionState {
-    // Activity after an end is a resumed session (`claude --resume`).
-    if let Some(ended) = s.ended_at {
-        if s.last_seen.is_none_or(|seen| seen <= ended) {
-            return SessionState::Ended;
-        }
-    }
-    match s.last_seen.or(s.started_at) {
-        Some(t) if now.millis() - t.millis() <= stale_after_ms => SessionState::Active,
-        _ => SessionState::Stale,
-    }
+    chittysync_core::collision::session_state(&s.activity(), now, stale_after_ms)
 }
 
 /// One session as `sessions --json` shows it.

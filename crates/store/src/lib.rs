@@ -6,6 +6,7 @@
 //! hooks firing together — so it runs in WAL mode with a busy timeout, and every
 //! write is one short `BEGIN IMMEDIATE` transaction.
 
+mod collisions;
 mod error;
 mod files;
 mod fold_state;
@@ -17,6 +18,7 @@ mod spawns;
 mod tasks;
 mod todos;
 
+pub use collisions::{NewWord, NotifyEvent, TodoWords};
 pub use error::StoreError;
 pub use files::FileRecord;
 pub use fold_state::FoldChange;

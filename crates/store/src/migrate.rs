@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003_open_todos_index.sql"),
     include_str!("../migrations/004_file_cursor.sql"),
     include_str!("../migrations/005_session_model.sql"),
+    include_str!("../migrations/006_collisions.sql"),
     include_str!("../migrations/007_spawns.sql"),
 ];
 

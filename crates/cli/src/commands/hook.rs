@@ -75,7 +75,15 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
         }
         HookEvent::PostToolUse => {
             let report = engine.hook_post_tool_use(&input, &env)?;
-            (None, report.warnings)
+            // A collision this write made: told to the session (docs/COLLISIONS.md).
+            let output = report.context.map(|text| {
+                serde_json::json!({"hookSpecificOutput": {
+                    "hookEventName": "PostToolUse",
+                    "additionalContext": text,
+                }})
+                .to_string()
+            });
+            (output, report.warnings)
         }
         HookEvent::SessionEnd => {
             engine.hook_session_end(&input, &env)?;

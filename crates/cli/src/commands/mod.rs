@@ -1,5 +1,6 @@
 //! One module per command; `run` dispatches.
 
+mod collisions;
 mod consolidate;
 mod daemon;
 mod git;
@@ -9,6 +10,7 @@ mod hooks;
 mod hub;
 pub(crate) mod mcp;
 mod merge_driver;
+mod notify;
 mod report;
 mod rollback;
 mod service;
@@ -41,6 +43,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => views::sessions(&ctx, active, stale, json.json),
         Command::Conflicts { json } => views::conflicts(&ctx, json.json),
+        Command::Collisions { project, json } => {
+            collisions::run(&ctx, project.as_deref(), json.json)
+        }
+        Command::Notify { test, json } => notify::run(&ctx, test, json.json),
         Command::History { query, json } => history::run(&ctx, &query, json.json),
         Command::Status { json } => status::run(&ctx, json.json),
         Command::Serve {

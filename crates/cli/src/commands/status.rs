@@ -22,6 +22,8 @@ struct StatusReport {
     last_consolidation: Option<Value>,
     daemon: DaemonStatus,
     stale_sessions: usize,
+    /// Todos in progress in two or more active sessions (docs/COLLISIONS.md).
+    collisions: usize,
     /// The git sync; `None` when no sync repository is set up.
     git: Option<GitStatus>,
     /// The sync hub; `None` when `[hub] url` is not configured.
@@ -112,6 +114,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         last_consolidation: None,
         daemon: DaemonStatus::of(&ctx.locations.home)?,
         stale_sessions: 0,
+        collisions: 0,
         git: None,
         hub: None,
         plan_tools: PlanToolsReport {
@@ -149,6 +152,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
             .iter()
             .filter(|v| v.state == SessionState::Stale)
             .count();
+        report.collisions = super::collisions::current(ctx, None)?.len();
     }
     if json {
         return print_json(&report);
@@ -179,6 +183,13 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
     print_git(report.git.as_ref());
     print_hub(report.hub.as_ref());
     print_plan_tools(&report.plan_tools);
+    if report.collisions > 0 {
+        print_warning(&format!(
+            "{} collision{}: a todo in progress in several active sessions at once; `chittysync collisions` lists them",
+            report.collisions,
+            if report.collisions == 1 { "" } else { "s" }
+        ));
+    }
     if report.stale_sessions > 0 {
         print_warning(&format!(
             "{} stale sessions (idle longer than {}); `chittysync sessions --stale` lists them",
