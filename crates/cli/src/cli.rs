@@ -111,6 +111,33 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Topics of open work: their todos, sessions and specialist agents (docs/TOPICS.md)
+    Topics {
+        /// Only this project's
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// A plan spreading pending todos over active sessions by load (docs/TOPICS.md)
+    Orchestrate {
+        /// Only this project's
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Start the specialist agents of topics that piled up (`[spawn]`, docs/TOPICS.md)
+    Spawn {
+        /// Show what would start and why; start nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this project's topics
+        #[arg(long, short)]
+        project: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Every observation of a todo, oldest first
     History {
         /// A todo id (or its prefix), or text contained in its content

@@ -12,6 +12,7 @@ mod logging;
 mod run;
 pub mod service;
 mod signals;
+pub mod spawn;
 mod wake;
 mod watch;
 

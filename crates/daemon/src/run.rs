@@ -70,6 +70,14 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
         hub,
+        // `[spawn] enabled = true`: specialist agents (docs/TOPICS.md).
+        spawner: crate::spawn::Spawner::new(
+            &config.spawn,
+            config.topics.rules(),
+            &locations.home,
+            &locations.store_path(),
+            &config.device_name(),
+        ),
         notify: notify.map(|worker| (worker, config.clone())),
     };
     tracing::info!(
@@ -114,6 +122,9 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             Err(RecvTimeoutError::Disconnected) => break None,
         }
     };
+    if let Some(spawner) = &daemon.spawner {
+        spawner.stop();
+    }
     daemon.heartbeat.stopped_at = Some(Timestamp::now());
     daemon.beat();
     tracing::info!(signal = stop, "daemon stopped");
@@ -150,6 +161,8 @@ struct Daemon {
     home: PathBuf,
     /// The sync hub, when `[hub] url` is configured.
     hub: Option<LiveHub>,
+    /// Starts specialist agents after each consolidation, when enabled.
+    spawner: Option<crate::spawn::Spawner>,
     /// The `[notify]` sender and the config it needs, when notifications are on.
     notify: Option<(chittysync_notify::Worker, Config)>,
 }
@@ -233,6 +246,9 @@ impl Daemon {
     fn finish_run(&mut self, why: &str, run: Result<Report, EngineError>) {
         self.note_run(why, run);
         self.sync_hub(why);
+        if let Some(spawner) = &self.spawner {
+            spawner.after_consolidation(self.engine.store_mut());
+        }
         self.queue_notifications();
         self.beat();
     }

@@ -159,6 +159,16 @@ pub struct TopicView {
     pub todos: u64,
     /// Todos still to do (`pending` or `in_progress`).
     pub open: u64,
+    /// The project the topic is of (docs/TOPICS.md).
+    #[serde(default)]
+    pub project: String,
+    #[serde(default)]
+    pub pending: u64,
+    #[serde(default)]
+    pub in_progress: u64,
+    /// The sessions listing its open todos, sorted.
+    #[serde(default)]
+    pub sessions: Vec<String>,
 }
 
 /// `POST /api/orchestrate` (the body is optional).

@@ -10,7 +10,9 @@ use crate::api::{
     StatusResponse, TodoCounts, TopicCounts, TopicView,
 };
 use crate::store::SessionRecord;
+use chittysync_core::orchestrate::ActiveSession;
 use chittysync_core::snapshot::sort_entries;
+use chittysync_core::topic::TopicRules;
 use chittysync_core::{Conflict, Status, Timestamp, TodoEntry, TodoId, TodoState};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -211,94 +213,61 @@ pub(crate) fn sessions(
         .collect()
 }
 
-/// `GET /api/topic`: one topic per project, its sessions as conversations.
+/// `GET /api/topic`: the topics of core's rule ([`chittysync_core::topic`];
+/// the hub keeps no `[[topics.rules]]`, so a project is one topic), each with
+/// its open todos' sessions; its conversations are the project's sessions.
 pub(crate) fn topics(folded: &Folded, sessions: &[SessionRecord]) -> Vec<TopicView> {
-    all_projects(folded)
+    let rules = TopicRules::default();
+    chittysync_core::topic::topics(&rules, &folded.todos)
         .into_iter()
-        .map(|project| {
-            let mut tally = Tally::default();
-            for todo in folded.todos.iter().filter(|t| t.project == project) {
-                tally.add(todo.status);
-            }
+        .map(|t| {
+            let pending = t.pending.len() as u64;
+            let in_progress = t.in_progress.len() as u64;
             TopicView {
-                topic: project.to_string(),
-                conversations: sessions.iter().filter(|s| s.project == project).count() as u64,
-                todos: tally.total,
-                open: tally.pending + tally.in_progress,
+                conversations: sessions.iter().filter(|s| s.project == t.project).count() as u64,
+                todos: pending + in_progress + t.completed as u64,
+                open: pending + in_progress,
+                pending,
+                in_progress,
+                sessions: t.sessions,
+                project: t.project,
+                topic: t.topic,
             }
         })
         .collect()
 }
 
-/// `POST /api/orchestrate`: for each project (or only `only`), its pending todos
-/// in todo order, each given to the active session of that project with the
-/// fewest open todos at that moment (its `pending` + `in_progress`, counting
-/// what it was given so far); ties go to the smaller session id. Pending todos
-/// of a project without an active session are unassigned. Deterministic: the
-/// same fold, sessions and `now` give the same plan.
+/// `POST /api/orchestrate`: core's plan ([`chittysync_core::orchestrate`]),
+/// the same as `chittysync orchestrate`, over the sessions observed within
+/// [`ACTIVE_WINDOW_MS`]. Deterministic: the same fold, sessions and `now`
+/// give the same plan.
 pub(crate) fn orchestrate(
     folded: &Folded,
     sessions: &[SessionRecord],
     now: Timestamp,
     only: Option<&str>,
 ) -> OrchestratePlan {
-    let tallies = tallies_by_session(folded);
-    let mut by_project: BTreeMap<&str, (Vec<&TodoEntry>, Vec<&SessionRecord>)> = BTreeMap::new();
-    for todo in folded.todos.iter().filter(|t| t.status == Status::Pending) {
-        by_project
-            .entry(todo.project.as_str())
-            .or_default()
-            .0
-            .push(todo);
-    }
-    for session in sessions.iter().filter(|s| is_active(s.last_observed, now)) {
-        by_project
-            .entry(session.project.as_str())
-            .or_default()
-            .1
-            .push(session);
-    }
-    let mut plan = OrchestratePlan {
-        assignments: Vec::new(),
-        unassigned: Vec::new(),
-    };
-    for (project, (todos, active)) in by_project {
-        if only.is_some_and(|p| p != project) || todos.is_empty() {
-            continue;
-        }
-        if active.is_empty() {
-            plan.unassigned.extend(todos.iter().map(|t| t.id.clone()));
-            continue;
-        }
-        // (load, session id) → assigned todos; the map's order is the rule.
-        let mut load: BTreeMap<(u64, &str), Vec<String>> = active
-            .iter()
-            .map(|s| {
-                let open = tallies
-                    .get(s.session.as_str())
-                    .map_or(0, |t| t.pending + t.in_progress);
-                ((open, s.session.as_str()), Vec::new())
-            })
-            .collect();
-        for todo in todos {
-            if let Some(((open, session), mut given)) = load.pop_first() {
-                given.push(todo.id.clone());
-                load.insert((open + 1, session), given);
-            }
-        }
-        let mut given: Vec<Assignment> = load
+    let active: Vec<ActiveSession> = sessions
+        .iter()
+        .filter(|s| is_active(s.last_observed, now))
+        .map(|s| ActiveSession {
+            session: s.session.clone(),
+            project: s.project.clone(),
+        })
+        .collect();
+    let plan = chittysync_core::orchestrate::orchestrate(&folded.todos, &active, only);
+    OrchestratePlan {
+        assignments: plan
+            .assignments
             .into_iter()
-            .filter(|(_, todos)| !todos.is_empty())
-            .map(|((_, session), todos)| Assignment {
-                session: session.to_string(),
-                project: project.to_string(),
-                todos,
+            .map(|a| Assignment {
+                session: a.session,
+                project: a.project,
+                todos: a.todos,
             })
-            .collect();
-        given.sort_by(|a, b| a.session.cmp(&b.session));
-        plan.assignments.extend(given);
+            .collect(),
+        unassigned: plan.unassigned,
     }
-    plan
 }
 
 #[cfg(test)]

@@ -96,6 +96,17 @@ impl Store {
         all(self.conn(), None)
     }
 
+    /// Records the argv a start runs (its placeholders filled).
+    pub fn set_spawn_command(&self, id: i64, command: &[String]) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE spawns SET command = ?2 WHERE id = ?1")?
+            .execute(params![
+                id,
+                serde_json::to_string(command).unwrap_or_default()
+            ])?;
+        Ok(())
+    }
+
     /// Records the process a start became.
     pub fn spawn_started(&self, id: i64, pid: u32) -> Result<()> {
         self.conn()

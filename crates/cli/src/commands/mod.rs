@@ -11,12 +11,15 @@ mod hub;
 pub(crate) mod mcp;
 mod merge_driver;
 mod notify;
+mod orchestrate;
 mod report;
 mod rollback;
 mod service;
+mod spawn;
 mod status;
 mod sync;
 mod todos;
+mod topics;
 mod views;
 
 use crate::cli::{Cli, Command};
@@ -47,6 +50,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             collisions::run(&ctx, project.as_deref(), json.json)
         }
         Command::Notify { test, json } => notify::run(&ctx, test, json.json),
+        Command::Topics { project, json } => topics::run(&ctx, project.as_deref(), json.json),
+        Command::Orchestrate { project, json } => {
+            orchestrate::run(&ctx, project.as_deref(), json.json)
+        }
+        Command::Spawn {
+            dry_run,
+            project,
+            json,
+        } => spawn::run(&ctx, dry_run, project.as_deref(), json.json),
         Command::History { query, json } => history::run(&ctx, &query, json.json),
         Command::Status { json } => status::run(&ctx, json.json),
         Command::Serve {

@@ -31,6 +31,8 @@ struct StatusReport {
     /// Whether Claude Code's plan tools are on, and where that was read
     /// (docs/HOOKS.md, "Plan tools"), and what recent sessions did without them.
     plan_tools: PlanToolsReport,
+    /// Specialist agents started for topics (docs/TOPICS.md).
+    specialists: super::spawn::SpecialistsStatus,
 }
 
 #[derive(Serialize)]
@@ -117,6 +119,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         collisions: 0,
         git: None,
         hub: None,
+        specialists: Default::default(),
         plan_tools: PlanToolsReport {
             tools: PlanTools::of(&ctx.locations.claude_dir.join("settings.json")),
             without_plans: WithoutPlans {
@@ -135,6 +138,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
     }
     if let Some(store) = &store {
         report.plan_tools.without_plans = without_plans(store)?;
+        report.specialists = super::spawn::status(ctx, store)?;
         let counts = store.fold_counts()?;
         report.store = Some(StoreStatus {
             path: ctx.locations.store_path().display().to_string(),
@@ -190,6 +194,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
             if report.collisions == 1 { "" } else { "s" }
         ));
     }
+    super::spawn::print_status(&report.specialists);
     if report.stale_sessions > 0 {
         print_warning(&format!(
             "{} stale sessions (idle longer than {}); `chittysync sessions --stale` lists them",
