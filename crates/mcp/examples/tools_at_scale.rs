@@ -1,0 +1,106 @@
+//! How long the MCP tools take on a large home (docs/BENCHMARKS.md, "MCP
+//! server"): a store of `N` sessions (default 20,000) in 50 projects, three
+//! todos each, then `plan_list` and `sessions` called as the server calls
+//! them, 200 times each; prints p50 and p95. The stdio transport is not in
+//! the numbers (one JSON line each way).
+//!
+//! `cargo run --release -p chittysync-mcp --example tools_at_scale [N]`
+
+use chittysync_config::{Config, LocationOverrides, Locations};
+use chittysync_core::{Observation, Source, Status, Timestamp};
+use chittysync_engine::Engine;
+use chittysync_mcp::tools::{call, CallEnv};
+use chittysync_mcp::Caller;
+use chittysync_store::{SessionUpdate, Via};
+use std::time::Instant;
+
+fn main() {
+    let sessions: usize = std::env::args()
+        .nth(1)
+        .map(|n| n.parse().expect("N is a number"))
+        .unwrap_or(20_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let locations = Locations::resolve(&LocationOverrides {
+        claude_dir: Some(dir.path().join("claude")),
+        agents_home: Some(dir.path().to_path_buf()),
+        home: Some(dir.path().join("home")),
+        config: None,
+    });
+    let config = Config::default();
+    let mut engine = Engine::open(&locations, &config).expect("engine");
+    let now = Timestamp::now();
+    let started = Instant::now();
+    {
+        let tx = engine.store_mut().begin().expect("tx");
+        let mut batch = Vec::new();
+        for i in 0..sessions {
+            let session = format!("s{i:06}");
+            let project = format!("p{:02}", i % 50);
+            tx.update_session(&SessionUpdate {
+                id: session.clone(),
+                device: "bench".into(),
+                cwd: Some(format!("/work/{project}")),
+                project: Some(project.clone()),
+                seen_from: Some(Timestamp(now.millis() - (i as i64) * 1000)),
+                seen_to: Some(Timestamp(now.millis() - (i as i64) * 1000)),
+                ..SessionUpdate::default()
+            })
+            .expect("session");
+            for (k, status) in [Status::Completed, Status::InProgress, Status::Pending]
+                .into_iter()
+                .enumerate()
+            {
+                batch.push(Observation::new(
+                    &project,
+                    format!("task {} of session {i}", k),
+                    None,
+                    status,
+                    session.clone(),
+                    Some(session.clone()),
+                    "bench",
+                    Source::Mcp,
+                    Timestamp(now.millis() - (i as i64) * 1000),
+                ));
+            }
+        }
+        tx.ingest(&batch, Via::Local).expect("ingest");
+        tx.commit().expect("commit");
+    }
+    println!(
+        "home of {sessions} sessions, {} todos, built in {:?}",
+        sessions * 3,
+        started.elapsed()
+    );
+    let caller = Caller {
+        session: "s000007".into(),
+        identified_by: "CHITTYSYNC_SESSION",
+        cwd: "/work/p07".into(),
+        note: None,
+    };
+    let env = CallEnv {
+        caller: &caller,
+        project: "p07",
+        stale_after_ms: 7 * 24 * 3600 * 1000,
+        now,
+    };
+    for tool in ["plan_list", "sessions"] {
+        let args = serde_json::Map::new();
+        let mut times = Vec::new();
+        for _ in 0..200 {
+            let t = Instant::now();
+            let answer = call(&mut engine, &env, tool, &args)
+                .expect("a tool")
+                .expect("an answer");
+            // What the server sends: the answer serialized.
+            std::hint::black_box(answer.to_string());
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "{tool}: p50 {:?}, p95 {:?}, max {:?}",
+            times[times.len() / 2],
+            times[times.len() * 95 / 100],
+            times[times.len() - 1]
+        );
+    }
+}
