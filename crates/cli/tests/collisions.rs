@@ -524,3 +524,46 @@ fn bad_notify_settings_are_clear_errors() {
     let out = sandbox.run(&["notify"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("enabled = true"));
 }
+
+/// The bundled example as a fresh clone has it (every todo file written
+/// just now): a new session taking the todo that session 812a5802 of its
+/// `billing` project has in progress is warned, and the two are listed.
+#[test]
+fn two_sessions_collide_on_the_bundled_example() {
+    let sandbox = Sandbox::new();
+    config(&sandbox, "");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/claude-home/.");
+    let copied = std::process::Command::new("cp")
+        .arg("-R")
+        .arg(&example)
+        .arg(sandbox.claude())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    sandbox.consolidate(&[]);
+    let warning = context_of(
+        &sandbox,
+        "post-tool-use",
+        &todo_write(
+            "7a7a7a7a-0000-4000-8000-000000000001",
+            "/home/dev/work/billing",
+            &[("Backfill missing invoice numbers", "in_progress")],
+        ),
+    )
+    .expect("warned");
+    assert!(
+        warning.contains("session 812a5802 (claude on laptop"),
+        "{warning}"
+    );
+    let list = sandbox.json(&["collisions", "--project", "billing"]);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["content"], "Backfill missing invoice numbers");
+    let sessions: Vec<&str> = list[0]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["session"].as_str().unwrap()[..8])
+        .collect();
+    assert_eq!(sessions, ["812a5802", "7a7a7a7a"]);
+}

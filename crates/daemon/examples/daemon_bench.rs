@@ -123,6 +123,19 @@ impl Bench {
                 self.hook("post-tool-use", &payload.to_string())
             })
             .collect();
+        // Four sessions on each todo in turn: every write but the first of
+        // each todo collides, and is warned (docs/COLLISIONS.md).
+        let colliding: Vec<(Duration, Duration)> = (0..samples)
+            .map(|i| {
+                let payload = serde_json::json!({
+                    "session_id": format!("bench-collide-{label}-{}", i % 4), "cwd": cwd,
+                    "hook_event_name": "PostToolUse", "tool_name": "TodoWrite",
+                    "tool_input": {"todos": [
+                        {"content": format!("Bench collision {label} {}", i / 4), "status": "in_progress", "activeForm": "Benching"}]},
+                    "tool_response": {}});
+                self.hook("post-tool-use", &payload.to_string())
+            })
+            .collect();
         let start: Vec<(Duration, Duration)> = (0..samples)
             .map(|i| {
                 let payload = serde_json::json!({
@@ -133,6 +146,7 @@ impl Bench {
             .collect();
         for (what, runs) in [
             ("hook post-tool-use (TodoWrite)", post),
+            ("hook post-tool-use (TodoWrite, colliding)", colliding),
             ("hook session-start (with context)", start),
         ] {
             let (wall, cpu): (Vec<_>, Vec<_>) = runs.into_iter().unzip();

@@ -183,7 +183,11 @@ pub(crate) fn render_warning(collisions: &[Collision], session: &str, now: Times
     text
 }
 
-/// The SessionStart lines: the project's collisions (all of them: there are few).
+/// How many collisions a starting session is told of, at most.
+const START_LINES: usize = 10;
+
+/// The SessionStart lines: the project's collisions, the newest first, at
+/// most [`START_LINES`] (then the command that lists them all).
 pub(crate) fn render_for_start(
     collisions: &[Collision],
     project: &str,
@@ -198,7 +202,9 @@ pub(crate) fn render_for_start(
         if collisions.len() == 1 { "" } else { "s" },
         if collisions.len() == 1 { "is" } else { "are" },
     );
-    for c in collisions {
+    let mut newest: Vec<&Collision> = collisions.iter().collect();
+    newest.sort_by_key(|c| std::cmp::Reverse(c.since()));
+    for c in newest.into_iter().take(START_LINES) {
         let sessions: Vec<String> = c
             .sessions
             .iter()
@@ -219,5 +225,52 @@ pub(crate) fn render_for_start(
             sessions.join(", ")
         );
     }
+    if collisions.len() > START_LINES {
+        let _ = write!(
+            text,
+            "\n… and {} more: `chittysync collisions --project {project}`",
+            collisions.len() - START_LINES
+        );
+    }
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chittysync_core::Holder;
+
+    fn collision(n: i64) -> Collision {
+        let holder = |s: &str| Holder {
+            session: s.to_string(),
+            agent: "claude",
+            device: "laptop".to_string(),
+            since: Timestamp(n * 1000),
+            last: Timestamp(n * 1000),
+        };
+        Collision {
+            todo_id: format!("t{n}"),
+            project: "api".into(),
+            content: format!("Todo {n}"),
+            sessions: vec![holder("aaaaaaaa-1"), holder("bbbbbbbb-2")],
+        }
+    }
+
+    #[test]
+    fn a_starting_session_is_told_the_newest_ten() {
+        let list: Vec<Collision> = (0..12).map(collision).collect();
+        let text = render_for_start(&list, "api", Timestamp(60_000)).unwrap();
+        assert!(text.starts_with("chittysync: 12 todos of project `api` are in progress"));
+        assert!(text.contains(
+            "\n- \"Todo 11\": sessions aaaaaaaa (claude on laptop, since 49s ago), bbbbbbbb"
+        ));
+        assert!(!text.contains("\"Todo 1\""), "{text}");
+        assert!(
+            text.ends_with("… and 2 more: `chittysync collisions --project api`"),
+            "{text}"
+        );
+        assert_eq!(render_for_start(&[], "api", Timestamp(0)), None);
+        let warning = render_warning(&list[..1], "aaaaaaaa-1", Timestamp(60_000));
+        assert!(warning.ends_with("- \"Todo 0\" (project `api`): session bbbbbbbb (claude on laptop, in progress since 1m ago)"), "{warning}");
+    }
 }
