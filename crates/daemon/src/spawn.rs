@@ -708,7 +708,7 @@ mod tests {
         assert!(matches!(decide(&c, 3, &[], now), Verdict::Start { .. }));
         // Started 30 s ago and done: cooldown holds.
         let ok = record(1, now.0 - 30_000, Some(now.0 - 20_000), Some(0));
-        let Verdict::Wait { why } = decide(&c, 3, &[ok.clone()], now) else {
+        let Verdict::Wait { why } = decide(&c, 3, std::slice::from_ref(&ok), now) else {
             panic!()
         };
         assert!(why.contains("cooldown"), "{why}");
