@@ -156,6 +156,12 @@ doc_schema!(
             ("status", reference("Status")),
             ("project", string().into()),
             ("sessions", array_of(string()).into()),
+            (
+                "agents",
+                array_of(string())
+                    .description(Some("the agents whose observers saw it: claude, codex…"))
+                    .into()
+            ),
             ("first_seen", time(true).into()),
             ("started_at", time(true).into()),
             ("updated_at", time(true).into()),
@@ -168,6 +174,7 @@ doc_schema!(
             "status",
             "project",
             "sessions",
+            "agents",
             "first_seen",
             "started_at",
             "updated_at",
