@@ -167,6 +167,12 @@ pub enum Command {
         /// Largest request body accepted, in bytes
         #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
         max_body_bytes: usize,
+        /// Serve TLS with this PEM certificate chain (leaf first); needs --tls-key (docs/HUB_API.md#tls)
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Manage the sync hub: tokens
     Hub {
@@ -222,6 +228,9 @@ pub enum Command {
         /// Merge with a history chittysync did not write, keeping its files as they are
         #[arg(long)]
         adopt: bool,
+        /// Allow plain http:// to a hub on another machine (as `[hub] insecure = true`)
+        #[arg(long)]
+        insecure: bool,
         #[command(flatten)]
         json: JsonFlag,
     },

@@ -200,6 +200,12 @@ pub struct HubConfig {
     pub url: Option<String>,
     /// Prefer the environment variable `CHITTYSYNC_HUB_TOKEN` to keeping it here.
     pub token: Option<String>,
+    /// PEM certificates trusted besides the system's roots: a private CA, or
+    /// the hub's own self-signed certificate (docs/HUB_API.md#tls).
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain `http://` to a hub on another machine (a trusted network);
+    /// without it such a URL is refused. Loopback needs no permission.
+    pub insecure: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -6,6 +6,7 @@
 //! that keep it running.
 
 mod error;
+mod git_timer;
 mod heartbeat;
 mod lock;
 mod logging;

@@ -5,6 +5,7 @@
 //! handler's threads only post to its channel — so a stop always waits for the
 //! consolidation under way, and an idle daemon sleeps in `recv_timeout`.
 
+use crate::git_timer::GitTimer;
 use crate::heartbeat::Heartbeat;
 use crate::lock::DaemonLock;
 use crate::wake::{gather, Burst, Wake};
@@ -65,7 +66,10 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
                 None
             }
         };
+    // `chittysync git init` done: commit, pull and push on the intervals (docs/GIT_SYNC.md).
+    let git = GitTimer::open(locations, config, &engine);
     let mut daemon = Daemon {
+        git,
         engine,
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
@@ -100,7 +104,11 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     let interval = config.daemon.rescan_interval.max(Duration::from_secs(1));
     let mut next_rescan = Instant::now() + interval;
     let stop = loop {
-        match rx.recv_timeout(next_rescan.saturating_duration_since(Instant::now())) {
+        let wake_at = daemon
+            .git
+            .as_ref()
+            .map_or(next_rescan, |g| g.next_tick().min(next_rescan));
+        match rx.recv_timeout(wake_at.saturating_duration_since(Instant::now())) {
             Ok(Wake::Stop(signal)) => break Some(signal),
             Ok(Wake::Hub) => daemon.sync_hub("hub"),
             Ok(Wake::Fs(event)) => {
@@ -112,6 +120,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
                     break stop;
                 }
             }
+            Err(RecvTimeoutError::Timeout) if Instant::now() < next_rescan => daemon.tick_git(),
             Err(RecvTimeoutError::Timeout) => {
                 daemon.note_problems(watches.refresh());
                 daemon.heartbeat.last_rescan = Some(Timestamp::now());
@@ -156,6 +165,8 @@ fn names_only_files(burst: &Burst, sources: &chittysync_sources::Sources) -> boo
 }
 
 struct Daemon {
+    /// The git sync, when a sync repository is set up.
+    git: Option<GitTimer>,
     engine: Engine,
     heartbeat: Heartbeat,
     home: PathBuf,
@@ -245,6 +256,9 @@ impl Daemon {
     /// Logs a run's outcome, counts it in the heartbeat, and syncs with the hub.
     fn finish_run(&mut self, why: &str, run: Result<Report, EngineError>) {
         self.note_run(why, run);
+        if let Some(git) = self.git.as_mut() {
+            git.after_consolidation(&mut self.engine, &mut self.heartbeat);
+        }
         self.sync_hub(why);
         if let Some(spawner) = &self.spawner {
             spawner.after_consolidation(self.engine.store_mut());
@@ -337,6 +351,14 @@ impl Daemon {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(why, "hub sync failed (retried with backoff): {e}"),
+        }
+    }
+
+    /// The git timer's turn: session end, push or a waiting commit (docs/GIT_SYNC.md).
+    fn tick_git(&mut self) {
+        if let Some(git) = self.git.as_mut() {
+            git.tick(&mut self.engine, &mut self.heartbeat);
+            self.beat();
         }
     }
 

@@ -4,6 +4,7 @@ use crate::error::GitSyncError;
 use crate::repo::GitSync;
 use crate::settings::GitSettings;
 use crate::state::{self, Event};
+use chittysync_core::Timestamp;
 use chittysync_store::Store;
 use serde::Serialize;
 
@@ -15,6 +16,9 @@ pub struct GitStatus {
     pub remote: Option<String>,
     /// The branch's commit.
     pub head: Option<String>,
+    /// When that commit was made, and its first line (the daemon's last
+    /// commit, or another device's that this one merged).
+    pub last_commit: Option<Event>,
     /// Commits waiting for the remote.
     pub ahead: u64,
     pub last_push: Option<Event>,
@@ -43,12 +47,18 @@ pub fn status(
         ),
         None => (None, None, None),
     };
-    let head = sync.tip()?.map(|c| c.id().to_string());
+    let tip = sync.tip()?;
+    let head = tip.as_ref().map(|c| c.id().to_string());
+    let last_commit = tip.as_ref().map(|c| Event {
+        at: Timestamp::from_millis(c.time().seconds() * 1000),
+        detail: c.summary().ok().flatten().unwrap_or("").to_string(),
+    });
     Ok(Some(GitStatus {
         repo: sync.repo_path().display().to_string(),
         branch: sync.branch().to_string(),
         remote: sync.remote_url().map(str::to_string),
         head,
+        last_commit,
         ahead: sync.ahead()?,
         last_push,
         last_error,

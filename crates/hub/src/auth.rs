@@ -9,13 +9,20 @@
 
 use crate::error::ApiError;
 use crate::server::AppState;
-use crate::store::TenantId;
+use crate::store::{Store, TenantId};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
+use chittysync_core::Timestamp;
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 const TOKEN_PREFIX: &str = "cst_";
 /// How much of a token `hub token list` shows: the prefix and 8 hex digits.
@@ -23,6 +30,13 @@ const SHOWN_LEN: usize = TOKEN_PREFIX.len() + 8;
 /// The route where browsers, which cannot set headers on a WebSocket, may pass
 /// the token as `?token=`. Elsewhere a token in a URL would end up in logs.
 const QUERY_TOKEN_PATH: &str = "/api/ws";
+
+/// How often revocations are looked for while WebSocket sessions are open:
+/// a revoked token's socket is closed within this (and a query's time).
+const REVOCATION_POLL: Duration = Duration::from_millis(500);
+/// A token's last use is recorded to this precision (one write per token per
+/// this, not one per request).
+const LAST_USE_PRECISION: Duration = Duration::from_secs(60);
 
 /// A new random token.
 pub(crate) fn generate_token() -> Result<String, getrandom::Error> {
@@ -75,12 +89,96 @@ pub(crate) async fn require_tenant(
         .filter(|t| !t.is_empty())
         .ok_or(ApiError::Unauthorized("missing bearer token"))?;
     let hash = hash_token(&token);
-    let tenant = match state.store.token_tenant(&hash).await? {
-        Some((tenant, stored)) if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) => tenant,
+    let live = match state.store.token_tenant(&hash).await? {
+        Some(live) if bool::from(live.hash.as_bytes().ct_eq(hash.as_bytes())) => live,
         _ => return Err(ApiError::Unauthorized("invalid or revoked token")),
     };
-    request.extensions_mut().insert::<TenantId>(tenant);
+    if state.tokens.use_is_news(live.id) {
+        // Off the request's path: the answer does not wait for this write.
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.touch_token(live.id, Timestamp::now()).await {
+                tracing::debug!(%error, "cannot record a token's last use");
+            }
+        });
+    }
+    request.extensions_mut().insert::<TenantId>(live.tenant);
+    request.extensions_mut().insert(TokenId(live.id));
     Ok(next.run(request).await)
+}
+
+/// The token a request was authenticated with (its row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TokenId(pub i64);
+
+/// What the hub follows of its tokens while it runs: when each was last
+/// recorded as used, and which are revoked (a revocation is made by `hub
+/// token revoke` in the database, possibly by another process).
+pub(crate) struct TokenWatch {
+    recorded: Mutex<HashMap<i64, Instant>>,
+    revoked: watch::Receiver<Arc<HashSet<i64>>>,
+}
+
+impl TokenWatch {
+    /// Starts following revocations while WebSocket sessions are open: the
+    /// revoked ids are read every [`REVOCATION_POLL`] and sessions of a newly
+    /// revoked token are closed (docs/HUB_API.md#get-apiws).
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        sessions: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> TokenWatch {
+        let (tx, revoked) = watch::channel(Arc::new(HashSet::new()));
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(REVOCATION_POLL);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    _ = every.tick() => {}
+                }
+                if sessions.is_empty() {
+                    continue;
+                }
+                match store.revoked_tokens().await {
+                    Ok(ids) => {
+                        let ids: HashSet<i64> = ids.into_iter().collect();
+                        tx.send_if_modified(|current| {
+                            let changed = **current != ids;
+                            if changed {
+                                *current = Arc::new(ids);
+                            }
+                            changed
+                        });
+                    }
+                    Err(error) => tracing::debug!(%error, "cannot read revoked tokens"),
+                }
+            }
+        });
+        TokenWatch {
+            recorded: Mutex::new(HashMap::new()),
+            revoked,
+        }
+    }
+
+    /// Whether this use of token `id` should be written down: the first one
+    /// since the start, then at most one per [`LAST_USE_PRECISION`].
+    fn use_is_news(&self, id: i64) -> bool {
+        let now = Instant::now();
+        let mut recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        match recorded.get(&id) {
+            Some(at) if now.duration_since(*at) < LAST_USE_PRECISION => false,
+            _ => {
+                recorded.insert(id, now);
+                true
+            }
+        }
+    }
+
+    /// The revoked token ids, changing as tokens are revoked.
+    pub(crate) fn revoked(&self) -> watch::Receiver<Arc<HashSet<i64>>> {
+        self.revoked.clone()
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! A typed client for the hub, for the daemon (push its observations, pull
 //! others', follow the WebSocket) and for tests.
 //!
-//! It speaks plain HTTP (`http://`, `ws://`); put a TLS-terminating proxy in
-//! front of a hub that is reached over an untrusted network. Errors keep the
+//! It speaks `https://` and `wss://` (rustls; the system's roots plus
+//! [`ClientOptions::ca_file`], docs/HUB_API.md#tls), and plain `http://` only
+//! to this machine unless told [`ClientOptions::insecure`]: a bearer token
+//! sent in the clear to another host can be read on the way. Errors keep the
 //! hub's own message (`{"error": …}`) and status, so a caller can tell a bad
-//! token (401) from an unreachable hub (a transport error, worth retrying).
+//! token (401) or a certificate it cannot trust (permanent) from an
+//! unreachable hub (a transport error, worth retrying).
 
 use crate::api::{
     ClientMessage, OrchestratePlan, OrchestrateRequest, ProjectsResponse, ServerMessage,
@@ -15,20 +18,38 @@ use chittysync_core::Observation;
 use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{
+    connect_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream,
+};
 
 /// A request taking longer than this fails (the daemon retries later).
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting (TCP and TLS) taking longer than this fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("invalid hub URL `{0}`: expected http://HOST:PORT")]
+    #[error("invalid hub URL `{0}`: expected https://HOST[:PORT] (or http:// to this machine)")]
     Url(String),
+    /// `http://` to another machine without `insecure`.
+    #[error(
+        "refusing plain http:// to {host} ({url}): the token and every todo would cross the \
+         network unencrypted; use https://, or set `[hub] insecure = true` (or pass --insecure) \
+         if the network is trusted"
+    )]
+    Insecure { url: String, host: String },
+    /// `[hub] ca_file` cannot be used.
+    #[error(transparent)]
+    TlsFile(#[from] crate::tls::TlsFileError),
+    /// The TLS handshake with the hub failed: a certificate problem, permanent.
+    #[error("TLS handshake with {url} failed: {detail}")]
+    Tls { url: String, detail: String },
     #[error("cannot reach the hub: {0}")]
     Transport(#[from] reqwest::Error),
     #[error("hub answered {status}: {message}")]
@@ -40,15 +61,38 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// A failed TLS handshake, plain `http://` refused, an unusable CA file:
+    /// what only a change of certificate or configuration can fix.
+    pub fn is_permanent_setup(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Tls { .. } | ClientError::Insecure { .. } | ClientError::TlsFile(_)
+        )
+    }
+
     /// Whether trying again later may succeed (the hub was unreachable or
     /// failed), as opposed to a request the hub will always refuse.
     pub fn is_transient(&self) -> bool {
         match self {
             ClientError::Transport(_) | ClientError::WebSocket(_) => true,
             ClientError::Api { status, .. } => *status >= 500,
-            ClientError::Url(_) | ClientError::Protocol(_) => false,
+            ClientError::Url(_)
+            | ClientError::Protocol(_)
+            | ClientError::Insecure { .. }
+            | ClientError::TlsFile(_)
+            | ClientError::Tls { .. } => false,
         }
     }
+}
+
+/// How a client reaches the hub: whom it trusts, and whether plain HTTP to
+/// another machine is allowed (docs/HUB_API.md#tls).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// PEM certificates trusted besides the system's roots (`[hub] ca_file`).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Allow `http://` to a host that is not this machine (`[hub] insecure`).
+    pub insecure: bool,
 }
 
 /// A connection to one hub as one tenant.
@@ -57,6 +101,7 @@ pub struct HubClient {
     http: reqwest::Client,
     base: String,
     token: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 #[derive(Serialize)]
@@ -66,18 +111,61 @@ struct SyncBody<'a> {
 }
 
 impl HubClient {
-    /// `base_url` is the hub's root, e.g. `http://127.0.0.1:7878`.
+    /// `base_url` is the hub's root, e.g. `https://hub.example.org` or
+    /// `http://127.0.0.1:7878`, with the default [`ClientOptions`].
     pub fn new(base_url: &str, token: &str) -> Result<HubClient, ClientError> {
+        HubClient::with_options(base_url, token, &ClientOptions::default())
+    }
+
+    /// A client for `base_url` that trusts `options.ca_file` besides the
+    /// system's roots, and refuses `http://` to another machine unless
+    /// `options.insecure`.
+    pub fn with_options(
+        base_url: &str,
+        token: &str,
+        options: &ClientOptions,
+    ) -> Result<HubClient, ClientError> {
         let base = base_url.trim().trim_end_matches('/').to_string();
-        if !base.starts_with("http://") && !base.starts_with("https://") {
+        let host = crate::tls::url_host(&base);
+        let secure = base.starts_with("https://");
+        if !(secure || base.starts_with("http://")) || host.is_empty() {
             return Err(ClientError::Url(base_url.to_string()));
         }
-        let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
+        if !secure && !options.insecure && !crate::tls::is_loopback_host(host) {
+            return Err(ClientError::Insecure {
+                url: base.clone(),
+                host: host.to_string(),
+            });
+        }
+        crate::tls::install_default_provider();
+        let tls = crate::tls::client_config(options.ca_file.as_deref())?;
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tls_backend_preconfigured(tls.clone())
+            .build()?;
         Ok(HubClient {
             http,
             base,
             token: token.to_string(),
+            tls: Some(Arc::new(tls)),
         })
+    }
+
+    /// The hub's root URL, as given.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// A transport error, told apart: a failed TLS handshake is permanent.
+    fn transport(&self, error: reqwest::Error) -> ClientError {
+        match crate::tls::handshake_failure(&error) {
+            Some(detail) => ClientError::Tls {
+                url: self.base.clone(),
+                detail,
+            },
+            None => ClientError::Transport(error),
+        }
     }
 
     async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
@@ -101,7 +189,8 @@ impl HubClient {
             .get(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .send()
-            .await?;
+            .await
+            .map_err(|e| self.transport(e))?;
         Self::decode(response).await
     }
 
@@ -116,7 +205,8 @@ impl HubClient {
             .bearer_auth(&self.token)
             .json(body)
             .send()
-            .await?;
+            .await
+            .map_err(|e| self.transport(e))?;
         Self::decode(response).await
     }
 
@@ -126,7 +216,8 @@ impl HubClient {
             .http
             .get(format!("{}/api/health", self.base))
             .send()
-            .await?;
+            .await
+            .map_err(|e| self.transport(e))?;
         Self::decode::<crate::api::Health>(response).await.map(drop)
     }
 
@@ -153,7 +244,7 @@ impl HubClient {
         if let Some(limit) = limit {
             request = request.query(&[("limit", limit)]);
         }
-        Self::decode(request.send().await?).await
+        Self::decode(request.send().await.map_err(|e| self.transport(e))?).await
     }
 
     /// The tenant's folded todos (not deleted ones) and conflicts.
@@ -195,7 +286,11 @@ impl HubClient {
         let bearer = HeaderValue::from_str(&format!("Bearer {}", self.token))
             .map_err(|_| ClientError::Protocol("token is not a valid header value".into()))?;
         request.headers_mut().insert("authorization", bearer);
-        let (socket, _) = tokio_tungstenite::connect_async(request)
+        let connector = match (&self.tls, self.base.starts_with("https://")) {
+            (Some(tls), true) => Some(Connector::Rustls(tls.clone())),
+            _ => Some(Connector::Plain),
+        };
+        let (socket, _) = connect_async_tls_with_config(request, None, false, connector)
             .await
             .map_err(|e| match e {
                 tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Api {
@@ -206,7 +301,13 @@ impl HubClient {
                         .and_then(|b| serde_json::from_slice::<crate::api::ErrorBody>(b).ok())
                         .map_or_else(|| "WebSocket refused".to_string(), |b| b.error),
                 },
-                other => ClientError::WebSocket(Box::new(other)),
+                other => match crate::tls::handshake_failure(&other) {
+                    Some(detail) => ClientError::Tls {
+                        url: self.base.clone(),
+                        detail,
+                    },
+                    None => ClientError::WebSocket(Box::new(other)),
+                },
             })?;
         let mut subscription = Subscription {
             socket,

@@ -27,14 +27,18 @@ pub mod api;
 mod auth;
 pub mod client;
 mod error;
+mod limits;
 mod metrics;
 mod openapi;
 mod routes;
 pub mod server;
 mod store;
+pub mod tls;
 pub mod tokens;
 mod views;
 mod ws;
 
-pub use server::{bind, serve, BoundHub, HubConfig, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
+pub use server::{
+    bind, serve, BoundHub, HubConfig, ServerTls, Timeouts, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
+};
 pub use store::StoreError;

@@ -1,17 +1,29 @@
-//! Starting and stopping a hub: configuration, binding, graceful shutdown.
+//! Starting and stopping a hub: configuration, binding, serving (plain HTTP
+//! or TLS), graceful shutdown.
+//!
+//! Each connection is served by its own task, so a slow client holds only
+//! itself up; every phase has a deadline (docs/HUB_API.md#limits): the TLS
+//! handshake, the request head, the body, the handler.
 //!
 //! Shutdown drains: the listener stops accepting, requests in flight finish,
 //! WebSocket sessions are told to close (with a Close frame) and awaited, and
 //! only then is the database closed.
 
+use crate::auth::TokenWatch;
+use crate::limits::IngestSlots;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::store::{self, Store};
 use anyhow::Context;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -29,15 +41,56 @@ pub struct HubConfig {
     pub database_url: String,
     /// Larger request bodies are refused with 413.
     pub max_body_bytes: usize,
+    /// Serve TLS with this certificate and key (`serve --tls-cert --tls-key`).
+    pub tls: Option<ServerTls>,
+    /// How long each phase of a request may take.
+    pub timeouts: Timeouts,
+}
+
+/// The PEM files a TLS hub serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+}
+
+/// Deadlines per phase of a connection (docs/HUB_API.md#limits). A client
+/// that misses one is disconnected (or answered 408 once its request is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The TLS handshake.
+    pub handshake: Duration,
+    /// A request's head (its line and headers), and an idle keep-alive
+    /// connection's next request.
+    pub headers: Duration,
+    /// Reading the request body.
+    pub body: Duration,
+    /// The whole request, handler included (not a WebSocket once upgraded).
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            handshake: Duration::from_secs(10),
+            headers: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+            request: Duration::from_secs(120),
+        }
+    }
 }
 
 impl HubConfig {
-    /// A configuration with the default body limit.
+    /// A plain-HTTP configuration with the default body limit and deadlines.
     pub fn new(listen: SocketAddr, database_url: impl Into<String>) -> HubConfig {
         HubConfig {
             listen,
             database_url: database_url.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            tls: None,
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -51,6 +104,26 @@ pub(crate) struct AppState {
     pub shutdown: CancellationToken,
     /// The WebSocket sessions, awaited on shutdown.
     pub sessions: TaskTracker,
+    /// Last uses and revocations of tokens.
+    pub tokens: Arc<TokenWatch>,
+    /// Slots bounding concurrent ingests, per tenant and in all.
+    pub ingests: Arc<IngestSlots>,
+}
+
+impl AppState {
+    pub(crate) fn new(store: Arc<dyn Store>) -> AppState {
+        let shutdown = CancellationToken::new();
+        let sessions = TaskTracker::new();
+        let tokens = TokenWatch::start(store.clone(), sessions.clone(), shutdown.clone());
+        AppState {
+            store,
+            metrics: Arc::new(Metrics::new()),
+            shutdown,
+            sessions,
+            tokens: Arc::new(tokens),
+            ingests: Arc::new(IngestSlots::default()),
+        }
+    }
 }
 
 /// A hub whose socket is bound and database open, not yet serving. Binding
@@ -59,10 +132,20 @@ pub struct BoundHub {
     listener: TcpListener,
     state: AppState,
     app: axum::Router,
+    tls: Option<TlsAcceptor>,
+    timeouts: Timeouts,
 }
 
 /// Opens the database (creating and migrating it as needed), binds the socket.
 pub async fn bind(config: HubConfig) -> anyhow::Result<BoundHub> {
+    // The certificate first: a bad file is reported before anything is opened.
+    let tls = match &config.tls {
+        Some(files) => Some(TlsAcceptor::from(Arc::new(crate::tls::server_config(
+            &files.cert,
+            &files.key,
+        )?))),
+        None => None,
+    };
     let store = store::open(&config.database_url)
         .await
         .with_context(|| format!("opening the hub database {}", redact(&config.database_url)))?;
@@ -77,17 +160,14 @@ pub async fn bind(config: HubConfig) -> anyhow::Result<BoundHub> {
             return Err(error).with_context(|| format!("listening on {}", config.listen));
         }
     };
-    let state = AppState {
-        store,
-        metrics: Arc::new(Metrics::new()),
-        shutdown: CancellationToken::new(),
-        sessions: TaskTracker::new(),
-    };
-    let app = routes::app(state.clone(), config.max_body_bytes);
+    let state = AppState::new(store);
+    let app = routes::app(state.clone(), config.max_body_bytes, config.timeouts);
     Ok(BoundHub {
         listener,
         state,
         app,
+        tls,
+        timeouts: config.timeouts,
     })
 }
 
@@ -109,20 +189,79 @@ impl BoundHub {
             listener,
             state,
             app,
+            tls,
+            timeouts,
         } = self;
-        tracing::info!(addr = %listener.local_addr()?, "hub serving");
-        let cancel = state.shutdown.clone();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                cancel.cancel();
-            })
-            .await;
+        tracing::info!(addr = %listener.local_addr()?, tls = tls.is_some(), "hub serving");
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        // HTTP/1.1 only (what ALPN offers); the head of each request, and the
+        // wait for the next one on a kept-alive connection, has a deadline.
+        let mut http =
+            hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
+        http.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(timeouts.headers)
+            .keep_alive(true);
+        let http = Arc::new(http);
+        let service = TowerToHyperService::new(app);
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: pause, don't spin.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = tcp.set_nodelay(true);
+            let watcher = graceful.watcher();
+            let http = http.clone();
+            let service = service.clone();
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let served = match tls {
+                    None => {
+                        let connection =
+                            http.serve_connection_with_upgrades(TokioIo::new(tcp), service);
+                        watcher.watch(connection).await
+                    }
+                    Some(acceptor) => {
+                        let stream =
+                            match tokio::time::timeout(timeouts.handshake, acceptor.accept(tcp))
+                                .await
+                            {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(error)) => {
+                                    tracing::debug!(%peer, %error, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                        let connection =
+                            http.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        watcher.watch(connection).await
+                    }
+                };
+                if let Err(error) = served {
+                    tracing::debug!(%peer, %error, "connection ended");
+                }
+            });
+        }
+        drop(listener);
         state.shutdown.cancel();
+        graceful.shutdown().await;
         state.sessions.close();
         state.sessions.wait().await;
         state.store.close().await;
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 
@@ -156,12 +295,7 @@ pub(crate) mod tests {
     pub(crate) async fn state() -> (AppState, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hub.db");
-        let state = AppState {
-            store: store::open(path.to_str().unwrap()).await.unwrap(),
-            metrics: Arc::new(Metrics::new()),
-            shutdown: CancellationToken::new(),
-            sessions: TaskTracker::new(),
-        };
+        let state = AppState::new(store::open(path.to_str().unwrap()).await.unwrap());
         (state, dir)
     }
 

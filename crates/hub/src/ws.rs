@@ -14,6 +14,7 @@
 //! "observations": […]}`; a message it cannot read gets `{"type": "error"}`.
 
 use crate::api::{ClientMessage, ErrorBody, ServerMessage};
+use crate::auth::TokenId;
 use crate::error::ApiError;
 use crate::routes::{parse_cursor, parse_json};
 use crate::server::AppState;
@@ -47,11 +48,13 @@ const RESYNC_EVERY: Duration = Duration::from_secs(15);
 pub(crate) async fn connect(
     State(state): State<AppState>,
     Extension(tenant): Extension<TenantId>,
+    Extension(token): Extension<TokenId>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let upgrade = upgrade.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let sessions = state.sessions.clone();
-    Ok(upgrade.on_upgrade(move |socket| sessions.track_future(session(socket, state, tenant))))
+    Ok(upgrade
+        .on_upgrade(move |socket| sessions.track_future(session(socket, state, tenant, token))))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,9 +65,9 @@ enum SessionError {
     Socket(#[from] axum::Error),
 }
 
-async fn session(mut socket: WebSocket, state: AppState, tenant: TenantId) {
+async fn session(mut socket: WebSocket, state: AppState, tenant: TenantId, token: TokenId) {
     state.metrics.ws_clients.inc();
-    if let Err(error) = run(&mut socket, &state, tenant).await {
+    if let Err(error) = run(&mut socket, &state, tenant, token).await {
         tracing::debug!(%error, "WebSocket session ended");
     }
     state.metrics.ws_clients.dec();
@@ -74,7 +77,9 @@ async fn run(
     socket: &mut WebSocket,
     state: &AppState,
     tenant: TenantId,
+    token: TokenId,
 ) -> Result<(), SessionError> {
+    let mut revoked = state.tokens.revoked();
     // Subscribe before reading the cursor, so nothing falls between the two.
     let mut changes = state.store.changes();
     let mut position = state.store.cursor(tenant).await?;
@@ -86,6 +91,14 @@ async fn run(
                 let frame = CloseFrame { code: close_code::AWAY, reason: "hub shutting down".into() };
                 let _ = socket.send(Message::Close(Some(frame))).await;
                 return Ok(());
+            }
+            Ok(()) = revoked.changed() => {
+                if revoked.borrow_and_update().contains(&token.0) {
+                    // `hub token revoke`: this socket's token is no longer good.
+                    let frame = CloseFrame { code: close_code::POLICY, reason: "token revoked".into() };
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    return Ok(());
+                }
             }
             message = socket.recv() => match message {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),

@@ -11,8 +11,16 @@ pub enum HubSyncError {
          (the hub's owner creates one with `chittysync hub token create --tenant NAME`)"
     )]
     NoToken,
-    #[error("invalid hub URL `{0}`: expected http://HOST:PORT")]
+    #[error("invalid hub URL `{0}`: expected https://HOST[:PORT] (or http:// to this machine)")]
     Url(String),
+    /// A client refusal that needs a fix, not a retry: plain `http://` to
+    /// another machine, an unusable `[hub] ca_file`.
+    #[error(transparent)]
+    Setup(ClientError),
+    /// The TLS handshake failed: a certificate this device does not trust,
+    /// or one made out for another name. Permanent until fixed.
+    #[error("TLS handshake with {url} failed: {detail}")]
+    Tls { url: String, detail: String },
     /// The hub could not be reached or timed out (worth retrying).
     #[error("cannot reach the hub at {url}: {detail}")]
     Unreachable { url: String, detail: String },
@@ -52,6 +60,8 @@ impl HubSyncError {
     pub(crate) fn from_client(url: &str, error: ClientError) -> HubSyncError {
         match error {
             ClientError::Url(u) => HubSyncError::Url(u),
+            e @ (ClientError::Insecure { .. } | ClientError::TlsFile(_)) => HubSyncError::Setup(e),
+            ClientError::Tls { url, detail } => HubSyncError::Tls { url, detail },
             ClientError::Transport(e) => HubSyncError::Unreachable {
                 url: url.to_string(),
                 detail: transport_detail(&e),

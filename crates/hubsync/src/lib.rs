@@ -24,4 +24,6 @@ pub use backoff::Backoff;
 pub use error::HubSyncError;
 pub use live::{Live, LiveHub};
 pub use state::{HubSyncState, LastError, LastSync};
-pub use sync::{configured_url, HubSync, HubSyncReport, DEFAULT_PULL_PAGE, DEFAULT_PUSH_BATCH};
+pub use sync::{
+    client_options, configured_url, HubSync, HubSyncReport, DEFAULT_PULL_PAGE, DEFAULT_PUSH_BATCH,
+};

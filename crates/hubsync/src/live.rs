@@ -116,6 +116,9 @@ async fn follow(
     let mut subscription: Option<Subscription> = None;
     let mut reconnect_at = Instant::now();
     let mut retry_at: Option<Instant> = None;
+    // A certificate the hub cannot be trusted with, or a URL refused as
+    // insecure, does not get better by retrying (docs/HUB_API.md#tls).
+    let mut given_up = false;
     loop {
         let event = tokio::select! {
             message = control.recv() => match message {
@@ -123,7 +126,7 @@ async fn follow(
                 None => Event::Stop,
             },
             () = sleep_until(retry_at) => Event::RetryDue,
-            () = sleep_until(subscription.is_none().then_some(reconnect_at)) => Event::Reconnect,
+            () = sleep_until((subscription.is_none() && !given_up).then_some(reconnect_at)) => Event::Reconnect,
             event = next_batch_of_others(&mut subscription, &device) => event,
         };
         match event {
@@ -160,6 +163,10 @@ async fn follow(
                         backoff.reset();
                         // Whatever was posted while unsubscribed is pulled now.
                         wake();
+                    }
+                    Ok(Err(e)) if e.is_permanent_setup() => {
+                        tracing::error!("cannot subscribe to the hub, not retrying: {e}");
+                        given_up = true;
                     }
                     failed => {
                         let why = match failed {
@@ -262,7 +269,10 @@ impl LiveHub {
                 Ok(report)
             }
             Err(error) => {
-                self.live.retry_in(self.backoff.fail());
+                // A certificate problem or a refused URL waits for a fix, not a timer.
+                if !matches!(error, HubSyncError::Tls { .. } | HubSyncError::Setup(_)) {
+                    self.live.retry_in(self.backoff.fail());
+                }
                 Err(error)
             }
         }

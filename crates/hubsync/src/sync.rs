@@ -6,7 +6,7 @@ use crate::state::{self, Cursors, LastError, LastSync};
 use chittysync_config::Config;
 use chittysync_core::Timestamp;
 use chittysync_engine::Engine;
-use chittysync_hub::client::HubClient;
+use chittysync_hub::client::{ClientOptions, HubClient};
 use chittysync_store::Via;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -58,13 +58,26 @@ pub struct HubSync {
 impl HubSync {
     /// A link to the hub at `url` (`http://HOST:PORT`) with `token`, pushing as `device`.
     pub fn new(url: &str, token: &str, device: &str) -> Result<HubSync, HubSyncError> {
+        HubSync::with_options(url, token, device, &ClientOptions::default())
+    }
+
+    /// A link to the hub at `url` trusting `options.ca_file` besides the
+    /// system's roots, allowing `http://` to another machine only with
+    /// `options.insecure` (docs/HUB_API.md#tls).
+    pub fn with_options(
+        url: &str,
+        token: &str,
+        device: &str,
+        options: &ClientOptions,
+    ) -> Result<HubSync, HubSyncError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(HubSyncError::Runtime)?;
         let client = {
             let _entered = runtime.enter();
-            HubClient::new(url, token).map_err(|e| HubSyncError::from_client(url, e))?
+            HubClient::with_options(url, token, options)
+                .map_err(|e| HubSyncError::from_client(url, e))?
         };
         Ok(HubSync {
             url: url.trim().trim_end_matches('/').to_string(),
@@ -84,7 +97,7 @@ impl HubSync {
             return Ok(None);
         };
         let token = config.hub_token().ok_or(HubSyncError::NoToken)?;
-        HubSync::new(url, &token, &config.device_name()).map(Some)
+        HubSync::with_options(url, &token, &config.device_name(), &client_options(config)).map(Some)
     }
 
     /// Observations per push request (default 1,000).
@@ -280,5 +293,13 @@ fn hub_went_back(hub: &str, pulled: &str) -> bool {
     match (hub.parse::<u64>(), pulled.parse::<u64>()) {
         (Ok(hub), Ok(pulled)) => hub < pulled,
         _ => false,
+    }
+}
+
+/// How `config` says to reach the hub: `[hub] ca_file` and `[hub] insecure`.
+pub fn client_options(config: &Config) -> ClientOptions {
+    ClientOptions {
+        ca_file: config.hub.ca_file.clone(),
+        insecure: config.hub.insecure,
     }
 }

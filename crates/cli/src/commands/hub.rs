@@ -4,8 +4,9 @@ use crate::cli::{HubCommand, TokenCommand};
 use crate::context::{create_private_dir, Context};
 use crate::output::{cell, print_json, Table};
 use anyhow::{Context as _, Result};
-use chittysync_hub::{serve as serve_hub, tokens, HubConfig};
+use chittysync_hub::{serve as serve_hub, tokens, HubConfig, ServerTls};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// The hub database: the one given, else `<home>/hub.db`.
 fn database_url(ctx: &Context, given: Option<String>) -> Result<String> {
@@ -49,10 +50,25 @@ pub fn serve(
     listen: SocketAddr,
     database: Option<String>,
     max_body_bytes: usize,
+    tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<()> {
     let mut config = HubConfig::new(listen, database_url(ctx, database)?);
     config.max_body_bytes = max_body_bytes;
-    eprintln!("chittysync hub listening on http://{listen}");
+    config.tls = tls.map(|(cert, key)| ServerTls { cert, key });
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    if config.tls.is_none() && !listen.ip().is_loopback() {
+        // SPEC §10: plain HTTP off loopback only behind a proxy the user names.
+        eprintln!(
+            "warning: serving plain HTTP on {listen}: tokens and todos cross the network \
+             unencrypted unless a TLS proxy fronts this hub; pass --tls-cert and --tls-key \
+             to serve TLS (docs/HUB_API.md#tls)"
+        );
+    }
+    eprintln!("chittysync hub listening on {scheme}://{listen}");
     runtime()?.block_on(serve_hub(config, shutdown_signal()))
 }
 
@@ -70,13 +86,24 @@ pub fn run(ctx: &Context, command: HubCommand) -> Result<()> {
             if json.json {
                 return print_json(&list);
             }
-            let mut table = Table::new(vec!["ID", "TENANT", "PREFIX", "CREATED", "REVOKED"]);
+            let mut table = Table::new(vec![
+                "ID",
+                "TENANT",
+                "PREFIX",
+                "CREATED",
+                "LAST USED",
+                "REVOKED",
+            ]);
             for t in &list {
                 table.row(vec![
                     cell(t.id.to_string()),
                     cell(t.tenant.clone()),
                     cell(t.prefix.clone()),
                     cell(t.created_at.to_rfc3339()),
+                    cell(
+                        t.last_used_at
+                            .map_or_else(|| "never".to_string(), |u| u.to_rfc3339()),
+                    ),
                     cell(
                         t.revoked_at
                             .map_or_else(|| "-".to_string(), |r| r.to_rfc3339()),

@@ -65,7 +65,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             database,
             max_body_bytes,
-        } => hub::serve(&ctx, listen, database, max_body_bytes),
+            tls_cert,
+            tls_key,
+        } => hub::serve(
+            &ctx,
+            listen,
+            database,
+            max_body_bytes,
+            tls_cert.zip(tls_key),
+        ),
         Command::Hub { command } => hub::run(&ctx, command),
         Command::Daemon => daemon::run(&ctx),
         Command::Service {
@@ -90,8 +98,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sync {
             no_consolidate,
             adopt,
+            insecure,
             json,
-        } => sync::run(&ctx, !no_consolidate, adopt, json.json),
+        } => sync::run(&ctx, !no_consolidate, adopt, insecure, json.json),
         Command::Rollback(args) => rollback::run(&ctx, &args),
         Command::MergeDriver {
             base,

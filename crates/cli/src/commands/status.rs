@@ -303,6 +303,13 @@ fn print_git(git: Option<&GitStatus>) {
         git.ahead,
         if git.ahead == 1 { "" } else { "s" }
     );
+    if let Some(commit) = &git.last_commit {
+        println!(
+            "            last commit {}: {}",
+            age(Some(commit.at), now),
+            commit.detail
+        );
+    }
     if let Some(error) = &git.last_error {
         print_warning(&format!(
             "the git remote failed {}: {} (retried with backoff)",
@@ -322,10 +329,11 @@ fn print_git(git: Option<&GitStatus>) {
 /// Asks the hub for its health (1.5 s at most) and reads the cursors kept in the store.
 fn hub_status(ctx: &Context, url: &str, store: Option<&chittysync_store::Store>) -> HubStatus {
     let token = ctx.config.hub_token();
-    let health = HubSync::new(
+    let health = HubSync::with_options(
         url,
         token.as_deref().unwrap_or(""),
         &ctx.config.device_name(),
+        &chittysync_hubsync::client_options(&ctx.config),
     )
     .and_then(|hub| hub.health(std::time::Duration::from_millis(1500)));
     let sync = store.and_then(|store| match HubSyncState::load(store, url) {

@@ -8,8 +8,21 @@ use chittysync_engine::Engine;
 use chittysync_gitsync::{GitSync, GitSyncError, SyncReport};
 use chittysync_hubsync::{HubSync, HubSyncReport, HubSyncState};
 
-pub fn run(ctx: &Context, consolidate: bool, adopt: bool, json: bool) -> Result<()> {
-    let hub = HubSync::from_config(&ctx.config).context("cannot sync with the hub")?;
+pub fn run(
+    ctx: &Context,
+    consolidate: bool,
+    adopt: bool,
+    insecure: bool,
+    json: bool,
+) -> Result<()> {
+    let hub = if insecure {
+        let mut config = ctx.config.clone();
+        config.hub.insecure = true;
+        HubSync::from_config(&config)
+    } else {
+        HubSync::from_config(&ctx.config)
+    }
+    .context("cannot sync with the hub")?;
     let git = match super::git::open(ctx) {
         Ok(sync) => Some(sync),
         Err(e)

@@ -12,10 +12,11 @@ use crate::auth::require_tenant;
 use crate::error::ApiError;
 use crate::metrics::count_requests;
 use crate::openapi::ApiDoc;
-use crate::server::AppState;
+use crate::server::{AppState, Timeouts};
 use crate::ws;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::StatusCode;
 use axum::http::Uri;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -25,12 +26,13 @@ use serde_json::error::Category;
 use std::any::Any;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// The whole application, ready to serve.
-pub(crate) fn app(state: AppState, max_body_bytes: usize) -> Router {
+pub(crate) fn app(state: AppState, max_body_bytes: usize, timeouts: Timeouts) -> Router {
     let (router, openapi) = described(state.clone());
     let openapi_json = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".to_string()));
     finish(
@@ -38,6 +40,14 @@ pub(crate) fn app(state: AppState, max_body_bytes: usize) -> Router {
         state,
         max_body_bytes,
     )
+    // A body that trickles in slower than the deadline fails its read (the
+    // handler answers 400); a request whose handler runs past its deadline
+    // gets 408 (docs/HUB_API.md#limits).
+    .layer(RequestBodyTimeoutLayer::new(timeouts.body))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        timeouts.request,
+    ))
 }
 
 /// The routes and their description.

@@ -4,6 +4,7 @@
 use super::{parse_cursor, JsonBody};
 use crate::api::{ErrorBody, SincePage, SyncRequest, SyncResponse, TodosResponse};
 use crate::error::ApiError;
+use crate::limits::{IngestPermit, FUTURE_SKEW_MS};
 use crate::server::AppState;
 use crate::store::TenantId;
 use crate::views::Folded;
@@ -39,6 +40,8 @@ const MAX_PAGE: u32 = 10_000;
 pub(super) async fn sync(
     State(state): State<AppState>,
     Extension(tenant): Extension<TenantId>,
+    // Before the body: the slots bound how many bodies are in memory at once.
+    _slots: IngestPermit,
     JsonBody(request): JsonBody<SyncRequest>,
 ) -> Result<Json<SyncResponse>, ApiError> {
     if request.device_id.trim().is_empty() {
@@ -46,19 +49,30 @@ pub(super) async fn sync(
             "device_id: must be a non-empty string".into(),
         ));
     }
+    let now = Timestamp::now();
+    let latest = Timestamp(now.millis() + FUTURE_SKEW_MS);
     let batch = request
         .observations
         .into_iter()
         .enumerate()
         .map(|(i, obs)| {
-            obs.validated()
+            let obs = obs
+                .validated()
                 .map_err(|WireError::Field { field, problem }| {
                     ApiError::Unprocessable(format!("observations[{i}].{field}: {problem}"))
-                })
+                })?;
+            if obs.observed_at > latest {
+                return Err(ApiError::Unprocessable(format!(
+                    "observations[{i}].observed_at: {} is more than 24 hours ahead of the hub's clock ({})",
+                    obs.observed_at.to_rfc3339(),
+                    now.to_rfc3339()
+                )));
+            }
+            Ok(obs)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let received = batch.len();
-    let ingested = state.store.ingest(tenant, batch, Timestamp::now()).await?;
+    let ingested = state.store.ingest(tenant, batch, now).await?;
     state.metrics.observations.inc_by(ingested.accepted);
     state.metrics.duplicates.inc_by(ingested.duplicates);
     tracing::debug!(

@@ -37,6 +37,17 @@ pub struct TokenInfo {
     pub prefix: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// When a request last presented it (to the minute); `None` if never.
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A live token, as the authentication looks it up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveToken {
+    pub id: i64,
+    pub tenant: TenantId,
+    /// The stored hash, compared again in constant time.
+    pub hash: String,
 }
 
 /// What one sync request changed.
@@ -118,8 +129,12 @@ pub(crate) trait Store: Send + Sync + 'static {
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
     /// Marks a token revoked (keeping the first revocation time); `None` if no such id.
     async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<Option<TokenInfo>>;
-    /// The tenant of a live (not revoked) token with this hash, with the stored hash.
-    async fn token_tenant(&self, hash: &str) -> Result<Option<(TenantId, String)>>;
+    /// The live (not revoked) token with this hash: its id, tenant and stored hash.
+    async fn token_tenant(&self, hash: &str) -> Result<Option<LiveToken>>;
+    /// Records that token `id` was presented at `now`.
+    async fn touch_token(&self, id: i64, now: Timestamp) -> Result<()>;
+    /// The ids of every revoked token.
+    async fn revoked_tokens(&self) -> Result<Vec<i64>>;
 
     /// Stores a batch of validated observations, idempotently by id, and updates
     /// the fold tables, all in one transaction.
@@ -254,8 +269,12 @@ pub(crate) struct Statements {
     pub revoke_token: &'static str,
     /// Appended to [`TOKEN_SELECT`]: the token with id $1.
     pub token_by_id: &'static str,
-    /// Tenant id and hash of the live token with hash $1.
+    /// Id, tenant id and hash of the live token with hash $1.
     pub live_token: &'static str,
+    /// Sets token $1's `last_used_at` to $2.
+    pub touch_token: &'static str,
+    /// Ids of the revoked tokens.
+    pub revoked_tokens: &'static str,
     /// Tenant $1's cursor.
     pub cursor: &'static str,
     /// Tenant $1's cursor, locked against other syncs of the tenant until the
@@ -270,7 +289,8 @@ pub(crate) struct Statements {
 }
 
 /// Tokens with their tenant's name, as [`TokenRow`]s.
-const TOKEN_SELECT: &str = "SELECT t.id, n.name AS tenant, t.prefix, t.created_at, t.revoked_at \
+const TOKEN_SELECT: &str =
+    "SELECT t.id, n.name AS tenant, t.prefix, t.created_at, t.revoked_at, t.last_used_at \
      FROM tokens t JOIN tenants n ON n.id = t.tenant_id";
 
 /// A row of [`TOKEN_SELECT`].
@@ -281,6 +301,7 @@ pub(crate) struct TokenRow {
     prefix: String,
     created_at: i64,
     revoked_at: Option<i64>,
+    last_used_at: Option<i64>,
 }
 
 impl From<TokenRow> for TokenInfo {
@@ -291,6 +312,7 @@ impl From<TokenRow> for TokenInfo {
             prefix: row.prefix,
             created_at: Timestamp(row.created_at),
             revoked_at: row.revoked_at.map(Timestamp),
+            last_used_at: row.last_used_at.map(Timestamp),
         }
     }
 }
@@ -307,6 +329,7 @@ where
     for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
     for<'r> (i64,): sqlx::FromRow<'r, DbRow<B>>,
     for<'r> (i64, String): sqlx::FromRow<'r, DbRow<B>>,
+    for<'r> (i64, i64, String): sqlx::FromRow<'r, DbRow<B>>,
     for<'r> SessionColumns: sqlx::FromRow<'r, DbRow<B>>,
     for<'r> TokenRow: sqlx::FromRow<'r, DbRow<B>>,
     for<'r> ObservationRow: sqlx::FromRow<'r, DbRow<B>>,
@@ -338,6 +361,7 @@ where
             prefix: prefix.to_string(),
             created_at: now,
             revoked_at: None,
+            last_used_at: None,
         })
     }
 
@@ -361,12 +385,32 @@ where
         Ok(row.map(TokenInfo::from))
     }
 
-    async fn token_tenant(&self, hash: &str) -> Result<Option<(TenantId, String)>> {
-        let row: Option<(i64, String)> = sqlx::query_as(B::SQL.live_token)
+    async fn token_tenant(&self, hash: &str) -> Result<Option<LiveToken>> {
+        let row: Option<(i64, i64, String)> = sqlx::query_as(B::SQL.live_token)
             .bind(hash)
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(|(tenant, hash)| (TenantId(tenant), hash)))
+        Ok(row.map(|(id, tenant, hash)| LiveToken {
+            id,
+            tenant: TenantId(tenant),
+            hash,
+        }))
+    }
+
+    async fn touch_token(&self, id: i64, now: Timestamp) -> Result<()> {
+        sqlx::query(B::SQL.touch_token)
+            .bind(id)
+            .bind(now.millis())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn revoked_tokens(&self) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(B::SQL.revoked_tokens)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     async fn ingest(

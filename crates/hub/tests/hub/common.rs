@@ -142,6 +142,7 @@ pub fn obs(project: &str, content: &str, status: Status, session: &str, at_ms: i
 
 /// A raw HTTP client, for requests the typed client would never make.
 pub fn http() -> reqwest::Client {
+    chittysync_hub::tls::install_default_provider();
     reqwest::Client::new()
 }
 
