@@ -156,6 +156,18 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// The web dashboard of the local picture: board, sessions, conflicts, history, report, topics; live (docs/UI.md)
+    Ui {
+        /// Address to listen on: loopback, or any address with --token
+        #[arg(long, default_value = "127.0.0.1:7879", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// Required of every request (sign in once per browser); required to listen off loopback
+        #[arg(long, env = "CHITTYSYNC_UI_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Open the board in the default browser
+        #[arg(long)]
+        open: bool,
+    },
     /// Run the sync hub: HTTP and WebSocket API over SQLite or PostgreSQL
     Serve {
         /// Address to listen on

@@ -58,7 +58,8 @@ fn chart(project: &str, days: &[&DayRow]) -> String {
         .unwrap_or(0)
         .max(1);
     let (w, h, pad) = (24.0_f64, 120.0_f64, 18.0_f64);
-    let width = (days.len() as f64 * w).max(w) + 8.0;
+    // Never narrower than 25 days' worth: a few days stay bars, not walls.
+    let width = (days.len().max(25) as f64 * w) + 8.0;
     let mut out = format!(
         r#"<svg class="chart" viewBox="0 0 {width} {vh}" role="img" aria-label="{label}"><title>{label}</title>"#,
         vh = h + pad,

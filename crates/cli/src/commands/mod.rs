@@ -19,6 +19,7 @@ mod spawn;
 mod status;
 mod sync;
 mod todos;
+mod ui;
 mod topics;
 mod views;
 
@@ -74,6 +75,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             max_body_bytes,
             tls_cert.zip(tls_key),
         ),
+        Command::Ui {
+            listen,
+            token,
+            open,
+        } => ui::run(&ctx, listen, token, open),
         Command::Hub { command } => hub::run(&ctx, command),
         Command::Daemon => daemon::run(&ctx),
         Command::Service {
