@@ -7,6 +7,7 @@
 mod common;
 mod behaviour;
 mod bench;
+mod hostile;
 mod many_subscribers;
 mod scale_out;
 mod websocket;
