@@ -17,6 +17,10 @@ pub const DEFAULT_PUSH_BATCH: usize = 1_000;
 /// Observations per pull page (the hub allows up to 10,000).
 pub const DEFAULT_PULL_PAGE: u32 = 5_000;
 
+/// How far ahead of the clock an observation may be stamped and still be
+/// pushed: the hub's own limit (docs/HUB_API.md#limits).
+const FUTURE_LIMIT_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// What one [`HubSync::sync_once`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HubSyncReport {
@@ -39,6 +43,10 @@ pub struct HubSyncReport {
     /// The cursors were for another hub, or the hub lost data: everything
     /// was pushed and pulled again (idempotent by id, so harmless).
     pub restarted: bool,
+    /// Local observations stamped more than a day ahead of this machine's
+    /// clock, not pushed: the hub refuses them (docs/HUB_API.md#limits), and
+    /// one of them would otherwise hold back every push after it.
+    pub skipped_future: u64,
     pub elapsed_ms: u64,
 }
 
@@ -216,7 +224,26 @@ impl HubSync {
             let Some(last_seq) = batch.last().map(|l| l.seq) else {
                 return Ok(());
             };
-            let observations: Vec<_> = batch.into_iter().map(|l| l.observation).collect();
+            let latest = Timestamp(Timestamp::now().millis() + FUTURE_LIMIT_MS);
+            let (observations, ahead): (Vec<_>, Vec<_>) = batch
+                .into_iter()
+                .map(|l| l.observation)
+                .partition(|o| o.observed_at <= latest);
+            if let Some(first) = ahead.first() {
+                tracing::warn!(
+                    skipped = ahead.len(),
+                    first = %first.observed_at.to_rfc3339(),
+                    "not pushing observations stamped more than a day ahead: the hub refuses them"
+                );
+                report.skipped_future += ahead.len() as u64;
+            }
+            if observations.is_empty() {
+                cursors.push_seq = last_seq;
+                let tx = engine.store_mut().begin()?;
+                cursors.save(&tx)?;
+                tx.commit()?;
+                continue;
+            }
             let answer = self
                 .runtime
                 .block_on(self.client.push(&self.device, &observations))

@@ -273,3 +273,40 @@ fn the_websocket_wakes_the_other_home_and_retries_back_off() {
     drop(live);
     drop(hub);
 }
+
+/// A local observation stamped a year ahead (a bad clock, a forged file) is
+/// left out of the push — the hub would refuse the whole batch with 422 —
+/// and does not hold back the observations after it.
+#[test]
+fn an_observation_stamped_far_ahead_is_skipped_not_a_block() {
+    use chittysync_core::{Observation, Source, Status, Timestamp};
+    let db = TestDb::sqlite();
+    let hub = TestHub::start_any(&db.url);
+    let token = token(&db.url, "me");
+    let mut a = Home::new("A", &hub.url, &token);
+    let year = 365 * 24 * 60 * 60 * 1000;
+    let at = |content: &str, ms: i64| {
+        Observation::new(
+            "api",
+            content.to_string(),
+            None,
+            Status::Pending,
+            "s1".to_string(),
+            Some("s1".to_string()),
+            "A",
+            Source::File,
+            Timestamp(ms),
+        )
+    };
+    let now = Timestamp::now().millis();
+    chittysync_testkit::store_local(
+        &mut a.engine,
+        &[at("From next year", now + year), at("From today", now)],
+    );
+    let report = a.hub().sync_once(&mut a.engine).unwrap();
+    assert_eq!((report.pushed, report.skipped_future), (1, 1));
+    assert_eq!(hub_counts(&hub.url, &token).0, 1);
+    // Nothing is retried: the next sync has nothing to push.
+    let again = a.hub().sync_once(&mut a.engine).unwrap();
+    assert_eq!((again.pushed, again.skipped_future), (0, 0));
+}
