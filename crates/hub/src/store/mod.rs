@@ -98,9 +98,9 @@ impl Change {
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
+    #[error(transparent)]
     Database(#[from] sqlx::Error),
-    #[error("database migration: {0}")]
+    #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),

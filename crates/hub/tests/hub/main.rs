@@ -9,5 +9,6 @@ mod behaviour;
 mod bench;
 mod hostile;
 mod many_subscribers;
+mod postgres_tls;
 mod scale_out;
 mod websocket;
