@@ -109,7 +109,7 @@ pub fn board<'a>(picture: &'a Picture, query: &BoardQuery) -> Board<'a> {
     let text = query.q.trim().to_lowercase();
     let limit = query.limit();
     let mut by_project: BTreeMap<&str, [Vec<Card<'a>>; 4]> = BTreeMap::new();
-    for entry in &picture.entries {
+    for entry in picture.entries.iter() {
         if !(shown.wants(entry) || (query.show_deleted() && deleted.wants(entry))) {
             continue;
         }

@@ -14,7 +14,12 @@ use std::fmt::Write;
 #[serde(default)]
 pub struct ConflictsQuery {
     pub project: String,
+    /// From 1.
+    pub page: String,
 }
+
+/// Conflicts per page: at 20,000 sessions there are thousands.
+const PAGE: usize = 100;
 
 /// The conflicts a query wants, in output order.
 pub fn list<'a>(picture: &'a Picture, query: &ConflictsQuery) -> Vec<&'a Conflict> {
@@ -50,7 +55,36 @@ pub fn render(picture: &Picture, query: &ConflictsQuery, now: Timestamp) -> Stri
         r#"<p class="summary">{} todos whose sessions disagree, each resolved and reported</p>"#,
         list.len()
     );
-    for c in list {
+    let pages = list.len().div_ceil(PAGE).max(1);
+    let page = query.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let page_link = |n: usize| {
+        let n = n.to_string();
+        esc(&html::query(&[("project", &query.project), ("page", &n)]))
+    };
+    let mut nav = String::new();
+    if pages > 1 {
+        let _ = write!(
+            nav,
+            r#"<nav class="pages" aria-label="Pages">page {page} of {pages} "#
+        );
+        if page > 1 {
+            let _ = write!(
+                nav,
+                r#"<a href="/conflicts{}" rel="prev">← previous</a> "#,
+                page_link(page - 1)
+            );
+        }
+        if page < pages {
+            let _ = write!(
+                nav,
+                r#"<a href="/conflicts{}" rel="next">next →</a>"#,
+                page_link(page + 1)
+            );
+        }
+        nav.push_str("</nav>");
+    }
+    out.push_str(&nav);
+    for c in list.iter().skip((page - 1) * PAGE).take(PAGE) {
         let _ = write!(
             out,
             r#"<article class="conflict" id="c-{id}"><h2><a href="/todo/{id}">{content}</a></h2><p class="meta"><span class="project">{project}</span> resolved {res} by rule <code>{rule}</code></p><div class="scroll"><table><thead><tr><th scope="col">Observer</th><th scope="col">Session</th><th scope="col">Status</th><th scope="col">Observed</th></tr></thead><tbody>"#,
@@ -72,6 +106,7 @@ pub fn render(picture: &Picture, query: &ConflictsQuery, now: Timestamp) -> Stri
         }
         out.push_str("</tbody></table></div></article>");
     }
+    out.push_str(&nav);
     out
 }
 

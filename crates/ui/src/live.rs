@@ -37,6 +37,12 @@ pub async fn watch_store(source: Arc<Source>, tx: watch::Sender<u64>) {
         .ok()
         .flatten();
         if now != last {
+            // Pages are open (the app keeps one receiver itself): read the
+            // new picture now, so their fetches find it ready.
+            if now.is_some() && tx.receiver_count() > 1 {
+                let s = source.clone();
+                let _ = tokio::task::spawn_blocking(move || s.picture()).await;
+            }
             if last.is_some() || now.is_some() {
                 tx.send_modify(|n| *n += 1);
             }

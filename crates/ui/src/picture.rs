@@ -22,19 +22,40 @@ pub struct Picture {
     pub generation: u64,
     epoch: u64,
     read_at: Instant,
-    /// Every folded todo, deleted ones too, in output order.
-    pub stored: Vec<StoredTodo>,
+    /// Every folded todo, deleted ones too, in output order (shared with
+    /// the next picture while the fold is unchanged).
+    pub stored: Arc<Vec<StoredTodo>>,
     /// The same todos' entries, in the same order.
-    pub entries: Vec<TodoEntry>,
+    pub entries: Arc<Vec<TodoEntry>>,
     /// The conflicts of the todos shown (not deleted ones), by todo id.
-    pub conflicts: HashMap<String, Conflict>,
+    pub conflicts: Arc<HashMap<String, Conflict>>,
     pub sessions: Vec<SessionRecord>,
     /// Each session's device, by session id.
     pub device_of: HashMap<String, String>,
 }
 
 impl Picture {
-    fn read(store: &Store) -> Result<Picture, StoreError> {
+    fn read(store: &Store, same_fold: Option<&Picture>) -> Result<Picture, StoreError> {
+        let sessions = store.sessions()?;
+        let device_of = sessions
+            .iter()
+            .map(|s| (s.id.clone(), s.device.clone()))
+            .collect();
+        let generation = store.fold_generation()?;
+        let epoch = store.fold_epoch()?;
+        // Only the sessions moved: the todos read before are still the fold.
+        if let Some(p) = same_fold.filter(|p| p.generation == generation && p.epoch == epoch) {
+            return Ok(Picture {
+                generation,
+                epoch,
+                read_at: Instant::now(),
+                stored: p.stored.clone(),
+                entries: p.entries.clone(),
+                conflicts: p.conflicts.clone(),
+                sessions,
+                device_of,
+            });
+        }
         let stored = store.folded_todos()?;
         let entries = stored
             .iter()
@@ -44,18 +65,13 @@ impl Picture {
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
-        let sessions = store.sessions()?;
-        let device_of = sessions
-            .iter()
-            .map(|s| (s.id.clone(), s.device.clone()))
-            .collect();
         Ok(Picture {
-            generation: store.fold_generation()?,
-            epoch: store.fold_epoch()?,
+            generation,
+            epoch,
             read_at: Instant::now(),
-            stored,
-            entries,
-            conflicts,
+            stored: Arc::new(stored),
+            entries: Arc::new(entries),
+            conflicts: Arc::new(conflicts),
             sessions,
             device_of,
         })
@@ -132,12 +148,12 @@ impl Source {
     /// its sessions fresh, else a new read (blocking).
     pub fn picture(&self) -> Result<Arc<Picture>, ReadError> {
         let (generation, epoch) = self.generation()?;
-        if let Some(p) = self
+        let cached = self
             .cached
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
+            .clone();
+        if let Some(p) = &cached {
             if p.generation == generation
                 && p.epoch == epoch
                 && p.read_at.elapsed() < SESSIONS_FRESH
@@ -145,7 +161,7 @@ impl Source {
                 return Ok(p.clone());
             }
         }
-        let fresh = Arc::new(self.with_store(Picture::read)?);
+        let fresh = Arc::new(self.with_store(|store| Picture::read(store, cached.as_deref()))?);
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
         Ok(fresh)
     }
