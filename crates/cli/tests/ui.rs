@@ -59,6 +59,19 @@ impl Drop for Running {
     }
 }
 
+/// Chromedriver in a process group of its own, with the chromium it starts:
+/// the whole group is killed when dropped, so a failing test leaves no
+/// browser behind.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SAFETY: signalling the process group our own child leads.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
 /// `chittysync ui` on the sandbox; returns it and its base URL, read from
 /// the first line it prints.
 fn start_ui(sandbox: &Sandbox, listen: &str, extra: &[&str]) -> (Running, String) {
@@ -102,11 +115,13 @@ fn example_sandbox() -> Sandbox {
 
 /// Chromedriver on a free port, and a headless chromium session through it,
 /// started with the flags this machine needs (docs/UI.md, "Tests").
-async fn browser(profile: &Path) -> (Running, Client) {
+async fn browser(profile: &Path) -> (Driver, Client) {
+    use std::os::unix::process::CommandExt;
     let port = free_port();
-    let driver = Running(
+    let driver = Driver(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
