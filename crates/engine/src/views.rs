@@ -70,6 +70,14 @@ pub fn session_matches(filter: &str, session: &str) -> bool {
 pub fn todo_entries(store: &Store, filter: &TodoFilter) -> Result<Vec<TodoEntry>, StoreError> {
     let mut out = Vec::new();
     for todo in store.folded_todos()? {
+        // What the stored row tells is checked before its entry is parsed.
+        let status_ok = match filter.status {
+            Some(set) => set.matches(todo.status),
+            None => todo.status != Status::Deleted,
+        };
+        if !status_ok || filter.project.as_ref().is_some_and(|p| &todo.project != p) {
+            continue;
+        }
         let entry = todo.entry()?;
         if filter.wants(&entry) {
             out.push(entry);

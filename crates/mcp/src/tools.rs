@@ -454,6 +454,17 @@ fn sessions(
     let store = engine.store();
     let todos = store.folded_todos()?;
     let all = views::session_views(&todos, store.sessions()?, env.now, env.stale_after_ms);
+    // What each session of the view has in progress, read once.
+    let mut working: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for t in &todos {
+        if t.status != Status::InProgress || project.as_ref().is_some_and(|p| &t.project != p) {
+            continue;
+        }
+        let content = t.entry()?.content;
+        for s in &t.sessions {
+            working.entry(s.as_str()).or_default().push(content.clone());
+        }
+    }
     let mut out = Vec::new();
     for view in all {
         if wanted.is_some_and(|w| w != view.state)
@@ -463,12 +474,10 @@ fn sessions(
         {
             continue;
         }
-        let mut working_on = Vec::new();
-        for t in &todos {
-            if t.status == Status::InProgress && t.sessions.contains(&view.session.id) {
-                working_on.push(t.entry()?.content);
-            }
-        }
+        let working_on = working
+            .get(view.session.id.as_str())
+            .cloned()
+            .unwrap_or_default();
         let mut value = serde_json::to_value(&view).map_err(|e| {
             ToolError::NotFound(format!("cannot show session {}: {e}", view.session.id))
         })?;
