@@ -3,7 +3,8 @@
 //!
 //! - **Ingests**: a sync holds a slot of its tenant (one at a time: a
 //!   tenant's syncs are serialized by the database anyway) and one of the
-//!   hub's few, taken *before* its body is read. So the memory that bodies
+//!   hub's few (four on PostgreSQL, one on SQLite, whose writes are serial),
+//!   taken *before* its body is read. So the memory that bodies
 //!   and their parsed observations take is bounded by the number of slots,
 //!   however many pushes arrive at once, and a tenant that floods the hub
 //!   queues behind itself, not in front of the others.
@@ -22,8 +23,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Syncs of one tenant stored at once.
 const PER_TENANT: usize = 1;
-/// Syncs stored at once in the whole hub.
-const GLOBAL: usize = 4;
+/// Syncs stored at once in the whole hub on PostgreSQL, where syncs of
+/// different tenants write in parallel. SQLite has one writer: there a second
+/// slot would only hold a second body in memory while it waits for the lock
+/// (and, behind a big batch, past the busy timeout).
+const GLOBAL_POSTGRES: usize = 4;
+const GLOBAL_SQLITE: usize = 1;
 /// How far ahead of the hub's clock an observation may be stamped.
 pub(crate) const FUTURE_SKEW_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -33,16 +38,21 @@ pub(crate) struct IngestSlots {
     tenants: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
 }
 
-impl Default for IngestSlots {
-    fn default() -> Self {
+impl IngestSlots {
+    /// The slots of a hub on the database `url` names.
+    pub(crate) fn for_database(url: &str) -> IngestSlots {
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let global = if postgres {
+            GLOBAL_POSTGRES
+        } else {
+            GLOBAL_SQLITE
+        };
         IngestSlots {
-            global: Arc::new(Semaphore::new(GLOBAL)),
+            global: Arc::new(Semaphore::new(global)),
             tenants: Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl IngestSlots {
     fn tenant(&self, tenant: TenantId) -> Arc<Semaphore> {
         let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
         // Forget idle tenants' semaphores so the map stays small.

@@ -111,7 +111,7 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(store: Arc<dyn Store>) -> AppState {
+    pub(crate) fn new(store: Arc<dyn Store>, database_url: &str) -> AppState {
         let shutdown = CancellationToken::new();
         let sessions = TaskTracker::new();
         let tokens = TokenWatch::start(store.clone(), sessions.clone(), shutdown.clone());
@@ -121,7 +121,7 @@ impl AppState {
             shutdown,
             sessions,
             tokens: Arc::new(tokens),
-            ingests: Arc::new(IngestSlots::default()),
+            ingests: Arc::new(IngestSlots::for_database(database_url)),
         }
     }
 }
@@ -160,7 +160,7 @@ pub async fn bind(config: HubConfig) -> anyhow::Result<BoundHub> {
             return Err(error).with_context(|| format!("listening on {}", config.listen));
         }
     };
-    let state = AppState::new(store);
+    let state = AppState::new(store, &config.database_url);
     let app = routes::app(state.clone(), config.max_body_bytes, config.timeouts);
     Ok(BoundHub {
         listener,
@@ -295,7 +295,8 @@ pub(crate) mod tests {
     pub(crate) async fn state() -> (AppState, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hub.db");
-        let state = AppState::new(store::open(path.to_str().unwrap()).await.unwrap());
+        let url = path.to_str().unwrap();
+        let state = AppState::new(store::open(url).await.unwrap(), url);
         (state, dir)
     }
 
