@@ -1,7 +1,7 @@
 //! The hub over TLS, as a user runs it (docs/HUB_API.md#tls): `serve
 //! --tls-cert --tls-key` with a certificate made here by a test CA, the real
-//! binary's `sync` trusting that CA through `[hub] ca_file`, the typed client's
-//! WebSocket over `wss://`; a device without the CA is refused with the
+//! binary's `sync` and daemon trusting that CA through `[hub] ca_file` (the
+//! daemon woken over `wss://`), the typed client's WebSocket too; a device without the CA is refused with the
 //! certificate problem named, once, not retried; plain `http://` to another
 //! machine is refused unless `--insecure`.
 
@@ -128,13 +128,31 @@ fn sync_and_websocket_over_tls_trusting_the_ca_file_and_refused_without_it() {
         "todos/s1-agent-s1.json",
         todo_list(&[("Ship over TLS", "in_progress")]),
     );
+    // B's daemon follows the hub over wss:// and pulls over https://.
+    let _daemon = Running(
+        b.command()
+            .arg("daemon")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Its log says when its WebSocket is subscribed: the wss:// handshake
+    // passed with the CA of `ca_file`.
+    let logs = b.home().join("logs");
+    let started = Instant::now();
+    while !daemon_log(&logs).contains("hub WebSocket subscribed") {
+        assert!(started.elapsed() < WAIT, "B's daemon never subscribed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let pushed = a.json(&["sync"]);
     assert!(pushed["hub"]["pushed"].as_u64().unwrap() >= 1, "{pushed}");
-    b.json(&["sync"]);
-    assert_eq!(
-        b.status_of("Ship over TLS", &[]).as_deref(),
-        Some("in_progress")
-    );
+    let on_b = b.home().join("todos.json");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&on_b).is_ok_and(|t| t.contains("Ship over TLS")) {
+        assert!(started.elapsed() < WAIT, "B's daemon never pulled the todo");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // `status` reaches the hub's health over TLS too.
     let status = a.json(&["status"]);
@@ -204,6 +222,17 @@ fn plain_http_to_another_machine_is_refused_unless_insecure() {
     let out = s.run(&["sync", "--insecure"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("refusing plain http://"), "{stderr}");
+}
+
+/// Everything the daemon logged so far.
+fn daemon_log(logs: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(logs).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("daemon.") {
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    }
+    text
 }
 
 fn observation(content: &str) -> Observation {
