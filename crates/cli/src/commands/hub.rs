@@ -4,7 +4,7 @@ use crate::cli::{HubCommand, TokenCommand};
 use crate::context::{create_private_dir, Context};
 use crate::output::{cell, print_json, Table};
 use anyhow::{Context as _, Result};
-use chittysync_hub::{serve as serve_hub, tokens, HubConfig, ServerTls};
+use chittysync_hub::{tokens, HubConfig, ServerTls};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -68,8 +68,15 @@ pub fn serve(
              to serve TLS (docs/HUB_API.md#tls)"
         );
     }
-    eprintln!("chittysync hub listening on {scheme}://{listen}");
-    runtime()?.block_on(serve_hub(config, shutdown_signal()))
+    runtime()?.block_on(async {
+        // Said once the certificate, the database and the socket are ready.
+        let hub = chittysync_hub::bind(config).await?;
+        eprintln!(
+            "chittysync hub listening on {scheme}://{}",
+            hub.local_addr()
+        );
+        hub.run(shutdown_signal()).await
+    })
 }
 
 pub fn run(ctx: &Context, command: HubCommand) -> Result<()> {
