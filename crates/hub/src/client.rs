@@ -96,12 +96,23 @@ pub struct ClientOptions {
 }
 
 /// A connection to one hub as one tenant.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HubClient {
     http: reqwest::Client,
     base: String,
     token: String,
     tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// Never shows the token: a client printed in a log must not give it away.
+impl std::fmt::Debug for HubClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubClient")
+            .field("base", &self.base)
+            .field("token", &"<redacted>")
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
 }
 
 #[derive(Serialize)]
