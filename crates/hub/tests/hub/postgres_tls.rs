@@ -61,7 +61,10 @@ async fn a_server_whose_certificate_does_not_match_is_refused() {
         &format!("sslmode=verify-full&sslrootcert={}", test_ca()),
     );
     let error = refusal(&by_name).await;
-    assert!(error.contains("not valid for name \"localhost\""), "{error}");
+    assert!(
+        error.contains("not valid for name \"localhost\""),
+        "{error}"
+    );
     // verify-ca checks the CA, not the name: that passes.
     let ca_only = by_name.replace("sslmode=verify-full", "sslmode=verify-ca");
     let hub = bind(HubConfig::new("127.0.0.1:0".parse().unwrap(), ca_only))
