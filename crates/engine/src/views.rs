@@ -86,6 +86,50 @@ pub fn todo_entries(store: &Store, filter: &TodoFilter) -> Result<Vec<TodoEntry>
     Ok(out)
 }
 
+/// One project as `projects --json` shows it: its sessions and counts of
+/// the todos shown (deleted ones are not).
+#[derive(Debug, Default, Serialize)]
+pub struct ProjectView {
+    pub project: String,
+    pub sessions: std::collections::BTreeSet<String>,
+    pub session_count: usize,
+    pub todo_count: usize,
+    pub pending: usize,
+    pub in_progress: usize,
+    pub completed: usize,
+    pub conflicts: usize,
+}
+
+/// Every project with its counts, by name.
+pub fn project_views(store: &Store) -> Result<Vec<ProjectView>, StoreError> {
+    let mut views: std::collections::BTreeMap<String, ProjectView> = Default::default();
+    for t in store.folded_todos()? {
+        if t.status == Status::Deleted {
+            continue;
+        }
+        let v = views
+            .entry(t.project.clone())
+            .or_insert_with(|| ProjectView {
+                project: t.project.clone(),
+                ..ProjectView::default()
+            });
+        v.sessions.extend(t.sessions.iter().cloned());
+        v.todo_count += 1;
+        v.conflicts += usize::from(t.conflict_json.is_some());
+        match t.status {
+            Status::Pending => v.pending += 1,
+            Status::InProgress => v.in_progress += 1,
+            Status::Completed => v.completed += 1,
+            Status::Deleted => {}
+        }
+    }
+    let mut list: Vec<ProjectView> = views.into_values().collect();
+    for v in &mut list {
+        v.session_count = v.sessions.len();
+    }
+    Ok(list)
+}
+
 pub use chittysync_core::SessionState;
 
 /// A session's state (SPEC §8): the rule is core's, shared with the

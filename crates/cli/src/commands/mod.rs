@@ -19,8 +19,8 @@ mod spawn;
 mod status;
 mod sync;
 mod todos;
-mod ui;
 mod topics;
+mod ui;
 mod views;
 
 use crate::cli::{Cli, Command};

@@ -6,43 +6,30 @@ use crate::context::Context;
 use crate::output::{age, cell, print_json, short_id, status_style, Table};
 use anyhow::Result;
 use chittysync_core::{fold, snapshot::sort_entries, Status, Timestamp, TodoEntry};
+use chittysync_engine::views::{todo_entries, StatusSet, TodoFilter};
 
 impl StatusFilter {
-    fn matches(self, status: Status) -> bool {
+    /// The engine's status set for this filter.
+    fn set(self) -> StatusSet {
         match self {
-            StatusFilter::Pending => status == Status::Pending,
-            StatusFilter::InProgress => status == Status::InProgress,
-            StatusFilter::Completed => status == Status::Completed,
-            StatusFilter::Deleted => status == Status::Deleted,
-            StatusFilter::Open => status.is_open(),
+            StatusFilter::Pending => StatusSet::One(Status::Pending),
+            StatusFilter::InProgress => StatusSet::One(Status::InProgress),
+            StatusFilter::Completed => StatusSet::One(Status::Completed),
+            StatusFilter::Deleted => StatusSet::One(Status::Deleted),
+            StatusFilter::Open => StatusSet::Open,
         }
     }
 }
 
-/// Whether a session filter names this session (its id or a prefix of it).
-pub fn session_matches(filter: &str, session: &str) -> bool {
-    // Another agent's session is also named without its agent (`codex:`).
-    let bare = match session.split_once(':') {
-        Some((agent, rest)) if chittysync_core::agent::NAMESPACED.contains(&agent) => rest,
-        _ => session,
-    };
-    [session, bare]
-        .iter()
-        .any(|s| *s == filter || (filter.len() >= 4 && s.starts_with(filter)))
-}
-
-fn wanted(args: &TodosArgs, entry: &TodoEntry) -> bool {
-    let status_ok = match args.status {
-        Some(filter) => filter.matches(entry.status),
-        None => entry.status != Status::Deleted,
-    };
-    status_ok
-        && args.project.as_ref().is_none_or(|p| &entry.project == p)
-        && args
-            .session
-            .as_ref()
-            .is_none_or(|s| entry.sessions.iter().any(|x| session_matches(s, x)))
-        && args.agent.as_ref().is_none_or(|a| entry.agents.contains(a))
+/// What the arguments ask for, as the engine's filter (the same the MCP
+/// server and the dashboard use).
+fn filter(args: &TodosArgs) -> TodoFilter {
+    TodoFilter {
+        project: args.project.clone(),
+        status: args.status.map(StatusFilter::set),
+        session: args.session.clone(),
+        agent: args.agent.clone(),
+    }
 }
 
 /// The folded entries now, or as they were at `as_of`.
@@ -74,10 +61,14 @@ pub fn run(ctx: &Context, args: &TodosArgs) -> Result<()> {
         .as_deref()
         .map(|t| PastPoint::parse(ctx, t, now))
         .transpose()?;
-    let list: Vec<TodoEntry> = entries(ctx, as_of.as_ref())?
-        .into_iter()
-        .filter(|e| wanted(args, e))
-        .collect();
+    let wanted = filter(args);
+    let list: Vec<TodoEntry> = match &as_of {
+        None => todo_entries(&ctx.store_or_hint()?, &wanted)?,
+        Some(point) => entries(ctx, Some(point))?
+            .into_iter()
+            .filter(|e| wanted.wants(e))
+            .collect(),
+    };
     if args.json.json {
         return print_json(&list);
     }

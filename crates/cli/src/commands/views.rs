@@ -3,50 +3,12 @@
 use crate::context::Context;
 use crate::output::{age, cell, print_json, short_id, status_style, Table, DIM};
 use anyhow::Result;
-use chittysync_core::{Conflict, Status, Timestamp};
+use chittysync_core::{Conflict, Timestamp};
 use chittysync_store::{SessionRecord, StoredTodo};
-use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-#[derive(Debug, Default, Serialize)]
-struct ProjectView {
-    project: String,
-    sessions: BTreeSet<String>,
-    session_count: usize,
-    todo_count: usize,
-    pending: usize,
-    in_progress: usize,
-    completed: usize,
-    conflicts: usize,
-}
 
 pub fn projects(ctx: &Context, json: bool) -> Result<()> {
     let store = ctx.store_or_hint()?;
-    let mut views: BTreeMap<String, ProjectView> = BTreeMap::new();
-    for t in store.folded_todos()? {
-        if t.status == Status::Deleted {
-            continue;
-        }
-        let v = views
-            .entry(t.project.clone())
-            .or_insert_with(|| ProjectView {
-                project: t.project.clone(),
-                ..ProjectView::default()
-            });
-        v.sessions.extend(t.sessions.iter().cloned());
-        v.todo_count += 1;
-        v.conflicts += usize::from(t.conflict_json.is_some());
-        match t.status {
-            Status::Pending => v.pending += 1,
-            Status::InProgress => v.in_progress += 1,
-            Status::Completed => v.completed += 1,
-            Status::Deleted => {}
-        }
-    }
-    let mut list: Vec<ProjectView> = views.into_values().collect();
-    for v in &mut list {
-        v.session_count = v.sessions.len();
-    }
+    let list = chittysync_engine::views::project_views(&store)?;
     if json {
         return print_json(&list);
     }
@@ -78,67 +40,34 @@ pub fn projects(ctx: &Context, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub use chittysync_core::SessionState;
+pub use chittysync_engine::views::{session_state, SessionState};
 
-/// A session's state (SPEC §8): the rule is core's, shared with the
-/// collisions and the hooks (docs/COLLISIONS.md).
-pub fn session_state(s: &SessionRecord, now: Timestamp, stale_after_ms: i64) -> SessionState {
-    chittysync_core::collision::session_state(&s.activity(), now, stale_after_ms)
-}
-
-#[derive(Debug, Serialize)]
-pub struct SessionView {
-    #[serde(flatten)]
-    pub session: SessionRecord,
-    /// The agent the session ran in (`claude`, `codex`…).
-    pub agent: &'static str,
-    pub state: SessionState,
-    pub open_todos: usize,
-    pub in_progress: usize,
-}
-
-/// Every session with its state and open counts.
+/// Every session with its state and open counts (the engine's view, with
+/// this run's `stale_after`).
 pub fn session_views(
     ctx: &Context,
     todos: &[StoredTodo],
     sessions: Vec<SessionRecord>,
-) -> Vec<SessionView> {
-    let now = Timestamp::now();
-    let stale_after = ctx.config.sessions.stale_after.as_millis() as i64;
-    let mut open: HashMap<&str, (usize, usize)> = HashMap::new();
-    for t in todos.iter().filter(|t| t.status.is_open()) {
-        for s in &t.sessions {
-            let counts = open.entry(s.as_str()).or_default();
-            counts.0 += 1;
-            counts.1 += usize::from(t.status == Status::InProgress);
-        }
-    }
-    sessions
-        .into_iter()
-        .map(|session| {
-            let (open_todos, in_progress) =
-                open.get(session.id.as_str()).copied().unwrap_or_default();
-            SessionView {
-                agent: chittysync_core::agent::agent_of(&session.id),
-                state: session_state(&session, now, stale_after),
-                session,
-                open_todos,
-                in_progress,
-            }
-        })
-        .collect()
+) -> Vec<chittysync_engine::views::SessionView> {
+    chittysync_engine::views::session_views(
+        todos,
+        sessions,
+        Timestamp::now(),
+        ctx.config.sessions.stale_after.as_millis() as i64,
+    )
 }
 
 pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<()> {
     let store = ctx.store_or_hint()?;
     let todos = store.folded_todos()?;
-    let views: Vec<SessionView> = session_views(ctx, &todos, store.sessions()?)
-        .into_iter()
-        .filter(|v| {
-            (!active || v.state == SessionState::Active)
-                && (!stale || v.state == SessionState::Stale)
-        })
-        .collect();
+    let views: Vec<chittysync_engine::views::SessionView> =
+        session_views(ctx, &todos, store.sessions()?)
+            .into_iter()
+            .filter(|v| {
+                (!active || v.state == SessionState::Active)
+                    && (!stale || v.state == SessionState::Stale)
+            })
+            .collect();
     if json {
         return print_json(&views);
     }
@@ -187,12 +116,7 @@ pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<
 
 pub fn conflicts(ctx: &Context, json: bool) -> Result<()> {
     let store = ctx.store_or_hint()?;
-    let list: Vec<Conflict> = store
-        .folded_todos()?
-        .iter()
-        .filter(|t| t.status != Status::Deleted)
-        .filter_map(|t| t.conflict().transpose())
-        .collect::<Result<_, _>>()?;
+    let list: Vec<Conflict> = chittysync_engine::views::conflicts(&store)?;
     if json {
         return print_json(&list);
     }
