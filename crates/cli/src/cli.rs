@@ -162,7 +162,12 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:7879", value_name = "ADDR")]
         listen: std::net::SocketAddr,
         /// Required of every request (sign in once per browser); required to listen off loopback
-        #[arg(long, env = "CHITTYSYNC_UI_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+        #[arg(
+            long,
+            env = "CHITTYSYNC_UI_TOKEN",
+            value_name = "TOKEN",
+            hide_env_values = true
+        )]
         token: Option<String>,
         /// Open the board in the default browser
         #[arg(long)]
