@@ -39,6 +39,9 @@ pub struct Store {
     conn: Connection,
 }
 
+/// How long a run waits for another to let go of the store.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
@@ -58,6 +61,15 @@ impl Store {
         Self::configure(conn, path)
     }
 
+    /// Whether an error is another process holding the database for now: a
+    /// store being created or upgraded by another run at the same moment.
+    fn is_busy(e: &rusqlite::Error) -> bool {
+        matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+
     /// Opens the store only if it exists, never creating it (for read-only views).
     pub fn open_existing(path: &Path) -> Result<Option<Store>> {
         if !path.exists() {
@@ -67,18 +79,30 @@ impl Store {
     }
 
     fn configure(mut conn: Connection, path: &Path) -> Result<Store> {
-        conn.busy_timeout(Duration::from_secs(30))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| StoreError::open(path, e))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = OFF;
-             PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -65536;",
-        )
-        .map_err(|e| StoreError::open(path, e))?;
-        migrate::migrate(&mut conn).map_err(|e| StoreError::open(path, e))?;
-        Ok(Store { conn })
+        // Two runs opening a new store at once race to turn it to WAL and to
+        // create its tables; SQLite answers some of those steps "locked"
+        // without waiting, so the loser waits here and tries again.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            let step = conn
+                .execute_batch(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = OFF;
+                     PRAGMA temp_store = MEMORY;
+                     PRAGMA cache_size = -65536;",
+                )
+                .and_then(|()| migrate::migrate(&mut conn));
+            match step {
+                Ok(()) => return Ok(Store { conn }),
+                Err(e) if Self::is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(StoreError::open(path, e)),
+            }
+        }
     }
 
     /// Starts a write transaction, waiting for other writers (up to the busy timeout).

@@ -36,10 +36,13 @@ fn a_store_of_the_first_schema_is_upgraded_with_its_data() {
     drop(store);
 
     // Back to the first schema: what a store written before migrations 2
-    // to 5 holds, with fold rows that do not name their agents.
+    // to 7 holds, with fold rows that do not name their agents.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "ALTER TABLE sessions DROP COLUMN model;
+        "DROP TABLE spawns;
+         DROP TABLE notify_events;
+         DROP TABLE collision_warnings;
+         ALTER TABLE sessions DROP COLUMN model;
          ALTER TABLE sessions DROP COLUMN planned;
          ALTER TABLE files DROP COLUMN cursor;
          UPDATE todos SET entry = json_remove(entry, '$.agents');
@@ -81,4 +84,30 @@ fn a_store_of_the_first_schema_is_upgraded_with_its_data() {
         .map(|t| t.entry().unwrap().content)
         .collect();
     assert_eq!(changed, vec!["Ship it"]);
+}
+
+/// Runs that open a new store at the same moment all get it, with one schema
+/// (two `consolidate` at once on a fresh home; issue 11).
+#[test]
+fn many_processes_opening_a_new_store_at_once_all_succeed() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("home").join("chittysync.db");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let opens: Vec<_> = (0..6)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    Store::open(&path).map(|_| ())
+                })
+            })
+            .collect();
+        for open in opens {
+            let result = open.join().unwrap();
+            assert!(result.is_ok(), "round {round}: {}", result.unwrap_err());
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.observation_count().unwrap(), 0);
+    }
 }
