@@ -3,10 +3,21 @@
 use chittysync_core::{fold, Observation, Source, Status, Timestamp};
 use chittysync_store::{Store, Via};
 use proptest::prelude::*;
+use std::collections::BTreeSet;
 
 fn observation(content: usize, observer: usize, status: Status, t: i64) -> Observation {
+    observation_in("p", content, observer, status, t)
+}
+
+fn observation_in(
+    project: &str,
+    content: usize,
+    observer: usize,
+    status: Status,
+    t: i64,
+) -> Observation {
     Observation::new(
-        "p",
+        project,
         format!("Todo {content}"),
         Some(format!("Doing {content} at {t}")),
         status,
@@ -26,6 +37,18 @@ fn arb_observation() -> impl Strategy<Value = Observation> {
         0i64..6,
     )
         .prop_map(|(c, o, s, t)| observation(c, o, s, t))
+}
+
+/// Observations over two projects and more todos and observers.
+fn arb_observation_in_projects() -> impl Strategy<Value = Observation> {
+    (
+        0usize..2,
+        0usize..6,
+        0usize..4,
+        prop::sample::select(Status::ALL.to_vec()),
+        0i64..8,
+    )
+        .prop_map(|(p, c, o, s, t)| observation_in(&format!("p{p}"), c, o, s, t))
 }
 
 fn stored_entries(store: &Store) -> Vec<(String, Option<String>)> {
@@ -226,4 +249,68 @@ fn the_todos_a_change_touched_are_named_by_generation() {
         "a refold starts a new epoch"
     );
     assert_eq!(changed_since(&store, after).len(), 3);
+}
+
+// The log and the fold kept by the store do not depend on the order or the
+// batches the observations came in (issue 13): whatever way a set of
+// observations is stored — shuffled, cut into transactions, some twice, the
+// store closed and opened again between them — the log holds that set once
+// and the stored fold equals core's fold of it.
+
+fn logged_ids(store: &Store) -> BTreeSet<String> {
+    store
+        .observations_after(0, Via::Local, 1 << 20)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.observation.id)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn any_order_and_batching_gives_the_same_log_and_fold(
+        (all, shuffled) in prop::collection::vec(arb_observation_in_projects(), 1..60)
+            .prop_flat_map(|all| (Just(all.clone()), Just(all).prop_shuffle())),
+        cuts in prop::collection::vec(0usize..60, 0..6),
+        repeat in prop::collection::vec(0usize..60, 0..8),
+        reopen in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = Store::open(&path).unwrap();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(shuffled.len())).collect();
+        cuts.extend([0, shuffled.len()]);
+        cuts.sort_unstable();
+        for pair in cuts.windows(2) {
+            let mut batch = shuffled[pair[0]..pair[1]].to_vec();
+            // Some observations come again (a file read twice, a sync echo).
+            batch.extend(repeat.iter().filter_map(|&i| shuffled.get(i)).cloned());
+            let tx = store.begin().unwrap();
+            tx.ingest(&batch, Via::Local).unwrap();
+            tx.commit().unwrap();
+            if reopen {
+                drop(store);
+                store = Store::open(&path).unwrap();
+            }
+        }
+        let ids: BTreeSet<String> = all.iter().map(|o| o.id.clone()).collect();
+        prop_assert_eq!(logged_ids(&store), ids.clone());
+        prop_assert_eq!(store.observation_count().unwrap(), ids.len() as u64);
+        prop_assert_eq!(stored_entries(&store), core_entries(&all));
+
+        // Each todo's history is its observations, each once.
+        for todo in all.iter().map(|o| o.todo_id.as_str()).collect::<BTreeSet<_>>() {
+            let history: BTreeSet<String> =
+                store.history(todo).unwrap().into_iter().map(|l| l.observation.id).collect();
+            let expected: BTreeSet<String> =
+                all.iter().filter(|o| o.todo_id == todo).map(|o| o.id.clone()).collect();
+            prop_assert_eq!(history, expected);
+        }
+        // The past, as `--as-of` folds it, is the fold of what was observed by then.
+        let until = store.observations_until(Timestamp(3)).unwrap();
+        let by_then: Vec<Observation> =
+            all.iter().filter(|o| o.observed_at <= Timestamp(3)).cloned().collect();
+        prop_assert_eq!(core_entries(&until), core_entries(&by_then));
+    }
 }
