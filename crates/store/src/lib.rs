@@ -17,6 +17,7 @@ mod sessions;
 mod spawns;
 mod tasks;
 mod todos;
+mod views;
 
 pub use collisions::{NewWord, NotifyEvent, TodoWords};
 pub use error::StoreError;

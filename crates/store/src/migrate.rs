@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/005_session_model.sql"),
     include_str!("../migrations/006_collisions.sql"),
     include_str!("../migrations/007_spawns.sql"),
+    include_str!("../migrations/008_sessions_project.sql"),
 ];
 
 /// The schema versions after which the stored fold is computed again from

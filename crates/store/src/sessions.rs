@@ -52,9 +52,9 @@ pub struct SessionRecord {
     pub end_reason: Option<String>,
 }
 
-const SESSION_COLUMNS: &str = "id, device, cwd, project, git_branch, task_list, version, first_seen, last_seen, started_at, start_source, ended_at, end_reason, model";
+pub(crate) const SESSION_COLUMNS: &str = "id, device, cwd, project, git_branch, task_list, version, first_seen, last_seen, started_at, start_source, ended_at, end_reason, model";
 
-fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+pub(crate) fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     let time = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
         Ok(row.get::<_, Option<i64>>(i)?.map(Timestamp))
     };

@@ -33,10 +33,10 @@ impl StoredTodo {
 }
 
 /// The query that [`stored_from_row`] reads the rows of.
-const SELECT_STORED: &str =
+pub(crate) const SELECT_STORED: &str =
     "SELECT todo_id, project, status, sessions, entry, conflict, sort_key FROM todos";
 
-fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredTodo> {
+pub(crate) fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredTodo> {
     let status: String = row.get(2)?;
     let sessions: String = row.get(3)?;
     Ok(StoredTodo {
