@@ -30,9 +30,12 @@ pub struct Locations {
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+    path_value(std::env::var_os(name))
+}
+
+/// A variable's value as a path; an empty value counts as unset.
+fn path_value(value: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    value.filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 impl Locations {
@@ -99,15 +102,12 @@ impl Locations {
             let dir = match (&configured, &self.agents_home) {
                 (Some(dir), _) => dir.clone(),
                 (None, Some(home)) => home.join(default),
-                (None, None) => match (variable, agent) {
-                    // `XDG_DATA_HOME` names the data folder, not OpenCode's.
-                    (Some(var), "opencode") => env_path(var)
-                        .filter(|d| d.is_absolute())
-                        .map(|d| d.join("opencode"))
-                        .unwrap_or_else(|| user_home.join(default)),
-                    (Some(var), _) => env_path(var).unwrap_or_else(|| user_home.join(default)),
-                    (None, _) => user_home.join(default),
-                },
+                (None, None) => agent_dir_from_env(
+                    agent,
+                    variable.and_then(std::env::var_os),
+                    &user_home,
+                    default,
+                ),
             };
             out.push(AgentFolder {
                 agent,
@@ -123,6 +123,11 @@ impl Locations {
 
     pub fn logs_dir(&self) -> PathBuf {
         self.home.join("logs")
+    }
+
+    /// The device key of end-to-end encryption (mode 0600, docs/ENCRYPTION.md).
+    pub fn key_path(&self) -> PathBuf {
+        self.home.join("sync.key")
     }
 }
 
@@ -142,6 +147,27 @@ const AGENT_DEFAULTS: [(&str, Option<&str>, &str); 4] = [
     ("qwen", Some("QWEN_HOME"), ".qwen"),
     ("opencode", Some("XDG_DATA_HOME"), ".local/share/opencode"),
 ];
+
+/// An agent's folder from its own variable's value (empty counts as unset),
+/// else its default under the user's home.
+/// `XDG_DATA_HOME` names the data folder, not OpenCode's, and a relative one
+/// is ignored, as the XDG rules say; `CODEX_HOME` and `QWEN_HOME` are taken
+/// as written.
+fn agent_dir_from_env(
+    agent: &str,
+    variable: Option<std::ffi::OsString>,
+    user_home: &Path,
+    default: &str,
+) -> PathBuf {
+    let variable = path_value(variable);
+    let from_variable = match agent {
+        "opencode" => variable
+            .filter(|d| d.is_absolute())
+            .map(|d| d.join("opencode")),
+        _ => variable,
+    };
+    from_variable.unwrap_or_else(|| user_home.join(default))
+}
 
 /// `~/x` → `<home>/x`.
 fn expand_home(dir: &Path, home: &Path) -> PathBuf {
@@ -188,5 +214,42 @@ mod tests {
         assert_eq!(loc.claude_dir, PathBuf::from("/c"));
         assert_eq!(loc.home, dir.path());
         assert_eq!(loc.config, Some(dir.path().join("config.toml")));
+    }
+
+    #[test]
+    fn agent_folders_from_their_variables_or_the_home() {
+        let home = Path::new("/home/me");
+        let folder = |agent: &str, value: Option<&str>| {
+            let (_, _, default) = AGENT_DEFAULTS
+                .iter()
+                .find(|(name, _, _)| *name == agent)
+                .unwrap();
+            agent_dir_from_env(agent, value.map(Into::into), home, default)
+        };
+        assert_eq!(folder("qwen", None), PathBuf::from("/home/me/.qwen"));
+        assert_eq!(
+            folder("qwen", Some("/opt/qwen")),
+            PathBuf::from("/opt/qwen")
+        );
+        // An empty QWEN_HOME counts as unset.
+        assert_eq!(folder("qwen", Some("")), PathBuf::from("/home/me/.qwen"));
+        assert_eq!(
+            folder("codex", Some("rel/codex")),
+            PathBuf::from("rel/codex")
+        );
+        assert_eq!(folder("gemini", None), PathBuf::from("/home/me/.gemini"));
+        assert_eq!(
+            folder("opencode", None),
+            PathBuf::from("/home/me/.local/share/opencode")
+        );
+        assert_eq!(
+            folder("opencode", Some("/data")),
+            PathBuf::from("/data/opencode")
+        );
+        // A relative XDG_DATA_HOME is ignored.
+        assert_eq!(
+            folder("opencode", Some("relative")),
+            PathBuf::from("/home/me/.local/share/opencode")
+        );
     }
 }

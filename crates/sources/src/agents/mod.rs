@@ -163,6 +163,71 @@ pub(crate) fn agent_todos(entries: &[Value], content_key: &str) -> TodoList {
     list
 }
 
+/// One file a discovery found, with what it is to its agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found<K> {
+    pub kind: K,
+    pub file: FoundFile,
+}
+
+/// What a scan of one agent's folder found, for agents whose files are of
+/// several kinds (Qwen Code, OpenCode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered<K> {
+    /// Whether the folder exists: the agent may simply not be installed,
+    /// which is not worth a warning.
+    pub found_dir: bool,
+    /// Sorted by path (byte order).
+    pub files: Vec<Found<K>>,
+    /// Folders that could not be read, entries that could not be stat'ed.
+    pub warnings: Vec<Warning>,
+    /// Entries that are not plan records. Counted, not warned about.
+    pub ignored: usize,
+}
+
+impl<K> Default for Discovered<K> {
+    fn default() -> Self {
+        Discovered {
+            found_dir: false,
+            files: Vec::new(),
+            warnings: Vec::new(),
+            ignored: 0,
+        }
+    }
+}
+
+impl<K> Discovered<K> {
+    /// An empty scan of `dir`, knowing whether it exists.
+    pub(crate) fn of(dir: &std::path::Path) -> Self {
+        Discovered {
+            found_dir: dir.is_dir(),
+            ..Discovered::default()
+        }
+    }
+
+    /// [`visible_entries`] of `dir`, its warnings and ignored entries counted here.
+    pub(crate) fn entries(
+        &mut self,
+        dir: &std::path::Path,
+    ) -> Vec<(String, PathBuf, std::fs::Metadata)> {
+        visible_entries(dir, &mut self.warnings, &mut self.ignored)
+    }
+
+    pub(crate) fn add(&mut self, kind: K, path: PathBuf, meta: &std::fs::Metadata) {
+        self.files.push(Found {
+            kind,
+            file: FoundFile::from_meta(path, meta),
+        });
+    }
+
+    /// The scan with its files in path order.
+    pub(crate) fn sorted(mut self) -> Self {
+        self.files
+            .sort_unstable_by(|a, b| a.file.path.as_os_str().cmp(b.file.path.as_os_str()));
+        self
+    }
+}
+
 /// The visible, UTF-8-named entries of `dir` with their metadata (following
 /// links): nothing, and no warning, if `dir` does not exist; a folder that
 /// cannot be read and an entry that cannot be stat'ed are warnings; hidden

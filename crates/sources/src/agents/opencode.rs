@@ -17,7 +17,7 @@
 //! The database is opened read-only and never locked against its writer: in
 //! WAL mode a reader sees the last committed state while OpenCode writes.
 
-use super::{agent_todos, FoundFile, PlanWrite};
+use super::{agent_todos, Discovered, Found, FoundFile, PlanWrite};
 use crate::error::{ParseError, Warning};
 use crate::json;
 use crate::todo_file::TodoList;
@@ -58,50 +58,16 @@ pub enum OpenCodeKind {
 }
 
 /// One file found under OpenCode's data folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenCodeFile {
-    pub kind: OpenCodeKind,
-    pub file: FoundFile,
-}
+pub type OpenCodeFile = Found<OpenCodeKind>;
 
-/// What a scan of OpenCode's data folder found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OpenCodeDiscovery {
-    /// Whether the folder exists (OpenCode may simply not be installed).
-    pub found_dir: bool,
-    /// Sorted by path (byte order).
-    pub files: Vec<OpenCodeFile>,
-    pub warnings: Vec<Warning>,
-    /// Entries of the scanned folders that are not plan records.
-    pub ignored: usize,
-}
-
-/// OpenCode's data folder: `$XDG_DATA_HOME/opencode`, else
-/// `~/.local/share/opencode` (OpenCode uses this on macOS too).
-pub fn default_dir() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    dir_from(
-        std::env::var_os("XDG_DATA_HOME").as_deref(),
-        home.as_deref(),
-    )
-}
-
-/// [`default_dir`] from given values of `XDG_DATA_HOME` and the home folder.
-/// An empty or relative `XDG_DATA_HOME` is ignored, as the XDG rules say.
-pub fn dir_from(xdg_data_home: Option<&OsStr>, home: Option<&Path>) -> Option<PathBuf> {
-    match xdg_data_home.map(Path::new) {
-        Some(dir) if dir.is_absolute() => Some(dir.join("opencode")),
-        _ => home.map(|h| h.join(".local/share/opencode")),
-    }
-}
+/// What a scan of OpenCode's data folder found (`found_dir` false: OpenCode
+/// may simply not be installed).
+pub type OpenCodeDiscovery = Discovered<OpenCodeKind>;
 
 /// Lists the database and the older JSON files under `data_dir`, by name and
 /// stat only. Never fails: unreadable folders are warnings.
 pub fn discover(data_dir: &Path) -> OpenCodeDiscovery {
-    let mut scan = OpenCodeDiscovery {
-        found_dir: data_dir.is_dir(),
-        ..OpenCodeDiscovery::default()
-    };
+    let mut scan = OpenCodeDiscovery::of(data_dir);
     if !scan.found_dir {
         return scan;
     }
@@ -142,9 +108,7 @@ pub fn discover(data_dir: &Path) -> OpenCodeDiscovery {
             }
         }
     }
-    scan.files
-        .sort_unstable_by(|a, b| a.file.path.as_os_str().cmp(b.file.path.as_os_str()));
-    scan
+    scan.sorted()
 }
 
 /// What the file at `path` is, for a watcher that names one file.
@@ -174,19 +138,6 @@ pub fn classify(data_dir: &Path, path: &Path) -> Option<OpenCodeKind> {
 
 fn json_stem(name: &str) -> Option<String> {
     super::file_stem(name, "json")
-}
-
-impl OpenCodeDiscovery {
-    fn entries(&mut self, dir: &Path) -> Vec<(String, PathBuf, fs::Metadata)> {
-        super::visible_entries(dir, &mut self.warnings, &mut self.ignored)
-    }
-
-    fn add(&mut self, kind: OpenCodeKind, path: PathBuf, meta: &fs::Metadata) {
-        self.files.push(OpenCodeFile {
-            kind,
-            file: FoundFile::from_meta(path, meta),
-        });
-    }
 }
 
 /// Parses `storage/todo/<session>.json` (before v1.2): a bare array of
@@ -654,23 +605,6 @@ fn db_error(path: &Path, error: rusqlite::Error) -> DbError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folder_from_xdg_data_home_or_home() {
-        let home = Path::new("/home/me");
-        assert_eq!(
-            dir_from(None, Some(home)),
-            Some(PathBuf::from("/home/me/.local/share/opencode"))
-        );
-        assert_eq!(
-            dir_from(Some(OsStr::new("/data")), Some(home)),
-            Some(PathBuf::from("/data/opencode"))
-        );
-        assert_eq!(
-            dir_from(Some(OsStr::new("relative")), Some(home)),
-            Some(PathBuf::from("/home/me/.local/share/opencode"))
-        );
-    }
 
     #[test]
     fn classify_names_the_database_and_its_companions() {

@@ -14,7 +14,7 @@
 //! The same lists are echoed in `system` lines of subtype `ui_telemetry` and in
 //! `tool_result` lines; those are not plan writes and are never read as such.
 
-use super::{agent_todos, FoundFile, PlanWrite, SessionRead};
+use super::{agent_todos, Discovered, Found, PlanWrite, SessionRead};
 use crate::error::{ParseError, Warning};
 use crate::json;
 use crate::lines::{self, LineSink, ReadPosition};
@@ -23,9 +23,8 @@ use chittysync_core::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 use std::ffi::OsStr;
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The name Qwen Code gives its tool (packages/core/src/tools/todoWrite.ts).
 const TOOL_NAME: &str = "todo_write";
@@ -42,48 +41,16 @@ pub enum QwenKind {
 }
 
 /// One file found under the Qwen Code folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QwenFile {
-    pub kind: QwenKind,
-    pub file: FoundFile,
-}
+pub type QwenFile = Found<QwenKind>;
 
-/// What a scan of the Qwen Code folder found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QwenDiscovery {
-    /// Whether the folder exists: Qwen Code may simply not be installed,
-    /// which is not worth a warning.
-    pub found_dir: bool,
-    /// Sorted by path (byte order).
-    pub files: Vec<QwenFile>,
-    /// Folders that could not be read, entries that could not be stat'ed.
-    pub warnings: Vec<Warning>,
-    /// Entries that are not Qwen Code plan records. Counted, not warned about.
-    pub ignored: usize,
-}
-
-/// The Qwen Code folder: `$QWEN_HOME` if set, else `~/.qwen`.
-pub fn default_dir() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    dir_from(std::env::var_os("QWEN_HOME").as_deref(), home.as_deref())
-}
-
-/// [`default_dir`] from given values of `QWEN_HOME` and the home folder. An
-/// empty `QWEN_HOME` counts as unset; a relative one is taken as written.
-pub fn dir_from(qwen_home: Option<&OsStr>, home: Option<&Path>) -> Option<PathBuf> {
-    match qwen_home {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => home.map(|h| h.join(".qwen")),
-    }
-}
+/// What a scan of the Qwen Code folder found (`found_dir` false: Qwen Code
+/// may simply not be installed, which is not worth a warning).
+pub type QwenDiscovery = Discovered<QwenKind>;
 
 /// Lists Qwen Code's todo files and chats under `qwen_dir`, by name and stat
 /// only. Never fails: unreadable folders are warnings.
 pub fn discover(qwen_dir: &Path) -> QwenDiscovery {
-    let mut scan = QwenDiscovery {
-        found_dir: qwen_dir.is_dir(),
-        ..QwenDiscovery::default()
-    };
+    let mut scan = QwenDiscovery::of(qwen_dir);
     if !scan.found_dir {
         return scan;
     }
@@ -114,9 +81,7 @@ pub fn discover(qwen_dir: &Path) -> QwenDiscovery {
             }
         }
     }
-    scan.files
-        .sort_unstable_by(|a, b| a.file.path.as_os_str().cmp(b.file.path.as_os_str()));
-    scan
+    scan.sorted()
 }
 
 /// What the file at `path` is, for a watcher that names one file.
@@ -141,19 +106,6 @@ fn todo_session(name: &str) -> Option<String> {
 
 fn chat_session(name: &str) -> Option<String> {
     super::file_stem(name, "jsonl")
-}
-
-impl QwenDiscovery {
-    fn entries(&mut self, dir: &Path) -> Vec<(String, PathBuf, fs::Metadata)> {
-        super::visible_entries(dir, &mut self.warnings, &mut self.ignored)
-    }
-
-    fn add(&mut self, kind: QwenKind, path: PathBuf, meta: &fs::Metadata) {
-        self.files.push(QwenFile {
-            kind,
-            file: FoundFile::from_meta(path, meta),
-        });
-    }
 }
 
 /// Parses a todo file: the session it names (`sessionId`) and its list.
@@ -379,28 +331,5 @@ impl ChatReader<'_> {
         self.read
             .warnings
             .push(Warning::at_line(self.path, line, message));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folder_from_qwen_home_or_home() {
-        let home = Path::new("/home/me");
-        assert_eq!(
-            dir_from(None, Some(home)),
-            Some(PathBuf::from("/home/me/.qwen"))
-        );
-        assert_eq!(
-            dir_from(Some(OsStr::new("")), Some(home)),
-            Some(PathBuf::from("/home/me/.qwen"))
-        );
-        assert_eq!(
-            dir_from(Some(OsStr::new("/opt/qwen")), Some(home)),
-            Some(PathBuf::from("/opt/qwen"))
-        );
-        assert_eq!(dir_from(None, None), None);
     }
 }
