@@ -117,8 +117,7 @@ impl Engine {
         mut report: Report,
     ) -> Result<Staged, EngineError> {
         report.summary.files_changed = plan.changed.len() as u64;
-        let files = read::read_all(&self.sources, plan.changed, self.max_file_bytes);
-        if !files.is_empty() || !plan.vanished.is_empty() {
+        if !plan.changed.is_empty() || !plan.vanished.is_empty() {
             let tx = self.store.begin()?;
             for path in &plan.vanished {
                 tx.forget_file(path)?;
@@ -131,7 +130,7 @@ impl Engine {
                 report: &mut report,
                 moved: Moved::default(),
             };
-            let new = ingest.run(files)?;
+            let new = ingest.read_and_run(&self.sources, plan.changed, self.max_file_bytes)?;
             report.summary.observations = new;
             tx.commit()?;
         }

@@ -35,6 +35,22 @@ struct Loaded {
 const STATE_COLUMNS: &str =
     "todo_id, first_seen, started_at, first_completed, entry, conflict, sessions";
 
+/// A folded row of a todo that has none yet.
+const INSERT_TODO: &str = "INSERT INTO todos (todo_id, project, sort_key, status, sessions, first_seen, started_at, updated_at, completed_at, first_completed, entry, conflict, generation)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+/// A folded row, new or replacing the todo's, its generation moved only when
+/// `?14` (its entry or conflict changed).
+const UPSERT_TODO: &str = "INSERT INTO todos (todo_id, project, sort_key, status, sessions, first_seen, started_at, updated_at, completed_at, first_completed, entry, conflict, generation)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+     ON CONFLICT (todo_id) DO UPDATE SET
+       generation = CASE WHEN ?14 THEN excluded.generation ELSE todos.generation END,
+       project = excluded.project, sort_key = excluded.sort_key, status = excluded.status,
+       sessions = excluded.sessions, first_seen = excluded.first_seen,
+       started_at = excluded.started_at, updated_at = excluded.updated_at,
+       completed_at = excluded.completed_at, first_completed = excluded.first_completed,
+       entry = excluded.entry, conflict = excluded.conflict";
+
 /// Above this many todos, one scan beats a lookup per todo.
 const BULK_LOAD_THRESHOLD: usize = 512;
 
@@ -42,8 +58,18 @@ impl Tx<'_> {
     /// Appends observations (skipping those already logged) and folds the new
     /// ones into the stored fold.
     pub fn ingest(&self, observations: &[Observation], via: Via) -> Result<FoldChange> {
+        // A large batch into an empty store (a cold run, a first pull) is a
+        // bulk load: the secondary indexes are built once after it, from
+        // sorted keys, instead of kept up to date row by row.
+        let bulk = observations.len() > BULK_LOAD_THRESHOLD && self.is_empty_store()?;
+        let deferred = if bulk {
+            self.defer_indexes(&["observations", "latest", "todos"])?
+        } else {
+            Vec::new()
+        };
         let fresh = self.append_observations(observations, via)?;
         if fresh.is_empty() {
+            self.restore_indexes(&deferred)?;
             return Ok(FoldChange::default());
         }
         let mut by_todo: BTreeMap<&str, Vec<(i64, &Observation)>> = BTreeMap::new();
@@ -54,7 +80,11 @@ impl Tx<'_> {
                 .push((*seq, obs));
         }
         let ids: Vec<&str> = by_todo.keys().copied().collect();
-        let mut loaded = self.load_states(&ids)?;
+        let mut loaded = if bulk {
+            HashMap::new()
+        } else {
+            self.load_states(&ids)?
+        };
         // Write in the table's key order (project, content): appending to the
         // B-tree instead of inserting at random places is several times cheaper.
         let mut ordered: Vec<(&str, Vec<(i64, &Observation)>)> = by_todo.into_iter().collect();
@@ -63,6 +93,7 @@ impl Tx<'_> {
         });
         let generation = self.next_generation()?;
         let mut changed_todos = Vec::new();
+        let mut latest_rows: Vec<(&str, String, i64)> = Vec::new();
         for (todo_id, new) in ordered {
             let current = loaded.entry(todo_id.to_string()).or_default();
             let before: HashMap<String, String> = current
@@ -79,13 +110,29 @@ impl Tx<'_> {
             for (observer, obs) in &current.state.latest {
                 if before.get(observer) != Some(&obs.id) {
                     if let Some(seq) = seq_of_id.get(obs.id.as_str()) {
-                        self.write_latest(todo_id, observer, *seq)?;
+                        if bulk {
+                            latest_rows.push((todo_id, observer.clone(), *seq));
+                        } else {
+                            self.write_latest(todo_id, observer, *seq)?;
+                        }
                     }
                 }
             }
-            if self.write_todo(todo_id, current, generation)? {
+            if self.write_todo(todo_id, current, generation, bulk)? {
                 changed_todos.push(todo_id.to_string());
             }
+            if bulk {
+                // Nothing reads a bulk-loaded state again: freed as it goes.
+                loaded.remove(todo_id);
+            }
+        }
+        if bulk {
+            // In the table's key order: appended to the B-tree, not scattered.
+            latest_rows.sort_unstable();
+            for (todo_id, observer, seq) in &latest_rows {
+                self.insert_latest(todo_id, observer, *seq)?;
+            }
+            self.restore_indexes(&deferred)?;
         }
         if !changed_todos.is_empty() {
             self.set_meta("fold_generation", &generation.to_string())?;
@@ -104,6 +151,7 @@ impl Tx<'_> {
         self.bump_counter("fold_epoch")?;
         self.conn()
             .execute_batch("DELETE FROM latest; DELETE FROM todos;")?;
+        let deferred = self.defer_indexes(&["latest", "todos"])?;
         let mut stmt = self.conn().prepare(&format!(
             "SELECT {OBSERVATION_COLUMNS} FROM observations o ORDER BY o.seq"
         ))?;
@@ -120,10 +168,11 @@ impl Tx<'_> {
         }
         for (todo_id, entry) in &loaded {
             for (observer, seq) in &entry.seq_of_observer {
-                self.write_latest(todo_id, observer, *seq)?;
+                self.insert_latest(todo_id, observer, *seq)?;
             }
-            self.write_todo(todo_id, entry, generation)?;
+            self.write_todo(todo_id, entry, generation, true)?;
         }
+        self.restore_indexes(&deferred)?;
         self.set_meta("fold_generation", &generation.to_string())?;
         Ok(loaded.len())
     }
@@ -143,9 +192,66 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Adds an observer's latest word on a todo that has none yet (bulk
+    /// loads, whose tables' secondary indexes are deferred).
+    fn insert_latest(&self, todo_id: &str, observer: &str, seq: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached("INSERT INTO latest (todo_id, observer, seq) VALUES (?1, ?2, ?3)")?
+            .execute(params![todo_id, observer, seq])?;
+        Ok(())
+    }
+
+    /// Whether the store holds no observation and no folded todo.
+    fn is_empty_store(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM observations) AND NOT EXISTS (SELECT 1 FROM todos)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Drops the secondary indexes of these tables (their definitions as the
+    /// schema holds them, whichever migration made them) and returns the SQL
+    /// that makes them again. Inside the transaction: a run killed before
+    /// its commit leaves them as they were.
+    fn defer_indexes(&self, tables: &[&str]) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(?1))",
+        )?;
+        let tables = serde_json::to_string(tables).unwrap_or_default();
+        let indexes = stmt
+            .query_map([tables], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut sqls = Vec::with_capacity(indexes.len());
+        for (name, sql) in indexes {
+            self.conn()
+                .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+            sqls.push(sql);
+        }
+        Ok(sqls)
+    }
+
+    /// Builds again the indexes [`Tx::defer_indexes`] dropped.
+    fn restore_indexes(&self, sqls: &[String]) -> Result<()> {
+        for sql in sqls {
+            self.conn().execute_batch(sql)?;
+        }
+        Ok(())
+    }
+
     /// Writes a todo's folded row, stamped with `generation` if its entry or
-    /// conflict changed; returns whether they did.
-    fn write_todo(&self, todo_id: &str, loaded: &Loaded, generation: u64) -> Result<bool> {
+    /// conflict changed; returns whether they did. `new_row`: the todo has no
+    /// row yet (a bulk load, whose unique index on `todo_id` is deferred).
+    fn write_todo(
+        &self,
+        todo_id: &str,
+        loaded: &Loaded,
+        generation: u64,
+        new_row: bool,
+    ) -> Result<bool> {
         let Some(Resolved { entry, conflict }) = loaded.state.resolve() else {
             return Ok(false);
         };
@@ -159,42 +265,28 @@ impl Tx<'_> {
         let changed = loaded.previous_entry.as_deref() != Some(entry_json.as_str())
             || loaded.previous_conflict != conflict_json;
         let millis = |t: Option<Timestamp>| t.map(Timestamp::millis);
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO todos (todo_id, project, sort_key, status, sessions, first_seen, started_at, updated_at, completed_at, first_completed, entry, conflict, generation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (todo_id) DO UPDATE SET
-                   generation = CASE WHEN ?14 THEN excluded.generation ELSE todos.generation END,
-                   project = excluded.project, sort_key = excluded.sort_key, status = excluded.status,
-                   sessions = excluded.sessions, first_seen = excluded.first_seen,
-                   started_at = excluded.started_at, updated_at = excluded.updated_at,
-                   completed_at = excluded.completed_at, first_completed = excluded.first_completed,
-                   entry = excluded.entry, conflict = excluded.conflict",
-            )?
-            .execute(params![
-                todo_id,
-                entry.project,
-                normalize(&entry.content),
-                entry.status.as_str(),
-                serde_json::to_string(&entry.sessions).unwrap_or_else(|_| "[]".into()),
-                millis(entry.first_seen).unwrap_or_default(),
-                millis(entry.started_at),
-                millis(entry.updated_at).unwrap_or_default(),
-                millis(entry.completed_at),
-                millis(loaded.state.first_completed),
-                entry_json,
-                conflict_json,
-                generation as i64,
-                changed,
-            ])?;
+        let mut stmt =
+            self.conn()
+                .prepare_cached(if new_row { INSERT_TODO } else { UPSERT_TODO })?;
+        let values = params![
+            todo_id,
+            entry.project,
+            normalize(&entry.content),
+            entry.status.as_str(),
+            serde_json::to_string(&entry.sessions).unwrap_or_else(|_| "[]".into()),
+            millis(entry.first_seen).unwrap_or_default(),
+            millis(entry.started_at),
+            millis(entry.updated_at).unwrap_or_default(),
+            millis(entry.completed_at),
+            millis(loaded.state.first_completed),
+            entry_json,
+            conflict_json,
+            generation as i64,
+            changed,
+        ];
+        // A new row takes all but the last value: whether it changed.
+        stmt.execute(if new_row { &values[..13] } else { values })?;
         Ok(changed)
-    }
-
-    fn todo_count(&self) -> Result<usize> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM todos", [], |r| r.get::<_, i64>(0))?
-            as usize)
     }
 
     /// Loads the stored states of these todos (absent ones are simply missing).
@@ -202,7 +294,7 @@ impl Tx<'_> {
         let mut out: HashMap<String, Loaded> = HashMap::with_capacity(ids.len());
         if ids.len() > BULK_LOAD_THRESHOLD {
             let wanted: HashSet<&str> = ids.iter().copied().collect();
-            if self.todo_count()? == 0 {
+            if self.is_empty_store()? {
                 return Ok(out);
             }
             let mut stmt = self

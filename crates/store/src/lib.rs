@@ -43,6 +43,9 @@ pub struct Store {
 /// How long a run waits for another to let go of the store.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How many prepared statements a connection keeps.
+const STATEMENT_CACHE: usize = 128;
+
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
@@ -82,6 +85,9 @@ impl Store {
     fn configure(mut conn: Connection, path: &Path) -> Result<Store> {
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| StoreError::open(path, e))?;
+        // Every statement a consolidation runs stays prepared: more than
+        // rusqlite's default 16, which re-prepared some on every row.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Two runs opening a new store at once race to turn it to WAL and to
         // create its tables; SQLite answers some of those steps "locked"
         // without waiting, so the loser waits here and tries again.

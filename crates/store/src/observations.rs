@@ -3,6 +3,8 @@
 use crate::{Result, Store, StoreError, Tx};
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use rusqlite::{params, Connection, Row};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// How an observation reached this store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,39 +75,96 @@ fn query_logged(
         .map_err(StoreError::from)
 }
 
+/// The columns an appended observation fills, in the order bound.
+const INSERT_COLUMNS: &str = "id, todo_id, project, content, active_form, status, observer, session, device, source, observed_at, via";
+
+/// Observations per multi-row `INSERT`: 12 values each, far below SQLite's
+/// limit of 32,766 bound values, and large enough that the statement's cost
+/// is spread thin (docs/ARCHITECTURE.md, "How a cold run is stored").
+const ROWS_PER_INSERT: usize = 64;
+
+/// `INSERT … VALUES (…), (…) … ON CONFLICT (id) DO NOTHING RETURNING seq, id`
+/// for `rows` observations: what was new comes back with its sequence number.
+fn insert_sql(rows: usize) -> String {
+    let mut sql = format!("INSERT INTO observations ({INSERT_COLUMNS}) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        let at = row * 12;
+        sql.push('(');
+        for column in 1..=12 {
+            if column > 1 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("?{}", at + column));
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING seq, id");
+    sql
+}
+
 impl Tx<'_> {
     /// Appends the observations not already in the log (by id) and returns
-    /// those that were new, with their sequence numbers.
+    /// those that were new, with their sequence numbers, in log order.
     pub fn append_observations<'o>(
         &self,
         observations: impl IntoIterator<Item = &'o Observation>,
         via: Via,
     ) -> Result<Vec<(i64, &'o Observation)>> {
-        let mut stmt = self.conn().prepare_cached(
-            "INSERT INTO observations (id, todo_id, project, content, active_form, status, observer, session, device, source, observed_at, via)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-             ON CONFLICT (id) DO NOTHING",
-        )?;
+        static ONE: OnceLock<String> = OnceLock::new();
+        static MANY: OnceLock<String> = OnceLock::new();
+        let observations: Vec<&Observation> = observations.into_iter().collect();
         let mut fresh = Vec::new();
-        for o in observations {
-            let inserted = stmt.execute(params![
-                o.id,
-                o.todo_id,
-                o.project,
-                o.content,
-                o.active_form,
-                o.status.as_str(),
-                o.observer,
-                o.session,
-                o.device,
-                o.source.as_str(),
-                o.observed_at.millis(),
-                via.as_str(),
-            ])?;
-            if inserted == 1 {
-                fresh.push((self.conn().last_insert_rowid(), o));
+        let full = observations.len() / ROWS_PER_INSERT * ROWS_PER_INSERT;
+        let (many, rest) = observations.split_at(full);
+        let chunks = many
+            .chunks(ROWS_PER_INSERT)
+            .map(|c| (c, MANY.get_or_init(|| insert_sql(ROWS_PER_INSERT))))
+            .chain(
+                rest.chunks(1)
+                    .map(|c| (c, ONE.get_or_init(|| insert_sql(1)))),
+            );
+        for (chunk, sql) in chunks {
+            let mut stmt = self.conn().prepare_cached(sql)?;
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 12);
+            let statuses: Vec<&str> = chunk.iter().map(|o| o.status.as_str()).collect();
+            let sources: Vec<&str> = chunk.iter().map(|o| o.source.as_str()).collect();
+            let times: Vec<i64> = chunk.iter().map(|o| o.observed_at.millis()).collect();
+            let via = via.as_str();
+            for (i, o) in chunk.iter().enumerate() {
+                values.extend_from_slice(&[
+                    &o.id,
+                    &o.todo_id,
+                    &o.project,
+                    &o.content,
+                    &o.active_form,
+                    &statuses[i],
+                    &o.observer,
+                    &o.session,
+                    &o.device,
+                    &sources[i],
+                    &times[i],
+                    &via,
+                ]);
+            }
+            // The first of a chunk's rows with an id is the one inserted.
+            let mut by_id: HashMap<&str, &Observation> = HashMap::with_capacity(chunk.len());
+            for o in chunk.iter().rev() {
+                by_id.insert(o.id.as_str(), o);
+            }
+            let mut rows = stmt.query(values.as_slice())?;
+            while let Some(row) = rows.next()? {
+                let seq: i64 = row.get(0)?;
+                let id = row.get_ref(1)?.as_str().ok();
+                if let Some(o) = id.and_then(|id| by_id.get(id)) {
+                    fresh.push((seq, *o));
+                }
             }
         }
+        // RETURNING gives rows in no promised order.
+        fresh.sort_unstable_by_key(|(seq, _)| *seq);
         Ok(fresh)
     }
 }

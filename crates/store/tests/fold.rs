@@ -178,6 +178,75 @@ fn a_large_batch_over_a_stored_fold_equals_a_full_refold() {
     assert_eq!(entry["sessions"].as_array().unwrap().len(), 2);
 }
 
+/// The indexes a store's schema holds, by name and definition.
+fn indexes(path: &std::path::Path) -> Vec<(String, Option<String>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.collect::<rusqlite::Result<Vec<_>>>().unwrap()
+}
+
+#[test]
+fn a_bulk_load_into_an_empty_store_equals_the_same_facts_in_small_batches() {
+    // Above the bulk threshold, into an empty store, the indexes are built
+    // after the rows: the log, the fold, the histories and the schema must
+    // be those of batches too small for that (issue 13).
+    let mut all: Vec<Observation> = (0..3000)
+        .map(|i| {
+            let status = Status::ALL[i % Status::ALL.len()];
+            observation_in(
+                &format!("p{}", i % 7),
+                i % 900,
+                i % 5,
+                status,
+                (i % 13) as i64,
+            )
+        })
+        .collect();
+    // The same observation twice in one batch is stored once.
+    all.extend(all[..40].to_vec());
+    let dir = tempfile::tempdir().unwrap();
+    let (bulk_path, small_path) = (dir.path().join("bulk.db"), dir.path().join("small.db"));
+    let mut bulk = Store::open(&bulk_path).unwrap();
+    ingest(&mut bulk, &all);
+    let mut small = Store::open(&small_path).unwrap();
+    for batch in all.chunks(100) {
+        ingest(&mut small, batch);
+    }
+    assert_eq!(stored_entries(&bulk), stored_entries(&small));
+    assert_eq!(stored_entries(&bulk), core_entries(&all));
+    assert_eq!(logged_ids(&bulk), logged_ids(&small));
+    assert_eq!(bulk.observation_count().unwrap(), 3000);
+    let todo = &all[17].todo_id;
+    let ids = |store: &Store| -> Vec<String> {
+        let mut ids: Vec<String> = store
+            .history(todo)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.observation.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&bulk), ids(&small));
+    assert_eq!(
+        bulk.fold_generation().unwrap() > 0,
+        small.fold_generation().unwrap() > 0
+    );
+    drop((bulk, small));
+    assert_eq!(indexes(&bulk_path), indexes(&small_path));
+    assert!(indexes(&bulk_path).iter().any(|(n, _)| n == "todos_id"));
+
+    // And the bulk-loaded store takes later changes like any other.
+    let mut bulk = Store::open(&bulk_path).unwrap();
+    let later = observation_in("p0", 0, 9, Status::Completed, 99);
+    ingest(&mut bulk, std::slice::from_ref(&later));
+    all.push(later);
+    assert_eq!(stored_entries(&bulk), core_entries(&all));
+}
+
 fn in_project(project: &str, content: &str, status: Status, t: i64) -> Observation {
     Observation::new(
         project,

@@ -178,6 +178,11 @@ fn list_of_observer(observer: &str) -> Option<&str> {
         .map(|(list, _)| list)
 }
 
+/// Files read in parallel and taken in per step of a run (see
+/// [`Ingest::read_and_run`]): enough to keep every core busy, few enough
+/// that their parsed contents stay small.
+const FILES_PER_STEP: usize = 2048;
+
 /// Above this many sightings, one scan of the sessions beats a lookup each.
 const PRELOAD_THRESHOLD: usize = 2_000;
 
@@ -273,24 +278,39 @@ pub(crate) struct Moved {
 }
 
 impl Ingest<'_, '_, '_> {
-    /// Takes in every file read, then stores the observations; returns how many were new.
-    pub(crate) fn run(mut self, mut files: Vec<ReadFile>) -> Result<u64, StoreError> {
+    /// Reads the changed files a step at a time and takes each in, then
+    /// stores the observations; returns how many were new. At most
+    /// [`FILES_PER_STEP`] files' parsed contents are held at once: a cold run
+    /// over tens of thousands of files never holds them all beside what they
+    /// became (docs/ARCHITECTURE.md, "How a cold run is stored").
+    pub(crate) fn read_and_run(
+        mut self,
+        sources: &chittysync_sources::Sources,
+        mut changed: Vec<(chittysync_sources::SourceFile, chittysync_sources::ReadFrom)>,
+        max_file_bytes: u64,
+    ) -> Result<u64, StoreError> {
         // Task files first: a transcript's task calls are matched against the
         // lists they name (see `list_for_task`). Projects are placed at the end,
         // once every session's cwd is known, so the rest may come in any order.
         // Gemini chats come last: an older install names their folder only
         // by its hash, matched against the folders the others named.
-        files.sort_by_key(|f| match &f.file.kind {
+        changed.sort_by_key(|(file, _)| match &file.kind {
             SourceKind::TaskFile { .. } => 0,
             SourceKind::Transcript { .. } => 1,
             SourceKind::TodoFile { .. } => 2,
             SourceKind::Agent(AgentFile::GeminiChat { .. }) => 4,
             SourceKind::Agent(_) => 3,
         });
-        // Each file's parsed content is freed once taken in: a cold run over
-        // thousands of transcripts never holds it beside what it became.
-        for file in files {
-            self.take_file(&file)?;
+        let mut changed = changed.into_iter();
+        loop {
+            let step: Vec<_> = changed.by_ref().take(FILES_PER_STEP).collect();
+            if step.is_empty() {
+                break;
+            }
+            // Each file's parsed content is freed once taken in.
+            for file in crate::read::read_all(sources, step, max_file_bytes) {
+                self.take_file(&file)?;
+            }
         }
         self.finish()
     }
