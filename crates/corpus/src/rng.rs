@@ -34,6 +34,8 @@ pub trait RngExt {
     fn hex(&mut self, n: usize) -> String;
     /// An id like the API's: `prefix` then `n` base-62 characters.
     fn base62_id(&mut self, prefix: &str, n: usize) -> String;
+    /// A number in `0..n` (`n` > 0), for callers without `rand` of their own.
+    fn below(&mut self, n: u64) -> u64;
 }
 
 impl<R: rand::Rng + ?Sized> RngExt for R {
@@ -58,6 +60,10 @@ impl<R: rand::Rng + ?Sized> RngExt for R {
         s.push_str(prefix);
         s.extend(self.sample_iter(Alphanumeric).take(n).map(char::from));
         s
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.random_range(0..n)
     }
 }
 
