@@ -693,3 +693,103 @@ mod toml_value {
         }
     }
 }
+
+/// SPEC §14: a plan write that makes a todo collide answers with the hook's
+/// warning, naming the other session (short id, agent, device, since when),
+/// once per collision; the collision is the one `chittysync collisions` lists.
+#[tokio::test]
+async fn a_write_that_collides_is_warned_of_the_other_session_once() {
+    let sandbox = Sandbox::new();
+    let cwd = project(&sandbox);
+    let a = "aaaaaaaa-1111-4111-8111-111111111111";
+    let b = "bbbbbbbb-2222-4222-8222-222222222222";
+    let first = connect(&sandbox, &cwd, "claude-code", Some(a)).await;
+    let second = connect(&sandbox, &cwd, "claude-code", Some(b)).await;
+
+    let alone = call(
+        &first,
+        "plan_write",
+        json!({"todos": [{"content": "Migrate the database", "status": "in_progress"}]}),
+    )
+    .await;
+    assert_eq!(alone["warning"], Value::Null, "{alone}");
+    assert_eq!(alone["collisions"], json!([]));
+
+    // The second session takes the same todo: told of the first.
+    let taken = call(
+        &second,
+        "plan_update",
+        json!({"content": "migrate the  database", "status": "in_progress"}),
+    )
+    .await;
+    let warning = taken["warning"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{taken}"));
+    let collisions = taken["collisions"].as_array().unwrap();
+    assert_eq!(collisions.len(), 1);
+    let device = collisions[0]["sessions"][0]["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!device.is_empty());
+    assert!(warning.starts_with("chittysync: collision"), "{warning}");
+    assert!(
+        warning.contains(&format!(
+            "\"Migrate the database\" (project `shop`): session aaaaaaaa (claude on {device}, in progress since "
+        )),
+        "{warning}"
+    );
+    assert!(warning.ends_with(" ago)"), "{warning}");
+    assert!(
+        !warning.contains("bbbbbbbb"),
+        "the writer is not named to itself: {warning}"
+    );
+    let holders: Vec<&str> = collisions[0]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session"].as_str().unwrap())
+        .collect();
+    assert_eq!(holders, [a, b]);
+    let listed = cli_json(&sandbox, &["collisions", "--json"]);
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "the CLI lists the same collision: {listed}"
+    );
+    assert_eq!(listed[0]["todo_id"], collisions[0]["todo_id"]);
+
+    // Once per collision: writing it again tells nothing new.
+    let again = call(
+        &second,
+        "plan_write",
+        json!({"todos": [{"content": "Migrate the database", "status": "in_progress"}]}),
+    )
+    .await;
+    assert_eq!(again["warning"], Value::Null, "{again}");
+
+    // The first session, writing its plan again, is told of the second once.
+    let told = call(
+        &first,
+        "plan_write",
+        json!({"todos": [{"content": "Migrate the database", "status": "in_progress"}]}),
+    )
+    .await;
+    let warning = told["warning"].as_str().unwrap_or_else(|| panic!("{told}"));
+    assert!(
+        warning.contains(&format!(
+            "session bbbbbbbb (claude on {device}, in progress since "
+        )),
+        "{warning}"
+    );
+    let quiet = call(
+        &first,
+        "plan_update",
+        json!({"content": "Migrate the database", "status": "in_progress"}),
+    )
+    .await;
+    assert_eq!(quiet["warning"], Value::Null, "{quiet}");
+
+    first.cancel().await.unwrap();
+    second.cancel().await.unwrap();
+}

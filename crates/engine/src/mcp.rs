@@ -7,10 +7,13 @@
 //! list any other source told, and the outputs are refreshed at once so
 //! `todos.json` shows it without waiting for the daemon.
 
+use crate::collisions;
 use crate::ingest::{observer_of, Ingest, Moved, Placer, Sightings};
 use crate::summary::Report;
 use crate::{Engine, EngineError};
-use chittysync_core::{Conflict, Observation, Sighting, Source, Status, Timestamp, TodoEntry};
+use chittysync_core::{
+    Collision, Conflict, Observation, Sighting, Source, Status, Timestamp, TodoEntry,
+};
 use chittysync_sources::RawTodo;
 use chittysync_store::{SessionUpdate, StoreError, Tx};
 
@@ -25,6 +28,33 @@ pub struct McpCaller {
     /// The server's folder: the session's (the agent starts the server there).
     pub cwd: Option<String>,
     pub now: Timestamp,
+    /// `sessions.stale_after`: which sessions a collision counts (SPEC §14).
+    pub stale_after: std::time::Duration,
+}
+
+/// The collisions a write put its caller in, each other session told once
+/// (SPEC §14; docs/COLLISIONS.md): what the PostToolUse hook would say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Warned {
+    pub collisions: Vec<Collision>,
+    /// The hook's warning text, naming the other sessions; `None` without
+    /// a collision to tell.
+    pub warning: Option<String>,
+}
+
+impl Warned {
+    /// What the writer is told of what its transaction appended after `before`.
+    fn of_write(tx: &Tx<'_>, caller: &McpCaller, before: i64) -> Result<Warned, StoreError> {
+        let new = tx.words_after(before)?;
+        let collisions =
+            collisions::warn_writer(tx, &caller.session, &new, caller.now, caller.stale_after)?;
+        let warning = (!collisions.is_empty())
+            .then(|| collisions::render_warning(&collisions, &caller.session, caller.now));
+        Ok(Warned {
+            collisions,
+            warning,
+        })
+    }
 }
 
 /// What a `plan_write` took in.
@@ -36,6 +66,8 @@ pub struct PlanWritten {
     pub observations: u64,
     /// Whether `todos.json` and the other outputs were rewritten.
     pub outputs_written: bool,
+    /// The collisions the list put the caller in.
+    pub warned: Warned,
 }
 
 /// Which todo a `plan_update` is about.
@@ -58,6 +90,8 @@ pub struct TodoUpdated {
     pub observations: u64,
     /// When observers disagree on it: the sides and the rule that resolved them.
     pub conflict: Option<Conflict>,
+    /// The collision the update put the caller in.
+    pub warned: Warned,
 }
 
 /// Why an update could not be made.
@@ -95,6 +129,7 @@ impl Engine {
     ) -> Result<PlanWritten, EngineError> {
         let mut report = Report::default();
         let tx = self.store.begin()?;
+        let before = tx.last_seq()?;
         let mut placer = Placer::new(&self.rules);
         record_session(&tx, caller, &self.device, &mut placer)?;
         let project = session_project(&tx, caller, &self.rules)?;
@@ -109,12 +144,16 @@ impl Engine {
             moved: Moved::default(),
         };
         let observations = ingest.finish()?;
+        // In the same transaction, as the hook: two writers racing cannot
+        // both be told of one collision.
+        let warned = Warned::of_write(&tx, caller, before)?;
         tx.commit()?;
         let outputs_written = self.refresh_outputs()?;
         Ok(PlanWritten {
             project,
             observations,
             outputs_written,
+            warned,
         })
     }
 
@@ -149,12 +188,12 @@ impl Engine {
             }
         };
         let todo_id = chittysync_core::todo_id(&project, &content);
-        let added = !self
+        let added = self
             .store
-            .folded_todos()?
-            .iter()
-            .any(|t| t.todo_id == todo_id);
+            .todos_by_ids(std::slice::from_ref(&todo_id))?
+            .is_empty();
         let tx = self.store.begin()?;
+        let before = tx.last_seq()?;
         let mut placer = Placer::new(&self.rules);
         record_session(&tx, caller, &self.device, &mut placer)?;
         let sighting = Sighting {
@@ -169,19 +208,21 @@ impl Engine {
         let observation: Observation = sighting.into_observation(&project, &self.device);
         tx.mark_planned([caller.session.as_str()])?;
         let change = tx.ingest(&[observation], chittysync_store::Via::Local)?;
+        let warned = Warned::of_write(&tx, caller, before)?;
         tx.commit()?;
         self.refresh_outputs()?;
         let stored = self
             .store
-            .folded_todos()?
+            .todos_by_ids(std::slice::from_ref(&todo_id))?
             .into_iter()
-            .find(|t| t.todo_id == todo_id)
+            .next()
             .ok_or_else(|| UpdateError::UnknownId(todo_id.clone()))?;
         Ok(TodoUpdated {
             todo: stored.entry()?,
             added,
             observations: change.new_observations as u64,
             conflict: stored.conflict()?,
+            warned,
         })
     }
 
@@ -192,10 +233,8 @@ impl Engine {
             return Err(UpdateError::ShortId(prefix));
         }
         let mut found: Vec<TodoEntry> = Vec::new();
-        for t in self.store.folded_todos()? {
-            if t.todo_id.starts_with(&prefix) {
-                found.push(t.entry()?);
-            }
+        for t in self.store.todos_with_id_prefix(&prefix)? {
+            found.push(t.entry()?);
         }
         match found.len() {
             0 => Err(UpdateError::UnknownId(prefix)),

@@ -5,7 +5,7 @@
 
 use chittysync_core::agent::{agent_of, NAMESPACED};
 use chittysync_core::{Conflict, Observation, Status, Timestamp, TodoEntry};
-use chittysync_store::{SessionRecord, Store, StoreError, StoredTodo};
+use chittysync_store::{SessionRecord, SpawnRecord, Store, StoreError, StoredTodo};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -68,8 +68,14 @@ pub fn session_matches(filter: &str, session: &str) -> bool {
 
 /// The consolidated todos a filter wants, as `todos.json` lists them.
 pub fn todo_entries(store: &Store, filter: &TodoFilter) -> Result<Vec<TodoEntry>, StoreError> {
+    // One project's todos are a range of the store's key (docs/BENCHMARKS.md,
+    // "MCP server"): read only those.
+    let stored = match &filter.project {
+        Some(project) => store.project_todos(project)?,
+        None => store.folded_todos()?,
+    };
     let mut out = Vec::new();
-    for todo in store.folded_todos()? {
+    for todo in stored {
         // What the stored row tells is checked before its entry is parsed.
         let status_ok = match filter.status {
             Some(set) => set.matches(todo.status),
@@ -148,6 +154,22 @@ pub struct SessionView {
     pub state: SessionState,
     pub open_todos: usize,
     pub in_progress: usize,
+    /// The specialist start this session was, when chittysync started it
+    /// (docs/TOPICS.md); null otherwise. See [`mark_spawned`].
+    pub spawned: Option<SpawnRecord>,
+}
+
+/// Marks the sessions chittysync started as specialists: each start linked
+/// to a session (by its hooks or its folder, docs/TOPICS.md) is that
+/// session's `spawned`.
+pub fn mark_spawned(views: &mut [SessionView], spawns: Vec<SpawnRecord>) {
+    let mut by_session: HashMap<String, SpawnRecord> = spawns
+        .into_iter()
+        .filter_map(|s| Some((s.session.clone()?, s)))
+        .collect();
+    for v in views {
+        v.spawned = by_session.remove(&v.session.id);
+    }
 }
 
 /// Every session with its state and open counts.
@@ -176,15 +198,57 @@ pub fn session_views(
                 session,
                 open_todos,
                 in_progress,
+                spawned: None,
             }
         })
         .collect()
 }
 
+/// The sessions of one project (`None`: of every project), each with its
+/// state and open counts and the contents of the todos it has in progress —
+/// counted over that project's todos alone — as the MCP `sessions` tool shows
+/// them (docs/MCP.md). One project reads only its own rows.
+pub fn sessions_at_work(
+    store: &Store,
+    project: Option<&str>,
+    now: Timestamp,
+    stale_after_ms: i64,
+) -> Result<Vec<(SessionView, Vec<String>)>, StoreError> {
+    let (todos, sessions) = match project {
+        Some(p) => (store.project_todos(p)?, store.project_sessions(p)?),
+        None => (store.folded_todos()?, store.sessions()?),
+    };
+    let mut working: HashMap<&str, Vec<String>> = HashMap::new();
+    for t in todos.iter().filter(|t| t.status == Status::InProgress) {
+        let content = t.entry()?.content;
+        for s in &t.sessions {
+            working.entry(s.as_str()).or_default().push(content.clone());
+        }
+    }
+    Ok(session_views(&todos, sessions, now, stale_after_ms)
+        .into_iter()
+        .map(|view| {
+            let on = working.remove(view.session.id.as_str()).unwrap_or_default();
+            (view, on)
+        })
+        .collect())
+}
+
 /// Every conflict of the todos shown (deleted ones are not), as `conflicts --json`.
 pub fn conflicts(store: &Store) -> Result<Vec<Conflict>, StoreError> {
-    store
-        .folded_todos()?
+    project_conflicts(store, None)
+}
+
+/// The conflicts of one project's todos shown (`None`: of every project).
+pub fn project_conflicts(
+    store: &Store,
+    project: Option<&str>,
+) -> Result<Vec<Conflict>, StoreError> {
+    let todos = match project {
+        Some(p) => store.project_todos(p)?,
+        None => store.folded_todos()?,
+    };
+    todos
         .iter()
         .filter(|t| t.status != Status::Deleted)
         .filter_map(|t| t.conflict().transpose())
@@ -213,7 +277,8 @@ pub struct TodoHistory {
     pub observations: Vec<HistoryStep>,
 }
 
-fn sub_agent_of(observer: &str) -> Option<String> {
+/// The sub-agent an observer names (`<session>/<agent>`), if it is one.
+pub fn sub_agent_of(observer: &str) -> Option<String> {
     if observer.starts_with("task:") || observer.starts_with("mcp:") {
         return None;
     }
@@ -227,10 +292,8 @@ pub fn histories(store: &Store, query: &str) -> Result<Vec<TodoHistory>, StoreEr
         return Ok(Vec::new());
     }
     let mut folded: HashMap<String, TodoEntry> = HashMap::new();
-    for t in store.folded_todos()? {
-        if ids.contains(&t.todo_id) {
-            folded.insert(t.todo_id.clone(), t.entry()?);
-        }
+    for t in store.todos_by_ids(&ids)? {
+        folded.insert(t.todo_id.clone(), t.entry()?);
     }
     let mut out = Vec::new();
     for id in &ids {

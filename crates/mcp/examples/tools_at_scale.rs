@@ -8,6 +8,7 @@
 
 use chittysync_config::{Config, LocationOverrides, Locations};
 use chittysync_core::{Observation, Source, Status, Timestamp};
+use chittysync_engine::views::{self, TodoFilter};
 use chittysync_engine::Engine;
 use chittysync_mcp::tools::{call, CallEnv};
 use chittysync_mcp::Caller;
@@ -85,22 +86,68 @@ fn main() {
     };
     for tool in ["plan_list", "sessions"] {
         let args = serde_json::Map::new();
-        let mut times = Vec::new();
-        for _ in 0..200 {
-            let t = Instant::now();
+        let times = timed(|| {
             let answer = call(&mut engine, &env, tool, &args)
                 .expect("a tool")
                 .expect("an answer");
             // What the server sends: the answer serialized.
             std::hint::black_box(answer.to_string());
-            times.push(t.elapsed());
-        }
-        times.sort();
-        println!(
-            "{tool}: p50 {:?}, p95 {:?}, max {:?}",
-            times[times.len() / 2],
-            times[times.len() * 95 / 100],
-            times[times.len() - 1]
-        );
+        });
+        println!("{tool}: {}", summary(&times));
     }
+    // The baseline, in the same run: what the tools read before they read by
+    // project — every folded todo (and every session), filtered afterwards.
+    let store = engine.store();
+    let whole_todos = timed(|| {
+        let filter = TodoFilter::default();
+        let todos: Vec<_> = views::todo_entries(store, &filter)
+            .expect("todos")
+            .into_iter()
+            .filter(|t| t.project == "p07")
+            .collect();
+        std::hint::black_box(serde_json::to_string(&todos).expect("json"));
+    });
+    println!(
+        "baseline plan_list (whole store read): {}",
+        summary(&whole_todos)
+    );
+    let whole_sessions = timed(|| {
+        let todos = store.folded_todos().expect("todos");
+        let list: Vec<_> = views::session_views(
+            &todos,
+            store.sessions().expect("sessions"),
+            now,
+            7 * 24 * 3600 * 1000,
+        )
+        .into_iter()
+        .filter(|v| v.session.project.as_deref() == Some("p07"))
+        .collect();
+        std::hint::black_box(serde_json::to_string(&list).expect("json"));
+    });
+    println!(
+        "baseline sessions (whole store read): {}",
+        summary(&whole_sessions)
+    );
+}
+
+/// 200 runs of `f`, sorted.
+fn timed(mut f: impl FnMut()) -> Vec<std::time::Duration> {
+    let mut times: Vec<_> = (0..200)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+fn summary(times: &[std::time::Duration]) -> String {
+    format!(
+        "p50 {:?}, p95 {:?}, max {:?}",
+        times[times.len() / 2],
+        times[times.len() * 95 / 100],
+        times[times.len() - 1]
+    )
 }

@@ -87,11 +87,14 @@ impl Identity {
 }
 
 impl Caller {
-    pub fn engine_caller(&self, now: Timestamp) -> McpCaller {
+    /// The caller as the engine records its writes; `stale_after_ms` decides
+    /// which sessions a collision counts (SPEC §14).
+    pub fn engine_caller(&self, now: Timestamp, stale_after_ms: i64) -> McpCaller {
         McpCaller {
             session: self.session.clone(),
             cwd: Some(self.cwd.clone()),
             now,
+            stale_after: std::time::Duration::from_millis(stale_after_ms.max(0) as u64),
         }
     }
 }

@@ -373,7 +373,10 @@ fn plan_write(
     args: &Map<String, Value>,
 ) -> Result<Value, ToolError> {
     let items = plan_items(args)?;
-    let written = engine.record_plan(&env.caller.engine_caller(env.now), &items)?;
+    let written = engine.record_plan(
+        &env.caller.engine_caller(env.now, env.stale_after_ms),
+        &items,
+    )?;
     let filter = TodoFilter {
         project: Some(written.project.clone()),
         session: Some(env.caller.session.clone()),
@@ -389,6 +392,8 @@ fn plan_write(
         "written": items.len(),
         "new_observations": written.observations,
         "todos": mine,
+        "collisions": written.warned.collisions,
+        "warning": written.warned.warning,
     }))
 }
 
@@ -415,7 +420,7 @@ fn plan_update(
         .filter(|a| !a.trim().is_empty())
         .map(str::to_string);
     let updated = engine.update_todo(
-        &env.caller.engine_caller(env.now),
+        &env.caller.engine_caller(env.now, env.stale_after_ms),
         &target,
         status,
         active_form,
@@ -426,6 +431,8 @@ fn plan_update(
         "new_observations": updated.observations,
         "todo": updated.todo,
         "conflict": updated.conflict,
+        "collisions": updated.warned.collisions,
+        "warning": updated.warned.warning,
     }))
 }
 
@@ -451,33 +458,18 @@ fn sessions(
             ))
         }
     };
-    let store = engine.store();
-    let todos = store.folded_todos()?;
-    let all = views::session_views(&todos, store.sessions()?, env.now, env.stale_after_ms);
-    // What each session of the view has in progress, read once.
-    let mut working: std::collections::HashMap<&str, Vec<String>> = Default::default();
-    for t in &todos {
-        if t.status != Status::InProgress || project.as_ref().is_some_and(|p| &t.project != p) {
-            continue;
-        }
-        let content = t.entry()?.content;
-        for s in &t.sessions {
-            working.entry(s.as_str()).or_default().push(content.clone());
-        }
-    }
+    // One project's sessions and todos only (docs/BENCHMARKS.md, "MCP server").
+    let all = views::sessions_at_work(
+        engine.store(),
+        project.as_deref(),
+        env.now,
+        env.stale_after_ms,
+    )?;
     let mut out = Vec::new();
-    for view in all {
-        if wanted.is_some_and(|w| w != view.state)
-            || project
-                .as_ref()
-                .is_some_and(|p| view.session.project.as_ref() != Some(p))
-        {
+    for (view, working_on) in all {
+        if wanted.is_some_and(|w| w != view.state) {
             continue;
         }
-        let working_on = working
-            .get(view.session.id.as_str())
-            .cloned()
-            .unwrap_or_default();
         let mut value = serde_json::to_value(&view).map_err(|e| {
             ToolError::NotFound(format!("cannot show session {}: {e}", view.session.id))
         })?;
@@ -499,10 +491,7 @@ fn conflicts(
     args: &Map<String, Value>,
 ) -> Result<Value, ToolError> {
     let project = project_arg(args, env)?;
-    let list: Vec<_> = views::conflicts(engine.store())?
-        .into_iter()
-        .filter(|c| project.as_ref().is_none_or(|p| &c.project == p))
-        .collect();
+    let list = views::project_conflicts(engine.store(), project.as_deref())?;
     Ok(json!({
         "project": project.as_deref().unwrap_or(ALL_PROJECTS),
         "count": list.len(),
