@@ -130,12 +130,17 @@ impl Engine {
                 report: &mut report,
                 moved: Moved::default(),
             };
-            let new = ingest.read_and_run(&self.sources, plan.changed, self.max_file_bytes)?;
+            let new = ingest.read_and_run(
+                &self.sources,
+                plan.changed,
+                self.max_file_bytes,
+                self.progress.as_deref(),
+            )?;
             report.summary.observations = new;
             tx.commit()?;
         }
         let outputs = self.outputs.stage_if_changed(&self.store, full)?;
-        let totals = self.outputs.totals(&self.store)?;
+        let totals = self.outputs.totals(&mut self.store)?;
         report.summary.unique_todos = totals.todos;
         report.summary.projects = totals.projects;
         report.summary.conflicts = totals.conflicts;

@@ -46,6 +46,8 @@ pub struct Engine {
     device: String,
     rules: ProjectRules,
     max_file_bytes: u64,
+    /// Told how far a run's reading has come (a progress bar's feed).
+    progress: Option<Box<ingest::Progress>>,
 }
 
 impl Engine {
@@ -66,7 +68,14 @@ impl Engine {
             device: config.device_name(),
             rules: config.project_rules(),
             max_file_bytes: config.limits.max_file_bytes,
+            progress: None,
         })
+    }
+
+    /// Calls `progress(done, total)` after each step of reading a run's
+    /// changed files (2,048 at a time): files taken in, and files to read.
+    pub fn on_progress(&mut self, progress: impl Fn(u64, u64) + Send + 'static) {
+        self.progress = Some(Box::new(progress));
     }
 
     pub fn store(&self) -> &Store {

@@ -159,7 +159,7 @@ impl Store {
 }
 
 /// Counts over the folded todos, leaving out deleted ones unless said.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FoldCounts {
     pub todos: u64,
     pub projects: u64,
@@ -170,10 +170,64 @@ pub struct FoldCounts {
     pub deleted: u64,
 }
 
+/// The meta key of the kept counts: `<fold generation> <counts as JSON>`.
+const KEPT_COUNTS: &str = "fold_counts";
+
+/// Kept counts, if they were counted at fold generation `generation`: every
+/// change of a folded row's status, project or conflict moves the generation.
+fn kept_counts(value: &str, generation: u64) -> Option<FoldCounts> {
+    let (at, counts) = value.split_once(' ')?;
+    (at.parse::<u64>().ok()? == generation)
+        .then(|| serde_json::from_str(counts).ok())
+        .flatten()
+}
+
 impl Store {
+    /// The counts of the fold: kept from the last count while the fold has
+    /// not changed since (see [`Store::keep_fold_counts`]), else counted —
+    /// a scan of every folded todo.
     pub fn fold_counts(&self) -> Result<FoldCounts> {
-        Ok(self.conn().query_row(
-            "SELECT
+        let generation = self.fold_generation()?;
+        if let Some(counts) = self
+            .meta(KEPT_COUNTS)?
+            .and_then(|v| kept_counts(&v, generation))
+        {
+            return Ok(counts);
+        }
+        self.count_fold()
+    }
+
+    /// [`Store::fold_counts`], kept for the runs after this one when they
+    /// had to be counted: a re-run with nothing changed reads them back
+    /// instead of scanning the fold.
+    pub fn keep_fold_counts(&mut self) -> Result<FoldCounts> {
+        let generation = self.fold_generation()?;
+        if let Some(counts) = self
+            .meta(KEPT_COUNTS)?
+            .and_then(|v| kept_counts(&v, generation))
+        {
+            return Ok(counts);
+        }
+        let tx = self.begin()?;
+        // Counted inside the transaction: no other writer moves the fold meanwhile.
+        let generation = tx.counter("fold_generation")?;
+        let counts = count_fold(tx.conn())?;
+        let json =
+            serde_json::to_string(&counts).map_err(|e| StoreError::corrupt("fold counts", e))?;
+        tx.set_meta(KEPT_COUNTS, &format!("{generation} {json}"))?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    fn count_fold(&self) -> Result<FoldCounts> {
+        count_fold(self.conn())
+    }
+}
+
+/// Counts the folded todos: a scan of the `todos` table.
+fn count_fold(conn: &rusqlite::Connection) -> Result<FoldCounts> {
+    Ok(conn.query_row(
+        "SELECT
                count(*) FILTER (WHERE status != 'deleted'),
                count(DISTINCT project) FILTER (WHERE status != 'deleted'),
                count(*) FILTER (WHERE status != 'deleted' AND conflict IS NOT NULL),
@@ -182,22 +236,23 @@ impl Store {
                count(*) FILTER (WHERE status = 'completed'),
                count(*) FILTER (WHERE status = 'deleted')
              FROM todos",
-            [],
-            |r| {
-                let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)? as u64) };
-                Ok(FoldCounts {
-                    todos: n(0)?,
-                    projects: n(1)?,
-                    conflicts: n(2)?,
-                    pending: n(3)?,
-                    in_progress: n(4)?,
-                    completed: n(5)?,
-                    deleted: n(6)?,
-                })
-            },
-        )?)
-    }
+        [],
+        |r| {
+            let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)? as u64) };
+            Ok(FoldCounts {
+                todos: n(0)?,
+                projects: n(1)?,
+                conflicts: n(2)?,
+                pending: n(3)?,
+                in_progress: n(4)?,
+                completed: n(5)?,
+                deleted: n(6)?,
+            })
+        },
+    )?)
+}
 
+impl Store {
     pub fn session_count(&self) -> Result<u64> {
         Ok(self
             .conn()

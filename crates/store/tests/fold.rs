@@ -383,3 +383,28 @@ proptest! {
         prop_assert_eq!(core_entries(&until), core_entries(&by_then));
     }
 }
+
+#[test]
+fn kept_fold_counts_follow_the_fold() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    ingest(
+        &mut store,
+        &[
+            in_project("api", "One", Status::Pending, 1),
+            in_project("web", "Two", Status::Completed, 1),
+        ],
+    );
+    let counted = store.keep_fold_counts().unwrap();
+    assert_eq!(
+        (counted.todos, counted.projects, counted.pending),
+        (2, 2, 1)
+    );
+    assert_eq!(store.fold_counts().unwrap(), counted, "read back as kept");
+    // A change of the fold is counted again, not read from what was kept.
+    ingest(&mut store, &[in_project("api", "One", Status::Deleted, 2)]);
+    let after = store.fold_counts().unwrap();
+    assert_eq!((after.todos, after.projects, after.deleted), (1, 1, 1));
+    assert_eq!(store.keep_fold_counts().unwrap(), after);
+    assert_eq!(store.fold_counts().unwrap(), after);
+}

@@ -3,14 +3,22 @@
 use crate::context::Context;
 use crate::output::{print_json, print_warning, BOLD};
 use anyhow::Result;
-use std::io::Write;
+use chittysync_engine::Engine;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 /// How many warnings to show without `--verbose`.
 const WARNINGS_SHOWN: usize = 20;
 
 pub fn run(ctx: &Context, full: bool, json: bool) -> Result<()> {
     let mut engine = ctx.engine()?;
-    let report = engine.consolidate(full)?;
+    let bar = progress_bar(&mut engine);
+    let report = engine.consolidate(full);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
     let shown = if ctx.verbose {
         report.warnings.len()
     } else {
@@ -44,4 +52,34 @@ pub fn run(ctx: &Context, full: bool, json: bool) -> Result<()> {
         writeln!(out, "wrote {}", engine.outputs().todos.display())?;
     }
     Ok(())
+}
+
+/// A progress bar on stderr for a long run — one that reads its changed
+/// files in more than one step (docs/ARCHITECTURE.md, "How a cold run is
+/// stored") — and nothing at all when stderr is not a terminal.
+fn progress_bar(engine: &mut Engine) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos}/{len} files [{elapsed}]")
+            .expect("a valid template"),
+    );
+    let feed = bar.clone();
+    engine.on_progress(move |done, total| {
+        if feed.length().is_none() {
+            if done == total {
+                return; // Read in one step: not a long run.
+            }
+            feed.set_length(total);
+            feed.set_message("reading");
+            feed.enable_steady_tick(Duration::from_millis(120));
+        }
+        feed.set_position(done);
+        if done == total {
+            feed.set_message("folding and storing");
+        }
+    });
+    Some(bar)
 }

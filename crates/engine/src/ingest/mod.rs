@@ -178,6 +178,10 @@ fn list_of_observer(observer: &str) -> Option<&str> {
         .map(|(list, _)| list)
 }
 
+/// Told, after each step of reading a run's changed files, how many of them
+/// are taken in and how many there are (see [`crate::Engine::on_progress`]).
+pub type Progress = dyn Fn(u64, u64) + Send;
+
 /// Files read in parallel and taken in per step of a run (see
 /// [`Ingest::read_and_run`]): enough to keep every core busy, few enough
 /// that their parsed contents stay small.
@@ -283,11 +287,13 @@ impl Ingest<'_, '_, '_> {
     /// [`FILES_PER_STEP`] files' parsed contents are held at once: a cold run
     /// over tens of thousands of files never holds them all beside what they
     /// became (docs/ARCHITECTURE.md, "How a cold run is stored").
+    /// `progress` is told how many of the files are taken in after each step.
     pub(crate) fn read_and_run(
         mut self,
         sources: &chittysync_sources::Sources,
         mut changed: Vec<(chittysync_sources::SourceFile, chittysync_sources::ReadFrom)>,
         max_file_bytes: u64,
+        progress: Option<&Progress>,
     ) -> Result<u64, StoreError> {
         // Task files first: a transcript's task calls are matched against the
         // lists they name (see `list_for_task`). Projects are placed at the end,
@@ -301,15 +307,21 @@ impl Ingest<'_, '_, '_> {
             SourceKind::Agent(AgentFile::GeminiChat { .. }) => 4,
             SourceKind::Agent(_) => 3,
         });
+        let total = changed.len() as u64;
+        let mut done = 0;
         let mut changed = changed.into_iter();
         loop {
             let step: Vec<_> = changed.by_ref().take(FILES_PER_STEP).collect();
             if step.is_empty() {
                 break;
             }
+            done += step.len() as u64;
             // Each file's parsed content is freed once taken in.
             for file in crate::read::read_all(sources, step, max_file_bytes) {
                 self.take_file(&file)?;
+            }
+            if let Some(progress) = progress {
+                progress(done, total);
             }
         }
         self.finish()

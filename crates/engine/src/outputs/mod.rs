@@ -279,7 +279,7 @@ impl Outputs {
 
     /// Totals over the visible todos: from the rendered blocks when they are
     /// current (no scan of the store), else counted in the store.
-    pub(crate) fn totals(&self, store: &Store) -> Result<Totals, EngineError> {
+    pub(crate) fn totals(&self, store: &mut Store) -> Result<Totals, EngineError> {
         let generation = store.fold_generation()?;
         if let Some(rendered) = self
             .rendered
@@ -288,7 +288,7 @@ impl Outputs {
         {
             return Ok(rendered.totals());
         }
-        let counts = store.fold_counts()?;
+        let counts = store.keep_fold_counts()?;
         Ok(Totals {
             todos: counts.todos,
             projects: counts.projects,
