@@ -237,6 +237,11 @@ pub enum Command {
         #[command(subcommand)]
         command: GitCommand,
     },
+    /// The device key of end-to-end encryption (`[git] encrypt`, `[hub] encrypt`)
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Consolidate, then pull, import other devices' observations, commit and push
     Sync {
         /// Sync what the store holds without consolidating first
@@ -346,6 +351,26 @@ pub enum GitCommand {
         repo: Option<PathBuf>,
         #[command(flatten)]
         json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create this device's key (<home>/sync.key, mode 0600); on the first device only
+    Create {
+        /// Replace an existing key (what it encrypted becomes unreadable here)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the key alone on stdout, for `chittysync key import` on another device
+    Show,
+    /// Take the key another device printed with `key show` (an argument, or stdin)
+    Import {
+        /// The key; read from stdin when absent (keeps it out of the shell's history)
+        key: Option<String>,
+        /// Replace an existing, different key
+        #[arg(long)]
+        force: bool,
     },
 }
 

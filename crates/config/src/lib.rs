@@ -180,6 +180,9 @@ pub struct GitConfig {
     pub commit_interval: Duration,
     #[serde(with = "humantime_serde")]
     pub push_interval: Duration,
+    /// Seal what goes to the remote with the device key (SPEC §10,
+    /// docs/ENCRYPTION.md): the remote sees no project, content or activeForm.
+    pub encrypt: bool,
 }
 
 impl Default for GitConfig {
@@ -190,6 +193,7 @@ impl Default for GitConfig {
             branch: "main".to_string(),
             commit_interval: Duration::from_secs(60),
             push_interval: Duration::from_secs(5 * 60),
+            encrypt: false,
         }
     }
 }
@@ -206,6 +210,9 @@ pub struct HubConfig {
     /// Allow plain `http://` to a hub on another machine (a trusted network);
     /// without it such a URL is refused. Loopback needs no permission.
     pub insecure: bool,
+    /// Seal what goes to the hub with the device key (SPEC §10,
+    /// docs/ENCRYPTION.md): the hub sees no project, content or activeForm.
+    pub encrypt: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

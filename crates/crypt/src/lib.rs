@@ -21,8 +21,10 @@
 //! plain `todo_id` and `id`, exactly what the device that wrote it holds), so
 //! the local stores keep plain ids and pulls fold with local todos.
 
+mod encryption;
 mod key;
 
+pub use encryption::{Encryption, EncryptionError, NoKeyError};
 pub use key::{DeviceKey, KeyError, KEY_PREFIX};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

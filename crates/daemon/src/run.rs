@@ -39,7 +39,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     // when another device posts, and when a failed sync is due for a retry).
     let hub = {
         let tx = tx.clone();
-        match LiveHub::start(config, move || {
+        match LiveHub::start(config, locations, move || {
             let _ = tx.send(Wake::Hub);
         }) {
             Ok(hub) => hub,

@@ -39,6 +39,19 @@ pub enum GitSyncError {
     },
     #[error("`{rev}` is not a commit of the sync repository {}", repo.display())]
     UnknownRevision { rev: String, repo: PathBuf },
+    /// `[git] encrypt` without a usable device key (docs/ENCRYPTION.md).
+    #[error(transparent)]
+    Encryption(#[from] chittysync_crypt::EncryptionError),
+    /// Sealed log lines this device cannot open (no key, another key, or
+    /// altered): nothing was imported.
+    #[error(transparent)]
+    Unreadable(#[from] chittysync_crypt::OpenError),
+}
+
+impl From<chittysync_crypt::KeyError> for GitSyncError {
+    fn from(error: chittysync_crypt::KeyError) -> Self {
+        GitSyncError::Encryption(error.into())
+    }
 }
 
 /// Adds what was being done to a libgit2 error.

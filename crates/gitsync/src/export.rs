@@ -5,6 +5,7 @@ use crate::layout;
 use crate::log;
 use crate::tree::{Entries, Entry};
 use chittysync_core::Observation;
+use chittysync_crypt::Encryption;
 use chittysync_store::{Store, Via};
 use git2::Repository;
 use std::collections::{BTreeMap, HashSet};
@@ -16,13 +17,15 @@ const BATCH: usize = 10_000;
 #[derive(Debug, Default)]
 pub struct Exported {
     pub count: u64,
+    /// Empty when the log is sealed: the commit message names no project.
     pub by_project: BTreeMap<String, u64>,
 }
 
 /// Appends the local observations after `*cursor` to `device`'s log in
 /// `entries`, and moves the cursor past them. With `skip_logged` (a store's
 /// first sync with this repository), observations already in the device's
-/// log are not written again.
+/// log are not written again. With `encryption` sealing, the log gets the
+/// sealed form (docs/ENCRYPTION.md).
 pub fn export(
     repo: &Repository,
     store: &Store,
@@ -30,6 +33,7 @@ pub fn export(
     entries: &mut Entries,
     cursor: &mut i64,
     skip_logged: bool,
+    encryption: &Encryption,
 ) -> Result<Exported, GitSyncError> {
     let mut fresh: Vec<Observation> = Vec::new();
     loop {
@@ -44,17 +48,19 @@ pub fn export(
     }
     if skip_logged && !fresh.is_empty() {
         let logged = logged_ids(repo, device, entries)?;
-        fresh.retain(|o| !logged.contains(&o.id));
+        fresh.retain(|o| !logged.contains(&encryption.outgoing_id(o)));
     }
     let mut exported = Exported::default();
     if fresh.is_empty() {
         return Ok(exported);
     }
-    for obs in &fresh {
-        exported.count += 1;
-        *exported.by_project.entry(obs.project.clone()).or_default() += 1;
+    exported.count = fresh.len() as u64;
+    if !encryption.seals() {
+        for obs in &fresh {
+            *exported.by_project.entry(obs.project.clone()).or_default() += 1;
+        }
     }
-    append_to_shards(repo, device, entries, &fresh)?;
+    append_to_shards(repo, device, entries, &encryption.outgoing(&fresh)?)?;
     Ok(exported)
 }
 

@@ -4,6 +4,7 @@ use crate::error::{GitContext, GitSyncError};
 use crate::layout;
 use crate::log::{self, Decoded};
 use crate::tree::Entries;
+use chittysync_crypt::Encryption;
 use chittysync_store::{Store, Via};
 use git2::Repository;
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ pub fn import(
     before: &Entries,
     after: &Entries,
     skip: Option<&str>,
+    encryption: &Encryption,
 ) -> Result<Imported, GitSyncError> {
     let mut decoded = Decoded::default();
     for (path, entry) in after {
@@ -48,9 +50,13 @@ pub fn import(
             path,
             old.as_ref().map(|b| b.content()),
             new.content(),
+            encryption,
             &mut decoded,
         );
     }
+    // A sealed line this device cannot open stops the import before anything
+    // is stored, so the same lines are read again once the key is right.
+    let decoded = decoded.readable()?;
     let mut imported = Imported {
         rejected: decoded.rejected,
         ..Imported::default()

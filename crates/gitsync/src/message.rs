@@ -17,6 +17,9 @@ pub struct Change<'a> {
     /// Logs restored because the remote lost lines of them, one message each.
     pub restored: &'a [String],
     pub fold: FoldCounts,
+    /// This device's log is sealed: observations exported are counted, not
+    /// tallied by project, and the fold's projects are not counted.
+    pub sealed: Option<u64>,
 }
 
 /// `api 8, web 4, +2 more`, largest first.
@@ -39,9 +42,17 @@ fn plural(n: u64, one: &str) -> String {
 }
 
 pub fn compose(change: &Change<'_>) -> String {
-    let exported: u64 = change.exported.values().sum();
+    let exported: u64 = change
+        .sealed
+        .unwrap_or_else(|| change.exported.values().sum());
     let imported: u64 = change.imported.values().sum();
-    let subject = if exported > 0 {
+    let subject = if exported > 0 && change.sealed.is_some() {
+        format!(
+            "{}: {} (encrypted)",
+            change.device,
+            plural(exported, "new observation")
+        )
+    } else if exported > 0 {
         format!(
             "{}: {} ({})",
             change.device,
@@ -67,7 +78,7 @@ pub fn compose(change: &Change<'_>) -> String {
         format!("{}: update the snapshots", change.device)
     };
     let mut body = Vec::new();
-    if exported > 0 {
+    if exported > 0 && change.sealed.is_none() {
         body.push(format!("exported by project: {}", tally(change.exported)));
     }
     if imported > 0 {
@@ -81,6 +92,17 @@ pub fn compose(change: &Change<'_>) -> String {
         body.push(format!("restored {restored}"));
     }
     let f = &change.fold;
+    if change.sealed.is_some() {
+        body.push(format!(
+            "fold: {} ({} pending, {} in progress, {} completed, {} in conflict)",
+            plural(f.todos, "todo"),
+            f.pending,
+            f.in_progress,
+            f.completed,
+            f.conflicts
+        ));
+        return format!("{subject}\n\n{}\n", body.join("\n"));
+    }
     body.push(format!(
         "fold: {} in {} ({} pending, {} in progress, {} completed, {} in conflict)",
         plural(f.todos, "todo"),
@@ -107,6 +129,7 @@ mod tests {
             imported: &imported,
             merge: true,
             restored: &[],
+            sealed: None,
             fold: FoldCounts {
                 todos: 3,
                 projects: 2,

@@ -40,8 +40,9 @@ impl GitSync {
                 .repo
                 .find_blob(entry.oid)
                 .ctx(|| format!("reading {path}"))?;
-            log::decode_appended(path, None, blob.content(), &mut decoded);
+            log::decode_appended(path, None, blob.content(), &self.encryption, &mut decoded);
         }
+        let decoded = decoded.readable()?;
         Ok(CommitObservations {
             commit: commit.id().to_string(),
             time: Timestamp(commit.time().seconds() * 1000),

@@ -8,6 +8,7 @@ use crate::remote::{self, REMOTE};
 use crate::schedule::Schedule;
 use crate::settings::GitSettings;
 use crate::tree::{self, Entries, Entry};
+use chittysync_crypt::Encryption;
 use git2::{Commit, ErrorCode, Oid, Repository, RepositoryInitOptions, Signature};
 use serde::Serialize;
 use std::path::Path;
@@ -21,6 +22,9 @@ pub struct GitSync {
     pub(crate) schedule: Schedule,
     /// Merge with a history chittysync did not write (`--adopt`).
     pub(crate) adopt: bool,
+    /// Seals what is written to this device's log, opens sealed lines read
+    /// (docs/ENCRYPTION.md).
+    pub(crate) encryption: Encryption,
 }
 
 /// What `git init` did.
@@ -53,6 +57,7 @@ impl GitSync {
             }
             Err(e) => return Err(e).ctx(|| format!("opening {}", settings.repo.display())),
         };
+        let encryption = Encryption::load(&settings.key_path, settings.encrypt, "`[git] encrypt`")?;
         if let Some(url) = &settings.remote {
             set_remote(&repo, url)?;
         }
@@ -68,6 +73,7 @@ impl GitSync {
             remote_url,
             schedule: Schedule::default(),
             adopt: false,
+            encryption,
         })
     }
 

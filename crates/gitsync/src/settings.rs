@@ -20,6 +20,11 @@ pub struct GitSettings {
     pub commit_interval: Duration,
     /// The daemon pulls and pushes once per this interval.
     pub push_interval: Duration,
+    /// Seal what goes to the remote (`[git] encrypt`, docs/ENCRYPTION.md).
+    pub encrypt: bool,
+    /// The device key (`<home>/sync.key`): it seals when `encrypt`, and opens
+    /// sealed logs whenever it exists.
+    pub key_path: PathBuf,
 }
 
 impl GitSettings {
@@ -35,6 +40,8 @@ impl GitSettings {
             branch: git.branch.clone(),
             commit_interval: git.commit_interval,
             push_interval: git.push_interval,
+            encrypt: git.encrypt,
+            key_path: locations.key_path(),
         }
     }
 }

@@ -8,6 +8,23 @@ use chittysync_engine::Engine;
 use git2::{Oid, Repository};
 use std::collections::BTreeSet;
 
+/// Takes the snapshots out of `entries` (a sealed history holds no text);
+/// returns whether there were any. Foreign paths are left alone.
+pub fn remove(
+    entries: &mut Entries,
+    mark: &mut Option<SnapshotMark>,
+    foreign: &BTreeSet<String>,
+) -> bool {
+    *mark = None;
+    let mut removed = false;
+    for path in [TODOS_FILE, COORDINATION_FILE] {
+        if !foreign.contains(path) {
+            removed |= entries.remove(path).is_some();
+        }
+    }
+    removed
+}
+
 /// Puts the current fold's snapshots into `entries`, unless the ones there are
 /// those last rendered and the fold has not changed since (the common case of
 /// a sync with nothing new, which must stay cheap). Returns whether it

@@ -194,15 +194,22 @@ impl GitSync {
             &mut entries,
             &mut cursors.export_seq,
             first_sync,
+            &self.encryption,
         )?;
         report.exported += exported.count;
-        let rendered = snapshot::refresh(
-            &self.repo,
-            engine,
-            &mut entries,
-            &mut cursors.snapshot,
-            &foreign,
-        )?;
+        // Snapshots hold the text: a sealed history has none
+        // (docs/ENCRYPTION.md), and loses those an earlier plain sync wrote.
+        let rendered = if self.encryption.seals() {
+            snapshot::remove(&mut entries, &mut cursors.snapshot, &foreign)
+        } else {
+            snapshot::refresh(
+                &self.repo,
+                engine,
+                &mut entries,
+                &mut cursors.snapshot,
+                &foreign,
+            )?
+        };
         let tree = match base.local_tree {
             Some(tree) if exported.count == 0 && !rendered && !marked => tree,
             _ => tree::build(&self.repo, &entries)?,
@@ -220,6 +227,7 @@ impl GitSync {
                     merge: parents.len() > 1,
                     restored: &restored,
                     fold: engine.store().fold_counts()?,
+                    sealed: self.encryption.seals().then_some(exported.count),
                 };
                 let commit = self.commit(&device, tree, parents, &change)?;
                 report.commit = Some(commit.id().to_string());
@@ -397,7 +405,14 @@ impl GitSync {
         };
         let own = layout::device_dir(device);
         let skip = cursors.imported.is_some().then_some(own.as_str());
-        import::import(&self.repo, engine.store_mut(), &before, entries, skip)
+        import::import(
+            &self.repo,
+            engine.store_mut(),
+            &before,
+            entries,
+            skip,
+            &self.encryption,
+        )
     }
 
     fn commit(

@@ -29,6 +29,14 @@ pub(crate) enum ApiError {
     /// 422: well-formed JSON of the wrong shape; the message names the field.
     #[error("{0}")]
     Unprocessable(String),
+    /// 409: a view that needs the text of todos the tenant encrypted end to
+    /// end (docs/ENCRYPTION.md): the hub cannot read them.
+    #[error(
+        "this tenant's todos are encrypted end to end: the hub cannot read their projects or \
+         content, so it cannot show this view; read it on a device that has the key \
+         (`chittysync todos`, `chittysync projects`, `chittysync ui`)"
+    )]
+    Encrypted,
     /// 500: our fault; details are logged, not shown.
     #[error("internal error")]
     Internal(#[from] StoreError),
@@ -43,6 +51,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Encrypted => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

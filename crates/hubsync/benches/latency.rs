@@ -34,7 +34,7 @@ fn main() {
     let stop_tx = wake_tx.clone();
     let b_thread = std::thread::spawn(move || {
         let mut b = b;
-        let mut live = LiveHub::start(&b.config, move || {
+        let mut live = LiveHub::start(&b.config, &b.locations, move || {
             let _ = wake_tx.send(Some(()));
         })
         .expect("hub link")

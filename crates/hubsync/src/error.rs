@@ -45,6 +45,19 @@ pub enum HubSyncError {
     Engine(#[from] chittysync_engine::EngineError),
     #[error("cannot start the hub client: {0}")]
     Runtime(std::io::Error),
+    /// `[hub] encrypt` without a usable device key (docs/ENCRYPTION.md).
+    #[error(transparent)]
+    Encryption(#[from] chittysync_crypt::EncryptionError),
+    /// The hub holds sealed observations this device cannot open (no key,
+    /// another key, or altered): nothing was stored.
+    #[error(transparent)]
+    Unreadable(#[from] chittysync_crypt::OpenError),
+}
+
+impl From<chittysync_crypt::KeyError> for HubSyncError {
+    fn from(error: chittysync_crypt::KeyError) -> Self {
+        HubSyncError::Encryption(error.into())
+    }
 }
 
 impl HubSyncError {
@@ -54,6 +67,18 @@ impl HubSyncError {
         matches!(
             self,
             HubSyncError::Unreachable { .. } | HubSyncError::Server { .. }
+        )
+    }
+
+    /// Whether only a change of setup fixes it (a certificate, a refused URL,
+    /// a missing or other key): the daemon does not retry it on a timer.
+    pub fn needs_setup(&self) -> bool {
+        matches!(
+            self,
+            HubSyncError::Tls { .. }
+                | HubSyncError::Setup(_)
+                | HubSyncError::Encryption(_)
+                | HubSyncError::Unreadable(_)
         )
     }
 

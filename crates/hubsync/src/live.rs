@@ -10,7 +10,7 @@
 use crate::backoff::Backoff;
 use crate::error::HubSyncError;
 use crate::sync::{HubSync, HubSyncReport};
-use chittysync_config::Config;
+use chittysync_config::{Config, Locations};
 use chittysync_engine::Engine;
 use chittysync_hub::client::{HubClient, Subscription};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -214,11 +214,12 @@ async fn sleep_until(at: Option<Instant>) {
 /// What the daemon holds: the link to the hub and its live subscription.
 ///
 /// ```no_run
-/// # fn demo(config: &chittysync_config::Config, engine: &mut chittysync_engine::Engine,
+/// # fn demo(config: &chittysync_config::Config, locations: &chittysync_config::Locations,
+/// #         engine: &mut chittysync_engine::Engine,
 /// #         tx: std::sync::mpsc::Sender<()>) -> Result<(), chittysync_hubsync::HubSyncError> {
 /// use chittysync_hubsync::LiveHub;
 /// // Once, at start: `None` when `[hub] url` is not configured.
-/// let mut hub = LiveHub::start(config, move || { let _ = tx.send(()); })?;
+/// let mut hub = LiveHub::start(config, locations, move || { let _ = tx.send(()); })?;
 /// // After each consolidation, and whenever the wake function was called:
 /// if let Some(hub) = hub.as_mut() {
 ///     if let Err(e) = hub.sync(engine) {
@@ -237,9 +238,10 @@ impl LiveHub {
     /// Starts following the hub `config` names; `None` when no hub is configured.
     pub fn start(
         config: &Config,
+        locations: &Locations,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Result<Option<LiveHub>, HubSyncError> {
-        match HubSync::from_config(config)? {
+        match HubSync::from_config(config, locations)? {
             Some(sync) => LiveHub::with(sync, wake).map(Some),
             None => Ok(None),
         }
@@ -269,8 +271,9 @@ impl LiveHub {
                 Ok(report)
             }
             Err(error) => {
-                // A certificate problem or a refused URL waits for a fix, not a timer.
-                if !matches!(error, HubSyncError::Tls { .. } | HubSyncError::Setup(_)) {
+                // A certificate problem, a refused URL or a key problem waits
+                // for a fix, not a timer.
+                if !error.needs_setup() {
                     self.live.retry_in(self.backoff.fail());
                 }
                 Err(error)

@@ -3,8 +3,9 @@
 
 use crate::error::HubSyncError;
 use crate::state::{self, Cursors, LastError, LastSync};
-use chittysync_config::Config;
+use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
+use chittysync_crypt::Encryption;
 use chittysync_engine::Engine;
 use chittysync_hub::client::{ClientOptions, HubClient};
 use chittysync_store::Via;
@@ -61,6 +62,8 @@ pub struct HubSync {
     runtime: Runtime,
     push_batch: usize,
     pull_page: u32,
+    /// Seals what is pushed and opens what is pulled (docs/ENCRYPTION.md).
+    encryption: Encryption,
 }
 
 impl HubSync {
@@ -94,18 +97,34 @@ impl HubSync {
             runtime,
             push_batch: DEFAULT_PUSH_BATCH,
             pull_page: DEFAULT_PULL_PAGE,
+            encryption: Encryption::off(),
         })
     }
 
     /// The link `config` describes (`[hub] url`, the token from
-    /// `CHITTYSYNC_HUB_TOKEN` or `[hub] token`, the device name); `None`
-    /// when no hub is configured.
-    pub fn from_config(config: &Config) -> Result<Option<HubSync>, HubSyncError> {
+    /// `CHITTYSYNC_HUB_TOKEN` or `[hub] token`, the device name, `[hub]
+    /// encrypt` with the device key in the home); `None` when no hub is
+    /// configured.
+    pub fn from_config(
+        config: &Config,
+        locations: &Locations,
+    ) -> Result<Option<HubSync>, HubSyncError> {
         let Some(url) = configured_url(config) else {
             return Ok(None);
         };
         let token = config.hub_token().ok_or(HubSyncError::NoToken)?;
-        HubSync::with_options(url, &token, &config.device_name(), &client_options(config)).map(Some)
+        let encryption =
+            Encryption::load(&locations.key_path(), config.hub.encrypt, "`[hub] encrypt`")?;
+        Ok(Some(
+            HubSync::with_options(url, &token, &config.device_name(), &client_options(config))?
+                .with_encryption(encryption),
+        ))
+    }
+
+    /// Seals what is pushed and opens what is pulled with `encryption`.
+    pub fn with_encryption(mut self, encryption: Encryption) -> HubSync {
+        self.encryption = encryption;
+        self
     }
 
     /// Observations per push request (default 1,000).
@@ -244,6 +263,7 @@ impl HubSync {
                 tx.commit()?;
                 continue;
             }
+            let observations = self.encryption.outgoing(&observations)?;
             let answer = self
                 .runtime
                 .block_on(self.client.push(&self.device, &observations))
@@ -288,10 +308,15 @@ impl HubSync {
                 )
                 .map_err(|e| HubSyncError::from_client(&self.url, e))?;
             report.received += page.observations.len() as u64;
+            // Sealed ones are opened, or the page fails whole: nothing this
+            // device cannot read is stored, and the cursor stays.
+            let observations = self
+                .encryption
+                .incoming(page.observations, &format!("the hub at {}", self.url))?;
             let tx = engine.store_mut().begin()?;
             // This device's own observations come back too: the store keeps
             // them once (by id), so ingesting them is a no-op.
-            let change = tx.ingest(&page.observations, Via::Hub)?;
+            let change = tx.ingest(&observations, Via::Hub)?;
             report.pulled += change.new_observations as u64;
             let moved = page.cursor != cursors.pull_cursor;
             cursors.pull_cursor = page.cursor;

@@ -230,7 +230,7 @@ fn the_websocket_wakes_the_other_home_and_retries_back_off() {
 
     // B follows a hub that is not there yet: its sync fails and a retry wake comes.
     let (tx, wakes) = mpsc::channel::<()>();
-    let mut live = LiveHub::start(&b.config, move || {
+    let mut live = LiveHub::start(&b.config, &b.locations, move || {
         let _ = tx.send(());
     })
     .unwrap()

@@ -8,6 +8,7 @@ mod history;
 mod hook;
 mod hooks;
 mod hub;
+mod key;
 pub(crate) mod mcp;
 mod merge_driver;
 mod notify;
@@ -101,6 +102,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mcp { action } => mcp::run(&ctx, &cli.global, action),
         Command::Hook { .. } => unreachable!("handled above"),
         Command::Git { command } => git::run(&ctx, command),
+        Command::Key { command } => key::run(&ctx, command),
         Command::Sync {
             no_consolidate,
             adopt,

@@ -18,9 +18,9 @@ pub fn run(
     let hub = if insecure {
         let mut config = ctx.config.clone();
         config.hub.insecure = true;
-        HubSync::from_config(&config)
+        HubSync::from_config(&config, &ctx.locations)
     } else {
-        HubSync::from_config(&ctx.config)
+        HubSync::from_config(&ctx.config, &ctx.locations)
     }
     .context("cannot sync with the hub")?;
     let git = match super::git::open(ctx) {

@@ -1,6 +1,8 @@
 //! A temporary Claude Code folder and chittysync home, and the real binary run on them.
 #![allow(dead_code)]
 
+pub mod git_daemon;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -56,8 +56,9 @@ pub(super) async fn sync(
         .into_iter()
         .enumerate()
         .map(|(i, obs)| {
-            let obs = obs
-                .validated()
+            // A sealed observation is checked for its shape: its text is
+            // not the hub's to read (docs/ENCRYPTION.md).
+            let obs = chittysync_crypt::validated_wire(obs)
                 .map_err(|WireError::Field { field, problem }| {
                     ApiError::Unprocessable(format!("observations[{i}].{field}: {problem}"))
                 })?;

@@ -29,6 +29,23 @@ async fn read(
     Ok((Folded::new(&states), sessions))
 }
 
+/// The fold and sessions, for a view that needs the todos' text: refused
+/// (409) when the tenant's todos are sealed (docs/ENCRYPTION.md).
+async fn read_text(
+    state: &AppState,
+    tenant: TenantId,
+) -> Result<(Folded, Vec<SessionRecord>), ApiError> {
+    let (folded, sessions) = read(state, tenant).await?;
+    if folded
+        .todos
+        .iter()
+        .any(|t| chittysync_crypt::is_sealed_text(&t.project))
+    {
+        return Err(ApiError::Encrypted);
+    }
+    Ok((folded, sessions))
+}
+
 /// Counts of what the tenant has stored.
 #[utoipa::path(
     get,
@@ -57,13 +74,14 @@ pub(super) async fn status(
     responses(
         (status = 200, description = "Projects by name", body = ProjectsResponse),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 409, description = "The tenant's todos are encrypted end to end: the hub cannot read them", body = ErrorBody),
     )
 )]
 pub(super) async fn projects(
     State(state): State<AppState>,
     Extension(tenant): Extension<TenantId>,
 ) -> Result<Json<ProjectsResponse>, ApiError> {
-    let (folded, sessions) = read(&state, tenant).await?;
+    let (folded, sessions) = read_text(&state, tenant).await?;
     Ok(Json(ProjectsResponse {
         projects: views::projects(&folded, &sessions, Timestamp::now()),
     }))
@@ -78,13 +96,14 @@ pub(super) async fn projects(
     responses(
         (status = 200, description = "Sessions by id", body = SessionsResponse),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 409, description = "The tenant's todos are encrypted end to end: the hub cannot read them", body = ErrorBody),
     )
 )]
 pub(super) async fn sessions(
     State(state): State<AppState>,
     Extension(tenant): Extension<TenantId>,
 ) -> Result<Json<SessionsResponse>, ApiError> {
-    let (folded, sessions) = read(&state, tenant).await?;
+    let (folded, sessions) = read_text(&state, tenant).await?;
     Ok(Json(SessionsResponse {
         sessions: views::sessions(&folded, &sessions, Timestamp::now()),
     }))
@@ -99,13 +118,14 @@ pub(super) async fn sessions(
     responses(
         (status = 200, description = "Topics by name", body = TopicsResponse),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 409, description = "The tenant's todos are encrypted end to end: the hub cannot read them", body = ErrorBody),
     )
 )]
 pub(super) async fn topics(
     State(state): State<AppState>,
     Extension(tenant): Extension<TenantId>,
 ) -> Result<Json<TopicsResponse>, ApiError> {
-    let (folded, sessions) = read(&state, tenant).await?;
+    let (folded, sessions) = read_text(&state, tenant).await?;
     Ok(Json(TopicsResponse {
         topics: views::topics(&folded, &sessions),
     }))
@@ -123,6 +143,7 @@ pub(super) async fn topics(
         (status = 200, description = "The plan", body = OrchestratePlan),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 409, description = "The tenant's todos are encrypted end to end: the hub cannot read them", body = ErrorBody),
         (status = 422, description = "Wrong shape", body = ErrorBody),
     )
 )]
@@ -137,7 +158,7 @@ pub(super) async fn orchestrate(
     } else {
         parse_json(&body)?
     };
-    let (folded, sessions) = read(&state, tenant).await?;
+    let (folded, sessions) = read_text(&state, tenant).await?;
     let only = request.project.as_deref().filter(|p| !p.is_empty());
     Ok(Json(views::orchestrate(
         &folded,

@@ -182,7 +182,7 @@ impl Home {
 
     /// The link `config.toml` describes.
     pub fn hub(&self) -> HubSync {
-        HubSync::from_config(&self.config)
+        HubSync::from_config(&self.config, &self.locations)
             .expect("hub configured")
             .expect("a [hub] url")
     }
