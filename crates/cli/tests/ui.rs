@@ -168,6 +168,16 @@ async fn until(client: &Client, what: &str, script: &str) {
     }
 }
 
+/// Waits until the page's event stream is live.
+async fn until_live(client: &Client) {
+    until(
+        client,
+        "the stream",
+        "return document.getElementById('live').dataset.state === 'live'",
+    )
+    .await;
+}
+
 async fn js(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.unwrap()
 }
@@ -208,12 +218,7 @@ async fn every_view_renders_the_example_and_the_board_is_live() {
     // Board: every todo the CLI lists, each once, in its project's column.
     let todos = sandbox.todos(&[]);
     b.goto(&format!("{base}/board")).await.unwrap();
-    until(
-        &b,
-        "the stream",
-        "return document.getElementById('live').dataset.state === 'live'",
-    )
-    .await;
+    until_live(&b).await;
     assert_eq!(count(&b, "li.card").await, todos.len());
     let projects: std::collections::BTreeSet<&str> = todos
         .iter()
@@ -251,12 +256,7 @@ async fn every_view_renders_the_example_and_the_board_is_live() {
 
     // Live: a todo written now appears without a reload; its markup is text.
     b.goto(&format!("{base}/board")).await.unwrap();
-    until(
-        &b,
-        "the stream",
-        "return document.getElementById('live').dataset.state === 'live'",
-    )
-    .await;
+    until_live(&b).await;
     js(&b, "window.__sameDocument = 42; return true").await;
     let evil = "<script>alert(1)</script>";
     let written = Instant::now();
@@ -343,12 +343,7 @@ async fn every_view_renders_the_example_and_the_board_is_live() {
 
     // A dropped stream is said on the page and comes back by itself.
     b.goto(&format!("{base}/board")).await.unwrap();
-    until(
-        &b,
-        "the stream",
-        "return document.getElementById('live').dataset.state === 'live'",
-    )
-    .await;
+    until_live(&b).await;
     js(&b, "window.__sameDocument = 43; return true").await;
     drop(ui);
     until(
@@ -476,4 +471,316 @@ fn off_loopback_only_with_a_token_and_every_request_shows_it() {
     assert_eq!(code, 303);
     assert!(answer.contains("location: /conflicts"), "{answer}");
     assert!(answer.contains("HttpOnly; SameSite=Strict"), "{answer}");
+}
+
+/// `chittysync serve` on a SQLite file in `home`, listening on `port`.
+fn start_hub(home: &Path, port: u16) -> Running {
+    let child = Command::new(env!("CARGO_BIN_EXE_chittysync"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database", &home.join("hub.db").display().to_string()])
+        .env("CHITTYSYNC_HOME", home)
+        .env_remove("CHITTYSYNC_HUB_DATABASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn chittysync serve");
+    let deadline = Instant::now() + PATIENCE;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the hub did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Running(child)
+}
+
+/// A new token of `tenant` on the hub's database.
+fn hub_token(home: &Path, tenant: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_chittysync"))
+        .args(["hub", "token", "create", "--tenant", tenant])
+        .args(["--database", &home.join("hub.db").display().to_string()])
+        .env("CHITTYSYNC_HOME", home)
+        .env_remove("CHITTYSYNC_HUB_DATABASE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// What a device pushes: one todo of `session` on `device`, now.
+fn push(addr: &str, token: &str, device: &str, session: &str, content: &str, status: &str) {
+    let status = chittysync_core::Status::parse(status).unwrap();
+    let observation = chittysync_core::Observation::new(
+        "shop",
+        content.to_string(),
+        None,
+        status,
+        session.to_string(),
+        Some(session.to_string()),
+        device,
+        chittysync_core::Source::Hook,
+        chittysync_core::Timestamp::now(),
+    );
+    let body = serde_json::to_string(&json!({"device_id": device, "observations": [observation]}))
+        .unwrap();
+    let (code, answer) = http(
+        addr,
+        &format!(
+            "POST /api/todos/sync HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(code, 200, "{answer}");
+}
+
+/// SPEC §12 on the hub: a tenant signs in with its token and sees every
+/// device's sessions and todos of its own tenant, none of another's, live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_dashboard_shows_a_tenant_its_own_devices_live() {
+    if !browser_installed() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let _hub = start_hub(home.path(), port);
+    let (alpha, beta) = (
+        hub_token(home.path(), "alpha"),
+        hub_token(home.path(), "beta"),
+    );
+    push(
+        &addr,
+        &alpha,
+        "alpha-laptop",
+        "a1a1a1a1-0000",
+        "Alpha ships the cart",
+        "in_progress",
+    );
+    push(
+        &addr,
+        &alpha,
+        "alpha-desktop",
+        "a2a2a2a2-0000",
+        "Alpha tests the cart",
+        "pending",
+    );
+    push(
+        &addr,
+        &beta,
+        "beta-laptop",
+        "b1b1b1b1-0000",
+        "Beta secret plan",
+        "in_progress",
+    );
+
+    // No cookie: the pages send to the sign-in, the stream refuses.
+    let (code, answer) = get(&addr, "/board?project=shop", "");
+    assert_eq!(code, 303, "{answer}");
+    assert!(
+        answer.contains("location: /signin?next=%2Fboard%3Fproject%3Dshop"),
+        "{answer}"
+    );
+    assert_eq!(get(&addr, "/events", "").0, 401);
+    let (code, answer) = get(
+        &addr,
+        "/board",
+        &format!("Cookie: chittysync_hub={}x\r\n", alpha),
+    );
+    assert_eq!(code, 303, "a wrong token is no sign-in: {answer}");
+
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, b) = browser(profile.path()).await;
+    let base = format!("http://{addr}");
+    b.goto(&format!("{base}/board")).await.unwrap();
+    until(
+        &b,
+        "the sign-in page",
+        "return location.pathname === '/signin'",
+    )
+    .await;
+    // A wrong token is refused on the page.
+    let form = b.form(Locator::Css("form.signin")).await.unwrap();
+    form.set_by_name("token", "cst_not-a-token").await.unwrap();
+    form.submit().await.unwrap();
+    until(
+        &b,
+        "the refusal",
+        "return document.querySelector('p.error') !== null",
+    )
+    .await;
+    let form = b.form(Locator::Css("form.signin")).await.unwrap();
+    form.set_by_name("token", &alpha).await.unwrap();
+    form.submit().await.unwrap();
+    until(&b, "the board", "return location.pathname === '/board'").await;
+    let url = b.current_url().await.unwrap();
+    assert_eq!(url.path(), "/board");
+    assert!(!url.as_str().contains(&alpha), "no token in the URL: {url}");
+    assert_eq!(
+        js(&b, "return document.cookie").await,
+        json!(""),
+        "the cookie is out of the scripts' reach (HttpOnly)"
+    );
+    until_live(&b).await;
+
+    // The board renders alpha's todos of both devices, none of beta's.
+    assert_eq!(count(&b, "section.project").await, 1);
+    assert_eq!(count(&b, "li.card").await, 2);
+    let text = js(&b, "return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("Alpha ships the cart") && text.contains("Alpha tests the cart"));
+    assert!(!text.contains("Beta"), "{text}");
+    assert_eq!(count(&b, ".col-in_progress li.card").await, 1);
+    screenshot(&b, "hub-board").await;
+
+    // Sessions: both of alpha's devices, not beta's.
+    b.goto(&format!("{base}/sessions")).await.unwrap();
+    let text = js(&b, "return document.body.innerText").await;
+    let text = text.as_str().unwrap().to_string();
+    assert!(
+        text.contains("alpha-laptop") && text.contains("alpha-desktop"),
+        "{text}"
+    );
+    assert!(!text.contains("beta-laptop"), "{text}");
+    assert_eq!(count(&b, "table.sessions tbody tr").await, 2);
+
+    // A todo's history reads the hub's fold.
+    b.goto(&format!("{base}/board")).await.unwrap();
+    let card = b.find(Locator::Css("li.card a.title")).await.unwrap();
+    card.click().await.unwrap();
+    until(
+        &b,
+        "the todo page",
+        "return location.pathname.startsWith('/todo/')",
+    )
+    .await;
+    assert_eq!(count(&b, "ol.timeline li").await, 1);
+
+    // Live: a push from a device shows without a reload; beta's never does.
+    b.goto(&format!("{base}/board")).await.unwrap();
+    until_live(&b).await;
+    js(&b, "window.__sameDocument = 7; return true").await;
+    push(
+        &addr,
+        &beta,
+        "beta-laptop",
+        "b1b1b1b1-0000",
+        "Beta second secret",
+        "pending",
+    );
+    push(
+        &addr,
+        &alpha,
+        "alpha-phone",
+        "a3a3a3a3-0000",
+        "Alpha <script>alert(1)</script> pushed",
+        "pending",
+    );
+    until(
+        &b,
+        "alpha's push on the board",
+        "return document.body.innerText.includes('Alpha <script>alert(1)</script> pushed')",
+    )
+    .await;
+    assert_eq!(
+        js(&b, "return window.__sameDocument").await,
+        json!(7),
+        "the page reloaded"
+    );
+    assert_eq!(count(&b, "li.card").await, 3);
+    let text = js(&b, "return document.body.innerText").await;
+    assert!(!text.as_str().unwrap().contains("Beta"), "{text}");
+    b.close().await.unwrap();
+}
+
+/// The dashboard's speed (docs/BENCHMARKS.md, "Dashboard"): a generated home
+/// of `CHITTYSYNC_BENCH_SESSIONS` sessions (default 20,000; no transcripts,
+/// so every todo is in one project, the busiest board there can be), the
+/// daemon and `chittysync ui` running; the board of the busiest project
+/// loaded in chromium (time to the first byte and to the rendered board),
+/// first with nothing read yet, then again; then a todo file written and the
+/// time until its card is on the open board. Prints the figures; not run by
+/// default (a benchmark, not a timed test):
+/// `cargo test --release -p chittysync --test ui -- --ignored --nocapture dashboard_at_scale`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run with --ignored --nocapture"]
+async fn dashboard_at_scale() {
+    if !browser_installed() {
+        return;
+    }
+    let sessions: usize = std::env::var("CHITTYSYNC_BENCH_SESSIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let sandbox = Sandbox::new();
+    std::fs::remove_dir_all(sandbox.claude()).ok();
+    let mut spec = chittysync_corpus::CorpusSpec::new(sessions, 1);
+    spec.transcripts = chittysync_corpus::TranscriptSize::None;
+    chittysync_corpus::generate(&sandbox.claude(), &spec).expect("a generated home");
+    let started = Instant::now();
+    sandbox.consolidate(&[]);
+    println!(
+        "{sessions} sessions consolidated in {:?}",
+        started.elapsed()
+    );
+    let projects = sandbox.json(&["projects"]);
+    let busiest = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|p| p["todo_count"].as_u64())
+        .expect("a project");
+    let project = busiest["project"].as_str().unwrap().to_string();
+    println!(
+        "busiest project `{project}`: {} todos, {} sessions",
+        busiest["todo_count"], busiest["session_count"]
+    );
+    let _daemon = Daemon::start(&sandbox);
+    let port = free_port();
+    let (_ui, base) = start_ui(&sandbox, &format!("127.0.0.1:{port}"), &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, b) = browser(profile.path()).await;
+    let url = format!(
+        "{base}/board{}",
+        chittysync_ui::html::query(&[("project", &project)])
+    );
+    // The navigation's own timing: to the first byte, to the board drawn.
+    let timing = "const n = performance.getEntriesByType('navigation')[0]; \
+        return [n.responseStart - n.requestStart, n.domContentLoadedEventEnd - n.startTime, \
+        document.querySelectorAll('li.card').length]";
+    for run in ["first (nothing read yet)", "again (picture in memory)"] {
+        b.goto(&url).await.unwrap();
+        let t = js(&b, timing).await;
+        println!(
+            "board, {run}: first byte {:.0} ms, board rendered {:.0} ms, {} cards",
+            t[0].as_f64().unwrap(),
+            t[1].as_f64().unwrap(),
+            t[2]
+        );
+    }
+    until_live(&b).await;
+    let mut updates = Vec::new();
+    for i in 0..5 {
+        let content = format!("Benchmark card {i} written now");
+        let before = Instant::now();
+        write_todo(
+            &sandbox,
+            &format!("bench{i:04}-0000-4000-8000-000000000000"),
+            json!([{"content": content, "status": "in_progress", "activeForm": "Benchmarking"}]),
+        );
+        until(
+            &b,
+            "the written card",
+            &format!("return document.body.innerText.includes('{content}')"),
+        )
+        .await;
+        updates.push(before.elapsed());
+    }
+    updates.sort();
+    println!(
+        "update after a file write (5 writes): median {:?}, max {:?}",
+        updates[2], updates[4]
+    );
+    b.close().await.unwrap();
 }

@@ -127,17 +127,25 @@ pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
                     )
                         .into_response();
                 }
-                let next_url = req
-                    .uri()
-                    .path_and_query()
-                    .map_or("/board".to_string(), |p| p.to_string());
-                let mut s = form_urlencoded::Serializer::new(String::new());
-                s.append_pair("next", &next_url);
-                return Redirect::to(&format!("/signin?{}", s.finish())).into_response();
+                return to_sign_in(req.uri());
             }
         }
     }
     next.run(req).await
+}
+
+/// Which token the local dashboard's sign-in asks for.
+const LOCAL_HINT: &str = "The token is the one this dashboard was started with (<code>--token</code> or <code>CHITTYSYNC_UI_TOKEN</code>).";
+
+/// Sends a request without a valid token to the sign-in page, which comes
+/// back to what was asked.
+pub fn to_sign_in(uri: &axum::http::Uri) -> Response {
+    let next_url = uri
+        .path_and_query()
+        .map_or("/board".to_string(), |p| p.to_string());
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    s.append_pair("next", &next_url);
+    Redirect::to(&format!("/signin?{}", s.finish())).into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,7 +162,7 @@ pub struct SignInForm {
 }
 
 /// Only a path of this site: never an address elsewhere.
-fn safe_next(next: &str) -> &str {
+pub fn safe_next(next: &str) -> &str {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next
     } else {
@@ -162,7 +170,9 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-fn sign_in_page(next: &str, wrong: bool) -> String {
+/// The sign-in page: a form posting `token` and `next` to `/signin`.
+/// `wrong`: the token given was refused; `hint` (safe HTML) says which token.
+pub fn sign_in_page(next: &str, wrong: bool, hint: &str) -> String {
     let note = if wrong {
         r#"<p class="error" role="alert">That token is not this dashboard's.</p>"#
     } else {
@@ -172,14 +182,14 @@ fn sign_in_page(next: &str, wrong: bool) -> String {
         View::SignIn,
         "Sign in",
         &format!(
-            r#"<h1>Sign in</h1>{note}<form class="signin" method="post" action="/signin"><input type="hidden" name="next" value="{next}"><label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label><button type="submit">Sign in</button></form><p>The token is the one this dashboard was started with (<code>--token</code> or <code>CHITTYSYNC_UI_TOKEN</code>).</p>"#,
+            r#"<h1>Sign in</h1>{note}<form class="signin" method="post" action="/signin"><input type="hidden" name="next" value="{next}"><label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label><button type="submit">Sign in</button></form><p>{hint}</p>"#,
             next = esc(safe_next(next)),
         ),
     )
 }
 
 pub async fn sign_in_form(Query(q): Query<SignInQuery>) -> Response {
-    axum::response::Html(sign_in_page(&q.next, false)).into_response()
+    axum::response::Html(sign_in_page(&q.next, false, LOCAL_HINT)).into_response()
 }
 
 pub async fn sign_in(State(app): State<Arc<App>>, Form(form): Form<SignInForm>) -> Response {
@@ -189,7 +199,7 @@ pub async fn sign_in(State(app): State<Arc<App>>, Form(form): Form<SignInForm>) 
     if !equal(form.token.trim(), token) {
         return (
             StatusCode::UNAUTHORIZED,
-            axum::response::Html(sign_in_page(&form.next, true)),
+            axum::response::Html(sign_in_page(&form.next, true, LOCAL_HINT)),
         )
             .into_response();
     }
@@ -206,7 +216,7 @@ pub async fn sign_in(State(app): State<Arc<App>>, Form(form): Form<SignInForm>) 
 
 /// Headers on every answer: nothing but this site's own scripts and styles
 /// run, the pages are never framed, never cached, never sniffed.
-pub async fn headers(mut res: Response) -> Response {
+pub async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

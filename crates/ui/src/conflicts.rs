@@ -55,44 +55,24 @@ pub fn render(picture: &Picture, query: &ConflictsQuery, now: Timestamp) -> Stri
         r#"<p class="summary">{} todos whose sessions disagree, each resolved and reported</p>"#,
         list.len()
     );
-    let pages = list.len().div_ceil(PAGE).max(1);
-    let page = query.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
-    let page_link = |n: usize| {
-        let n = n.to_string();
-        esc(&html::query(&[("project", &query.project), ("page", &n)]))
-    };
-    let mut nav = String::new();
-    if pages > 1 {
-        let _ = write!(
-            nav,
-            r#"<nav class="pages" aria-label="Pages">page {page} of {pages} "#
-        );
-        if page > 1 {
-            let _ = write!(
-                nav,
-                r#"<a href="/conflicts{}" rel="prev">← previous</a> "#,
-                page_link(page - 1)
-            );
-        }
-        if page < pages {
-            let _ = write!(
-                nav,
-                r#"<a href="/conflicts{}" rel="next">next →</a>"#,
-                page_link(page + 1)
-            );
-        }
-        nav.push_str("</nav>");
-    }
+    let pager = html::Pager::new(list.len(), PAGE, &query.page);
+    let nav = pager.nav(
+        "/conflicts",
+        &[("project", &query.project)],
+        "← previous",
+        "next →",
+    );
     out.push_str(&nav);
-    for c in list.iter().skip((page - 1) * PAGE).take(PAGE) {
+    for c in pager.slice(&list) {
         let _ = write!(
             out,
-            r#"<article class="conflict" id="c-{id}"><h2><a href="/todo/{id}">{content}</a></h2><p class="meta"><span class="project">{project}</span> resolved {res} by rule <code>{rule}</code></p><div class="scroll"><table><thead><tr><th scope="col">Observer</th><th scope="col">Session</th><th scope="col">Status</th><th scope="col">Observed</th></tr></thead><tbody>"#,
+            r#"<article class="conflict" id="c-{id}"><h2><a href="/todo/{id}">{content}</a></h2><p class="meta"><span class="project">{project}</span> resolved {res} by rule <code>{rule}</code></p><div class="scroll">{table}"#,
             id = esc(&c.id),
             content = esc(&c.content),
             project = esc(&c.project),
             res = status_badge(c.resolution),
             rule = esc(&c.rule),
+            table = html::table_start("", "", &["Observer", "Session", "Status", "Observed"]),
         );
         for side in &c.sides {
             let _ = write!(
@@ -104,7 +84,8 @@ pub fn render(picture: &Picture, query: &ConflictsQuery, now: Timestamp) -> Stri
                 at = time_ago(Some(side.observed_at), now),
             );
         }
-        out.push_str("</tbody></table></div></article>");
+        out.push_str(html::TABLE_END);
+        out.push_str("</div></article>");
     }
     out.push_str(&nav);
     out

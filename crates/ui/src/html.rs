@@ -166,6 +166,93 @@ pub fn select(name: &str, label: &str, any: &str, choices: &[String], current: &
     out
 }
 
+/// The start of a table up to its body: `class` (may be empty), a caption
+/// (may be empty) and the column headings. The caller writes the rows and
+/// [`TABLE_END`].
+pub fn table_start(class: &str, caption: &str, columns: &[&str]) -> String {
+    let mut out = String::from("<table");
+    if !class.is_empty() {
+        let _ = write!(out, r#" class="{}""#, esc(class));
+    }
+    out.push('>');
+    if !caption.is_empty() {
+        let _ = write!(out, "<caption>{}</caption>", esc(caption));
+    }
+    out.push_str("<thead><tr>");
+    for c in columns {
+        let _ = write!(out, r#"<th scope="col">{}</th>"#, esc(c));
+    }
+    out.push_str("</tr></thead><tbody>");
+    out
+}
+
+/// What ends a table [`table_start`] began.
+pub const TABLE_END: &str = "</tbody></table>";
+
+/// One page of a long list: which page is shown (from 1) of how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    per_page: usize,
+}
+
+impl Pager {
+    /// The page `asked` (from 1; anything else: the first, past the end:
+    /// the last) of `total` rows, `per_page` a page.
+    pub fn new(total: usize, per_page: usize, asked: &str) -> Pager {
+        let pages = total.div_ceil(per_page).max(1);
+        let page = asked.parse::<usize>().unwrap_or(1).clamp(1, pages);
+        Pager {
+            page,
+            pages,
+            per_page,
+        }
+    }
+
+    /// The rows of this page.
+    pub fn slice<'a, T>(&self, rows: &'a [T]) -> &'a [T] {
+        let start = ((self.page - 1) * self.per_page).min(rows.len());
+        &rows[start..(start + self.per_page).min(rows.len())]
+    }
+
+    /// The links to the pages before and after (`path` with `pairs` and
+    /// `page`); empty when everything is one page.
+    pub fn nav(&self, path: &str, pairs: &[(&str, &str)], prev: &str, next: &str) -> String {
+        if self.pages <= 1 {
+            return String::new();
+        }
+        let link = |n: usize| {
+            let n = n.to_string();
+            let mut all = pairs.to_vec();
+            all.push(("page", &n));
+            esc(&query(&all))
+        };
+        let mut out = format!(
+            r#"<nav class="pages" aria-label="Pages">page {} of {} "#,
+            self.page, self.pages
+        );
+        if self.page > 1 {
+            let _ = write!(
+                out,
+                r#"<a href="{path}{}" rel="prev">{}</a> "#,
+                link(self.page - 1),
+                esc(prev)
+            );
+        }
+        if self.page < self.pages {
+            let _ = write!(
+                out,
+                r#"<a href="{path}{}" rel="next">{}</a>"#,
+                link(self.page + 1),
+                esc(next)
+            );
+        }
+        out.push_str("</nav>");
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +273,26 @@ mod tests {
             "?project=a%26b+c&agent=%3Cx%3E"
         );
         assert_eq!(query(&[("q", "")]), "");
+    }
+
+    #[test]
+    fn a_pager_clamps_the_page_and_links_its_neighbours() {
+        let p = Pager::new(250, 100, "9");
+        assert_eq!((p.page, p.pages), (3, 3));
+        let rows: Vec<usize> = (0..250).collect();
+        assert_eq!(p.slice(&rows), &rows[200..]);
+        assert_eq!(Pager::new(250, 100, "x").page, 1);
+        let nav =
+            Pager::new(250, 100, "2").nav("/sessions", &[("agent", "a&b")], "← newer", "older →");
+        assert!(
+            nav.contains(r#"href="/sessions?agent=a%26b&amp;page=1" rel="prev">← newer</a>"#),
+            "{nav}"
+        );
+        assert!(nav.contains("page 2 of 3"), "{nav}");
+        assert_eq!(Pager::new(5, 100, "1").nav("/x", &[], "p", "n"), "");
+        assert_eq!(
+            table_start("t", "", &["A", "<B>"]),
+            r#"<table class="t"><thead><tr><th scope="col">A</th><th scope="col">&lt;B&gt;</th></tr></thead><tbody>"#
+        );
     }
 }

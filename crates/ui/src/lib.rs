@@ -20,17 +20,20 @@ mod report;
 mod sessions;
 mod topics;
 
-pub use access::{check_bind, BindRefused, MIN_TOKEN_LEN};
+pub use access::{
+    check_bind, safe_next, security_headers, sign_in_page, to_sign_in, BindRefused, MIN_TOKEN_LEN,
+};
+pub use picture::{DataSource, Picture, ReadError, Shared};
 
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, Query};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chittysync_core::topic::TopicRules;
 use chittysync_core::Timestamp;
 use html::{esc, page, View};
-use picture::{Picture, ReadError, Source};
+use picture::{LocalSource, Source};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,12 +54,9 @@ pub struct UiConfig {
     pub token: Option<String>,
 }
 
-/// Shared by every request.
+/// The local dashboard's own: who may look.
 pub struct App {
-    source: Arc<Source>,
-    topic_rules: TopicRules,
     token: Option<String>,
-    changes: watch::Receiver<u64>,
 }
 
 /// Serves the dashboard on `listener` until `shutdown` completes. The caller
@@ -69,15 +69,17 @@ pub async fn serve(
     let source = Arc::new(Source::new(config.store_path, config.stale_after_ms));
     let (tx, rx) = watch::channel(0u64);
     let watcher = tokio::spawn(live::watch_store(source.clone(), tx));
-    let app = Arc::new(App {
+    let data: Shared = Arc::new(LocalSource {
         source,
         topic_rules: config.topic_rules,
-        token: config.token,
         changes: rx,
+    });
+    let app = Arc::new(App {
+        token: config.token,
     });
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopping = stop.clone();
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(async move {
+    let server = axum::serve(listener, router(app, data)).with_graceful_shutdown(async move {
         shutdown.await;
         stopping.notify_one();
     });
@@ -94,8 +96,30 @@ pub async fn serve(
     result
 }
 
-/// Every route of the dashboard.
-pub fn router(app: Arc<App>) -> Router {
+/// Every route of the local dashboard: the pages over the local picture,
+/// their JSON, and who may look.
+pub fn router(app: Arc<App>, data: Shared) -> Router {
+    pages()
+        .route("/api/board", get(board_json))
+        .route("/api/sessions", get(sessions_json))
+        .route("/api/conflicts", get(conflicts_json))
+        .route("/api/todo/{id}", get(todo_json))
+        .route("/api/report", get(report_json))
+        .route(
+            "/signin",
+            get(access::sign_in_form)
+                .post(access::sign_in)
+                .with_state(app.clone()),
+        )
+        .layer(Extension(data))
+        .layer(axum::middleware::map_response(access::security_headers))
+        .layer(axum::middleware::from_fn_with_state(app, access::guard))
+}
+
+/// The pages and their live updates, over the [`DataSource`] each request
+/// carries as an extension ([`Shared`]): the local dashboard's, and each hub
+/// tenant's (docs/UI.md, "On the hub"). Who may look is the caller's layer.
+pub fn pages() -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/board") }))
         .route("/board", get(board_page))
@@ -104,21 +128,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/todo/{id}", get(todo_page))
         .route("/report", get(report_page))
         .route("/topics", get(topics_page))
-        .route("/api/board", get(board_json))
-        .route("/api/sessions", get(sessions_json))
-        .route("/api/conflicts", get(conflicts_json))
-        .route("/api/todo/{id}", get(todo_json))
-        .route("/api/report", get(report_json))
         .route("/events", get(events))
-        .route("/signin", get(access::sign_in_form).post(access::sign_in))
         .route("/assets/app.css", get(|| asset(APP_CSS, "text/css")))
         .route("/assets/app.js", get(|| asset(APP_JS, "text/javascript")))
-        .layer(axum::middleware::map_response(access::headers))
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            access::guard,
-        ))
-        .with_state(app)
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -132,8 +144,8 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-async fn events(State(app): State<Arc<App>>) -> Response {
-    live::events(app.changes.clone()).into_response()
+async fn events(Extension(data): Extension<Shared>) -> Response {
+    live::events(data.changes()).into_response()
 }
 
 /// What a view could not show.
@@ -153,16 +165,15 @@ type Rendered = Result<(String, String), PageError>;
 /// Renders a view on a blocking thread: the whole page, or only its `main`
 /// when the page's script asks for a fragment (`X-Fragment`).
 async fn render_view(
-    app: Arc<App>,
+    data: Shared,
     headers: HeaderMap,
     view: View,
-    f: impl FnOnce(&App, &Picture, Timestamp) -> Rendered + Send + 'static,
+    f: impl FnOnce(&dyn DataSource, &Picture, Timestamp) -> Rendered + Send + 'static,
 ) -> Response {
     let fragment = headers.contains_key("x-fragment");
-    let worker = app.clone();
     let result = tokio::task::spawn_blocking(move || -> Rendered {
-        let picture = worker.source.picture()?;
-        f(&worker, &picture, Timestamp::now())
+        let picture = data.picture()?;
+        f(data.as_ref(), &picture, Timestamp::now())
     })
     .await
     .unwrap_or_else(|e| {
@@ -206,12 +217,14 @@ async fn render_view(
 
 /// Serializes what `f` reads, on a blocking thread.
 async fn render_json(
-    app: Arc<App>,
-    f: impl FnOnce(&App, &Picture, Timestamp) -> Result<serde_json::Value, PageError> + Send + 'static,
+    data: Shared,
+    f: impl FnOnce(&dyn DataSource, &Picture, Timestamp) -> Result<serde_json::Value, PageError>
+        + Send
+        + 'static,
 ) -> Response {
     let result = tokio::task::spawn_blocking(move || {
-        let picture = app.source.picture()?;
-        f(&app, &picture, Timestamp::now())
+        let picture = data.picture()?;
+        f(data.as_ref(), &picture, Timestamp::now())
     })
     .await
     .unwrap_or_else(|e| Err(PageError::NotFound(e.to_string())));
@@ -233,11 +246,11 @@ fn json_of(value: &impl serde::Serialize) -> Result<serde_json::Value, PageError
 }
 
 async fn board_page(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     headers: HeaderMap,
     Query(q): Query<board::BoardQuery>,
 ) -> Response {
-    render_view(app, headers, View::Board, move |_, p, now| {
+    render_view(data, headers, View::Board, move |_, p, now| {
         let title = if q.project.is_empty() {
             "Board".to_string()
         } else {
@@ -248,68 +261,69 @@ async fn board_page(
     .await
 }
 
-async fn board_json(State(app): State<Arc<App>>, Query(q): Query<board::BoardQuery>) -> Response {
-    render_json(app, move |_, p, _| json_of(&board::board(p, &q))).await
+async fn board_json(
+    Extension(data): Extension<Shared>,
+    Query(q): Query<board::BoardQuery>,
+) -> Response {
+    render_json(data, move |_, p, _| json_of(&board::board(p, &q))).await
 }
 
 async fn sessions_page(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     headers: HeaderMap,
     Query(q): Query<sessions::SessionsQuery>,
 ) -> Response {
-    render_view(app, headers, View::Sessions, move |app, p, now| {
-        let stale = app.source.stale_after_ms;
+    render_view(data, headers, View::Sessions, move |data, p, now| {
+        let stale = data.stale_after_ms();
         Ok(("Sessions".into(), sessions::render(p, &q, now, stale)))
     })
     .await
 }
 
 async fn sessions_json(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     Query(q): Query<sessions::SessionsQuery>,
 ) -> Response {
-    render_json(app, move |app, p, now| {
-        json_of(&sessions::rows(p, &q, now, app.source.stale_after_ms))
+    render_json(data, move |data, p, now| {
+        json_of(&sessions::rows(p, &q, now, data.stale_after_ms()))
     })
     .await
 }
 
 async fn conflicts_page(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     headers: HeaderMap,
     Query(q): Query<conflicts::ConflictsQuery>,
 ) -> Response {
-    render_view(app, headers, View::Conflicts, move |_, p, now| {
+    render_view(data, headers, View::Conflicts, move |_, p, now| {
         Ok(("Conflicts".into(), conflicts::render(p, &q, now)))
     })
     .await
 }
 
 async fn conflicts_json(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     Query(q): Query<conflicts::ConflictsQuery>,
 ) -> Response {
-    render_json(app, move |_, p, _| json_of(&conflicts::list(p, &q))).await
+    render_json(data, move |_, p, _| json_of(&conflicts::list(p, &q))).await
 }
 
 /// One todo's history, through the engine's `histories` (as `history --json`).
-fn history_of(app: &App, id: &str) -> Result<chittysync_engine::views::TodoHistory, PageError> {
-    let wanted = id.to_string();
-    let found = app.source.with_store(move |store| {
-        Ok(chittysync_engine::views::histories(store, &wanted)?
-            .into_iter()
-            .find(|h| h.todo.id == wanted))
-    })?;
-    found.ok_or_else(|| PageError::NotFound(format!("no todo has the id {id}")))
+fn history_of(
+    data: &dyn DataSource,
+    id: &str,
+) -> Result<chittysync_engine::views::TodoHistory, PageError> {
+    data.history(id)?
+        .ok_or_else(|| PageError::NotFound(format!("no todo has the id {id}")))
 }
 
 async fn todo_page(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    render_view(app, headers, View::Todo, move |app, p, now| {
-        let history = history_of(app, &id)?;
+    render_view(data, headers, View::Todo, move |data, p, now| {
+        let history = history_of(data, &id)?;
         Ok((
             history.todo.content.clone(),
             conflicts::render_history(&history, p.conflicts.get(&id), now),
@@ -318,37 +332,37 @@ async fn todo_page(
     .await
 }
 
-async fn todo_json(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>) -> Response {
-    render_json(app, move |app, _, _| json_of(&history_of(app, &id)?)).await
+async fn todo_json(Extension(data): Extension<Shared>, UrlPath(id): UrlPath<String>) -> Response {
+    render_json(data, move |data, _, _| json_of(&history_of(data, &id)?)).await
 }
 
 async fn report_page(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     headers: HeaderMap,
     Query(q): Query<report::ReportQuery>,
 ) -> Response {
-    render_view(app, headers, View::Report, move |_, p, now| {
+    render_view(data, headers, View::Report, move |_, p, now| {
         Ok(("Report".into(), report::render(p, &q, now)))
     })
     .await
 }
 
 async fn report_json(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     Query(q): Query<report::ReportQuery>,
 ) -> Response {
-    render_json(app, move |_, p, now| json_of(&report::rows(p, &q, now))).await
+    render_json(data, move |_, p, now| json_of(&report::rows(p, &q, now))).await
 }
 
 async fn topics_page(
-    State(app): State<Arc<App>>,
+    Extension(data): Extension<Shared>,
     headers: HeaderMap,
     Query(q): Query<topics::TopicsQuery>,
 ) -> Response {
-    render_view(app, headers, View::Topics, move |app, p, now| {
+    render_view(data, headers, View::Topics, move |data, p, now| {
         Ok((
             "Topics".into(),
-            topics::render(p, &app.topic_rules, &q, now),
+            topics::render(p, data.topic_rules(), &q, now),
         ))
     })
     .await

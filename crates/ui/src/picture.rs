@@ -5,13 +5,38 @@
 //! The store is the one the daemon keeps current; the dashboard only reads
 //! it. It is opened when first needed (it may not exist yet when the
 //! dashboard starts) and never created by the dashboard.
+//!
+//! The pages read a [`DataSource`]: the local store ([`LocalSource`]) or a
+//! hub tenant's store (the hub implements it, docs/UI.md, "On the hub").
 
-use chittysync_core::{Conflict, TodoEntry};
+use chittysync_core::topic::TopicRules;
+use chittysync_core::{Conflict, Status, TodoEntry};
+use chittysync_engine::views::TodoHistory;
 use chittysync_store::{SessionRecord, Store, StoreError, StoredTodo};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Where the pages read the picture from. Its methods block (the pages call
+/// them on a blocking thread).
+pub trait DataSource: Send + Sync + 'static {
+    /// The current picture.
+    fn picture(&self) -> Result<Arc<Picture>, ReadError>;
+    /// One todo's history, by its whole id; `None` if no todo has it.
+    fn history(&self, id: &str) -> Result<Option<TodoHistory>, ReadError>;
+    /// A counter bumped at every change of the picture: what the live
+    /// updates (`/events`) follow.
+    fn changes(&self) -> watch::Receiver<u64>;
+    /// `sessions.stale_after`, in milliseconds.
+    fn stale_after_ms(&self) -> i64;
+    /// `[[topics.rules]]`.
+    fn topic_rules(&self) -> &TopicRules;
+}
+
+/// The data source a request reads (an axum extension on every request).
+pub type Shared = Arc<dyn DataSource>;
 
 /// How long the sessions read with a picture stay current when the fold did
 /// not change (a session's last activity moves without changing any todo).
@@ -35,12 +60,45 @@ pub struct Picture {
 }
 
 impl Picture {
+    /// A picture of folded todos held elsewhere (a hub's): their entries in
+    /// output order, their conflicts by todo id, and the sessions.
+    pub fn from_entries(
+        generation: u64,
+        entries: Vec<TodoEntry>,
+        conflicts: HashMap<String, Conflict>,
+        sessions: Vec<SessionRecord>,
+    ) -> Picture {
+        let stored = entries
+            .iter()
+            .map(|e| StoredTodo {
+                todo_id: e.id.clone(),
+                project: e.project.clone(),
+                sort_key: chittysync_core::normalize(&e.content),
+                status: e.status,
+                sessions: e.sessions.clone(),
+                entry_json: serde_json::to_string(e).unwrap_or_default(),
+                conflict_json: conflicts
+                    .get(&e.id)
+                    .filter(|_| e.status != Status::Deleted)
+                    .and_then(|c| serde_json::to_string(c).ok()),
+            })
+            .collect();
+        let device_of = devices(&sessions);
+        Picture {
+            generation,
+            epoch: 0,
+            read_at: Instant::now(),
+            stored: Arc::new(stored),
+            entries: Arc::new(entries),
+            conflicts: Arc::new(conflicts),
+            sessions,
+            device_of,
+        }
+    }
+
     fn read(store: &Store, same_fold: Option<&Picture>) -> Result<Picture, StoreError> {
         let sessions = store.sessions()?;
-        let device_of = sessions
-            .iter()
-            .map(|s| (s.id.clone(), s.device.clone()))
-            .collect();
+        let device_of = devices(&sessions);
         let generation = store.fold_generation()?;
         let epoch = store.fold_epoch()?;
         // Only the sessions moved: the todos read before are still the fold.
@@ -90,6 +148,14 @@ impl Picture {
     }
 }
 
+/// Each session's device, by session id.
+fn devices(sessions: &[SessionRecord]) -> HashMap<String, String> {
+    sessions
+        .iter()
+        .map(|s| (s.id.clone(), s.device.clone()))
+        .collect()
+}
+
 /// What a page could not read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -98,6 +164,9 @@ pub enum ReadError {
     NoStore(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another data source's failure (a hub's database).
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The store, opened once, and the last picture read from it.
@@ -164,5 +233,40 @@ impl Source {
         let fresh = Arc::new(self.with_store(|store| Picture::read(store, cached.as_deref()))?);
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
         Ok(fresh)
+    }
+}
+
+/// The local picture: the store the daemon keeps current, and the changes
+/// [`crate::live::watch_store`] sees in it.
+pub struct LocalSource {
+    pub source: Arc<Source>,
+    pub topic_rules: TopicRules,
+    pub changes: watch::Receiver<u64>,
+}
+
+impl DataSource for LocalSource {
+    fn picture(&self) -> Result<Arc<Picture>, ReadError> {
+        self.source.picture()
+    }
+
+    fn history(&self, id: &str) -> Result<Option<TodoHistory>, ReadError> {
+        let wanted = id.to_string();
+        self.source.with_store(move |store| {
+            Ok(chittysync_engine::views::histories(store, &wanted)?
+                .into_iter()
+                .find(|h| h.todo.id == wanted))
+        })
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+
+    fn stale_after_ms(&self) -> i64 {
+        self.source.stale_after_ms
+    }
+
+    fn topic_rules(&self) -> &TopicRules {
+        &self.topic_rules
     }
 }

@@ -132,9 +132,22 @@ pub fn render(picture: &Picture, query: &ReportQuery, now: Timestamp) -> String 
         });
         let _ = write!(
             out,
-            r#"<section class="report"><h2>{name}</h2><p class="summary">{planned} planned · {started} started · {completed} completed</p>{chart}<details><summary>Per day, with time to finish</summary><div class="scroll"><table><thead><tr><th scope="col">Day</th><th scope="col">Planned</th><th scope="col">Started</th><th scope="col">Completed</th><th scope="col">Still open</th><th scope="col">Median to finish</th><th scope="col">p90</th></tr></thead><tbody>"#,
+            r#"<section class="report"><h2>{name}</h2><p class="summary">{planned} planned · {started} started · {completed} completed</p>{chart}<details><summary>Per day, with time to finish</summary><div class="scroll">{table}"#,
             name = esc(project),
             chart = chart(project, &days),
+            table = html::table_start(
+                "",
+                "",
+                &[
+                    "Day",
+                    "Planned",
+                    "Started",
+                    "Completed",
+                    "Still open",
+                    "Median to finish",
+                    "p90",
+                ],
+            ),
         );
         for d in days {
             let _ = write!(
@@ -149,7 +162,8 @@ pub fn render(picture: &Picture, query: &ReportQuery, now: Timestamp) -> String 
                 duration(d.p90_ms)
             );
         }
-        out.push_str("</tbody></table></div></details></section>");
+        out.push_str(html::TABLE_END);
+        out.push_str("</div></details></section>");
     }
     out
 }

@@ -154,7 +154,11 @@ pub fn render(
             SessionState::Ended => 2,
         }] += 1;
     }
-    out.push_str(r#"<table class="groups"><caption>By device and agent</caption><thead><tr><th scope="col">Device</th><th scope="col">Agent</th><th scope="col">Active</th><th scope="col">Stale</th><th scope="col">Ended</th></tr></thead><tbody>"#);
+    out.push_str(&html::table_start(
+        "groups",
+        "By device and agent",
+        &["Device", "Agent", "Active", "Stale", "Ended"],
+    ));
     for ((device, agent), [active, stale, ended]) in &groups {
         let _ = write!(
             out,
@@ -165,17 +169,32 @@ pub fn render(
             sc = if *stale > 0 { "stale" } else { "" },
         );
     }
-    out.push_str("</tbody></table>");
+    out.push_str(html::TABLE_END);
 
-    let pages = rows.len().div_ceil(PAGE).max(1);
-    let page = query.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let pager = html::Pager::new(rows.len(), PAGE, &query.page);
     let _ = write!(
         out,
-        r#"<p class="summary">{} sessions · page {page} of {pages}</p>"#,
-        rows.len()
+        r#"<p class="summary">{} sessions · page {} of {}</p>"#,
+        rows.len(),
+        pager.page,
+        pager.pages
     );
-    out.push_str(r#"<div class="scroll"><table class="sessions"><thead><tr><th scope="col">Session</th><th scope="col">State</th><th scope="col">Device</th><th scope="col">Agent</th><th scope="col">Project</th><th scope="col">Last activity</th><th scope="col">Open</th><th scope="col">In progress</th></tr></thead><tbody>"#);
-    for r in rows.iter().skip((page - 1) * PAGE).take(PAGE) {
+    out.push_str(r#"<div class="scroll">"#);
+    out.push_str(&html::table_start(
+        "sessions",
+        "",
+        &[
+            "Session",
+            "State",
+            "Device",
+            "Agent",
+            "Project",
+            "Last activity",
+            "Open",
+            "In progress",
+        ],
+    ));
+    for r in pager.slice(&rows) {
         let s = &r.view.session;
         let state = state_word(r.view.state);
         let project = s
@@ -202,35 +221,19 @@ pub fn render(
         }
         out.push_str("</td></tr>");
     }
-    out.push_str("</tbody></table></div>");
-    if pages > 1 {
-        out.push_str(r#"<nav class="pages" aria-label="Pages">"#);
-        let page_link = |n: usize| {
-            let n = n.to_string();
-            esc(&html::query(&[
-                ("device", &query.device),
-                ("agent", &query.agent),
-                ("state", &query.state),
-                ("project", &query.project),
-                ("session", &query.session),
-                ("page", &n),
-            ]))
-        };
-        if page > 1 {
-            let _ = write!(
-                out,
-                r#"<a href="/sessions{}" rel="prev">← newer</a> "#,
-                page_link(page - 1)
-            );
-        }
-        if page < pages {
-            let _ = write!(
-                out,
-                r#"<a href="/sessions{}" rel="next">older →</a>"#,
-                page_link(page + 1)
-            );
-        }
-        out.push_str("</nav>");
-    }
+    out.push_str(html::TABLE_END);
+    out.push_str("</div>");
+    out.push_str(&pager.nav(
+        "/sessions",
+        &[
+            ("device", &query.device),
+            ("agent", &query.agent),
+            ("state", &query.state),
+            ("project", &query.project),
+            ("session", &query.session),
+        ],
+        "← newer",
+        "older →",
+    ));
     out
 }

@@ -4,6 +4,7 @@
 //! Routes are registered through `utoipa_axum`, which builds the router and
 //! the OpenAPI description from the same list.
 
+mod dashboard;
 mod meta;
 mod todos;
 mod views;
@@ -36,7 +37,10 @@ pub(crate) fn app(state: AppState, max_body_bytes: usize, timeouts: Timeouts) ->
     let (router, openapi) = described(state.clone());
     let openapi_json = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".to_string()));
     finish(
-        router.layer(Extension(meta::OpenApiJson(openapi_json))),
+        router
+            // The dashboard, per tenant (docs/UI.md, "On the hub").
+            .merge(dashboard::router(state.clone()))
+            .layer(Extension(meta::OpenApiJson(openapi_json))),
         state,
         max_body_bytes,
     )
