@@ -23,9 +23,7 @@
 //! views show; `store` is the storage trait and its SQLite and PostgreSQL
 //! backends; [`api`] holds the bodies shared with [`client`].
 
-pub mod api;
 mod auth;
-pub mod client;
 mod error;
 mod limits;
 mod metrics;
@@ -33,11 +31,13 @@ mod openapi;
 mod routes;
 pub mod server;
 mod store;
-pub mod tls;
 pub mod tokens;
 mod views;
 mod ws;
 
+// The client and the wire types live apart from the server (crates/hubclient),
+// so the daemon and the CLI talk to a hub without linking it.
+pub use chittysync_hubclient::{api, client, tls};
 pub use server::{
     bind, serve, BoundHub, HubConfig, ServerTls, Timeouts, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
 };

@@ -1,4 +1,4 @@
-use chittysync_hub::client::ClientError;
+use chittysync_hubclient::client::ClientError;
 
 /// Why a sync with the hub did not finish. Nothing is lost by a failure: the
 /// cursors only move after the hub acknowledged (push) or the store committed

@@ -12,7 +12,7 @@ use crate::error::HubSyncError;
 use crate::sync::{HubSync, HubSyncReport};
 use chittysync_config::{Config, Locations};
 use chittysync_engine::Engine;
-use chittysync_hub::client::{HubClient, Subscription};
+use chittysync_hubclient::client::{HubClient, Subscription};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;

@@ -7,7 +7,7 @@ use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
 use chittysync_crypt::Encryption;
 use chittysync_engine::Engine;
-use chittysync_hub::client::{ClientOptions, HubClient};
+use chittysync_hubclient::client::{ClientOptions, HubClient};
 use chittysync_store::Via;
 use serde::Serialize;
 use std::time::{Duration, Instant};

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 pub struct SyncRequest {
     /// The device pushing (each observation also names its own device).
     pub device_id: String,
-    #[schema(value_type = Vec<crate::openapi::ObservationDoc>)]
+    #[schema(value_type = Vec<crate::schemas::ObservationDoc>)]
     pub observations: Vec<Observation>,
 }
 
@@ -27,7 +27,7 @@ pub struct SyncResponse {
     /// The tenant's cursor after this request.
     pub cursor: String,
     /// Conflicts among the todos this request named, after it.
-    #[schema(value_type = Vec<crate::openapi::ConflictDoc>)]
+    #[schema(value_type = Vec<crate::schemas::ConflictDoc>)]
     pub conflicts: Vec<Conflict>,
 }
 
@@ -35,16 +35,16 @@ pub struct SyncResponse {
 /// then normalized content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TodosResponse {
-    #[schema(value_type = Vec<crate::openapi::TodoEntryDoc>)]
+    #[schema(value_type = Vec<crate::schemas::TodoEntryDoc>)]
     pub todos: Vec<TodoEntry>,
-    #[schema(value_type = Vec<crate::openapi::ConflictDoc>)]
+    #[schema(value_type = Vec<crate::schemas::ConflictDoc>)]
     pub conflicts: Vec<Conflict>,
 }
 
 /// `GET /api/todos/since/{cursor}`: observations in arrival order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SincePage {
-    #[schema(value_type = Vec<crate::openapi::ObservationDoc>)]
+    #[schema(value_type = Vec<crate::schemas::ObservationDoc>)]
     pub observations: Vec<Observation>,
     /// Where the next page starts (the cursor asked for if the page is empty).
     pub cursor: String,
