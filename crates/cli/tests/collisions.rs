@@ -5,7 +5,10 @@
 mod common;
 mod live;
 
-use common::{todo_list, todo_write_line, Sandbox};
+use common::{
+    hook_event as event, hook_todo_write as todo_write, json_lines as events_in, todo_list,
+    todo_write_line, Sandbox,
+};
 use live::{hook, hooks_log, wait_for, write_by_rename, Daemon};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,30 +16,6 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 const BILLING: &str = "Migrate the billing tables";
-
-fn todo_write(session: &str, cwd: &str, items: &[(&str, &str)]) -> String {
-    let todos: Vec<Value> = items
-        .iter()
-        .map(|(c, s)| json!({"content": c, "status": s, "activeForm": format!("Doing {c}")}))
-        .collect();
-    json!({
-        "session_id": session,
-        "transcript_path": format!("/home/u/.claude/projects/x/{session}.jsonl"),
-        "cwd": cwd,
-        "permission_mode": "default",
-        "hook_event_name": "PostToolUse",
-        "tool_name": "TodoWrite",
-        "tool_input": {"todos": todos},
-        "tool_response": {"oldTodos": [], "newTodos": todos},
-    })
-    .to_string()
-}
-
-fn event(session: &str, cwd: &str, name: &str) -> String {
-    json!({"session_id": session, "transcript_path": "/x.jsonl", "cwd": cwd,
-           "hook_event_name": name, "source": "startup", "reason": "logout"})
-    .to_string()
-}
 
 fn work_tree(sandbox: &Sandbox, name: &str) -> String {
     let dir = sandbox.dir.path().join("work").join(name);
@@ -267,15 +246,6 @@ fn a_completed_todo_is_no_collision() {
 }
 
 /// Lines written to `path` so far (one event a line).
-fn events_in(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("an event is JSON"))
-        .collect()
-}
-
 #[test]
 fn the_notify_command_gets_each_collision_once_under_a_burst_of_writes() {
     let sandbox = Sandbox::new();
@@ -460,11 +430,7 @@ fn a_webhook_receives_the_event_after_a_failed_try() {
 fn a_webhook_that_keeps_failing_is_retried_later_not_lost() {
     let sandbox = Sandbox::new();
     // Nothing listens there once the listener is dropped.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     config(
         &sandbox,
         &format!("[notify]\nenabled = true\nwebhook = \"http://127.0.0.1:{port}/x\"\n"),

@@ -4,43 +4,9 @@
 mod common;
 mod live;
 
-use common::{todo_list, Sandbox};
+use common::{hook_todo_write as todo_write, post_tool_use, session_start, todo_list, Sandbox};
 use live::{hook, hooks_log, output_has, wait_for, Daemon};
 use serde_json::{json, Value};
-
-fn post_tool_use(session: &str, cwd: &str, tool: &str, input: Value, response: Value) -> String {
-    json!({
-        "session_id": session,
-        "transcript_path": format!("/home/u/.claude/projects/x/{session}.jsonl"),
-        "cwd": cwd,
-        "permission_mode": "default",
-        "hook_event_name": "PostToolUse",
-        "tool_name": tool,
-        "tool_input": input,
-        "tool_response": response,
-    })
-    .to_string()
-}
-
-fn todo_write(session: &str, cwd: &str, items: &[(&str, &str)]) -> String {
-    let todos: Vec<Value> = items
-        .iter()
-        .map(|(c, s)| json!({"content": c, "status": s, "activeForm": format!("Doing {c}")}))
-        .collect();
-    post_tool_use(
-        session,
-        cwd,
-        "TodoWrite",
-        json!({ "todos": todos }),
-        json!({"oldTodos": [], "newTodos": todos}),
-    )
-}
-
-fn session_start(session: &str, cwd: &str) -> String {
-    json!({"session_id": session, "transcript_path": "/x.jsonl", "cwd": cwd,
-           "hook_event_name": "SessionStart", "source": "startup"})
-    .to_string()
-}
 
 /// A git work tree named `name` in the sandbox, on branch `branch`.
 fn work_tree(sandbox: &Sandbox, name: &str, branch: &str) -> String {

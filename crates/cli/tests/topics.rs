@@ -252,3 +252,145 @@ fn a_failing_command_is_backed_off() {
         "{why}"
     );
 }
+
+/// A process killed when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_hub_groups_topics_by_its_own_rules_as_the_cli_does() {
+    // The hub's home holds its config: the router rule.
+    let hub = Sandbox::new();
+    config(&hub, "");
+    let port = common::free_port();
+    let _serve = Running(
+        hub.command()
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the hub to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let token = hub.ok(&["hub", "token", "create", "--tenant", "me"]);
+    let token = token.trim();
+    let url = format!("http://127.0.0.1:{port}");
+
+    // A device with the same rule pushes its two sessions.
+    let device = Sandbox::new();
+    let cwd = project_dir(&device);
+    two_sessions(&device, &cwd);
+    config(
+        &device,
+        &format!("[hub]\nurl = {url:?}\ntoken = {token:?}\n"),
+    );
+    device.ok(&["sync"]);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let topics = runtime
+        .block_on(async {
+            chittysync_hub::client::HubClient::new(&url, token)
+                .unwrap()
+                .topics()
+                .await
+        })
+        .unwrap()
+        .topics;
+    let on_hub: Vec<(String, String, u64, u64)> = topics
+        .iter()
+        .map(|t| (t.project.clone(), t.topic.clone(), t.pending, t.in_progress))
+        .collect();
+    assert_eq!(
+        on_hub,
+        [
+            ("api".to_string(), "api".to_string(), 1, 0),
+            ("api".to_string(), "router".to_string(), 3, 0)
+        ],
+        "{topics:#?}"
+    );
+    // The same grouping as the CLI's, by the same rule.
+    let local = device.json(&["topics"]);
+    for (project, topic, pending, _) in &on_hub {
+        let t = self::topic(&local, project, topic);
+        assert_eq!(t["pending"].as_array().unwrap().len() as u64, *pending);
+    }
+}
+
+/// A specialist that runs the real hook as its Claude Code session would:
+/// `SessionStart` in a folder other than the one it was started in (so only
+/// `CHITTYSYNC_SPAWN_ID`, not the folder, can tell which start it is).
+fn hook_agent_script(sandbox: &Sandbox) -> PathBuf {
+    let path = sandbox.dir.path().join("hook-agent.sh");
+    let script = r#"#!/bin/sh
+bin="$1"; shift
+printf '{"session_id":"%s","cwd":"/nonexistent/elsewhere","hook_event_name":"SessionStart","source":"startup"}' "$SESSION" \
+  | "$bin" "$@" hook session-start
+"#;
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_spawned_session_is_known_by_its_hook_and_marked_in_sessions() {
+    let sandbox = Sandbox::new();
+    let cwd = project_dir(&sandbox);
+    two_sessions(&sandbox, &cwd);
+    let script = hook_agent_script(&sandbox);
+    let arg = |p: PathBuf| format!("{:?}", p.to_str().unwrap());
+    config(
+        &sandbox,
+        &format!(
+            "[spawn]\nenabled = true\ncommand = [{}, {:?}, \"--claude-dir\", {}, \"--agents-home\", {}, \"--home\", {}]\n",
+            arg(script),
+            env!("CARGO_BIN_EXE_chittysync"),
+            arg(sandbox.claude()),
+            arg(sandbox.dir.path().to_path_buf()),
+            arg(sandbox.home()),
+        ),
+    );
+    sandbox.consolidate(&[]);
+    let session = "eeeeeeee-0000-4000-8000-00000000000e";
+    let out = sandbox
+        .command()
+        .args(["spawn", "--json"])
+        .env("SESSION", session)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(started[0]["exit_code"], 0, "{started:#}");
+    let id = started[0]["id"].as_i64().unwrap();
+
+    // The start is linked to the session its hook named, at once.
+    let topics = sandbox.json(&["topics", "--project", "api"]);
+    let router = topic(&topics, "api", "router");
+    assert_eq!(router["specialists"][0]["session"], session, "{router:#}");
+
+    // `sessions` marks it, with the start it was; the others are not marked.
+    let sessions = sandbox.json(&["sessions"]);
+    let list = sessions.as_array().unwrap();
+    let spawned = list.iter().find(|s| s["id"] == session).unwrap();
+    assert_eq!(spawned["spawned"]["id"], id, "{spawned:#}");
+    assert_eq!(spawned["spawned"]["topic"], "router");
+    assert_eq!(spawned["spawned"]["exit_code"], 0);
+    assert!(list
+        .iter()
+        .filter(|s| s["id"] != session)
+        .all(|s| s["spawned"].is_null()));
+    let table = sandbox.ok(&["sessions"]);
+    let line = table.lines().find(|l| l.starts_with("eeeeeeee")).unwrap();
+    assert!(line.contains(&format!("router #{id}")), "{table}");
+}

@@ -15,6 +15,7 @@ use crate::metrics::Metrics;
 use crate::routes;
 use crate::store::{self, Store};
 use anyhow::Context;
+use chittysync_core::topic::TopicRules;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -33,7 +34,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// How to run a hub.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HubConfig {
     pub listen: SocketAddr,
     /// `postgres://…` / `postgresql://…`, or a SQLite file as `sqlite:///path/hub.db`,
@@ -45,6 +46,9 @@ pub struct HubConfig {
     pub tls: Option<ServerTls>,
     /// How long each phase of a request may take.
     pub timeouts: Timeouts,
+    /// `[[topics.rules]]` of the hub's config: how `GET /api/topic` groups
+    /// todos (docs/TOPICS.md); none, a project is one topic.
+    pub topic_rules: TopicRules,
 }
 
 /// The PEM files a TLS hub serves.
@@ -91,6 +95,7 @@ impl HubConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             tls: None,
             timeouts: Timeouts::default(),
+            topic_rules: TopicRules::default(),
         }
     }
 }
@@ -108,6 +113,8 @@ pub(crate) struct AppState {
     pub tokens: Arc<TokenWatch>,
     /// Slots bounding concurrent ingests, per tenant and in all.
     pub ingests: Arc<IngestSlots>,
+    /// How `GET /api/topic` groups todos ([`HubConfig::topic_rules`]).
+    pub topic_rules: Arc<TopicRules>,
 }
 
 impl AppState {
@@ -122,6 +129,7 @@ impl AppState {
             sessions,
             tokens: Arc::new(tokens),
             ingests: Arc::new(IngestSlots::for_database(database_url)),
+            topic_rules: Arc::default(),
         }
     }
 }
@@ -160,7 +168,8 @@ pub async fn bind(config: HubConfig) -> anyhow::Result<BoundHub> {
             return Err(error).with_context(|| format!("listening on {}", config.listen));
         }
     };
-    let state = AppState::new(store, &config.database_url);
+    let mut state = AppState::new(store, &config.database_url);
+    state.topic_rules = Arc::new(config.topic_rules);
     let app = routes::app(state.clone(), config.max_body_bytes, config.timeouts);
     Ok(BoundHub {
         listener,

@@ -213,12 +213,15 @@ pub(crate) fn sessions(
         .collect()
 }
 
-/// `GET /api/topic`: the topics of core's rule ([`chittysync_core::topic`];
-/// the hub keeps no `[[topics.rules]]`, so a project is one topic), each with
-/// its open todos' sessions; its conversations are the project's sessions.
-pub(crate) fn topics(folded: &Folded, sessions: &[SessionRecord]) -> Vec<TopicView> {
-    let rules = TopicRules::default();
-    chittysync_core::topic::topics(&rules, &folded.todos)
+/// `GET /api/topic`: the topics of core's rule ([`chittysync_core::topic`])
+/// under the hub's `[[topics.rules]]` (none: a project is one topic), each
+/// with its open todos' sessions; its conversations are the project's sessions.
+pub(crate) fn topics(
+    rules: &TopicRules,
+    folded: &Folded,
+    sessions: &[SessionRecord],
+) -> Vec<TopicView> {
+    chittysync_core::topic::topics(rules, &folded.todos)
         .into_iter()
         .map(|t| {
             let pending = t.pending.len() as u64;

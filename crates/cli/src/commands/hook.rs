@@ -90,8 +90,27 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
             (None, Vec::new())
         }
     };
+    // A specialist agent chittysync started (docs/TOPICS.md): the session is
+    // the one its start became, known at once rather than guessed later.
+    if let Some(spawn) = spawn_id() {
+        // The engine refused a payload without a session before this point.
+        let session = input.session_id.as_deref().unwrap_or_default();
+        if let Err(e) = engine.store().link_spawn_session(spawn, session) {
+            warnings.push(format!(
+                "cannot link session {session} to spawn {spawn}: {e}"
+            ));
+        }
+    }
     warnings.extend(notices);
     Ok((output, warnings))
+}
+
+/// `CHITTYSYNC_SPAWN_ID`: set by the daemon in a specialist agent's
+/// environment (crates/daemon/src/spawn.rs), inherited by its hooks.
+fn spawn_id() -> Option<i64> {
+    std::env::var("CHITTYSYNC_SPAWN_ID")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// Appends to `<home>/logs/hooks.log`, keeping one older file. Best effort:

@@ -55,6 +55,8 @@ pub fn serve(
     let mut config = HubConfig::new(listen, database_url(ctx, database)?);
     config.max_body_bytes = max_body_bytes;
     config.tls = tls.map(|(cert, key)| ServerTls { cert, key });
+    // `[[topics.rules]]`: the hub groups `GET /api/topic` as the CLI does (docs/TOPICS.md).
+    config.topic_rules = ctx.config.topics.rules();
     let scheme = if config.tls.is_some() {
         "https"
     } else {

@@ -60,7 +60,7 @@ pub fn session_views(
 pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<()> {
     let store = ctx.store_or_hint()?;
     let todos = store.folded_todos()?;
-    let views: Vec<chittysync_engine::views::SessionView> =
+    let mut views: Vec<chittysync_engine::views::SessionView> =
         session_views(ctx, &todos, store.sessions()?)
             .into_iter()
             .filter(|v| {
@@ -68,6 +68,8 @@ pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<
                     && (!stale || v.state == SessionState::Stale)
             })
             .collect();
+    // Specialists chittysync started are marked with their start (docs/TOPICS.md).
+    chittysync_engine::views::mark_spawned(&mut views, store.spawns()?);
     if json {
         return print_json(&views);
     }
@@ -85,6 +87,7 @@ pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<
         "LAST ACTIVE",
         "OPEN",
         "ACTIVE",
+        "SPECIALIST",
         "CWD",
     ]);
     for v in &views {
@@ -107,6 +110,11 @@ pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<
             cell(age(s.last_seen, now)),
             cell(v.open_todos.to_string()),
             cell(v.in_progress.to_string()),
+            cell(
+                v.spawned
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |sp| format!("{} #{}", sp.topic, sp.id)),
+            ),
             cell(s.cwd.clone().unwrap_or_else(|| "-".into())),
         ]);
     }

@@ -189,3 +189,71 @@ pub fn user_line(session: &str, cwd: &str, at: &str, text: &str) -> String {
     });
     format!("{line}\n")
 }
+
+/// A `PostToolUse` hook payload as Claude Code sends it.
+pub fn post_tool_use(
+    session: &str,
+    cwd: &str,
+    tool: &str,
+    input: Value,
+    response: Value,
+) -> String {
+    serde_json::json!({
+        "session_id": session,
+        "transcript_path": format!("/home/u/.claude/projects/x/{session}.jsonl"),
+        "cwd": cwd,
+        "permission_mode": "default",
+        "hook_event_name": "PostToolUse",
+        "tool_name": tool,
+        "tool_input": input,
+        "tool_response": response,
+    })
+    .to_string()
+}
+
+/// The `PostToolUse` payload of a `TodoWrite` of (content, status) pairs.
+pub fn hook_todo_write(session: &str, cwd: &str, items: &[(&str, &str)]) -> String {
+    let todos: Vec<Value> = items
+        .iter()
+        .map(|(c, s)| serde_json::json!({"content": c, "status": s, "activeForm": format!("Doing {c}")}))
+        .collect();
+    post_tool_use(
+        session,
+        cwd,
+        "TodoWrite",
+        serde_json::json!({ "todos": todos }),
+        serde_json::json!({"oldTodos": [], "newTodos": todos}),
+    )
+}
+
+/// The payload of another hook event (`SessionStart`, `SessionEnd`…).
+pub fn hook_event(session: &str, cwd: &str, name: &str) -> String {
+    serde_json::json!({"session_id": session, "transcript_path": "/x.jsonl", "cwd": cwd,
+           "hook_event_name": name, "source": "startup", "reason": "logout"})
+    .to_string()
+}
+
+/// A `SessionStart` payload (a new session, not a resumed one).
+pub fn session_start(session: &str, cwd: &str) -> String {
+    hook_event(session, cwd, "SessionStart")
+}
+
+/// The JSON values of a file of JSON lines (none if it does not exist yet),
+/// as `tee -a FILE` keeps the events `[notify] command` is given.
+pub fn json_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("a line is JSON"))
+        .collect()
+}
+
+/// A loopback port nothing listens on (bound, then let go).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

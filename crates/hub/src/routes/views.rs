@@ -127,7 +127,7 @@ pub(super) async fn topics(
 ) -> Result<Json<TopicsResponse>, ApiError> {
     let (folded, sessions) = read_text(&state, tenant).await?;
     Ok(Json(TopicsResponse {
-        topics: views::topics(&folded, &sessions),
+        topics: views::topics(&state.topic_rules, &folded, &sessions),
     }))
 }
 
