@@ -48,7 +48,8 @@ pub struct Config {
     pub notify: NotifyConfig,
 }
 
-/// `[notify]`: telling the person of collisions (SPEC §14, docs/COLLISIONS.md).
+/// `[notify]`: telling the person of collisions, completed plans, stale
+/// sessions and failing syncs (SPEC §14, docs/COLLISIONS.md).
 /// Off by default; when on, each event goes to every channel configured.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -58,10 +59,14 @@ pub struct NotifyConfig {
     pub command: Option<Vec<String>>,
     /// An `https://` URL the event is POSTed to as JSON (`http://` only to loopback).
     pub webhook: Option<String>,
-    /// Desktop notifications (not in this build: `notify --test` says so).
+    /// Desktop notifications: freedesktop D-Bus on Linux, Notification
+    /// Center on macOS.
     pub desktop: bool,
     /// At most this many events are sent per hour; more wait their turn.
     pub max_per_hour: u32,
+    /// `sync_failing` is sent once the git or hub sync has failed this long.
+    #[serde(with = "humantime_serde")]
+    pub sync_failing_after: Duration,
 }
 
 impl Default for NotifyConfig {
@@ -72,6 +77,7 @@ impl Default for NotifyConfig {
             webhook: None,
             desktop: false,
             max_per_hour: 30,
+            sync_failing_after: Duration::from_secs(30 * 60),
         }
     }
 }

@@ -10,6 +10,7 @@ mod git_timer;
 mod heartbeat;
 mod lock;
 mod logging;
+mod notify_events;
 mod run;
 pub mod service;
 mod signals;

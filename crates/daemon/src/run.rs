@@ -57,15 +57,8 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
     for (agent, dir) in engine.sources().roots() {
         tracing::info!(agent = %agent, dir = %dir.display(), "reading");
     }
-    // `[notify]` on: collisions are sent from a thread of their own (docs/COLLISIONS.md).
-    let notify =
-        match chittysync_notify::Worker::start(locations.store_path(), config.notify.clone()) {
-            Ok(worker) => worker,
-            Err(e) => {
-                tracing::error!("notifications disabled: {e}");
-                None
-            }
-        };
+    // `[notify]` on: events are sent from a thread of their own (docs/COLLISIONS.md).
+    let notify = crate::notify_events::Notifier::start(locations.store_path(), config);
     // `chittysync git init` done: commit, pull and push on the intervals (docs/GIT_SYNC.md).
     let git = GitTimer::open(locations, config, &engine);
     let mut daemon = Daemon {
@@ -82,7 +75,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             &locations.store_path(),
             &config.device_name(),
         ),
-        notify: notify.map(|worker| (worker, config.clone())),
+        notify,
     };
     tracing::info!(
         pid = std::process::id(),
@@ -110,7 +103,10 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             .map_or(next_rescan, |g| g.next_tick().min(next_rescan));
         match rx.recv_timeout(wake_at.saturating_duration_since(Instant::now())) {
             Ok(Wake::Stop(signal)) => break Some(signal),
-            Ok(Wake::Hub) => daemon.sync_hub("hub"),
+            Ok(Wake::Hub) => {
+                daemon.sync_hub("hub");
+                daemon.queue_notifications();
+            }
             Ok(Wake::Fs(event)) => {
                 if !relevant(&watches, &event) {
                     continue;
@@ -174,8 +170,8 @@ struct Daemon {
     hub: Option<LiveHub>,
     /// Starts specialist agents after each consolidation, when enabled.
     spawner: Option<crate::spawn::Spawner>,
-    /// The `[notify]` sender and the config it needs, when notifications are on.
-    notify: Option<(chittysync_notify::Worker, Config)>,
+    /// The `[notify]` sender, when notifications are on.
+    notify: Option<crate::notify_events::Notifier>,
 }
 
 /// How file events are debounced.
@@ -267,33 +263,10 @@ impl Daemon {
         self.beat();
     }
 
-    /// Queues the collisions not told yet and wakes the sender (docs/COLLISIONS.md).
+    /// Queues the events not told yet and wakes the sender (docs/COLLISIONS.md).
     fn queue_notifications(&mut self) {
-        let Some((worker, config)) = &self.notify else {
-            return;
-        };
-        let now = Timestamp::now();
-        let queued = self
-            .engine
-            .collisions(None, now, config.sessions.stale_after)
-            .map_err(chittysync_notify::NotifyError::from)
-            .and_then(|collisions| {
-                let device = self.engine.device().to_string();
-                chittysync_notify::queue_collisions(
-                    self.engine.store_mut(),
-                    &config.notify,
-                    &collisions,
-                    &device,
-                    now,
-                )
-            });
-        match queued {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::info!(events = n, "collisions to notify");
-                worker.wake();
-            }
-            Err(e) => tracing::error!("notify: {e}"),
+        if let Some(notify) = &self.notify {
+            notify.raise(&mut self.engine);
         }
     }
 
@@ -340,7 +313,12 @@ impl Daemon {
         let Some(hub) = self.hub.as_mut() else {
             return;
         };
-        match hub.sync(&mut self.engine) {
+        let result = hub.sync(&mut self.engine);
+        if let Some(notify) = &self.notify {
+            let failure = result.as_ref().err().map(ToString::to_string);
+            notify.note_sync(&mut self.engine, "hub", failure);
+        }
+        match result {
             Ok(r) if r.pushed > 0 || r.pulled > 0 => tracing::info!(
                 why,
                 pushed = r.pushed,
@@ -358,6 +336,7 @@ impl Daemon {
     fn tick_git(&mut self) {
         if let Some(git) = self.git.as_mut() {
             git.tick(&mut self.engine, &mut self.heartbeat);
+            self.queue_notifications();
             self.beat();
         }
     }

@@ -1,6 +1,8 @@
 //! Where an event goes: a command of the user's (the event as JSON on its
-//! stdin, no shell between) or a webhook (an HTTP POST of the JSON; TLS by
-//! rustls with the Mozilla roots). docs/COLLISIONS.md, "Telling the person".
+//! stdin, no shell between), a webhook (an HTTP POST of the JSON; TLS by
+//! rustls with the Mozilla roots) or the desktop (the event's title and
+//! message as a notification: freedesktop D-Bus on Linux, Notification Center
+//! on macOS, through notify-rust). docs/COLLISIONS.md, "Telling the person".
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -17,6 +19,8 @@ pub enum Channel {
     /// The program and its arguments.
     Command(Vec<String>),
     Webhook(String),
+    /// A desktop notification of the event's `title` and `message`.
+    Desktop,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +35,8 @@ pub enum SendError {
     Status(u16),
     #[error("{0}")]
     Http(String),
+    #[error("{0}")]
+    Desktop(String),
 }
 
 impl SendError {
@@ -77,6 +83,7 @@ impl Channel {
         match self {
             Channel::Command(_) => "command",
             Channel::Webhook(_) => "webhook",
+            Channel::Desktop => "desktop",
         }
     }
 
@@ -85,6 +92,10 @@ impl Channel {
         match self {
             Channel::Command(argv) => format!("command {}", argv[0]),
             Channel::Webhook(url) => format!("webhook {url}"),
+            Channel::Desktop if cfg!(target_os = "macos") => {
+                "desktop (Notification Center)".to_string()
+            }
+            Channel::Desktop => "desktop (D-Bus org.freedesktop.Notifications)".to_string(),
         }
     }
 
@@ -92,6 +103,7 @@ impl Channel {
         match self {
             Channel::Command(argv) => run_command(argv, body),
             Channel::Webhook(url) => post(url, body),
+            Channel::Desktop => show(body),
         }
     }
 }
@@ -167,4 +179,20 @@ fn post(url: &str, body: &[u8]) -> Result<(), SendError> {
     } else {
         Err(SendError::Status(status))
     }
+}
+
+/// A desktop notification of the event: its `title` as the summary, its
+/// `message` as the body. On Linux the session bus of
+/// `DBUS_SESSION_BUS_ADDRESS` is asked (the daemon's user service has it).
+fn show(body: &[u8]) -> Result<(), SendError> {
+    let event: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| SendError::Desktop(e.to_string()))?;
+    let text = |key: &str| event[key].as_str().unwrap_or_default().to_string();
+    notify_rust::Notification::new()
+        .appname("chittysync")
+        .summary(&text("title"))
+        .body(&text("message"))
+        .show()
+        .map(drop)
+        .map_err(|e| SendError::Desktop(format!("cannot show a desktop notification: {e}")))
 }

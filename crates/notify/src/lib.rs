@@ -1,9 +1,12 @@
 //! `[notify]` (SPEC §14, docs/COLLISIONS.md): tells the person when two
-//! sessions collide, through a command of theirs and/or a webhook.
+//! sessions collide, a session's plan completes, a session goes stale with
+//! work in progress or a sync keeps failing — through a command of theirs, a
+//! webhook and/or a desktop notification.
 //!
-//! Detecting and sending are apart. [`queue_collisions`] runs where the
-//! picture changes (the daemon after a consolidation, `chittysync notify`),
-//! and queues each new collision in the store once per channel — the store's
+//! Detecting and sending are apart. [`queue_collisions`] and [`queue_events`]
+//! run where the picture changes (the daemon after a consolidation or a sync,
+//! `chittysync notify`), and queue each new event in the store once per
+//! channel — the store's
 //! ledger, not a process's memory, is what makes "each event once" hold
 //! across restarts and between the daemon and the CLI. [`deliver_due`] sends
 //! what is due, at most `max_per_hour` per channel, and reschedules a failure
@@ -11,10 +14,15 @@
 //! ([`Worker`]), so a slow webhook never holds up the picture.
 
 mod channel;
+mod events;
 
 pub use channel::{Channel, SendError};
+pub use events::{
+    failing, note_sync, plans_completed, sessions_stale, syncs_failing, Event, Failing,
+    PLAN_COMPLETED, RECENT, SESSION_STALE, SYNCS, SYNC_FAILING,
+};
 
-use chittysync_config::NotifyConfig;
+use chittysync_config::{Config, NotifyConfig};
 use chittysync_core::{Collision, Timestamp};
 use chittysync_store::{Store, StoreError};
 use serde_json::{json, Value};
@@ -31,7 +39,7 @@ pub enum NotifyError {
     Config(String),
 }
 
-/// The event kinds of SPEC §14 this build sends.
+/// The event of a collision (the others are in [`events`]).
 pub const COLLISION: &str = "collision";
 
 /// A failed event is tried at most this many times in all.
@@ -54,6 +62,9 @@ pub fn channels(config: &NotifyConfig) -> Result<Vec<Channel>, NotifyError> {
     }
     if let Some(url) = &config.webhook {
         out.push(Channel::webhook(url).map_err(NotifyError::Config)?);
+    }
+    if config.desktop {
+        out.push(Channel::Desktop);
     }
     Ok(out)
 }
@@ -105,19 +116,96 @@ pub fn queue_collisions(
     device: &str,
     now: Timestamp,
 ) -> Result<usize, NotifyError> {
-    if !config.enabled || collisions.is_empty() {
+    queue_events(
+        store,
+        config,
+        &collision_events(collisions, device, now),
+        now,
+    )
+}
+
+/// The events of these collisions.
+pub fn collision_events(collisions: &[Collision], device: &str, now: Timestamp) -> Vec<Event> {
+    collisions
+        .iter()
+        .map(|c| Event {
+            key: collision_key(c),
+            kind: COLLISION,
+            body: collision_event(c, device, now),
+        })
+        .collect()
+}
+
+/// What the picture has to tell now: its collisions, the plans of this
+/// device's sessions just completed, its sessions just gone stale with work
+/// in progress, and the syncs failing for `sync_failing_after` (as
+/// [`note_sync`] recorded them).
+pub fn picture_events(
+    store: &Store,
+    config: &Config,
+    device: &str,
+    now: Timestamp,
+) -> Result<Vec<Event>, NotifyError> {
+    let stale_after = config.sessions.stale_after;
+    let collisions = chittysync_engine::collisions_in(store, None, now, stale_after)?;
+    let mut events = collision_events(&collisions, device, now);
+    let stored = store.folded_todos()?;
+    let todos = stored
+        .iter()
+        .map(|t| t.entry())
+        .collect::<Result<Vec<_>, _>>()?;
+    let sessions = chittysync_engine::views::session_views(
+        &stored,
+        store.sessions()?,
+        now,
+        stale_after.as_millis() as i64,
+    );
+    events.extend(plans_completed(&todos, &sessions, device, now));
+    events.extend(sessions_stale(&todos, &sessions, device, stale_after, now));
+    events.extend(syncs_failing(
+        store,
+        config.notify.sync_failing_after,
+        device,
+        now,
+    )?);
+    Ok(events)
+}
+
+/// Queues what the picture has to tell ([`picture_events`]) not queued
+/// before; returns how many events are new. Nothing when `[notify]` is off.
+pub fn queue_picture(
+    store: &mut Store,
+    config: &Config,
+    device: &str,
+    now: Timestamp,
+) -> Result<usize, NotifyError> {
+    if !config.notify.enabled {
+        return Ok(0);
+    }
+    let events = picture_events(store, config, device, now)?;
+    queue_events(store, &config.notify, &events, now)
+}
+
+/// Queues each event whose key was not queued before, once per channel;
+/// returns how many events are new. Nothing when `[notify]` is off.
+pub fn queue_events(
+    store: &mut Store,
+    config: &NotifyConfig,
+    events: &[Event],
+    now: Timestamp,
+) -> Result<usize, NotifyError> {
+    if !config.enabled || events.is_empty() {
         return Ok(0);
     }
     let channels = channels(config)?;
     let tx = store.begin()?;
     let mut new = 0;
-    for c in collisions {
-        let key = collision_key(c);
-        let body = collision_event(c, device, now).to_string();
+    for event in events {
+        let body = event.body.to_string();
         let mut fresh = false;
         for channel in &channels {
-            let key = format!("{}|{key}", channel.name());
-            fresh |= tx.queue_notify_event(&key, COLLISION, &body, now)?;
+            let key = format!("{}|{}", channel.name(), event.key);
+            fresh |= tx.queue_notify_event(&key, event.kind, &body, now)?;
         }
         new += usize::from(fresh);
     }
@@ -215,7 +303,7 @@ pub fn test_event(device: &str, now: Timestamp) -> Value {
         "at": now,
         "device": device,
         "title": "chittysync: test notification",
-        "message": "This is what chittysync sends when two sessions take the same todo (see `chittysync collisions`).",
+        "message": "This is how chittysync tells you when two sessions take the same todo, a plan completes, a session goes stale with work in progress, or a sync keeps failing.",
     })
 }
 

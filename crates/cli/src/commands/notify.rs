@@ -1,5 +1,6 @@
 //! `chittysync notify [--test]`: sends what `[notify]` has to say now — the
-//! collisions not told yet — or, with `--test`, a sample event to every
+//! collisions, completed plans, stale sessions and failing syncs not told
+//! yet — or, with `--test`, a sample event to every
 //! configured channel (SPEC §14, docs/COLLISIONS.md). The daemon does the
 //! same after every consolidation; this is for checking a setup, and for
 //! machines that run no daemon (from cron, say).
@@ -19,7 +20,7 @@ pub fn run(ctx: &Context, test: bool, json: bool) -> Result<()> {
         .map_or_else(|| "config.toml".to_string(), |p| p.display().to_string());
     let channels = chittysync_notify::channels(config)?;
     if channels.is_empty() {
-        bail!("[notify] has no channel: set `command = [...]` and/or `webhook = \"https://…\"` in {file}");
+        bail!("[notify] has no channel: set `command = [...]`, `webhook = \"https://…\"` and/or `desktop = true` in {file}");
     }
     let now = Timestamp::now();
     let device = ctx.config.device_name();
@@ -34,16 +35,13 @@ pub fn run(ctx: &Context, test: bool, json: bool) -> Result<()> {
                     "error": r.as_ref().err().map(ToString::to_string)})
                 })
                 .collect();
-            print_json(&json!({"sent": list, "desktop": desktop_note(config.desktop)}))?;
+            print_json(&json!({ "sent": list }))?;
         } else {
             for (channel, r) in &results {
                 match r {
                     Ok(()) => println!("sent    {channel}"),
                     Err(e) => println!("FAILED  {channel}: {e}"),
                 }
-            }
-            if let Some(note) = desktop_note(config.desktop) {
-                println!("note    {note}");
             }
         }
         if failed > 0 {
@@ -55,19 +53,16 @@ pub fn run(ctx: &Context, test: bool, json: bool) -> Result<()> {
         bail!("[notify] is off: set `enabled = true` in {file} (`chittysync notify --test` works either way)");
     }
     let mut store = ctx.store_or_hint()?;
-    let collisions = super::collisions::current(ctx, None)?;
-    let queued =
-        chittysync_notify::queue_collisions(&mut store, config, &collisions, &device, now)?;
+    let events = chittysync_notify::picture_events(&store, &ctx.config, &device, now)?;
+    let queued = chittysync_notify::queue_events(&mut store, config, &events, now)?;
     let delivery = chittysync_notify::deliver_due(&mut store, config, now)?;
     if json {
-        return print_json(
-            &json!({"collisions": collisions.len(), "new_events": queued,
-            "sent": delivery.sent, "failed": delivery.failed, "rate_limited": delivery.waiting}),
-        );
+        return print_json(&json!({"events": events.len(), "new_events": queued,
+            "sent": delivery.sent, "failed": delivery.failed, "rate_limited": delivery.waiting}));
     }
     println!(
-        "{} collisions, {queued} new; sent {}, failed {}, held back by the rate limit {}",
-        collisions.len(),
+        "{} events, {queued} new; sent {}, failed {}, held back by the rate limit {}",
+        events.len(),
         delivery.sent,
         delivery.failed.len(),
         delivery.waiting
@@ -76,8 +71,4 @@ pub fn run(ctx: &Context, test: bool, json: bool) -> Result<()> {
         println!("FAILED  {f} (tried again later, with backoff)");
     }
     Ok(())
-}
-
-fn desktop_note(desktop: bool) -> Option<&'static str> {
-    desktop.then_some("desktop notifications are not in this build yet; use `command` (e.g. a notify-send wrapper) meanwhile")
 }
