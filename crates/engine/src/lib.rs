@@ -16,6 +16,7 @@ mod merge_conflicts;
 mod outputs;
 mod project_lookup;
 mod read;
+mod remote;
 mod report;
 mod summary;
 pub mod views;

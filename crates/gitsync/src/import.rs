@@ -5,7 +5,8 @@ use crate::layout;
 use crate::log::{self, Decoded};
 use crate::tree::Entries;
 use chittysync_crypt::Encryption;
-use chittysync_store::{Store, Via};
+use chittysync_engine::Engine;
+use chittysync_store::Via;
 use git2::Repository;
 use std::collections::BTreeMap;
 
@@ -24,7 +25,7 @@ pub struct Imported {
 /// folder `skip` (this device's own logs, whose lines the store already has).
 pub fn import(
     repo: &Repository,
-    store: &mut Store,
+    engine: &mut Engine,
     before: &Entries,
     after: &Entries,
     skip: Option<&str>,
@@ -67,8 +68,6 @@ pub fn import(
     for obs in &decoded.observations {
         *imported.by_device.entry(obs.device.clone()).or_default() += 1;
     }
-    let tx = store.begin()?;
-    imported.new = tx.ingest(&decoded.observations, Via::Git)?.new_observations as u64;
-    tx.commit()?;
+    imported.new = engine.ingest_remote(&decoded.observations, Via::Git, &[])?;
     Ok(imported)
 }

@@ -123,7 +123,7 @@ impl GitSync {
                 .as_ref()
                 .map(|words| self.refusal(words))
                 .or(report.offline.clone());
-            state::record_error(engine.store_mut(), error.as_deref())?;
+            state::record_error(engine, error.as_deref())?;
         }
         if report.commit.is_some() {
             report.packed = maintenance::pack_if_needed(&self.repo)?;

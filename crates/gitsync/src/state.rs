@@ -3,6 +3,7 @@
 //! and the last push, error and restored logs for `status`.
 
 use chittysync_core::Timestamp;
+use chittysync_engine::{Engine, EngineError};
 use chittysync_store::{Result, Store};
 use git2::Oid;
 use serde::{Deserialize, Serialize};
@@ -54,19 +55,18 @@ impl Cursors {
 
     /// Saved after the branch moved: a crash between the two makes the next
     /// sync write a few log lines again, which importers ignore by id.
-    pub fn save(&self, store: &mut Store) -> Result<()> {
-        let tx = store.begin()?;
-        tx.set_meta(EXPORT_SEQ, &self.export_seq.to_string())?;
+    pub fn save(&self, engine: &mut Engine) -> std::result::Result<(), EngineError> {
+        let mut meta = vec![(EXPORT_SEQ, self.export_seq.to_string())];
         if let Some(imported) = self.imported {
-            tx.set_meta(IMPORTED, &imported.to_string())?;
+            meta.push((IMPORTED, imported.to_string()));
         }
         if let Some(s) = self.snapshot {
-            tx.set_meta(
+            meta.push((
                 SNAPSHOT,
-                &format!("{} {} {}", s.generation, s.todos, s.coordination),
-            )?;
+                format!("{} {} {}", s.generation, s.todos, s.coordination),
+            ));
         }
-        tx.commit()
+        engine.record_sync(&meta)
     }
 }
 
@@ -78,22 +78,24 @@ pub struct Event {
     pub detail: String,
 }
 
-fn set_event(store: &mut Store, key: &str, event: Option<&Event>) -> Result<()> {
-    let tx = store.begin()?;
-    match event {
-        Some(e) => tx.set_meta(key, &serde_json::to_string(e).unwrap_or_default())?,
-        None => tx.set_meta(key, "")?,
-    }
-    tx.commit()
+fn set_event(
+    engine: &mut Engine,
+    key: &str,
+    event: Option<&Event>,
+) -> std::result::Result<(), EngineError> {
+    let value = event
+        .map(|e| serde_json::to_string(e).unwrap_or_default())
+        .unwrap_or_default();
+    engine.record_sync(&[(key, value)])
 }
 
 fn get_event(store: &Store, key: &str) -> Result<Option<Event>> {
     Ok(store.meta(key)?.and_then(|v| serde_json::from_str(&v).ok()))
 }
 
-pub fn record_push(store: &mut Store, commit: Oid) -> Result<()> {
+pub fn record_push(engine: &mut Engine, commit: Oid) -> std::result::Result<(), EngineError> {
     set_event(
-        store,
+        engine,
         LAST_PUSH,
         Some(&Event {
             at: Timestamp::now(),
@@ -103,21 +105,29 @@ pub fn record_push(store: &mut Store, commit: Oid) -> Result<()> {
 }
 
 /// Records why the remote failed, or (`None`) that it answered again.
-pub fn record_error(store: &mut Store, message: Option<&str>) -> Result<()> {
+pub fn record_error(
+    engine: &mut Engine,
+    message: Option<&str>,
+) -> std::result::Result<(), EngineError> {
     let event = message.map(|m| Event {
         at: Timestamp::now(),
         detail: m.to_string(),
     });
-    if event.is_none() && store.meta(LAST_ERROR)?.is_none_or(|v| v.is_empty()) {
+    if event.is_none()
+        && engine
+            .store()
+            .meta(LAST_ERROR)?
+            .is_none_or(|v| v.is_empty())
+    {
         return Ok(());
     }
-    set_event(store, LAST_ERROR, event.as_ref())
+    set_event(engine, LAST_ERROR, event.as_ref())
 }
 
 /// Records that logs the remote lost were restored (what, and the commit).
-pub fn record_restore(store: &mut Store, detail: &str) -> Result<()> {
+pub fn record_restore(engine: &mut Engine, detail: &str) -> std::result::Result<(), EngineError> {
     set_event(
-        store,
+        engine,
         LAST_RESTORE,
         Some(&Event {
             at: Timestamp::now(),

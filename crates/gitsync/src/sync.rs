@@ -139,7 +139,7 @@ impl GitSync {
         let result = self.commit_changes(engine, report);
         if let Err(e @ GitSyncError::ForeignHistory { .. }) = &result {
             // Shown by `status` until a sync succeeds.
-            state::record_error(engine.store_mut(), Some(&e.to_string()))?;
+            state::record_error(engine, Some(&e.to_string()))?;
         }
         result
     }
@@ -241,7 +241,7 @@ impl GitSync {
             cursors.imported = Some(head.id());
         }
         if cursors != loaded {
-            cursors.save(engine.store_mut())?;
+            cursors.save(engine)?;
         }
         if !restored.is_empty() {
             let at = head
@@ -249,7 +249,7 @@ impl GitSync {
                 .map(|c| c.id().to_string())
                 .unwrap_or_default();
             state::record_restore(
-                engine.store_mut(),
+                engine,
                 &format!(
                     "{} (commit {})",
                     restored.join("; "),
@@ -405,14 +405,7 @@ impl GitSync {
         };
         let own = layout::device_dir(device);
         let skip = cursors.imported.is_some().then_some(own.as_str());
-        import::import(
-            &self.repo,
-            engine.store_mut(),
-            &before,
-            entries,
-            skip,
-            &self.encryption,
-        )
+        import::import(&self.repo, engine, &before, entries, skip, &self.encryption)
     }
 
     fn commit(
@@ -481,7 +474,7 @@ impl GitSync {
                             "chittysync: push",
                         )
                         .ctx(|| "recording the push".into())?;
-                    state::record_push(engine.store_mut(), tip)?;
+                    state::record_push(engine, tip)?;
                     if !remote::is_local(&url) {
                         return Ok(());
                     }
@@ -594,9 +587,7 @@ mod tests {
             Source::File,
             Timestamp::now(),
         );
-        let tx = engine.store_mut().begin().unwrap();
-        tx.ingest(&[obs], Via::Local).unwrap();
-        tx.commit().unwrap();
+        engine.ingest_remote(&[obs], Via::Local, &[]).unwrap();
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! `status`.
 
 use chittysync_core::Timestamp;
-use chittysync_store::{Result, Store, Tx, Via};
+use chittysync_engine::{Engine, EngineError};
+use chittysync_store::{Result, Store, Via};
 use serde::{Deserialize, Serialize};
 
 pub(crate) const URL: &str = "hub.url";
@@ -36,12 +37,20 @@ impl Cursors {
         })
     }
 
-    pub fn save(&self, tx: &Tx<'_>) -> Result<()> {
+    /// The meta values that hold these cursors, for [`Engine::ingest_remote`].
+    pub fn meta(&self) -> Vec<(&'static str, String)> {
+        let mut meta = vec![
+            (PUSH_SEQ, self.push_seq.to_string()),
+            (PULL_CURSOR, self.pull_cursor.clone()),
+        ];
         if let Some(url) = &self.url {
-            tx.set_meta(URL, url)?;
+            meta.push((URL, url.clone()));
         }
-        tx.set_meta(PUSH_SEQ, &self.push_seq.to_string())?;
-        tx.set_meta(PULL_CURSOR, &self.pull_cursor)
+        meta
+    }
+
+    pub fn save(&self, engine: &mut Engine) -> std::result::Result<(), EngineError> {
+        engine.record_sync(&self.meta())
     }
 }
 
@@ -116,19 +125,18 @@ pub(crate) fn backlog(store: &Store, push_seq: i64) -> Result<u64> {
     }
 }
 
-pub(crate) fn record_success(store: &mut Store, last: &LastSync) -> Result<()> {
-    let tx = store.begin()?;
-    tx.set_meta(LAST_SYNC, &serde_json::to_string(last).unwrap_or_default())?;
-    tx.commit()
+pub(crate) fn record_success(
+    engine: &mut Engine,
+    last: &LastSync,
+) -> std::result::Result<(), EngineError> {
+    engine.record_sync(&[(LAST_SYNC, serde_json::to_string(last).unwrap_or_default())])
 }
 
-pub(crate) fn record_error(store: &mut Store, error: &LastError) -> Result<()> {
-    let tx = store.begin()?;
-    tx.set_meta(
-        LAST_ERROR,
-        &serde_json::to_string(error).unwrap_or_default(),
-    )?;
-    tx.commit()
+pub(crate) fn record_error(
+    engine: &mut Engine,
+    error: &LastError,
+) -> std::result::Result<(), EngineError> {
+    engine.record_sync(&[(LAST_ERROR, serde_json::to_string(error).unwrap_or_default())])
 }
 
 /// Two spellings of one hub compare equal (`http://h:1/` and `http://h:1`).

@@ -181,7 +181,7 @@ impl HubSync {
                     pushed: report.pushed,
                     pulled: report.pulled,
                 };
-                state::record_success(engine.store_mut(), &last)?;
+                state::record_success(engine, &last)?;
                 Ok(report)
             }
             Err(error) => {
@@ -189,7 +189,7 @@ impl HubSync {
                     at: Timestamp::now(),
                     message: error.to_string(),
                 };
-                if let Err(e) = state::record_error(engine.store_mut(), &record) {
+                if let Err(e) = state::record_error(engine, &record) {
                     tracing::warn!("cannot record the hub error: {e}");
                 }
                 Err(error)
@@ -258,9 +258,7 @@ impl HubSync {
             }
             if observations.is_empty() {
                 cursors.push_seq = last_seq;
-                let tx = engine.store_mut().begin()?;
-                cursors.save(&tx)?;
-                tx.commit()?;
+                cursors.save(engine)?;
                 continue;
             }
             let observations = self.encryption.outgoing(&observations)?;
@@ -287,9 +285,7 @@ impl HubSync {
             } else {
                 cursors.push_seq = last_seq;
             }
-            let tx = engine.store_mut().begin()?;
-            cursors.save(&tx)?;
-            tx.commit()?;
+            cursors.save(engine)?;
         }
     }
 
@@ -313,15 +309,12 @@ impl HubSync {
             let observations = self
                 .encryption
                 .incoming(page.observations, &format!("the hub at {}", self.url))?;
-            let tx = engine.store_mut().begin()?;
-            // This device's own observations come back too: the store keeps
-            // them once (by id), so ingesting them is a no-op.
-            let change = tx.ingest(&observations, Via::Hub)?;
-            report.pulled += change.new_observations as u64;
             let moved = page.cursor != cursors.pull_cursor;
             cursors.pull_cursor = page.cursor;
-            cursors.save(&tx)?;
-            tx.commit()?;
+            // This device's own observations come back too: the store keeps
+            // them once (by id), so ingesting them is a no-op. The page and
+            // the cursor after it are committed together.
+            report.pulled += engine.ingest_remote(&observations, Via::Hub, &cursors.meta())?;
             if !page.more || !moved {
                 return Ok(());
             }

@@ -1,0 +1,93 @@
+//! The one way a sync backend (git, hub) changes the store (docs/GIT_SYNC.md,
+//! docs/HUB_API.md): it ingests what a remote returned through
+//! [`Engine::ingest_remote`] — the observations and the backend's cursors in
+//! one transaction, so a crash never moves a cursor past what was stored —
+//! and keeps its other bookkeeping (last push, last error) with
+//! [`Engine::record_sync`]. Backends read the store through
+//! [`Engine::store`]; none holds it mutably.
+
+use crate::{Engine, EngineError};
+use chittysync_core::Observation;
+use chittysync_store::Via;
+
+impl Engine {
+    /// Ingests observations received from a remote (`via`: git or hub) and
+    /// sets the backend's `meta` (its cursors after them) in one store
+    /// transaction. Returns how many observations were new to the store;
+    /// observations already held (by id) are ignored. The outputs are not
+    /// rewritten here: call [`Engine::refresh_outputs`] once the sync is done.
+    pub fn ingest_remote(
+        &mut self,
+        observations: &[Observation],
+        via: Via,
+        meta: &[(&str, String)],
+    ) -> Result<u64, EngineError> {
+        let tx = self.store.begin()?;
+        let new = if observations.is_empty() {
+            0
+        } else {
+            tx.ingest(observations, via)?.new_observations as u64
+        };
+        for (key, value) in meta {
+            tx.set_meta(key, value)?;
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Sets a sync backend's bookkeeping (cursors, last push, last error:
+    /// `meta` keys of its own) in one transaction.
+    pub fn record_sync(&mut self, meta: &[(&str, String)]) -> Result<(), EngineError> {
+        self.ingest_remote(&[], Via::Local, meta).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chittysync_config::{Config, Locations};
+    use chittysync_core::{Observation, Source, Status, Timestamp};
+    use chittysync_store::Via;
+
+    #[test]
+    fn observations_and_cursors_are_stored_together_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let locations = Locations {
+            claude_dir: dir.path().join("claude"),
+            agents_home: None,
+            home: dir.path().join("home"),
+            config: None,
+        };
+        let mut engine = crate::Engine::open(&locations, &Config::default()).unwrap();
+        let obs = Observation::new(
+            "p",
+            "from afar".into(),
+            None,
+            Status::Pending,
+            "s".into(),
+            None,
+            "other",
+            Source::File,
+            Timestamp(1),
+        );
+        let cursor = [("test.cursor", "7".to_string())];
+        assert_eq!(
+            engine
+                .ingest_remote(std::slice::from_ref(&obs), Via::Hub, &cursor)
+                .unwrap(),
+            1
+        );
+        assert_eq!(engine.ingest_remote(&[obs], Via::Hub, &cursor).unwrap(), 0);
+        assert_eq!(
+            engine.store().meta("test.cursor").unwrap().as_deref(),
+            Some("7")
+        );
+        engine
+            .record_sync(&[("test.cursor", "8".to_string())])
+            .unwrap();
+        assert_eq!(
+            engine.store().meta("test.cursor").unwrap().as_deref(),
+            Some("8")
+        );
+        assert_eq!(engine.store().observation_count().unwrap(), 1);
+    }
+}
