@@ -5,6 +5,7 @@
 //! rotated logs tell what it does. Also the service files (systemd, launchd)
 //! that keep it running.
 
+pub mod control;
 mod error;
 mod git_timer;
 mod heartbeat;

@@ -50,6 +50,10 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
         }
     };
     let engine = Engine::open(locations, config)?;
+    // `chittysync consolidate` asks here instead of scanning (issue 13).
+    if let Err(e) = crate::control::listen(&locations.home, tx.clone()) {
+        tracing::error!("control socket disabled: {e}");
+    }
     let mut watches = Watches::new(engine.sources(), move |event| {
         let _ = tx.send(Wake::Fs(event));
     })
@@ -103,6 +107,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             .map_or(next_rescan, |g| g.next_tick().min(next_rescan));
         match rx.recv_timeout(wake_at.saturating_duration_since(Instant::now())) {
             Ok(Wake::Stop(signal)) => break Some(signal),
+            Ok(Wake::Control(reply)) => daemon.answer(vec![reply]),
             Ok(Wake::Hub) => {
                 daemon.sync_hub("hub");
                 daemon.queue_notifications();
@@ -131,6 +136,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
         spawner.stop();
     }
     daemon.heartbeat.stopped_at = Some(Timestamp::now());
+    let _ = std::fs::remove_file(crate::control::socket_path(&locations.home));
     daemon.beat();
     tracing::info!(signal = stop, "daemon stopped");
     drop(lock);
@@ -206,6 +212,7 @@ impl Daemon {
             deadline,
             |e| relevant(watches, e),
         );
+        let mut asks = std::mem::take(&mut burst.asks.0);
         loop {
             tracing::debug!(events = burst.relevant, "burst");
             self.note_problems(watches.refresh());
@@ -218,9 +225,11 @@ impl Daemon {
             gather(rx, &mut more, debounce.quiet, deadline, |e| {
                 relevant(watches, e)
             });
+            asks.append(&mut more.asks.0);
             if more.relevant == 0 {
                 let run = staged.and_then(|staged| self.engine.publish(staged));
                 self.finish_run("change", run);
+                self.answer(asks);
                 return more.stop;
             }
             // Changes came while the burst settled: what was staged is stale.
@@ -240,6 +249,29 @@ impl Daemon {
         } else {
             self.engine.stage(false)
         }
+    }
+
+    /// Answers control requests (see [`crate::control`]) with the picture as
+    /// the daemon holds it: a consolidation of no path (no file stat'ed, the
+    /// outputs written if the fold moved), from the outputs kept rendered.
+    fn answer(&mut self, replies: Vec<crate::control::Reply>) {
+        if replies.is_empty() {
+            return;
+        }
+        let run = self.engine.consolidate_paths(&[]);
+        let answer = match &run {
+            Ok(report) => serde_json::json!({
+                "summary": report.summary,
+                "outputs_written": report.outputs_written,
+                "warnings": report.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            }),
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        }
+        .to_string();
+        for reply in replies {
+            let _ = reply.send(answer.clone());
+        }
+        self.note_run("asked", run);
     }
 
     /// One incremental consolidation (it stats every file, so it also catches

@@ -15,7 +15,22 @@ pub(crate) enum Wake {
     /// The hub has news from another device, or a failed hub sync is due
     /// for a retry.
     Hub,
+    /// `chittysync consolidate` asks for the picture (see [`crate::control`]).
+    Control(crate::control::Reply),
 }
+
+/// Requests that came on the control socket during a burst, answered once
+/// it is taken in (compared by number only: a reply channel has no value).
+#[derive(Debug, Default)]
+pub(crate) struct Asks(pub Vec<crate::control::Reply>);
+
+impl PartialEq for Asks {
+    fn eq(&self, other: &Asks) -> bool {
+        self.0.len() == other.0.len()
+    }
+}
+
+impl Eq for Asks {}
 
 /// What came during a burst.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -31,6 +46,8 @@ pub(crate) struct Burst {
     pub lost: bool,
     /// When the last relevant event came (the quiet period counts from it).
     pub last: Option<Instant>,
+    /// Control requests that came meanwhile.
+    pub asks: Asks,
 }
 
 impl Burst {
@@ -74,6 +91,7 @@ pub(crate) fn gather(
             Ok(Wake::Stop(signal)) => burst.stop = Some(signal),
             // The consolidation that ends the burst syncs with the hub anyway.
             Ok(Wake::Hub) => {}
+            Ok(Wake::Control(reply)) => burst.asks.0.push(reply),
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return,
         }
     }

@@ -12,6 +12,13 @@ use std::time::Duration;
 const WARNINGS_SHOWN: usize = 20;
 
 pub fn run(ctx: &Context, full: bool, json: bool) -> Result<()> {
+    // A running daemon watches every file already: asked, it answers
+    // without a scan. `--full` reads everything again, so it never asks.
+    if !full {
+        if let Some(answer) = chittysync_daemon::control::ask(&ctx.locations.home) {
+            return print_answer(ctx, &answer, json);
+        }
+    }
     let mut engine = ctx.engine()?;
     let bar = progress_bar(&mut engine);
     let report = engine.consolidate(full);
@@ -50,6 +57,42 @@ pub fn run(ctx: &Context, full: bool, json: bool) -> Result<()> {
     )?;
     if report.outputs_written {
         writeln!(out, "wrote {}", engine.outputs().todos.display())?;
+    }
+    Ok(())
+}
+
+/// Prints the daemon's answer as a run of our own is printed.
+fn print_answer(ctx: &Context, answer: &serde_json::Value, json: bool) -> Result<()> {
+    let warnings = answer["warnings"].as_array().cloned().unwrap_or_default();
+    let shown = if ctx.verbose {
+        warnings.len()
+    } else {
+        WARNINGS_SHOWN
+    };
+    for warning in warnings.iter().take(shown) {
+        print_warning(warning.as_str().unwrap_or_default());
+    }
+    let s = &answer["summary"];
+    if json {
+        return print_json(s);
+    }
+    let mut out = anstream::stdout().lock();
+    writeln!(
+        out,
+        "{BOLD}{}{BOLD:#} todos in {} projects from {} sessions, {} conflicts",
+        s["unique_todos"], s["projects"], s["sessions"], s["conflicts"]
+    )?;
+    writeln!(
+        out,
+        "answered by the running daemon, which watches the files · {} new observations · {} ms",
+        s["observations"], s["elapsed_ms"]
+    )?;
+    if answer["outputs_written"] == true {
+        writeln!(
+            out,
+            "wrote {}",
+            ctx.locations.home.join("todos.json").display()
+        )?;
     }
     Ok(())
 }
