@@ -225,7 +225,9 @@ pub fn sessions_at_work(
             working.entry(s.as_str()).or_default().push(content.clone());
         }
     }
-    Ok(session_views(&todos, sessions, now, stale_after_ms)
+    let mut views = session_views(&todos, sessions, now, stale_after_ms);
+    mark_spawned(&mut views, store.spawns()?);
+    Ok(views
         .into_iter()
         .map(|view| {
             let on = working.remove(view.session.id.as_str()).unwrap_or_default();
