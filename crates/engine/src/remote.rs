@@ -10,6 +10,42 @@ use crate::{Engine, EngineError};
 use chittysync_core::Observation;
 use chittysync_store::Via;
 
+/// A place observations are shared through: a git remote or a sync hub
+/// (docs/GIT_SYNC.md, docs/HUB_API.md). Both store what they are given once
+/// (by observation id) and hand it back in the order they stored it, after a
+/// cursor of their own; sealing and opening (docs/ENCRYPTION.md) happen in
+/// the implementation, so what goes in and comes out is plain.
+pub trait Remote {
+    /// Where a pull resumes: the hub's cursor, the git commit last read.
+    type Cursor: Clone + std::fmt::Debug + PartialEq + Default;
+    type Error: RemoteError;
+
+    /// Stores a batch of this device's observations; returns how many the
+    /// remote did not hold yet.
+    fn push(&mut self, batch: &[Observation]) -> Result<u64, Self::Error>;
+
+    /// What the remote stored after `after` (every device's, this one's
+    /// included), and the cursor after it.
+    fn pull(&mut self, after: &Self::Cursor) -> Result<Pulled<Self::Cursor>, Self::Error>;
+}
+
+/// A page of what a remote holds after a cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pulled<C> {
+    pub observations: Vec<Observation>,
+    /// Where the next pull resumes.
+    pub cursor: C,
+    /// More follows: pull again from `cursor`.
+    pub more: bool,
+}
+
+/// A remote's error says whether trying again later may succeed (the remote
+/// was unreachable or failing) or only a change of setup will (a refused
+/// token, a certificate, a key).
+pub trait RemoteError: std::error::Error {
+    fn is_transient(&self) -> bool;
+}
+
 impl Engine {
     /// Ingests observations received from a remote (`via`: git or hub) and
     /// sets the backend's `meta` (its cursors after them) in one store

@@ -39,6 +39,10 @@ pub enum GitSyncError {
     },
     #[error("`{rev}` is not a commit of the sync repository {}", repo.display())]
     UnknownRevision { rev: String, repo: PathBuf },
+    /// The remote could not be reached (a [`crate::GitRemote`] push or pull;
+    /// the full sync reports it in [`crate::SyncReport::offline`] instead).
+    #[error("cannot reach {remote}: {detail}")]
+    Offline { remote: String, detail: String },
     /// `[git] encrypt` without a usable device key (docs/ENCRYPTION.md).
     #[error(transparent)]
     Encryption(#[from] chittysync_crypt::EncryptionError),

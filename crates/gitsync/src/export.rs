@@ -65,7 +65,7 @@ pub fn export(
 }
 
 /// The ids of the observations in the device's log.
-fn logged_ids(
+pub(crate) fn logged_ids(
     repo: &Repository,
     device: &str,
     entries: &Entries,
@@ -93,7 +93,7 @@ fn logged_ids(
 }
 
 /// Appends to the device's last shard, starting new shards as each fills.
-fn append_to_shards(
+pub(crate) fn append_to_shards(
     repo: &Repository,
     device: &str,
     entries: &mut Entries,

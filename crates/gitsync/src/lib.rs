@@ -41,6 +41,7 @@
 //! restores an earlier fold by appending observations, and
 //! [`GitSync::observations_at`] reads the observations of a past commit.
 
+mod as_remote;
 mod error;
 mod export;
 mod import;
@@ -64,6 +65,7 @@ mod status;
 mod sync;
 mod tree;
 
+pub use as_remote::GitRemote;
 pub use error::GitSyncError;
 pub use install::{install_merge_driver, Installed, ATTRIBUTES_LINE};
 pub use merge_driver::{merge_files, MergeDriverError, MergedFile};

@@ -25,5 +25,6 @@ pub use error::HubSyncError;
 pub use live::{Live, LiveHub};
 pub use state::{HubSyncState, LastError, LastSync};
 pub use sync::{
-    client_options, configured_url, HubSync, HubSyncReport, DEFAULT_PULL_PAGE, DEFAULT_PUSH_BATCH,
+    client_options, configured_url, HubCursor, HubSync, HubSyncReport, DEFAULT_PULL_PAGE,
+    DEFAULT_PUSH_BATCH,
 };

@@ -348,3 +348,58 @@ pub fn client_options(config: &Config) -> ClientOptions {
         insecure: config.hub.insecure,
     }
 }
+
+/// Where a pull from the hub resumes: the hub's cursor, opaque (`"0"` before
+/// the first pull).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubCursor(pub String);
+
+impl Default for HubCursor {
+    fn default() -> Self {
+        HubCursor("0".to_string())
+    }
+}
+
+impl chittysync_engine::RemoteError for HubSyncError {
+    fn is_transient(&self) -> bool {
+        HubSyncError::is_transient(self)
+    }
+}
+
+/// The hub as a [`chittysync_engine::Remote`]: a push is one `POST
+/// /api/todos/sync` (sealed when `[hub] encrypt`), a pull one page of `GET
+/// /api/todos/since/{cursor}` (opened, or refused whole).
+impl chittysync_engine::Remote for HubSync {
+    type Cursor = HubCursor;
+    type Error = HubSyncError;
+
+    fn push(&mut self, batch: &[chittysync_core::Observation]) -> Result<u64, HubSyncError> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let sealed = self.encryption.outgoing(batch)?;
+        let answer = self
+            .runtime
+            .block_on(self.client.push(&self.device, &sealed))
+            .map_err(|e| HubSyncError::from_client(&self.url, e))?;
+        Ok(answer.accepted)
+    }
+
+    fn pull(
+        &mut self,
+        after: &HubCursor,
+    ) -> Result<chittysync_engine::Pulled<HubCursor>, HubSyncError> {
+        let page = self
+            .runtime
+            .block_on(self.client.since(&after.0, Some(self.pull_page)))
+            .map_err(|e| HubSyncError::from_client(&self.url, e))?;
+        let observations = self
+            .encryption
+            .incoming(page.observations, &format!("the hub at {}", self.url))?;
+        Ok(chittysync_engine::Pulled {
+            observations,
+            cursor: HubCursor(page.cursor),
+            more: page.more,
+        })
+    }
+}

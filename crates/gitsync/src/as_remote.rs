@@ -1,0 +1,198 @@
+//! The git sync as a [`Remote`] (docs/GIT_SYNC.md#one-sync-interface): push
+//! appends a batch to this device's log on top of the remote branch, commits
+//! and pushes; pull reads the log lines the remote branch holds beyond the
+//! commit last read. Sealing and opening as in the full sync
+//! (docs/ENCRYPTION.md). The full sync ([`GitSync::sync_once`]) does more —
+//! snapshots, merges of local commits, restoring logs, adopting histories —
+//! and is what `sync` and the daemon run; this is the narrow interface the
+//! hub shares.
+
+use crate::error::{GitContext, GitSyncError};
+use crate::log::{self, Decoded};
+use crate::remote::{self, Pushed};
+use crate::repo::{signature, GitSync};
+use crate::tree::{self, Entries};
+use crate::{export, layout, marker};
+use chittysync_core::Observation;
+use chittysync_engine::{Pulled, Remote, RemoteError};
+use git2::Oid;
+
+/// How many times a push the remote's branch moved under is tried again.
+const ATTEMPTS: u32 = 5;
+
+/// The sync repository as a [`Remote`], writing as `device`.
+pub struct GitRemote<'g> {
+    sync: &'g mut GitSync,
+    device: String,
+}
+
+impl GitSync {
+    /// This repository as a [`Remote`] for `device`'s observations.
+    pub fn as_remote(&mut self, device: &str) -> GitRemote<'_> {
+        GitRemote {
+            sync: self,
+            device: device.to_string(),
+        }
+    }
+}
+
+impl RemoteError for GitSyncError {
+    fn is_transient(&self) -> bool {
+        matches!(self, GitSyncError::Offline { .. })
+    }
+}
+
+impl GitRemote<'_> {
+    /// Fetches (when there is a remote) and returns the remote branch's tip.
+    fn fetch_tip(&self) -> Result<Option<Oid>, GitSyncError> {
+        let sync = &*self.sync;
+        match &sync.remote_url {
+            Some(url) => {
+                remote::fetch(&sync.repo, &sync.branch).map_err(|e| GitSyncError::Offline {
+                    remote: url.clone(),
+                    detail: e.message().to_string(),
+                })?;
+                Ok(sync.tracking_tip()?.map(|c| c.id()))
+            }
+            None => Ok(sync.tip()?.map(|c| c.id())),
+        }
+    }
+
+    fn entries(&self, commit: Option<Oid>) -> Result<Entries, GitSyncError> {
+        match commit {
+            Some(oid) => {
+                let commit = self
+                    .sync
+                    .repo
+                    .find_commit(oid)
+                    .ctx(|| format!("reading commit {oid}"))?;
+                tree::flatten(&commit.tree().ctx(|| "reading a tree".into())?)
+            }
+            None => Ok(Entries::new()),
+        }
+    }
+}
+
+impl Remote for GitRemote<'_> {
+    type Cursor = Option<Oid>;
+    type Error = GitSyncError;
+
+    fn push(&mut self, batch: &[Observation]) -> Result<u64, GitSyncError> {
+        let _lock = self.sync.lock()?;
+        for _ in 0..ATTEMPTS {
+            let base = self.fetch_tip()?;
+            let mut entries = self.entries(base)?;
+            marker::ensure(&self.sync.repo, &mut entries)?;
+            let encryption = &self.sync.encryption;
+            let logged = export::logged_ids(&self.sync.repo, &self.device, &entries)?;
+            let fresh: Vec<Observation> = batch
+                .iter()
+                .filter(|o| !logged.contains(&encryption.outgoing_id(o)))
+                .cloned()
+                .collect();
+            if fresh.is_empty() {
+                return Ok(0);
+            }
+            export::append_to_shards(
+                &self.sync.repo,
+                &self.device,
+                &mut entries,
+                &encryption.outgoing(&fresh)?,
+            )?;
+            let repo = &self.sync.repo;
+            let tree = repo
+                .find_tree(tree::build(repo, &entries)?)
+                .ctx(|| "reading the new tree".into())?;
+            let parent = base
+                .map(|oid| repo.find_commit(oid))
+                .transpose()
+                .ctx(|| "reading the remote's tip".into())?;
+            let signature = signature(&self.device)?;
+            let message = format!(
+                "{}: {} new observation{}\n",
+                self.device,
+                fresh.len(),
+                if fresh.len() == 1 { "" } else { "s" }
+            );
+            let commit = repo
+                .commit(
+                    None,
+                    &signature,
+                    &signature,
+                    &message,
+                    &tree,
+                    &parent.iter().collect::<Vec<_>>(),
+                )
+                .ctx(|| "writing a commit".into())?;
+            repo.reference(&self.sync.branch_ref(), commit, true, "chittysync: push")
+                .ctx(|| "moving the branch".into())?;
+            let Some(url) = self.sync.remote_url.clone() else {
+                return Ok(fresh.len() as u64);
+            };
+            match remote::push(repo, &self.sync.branch) {
+                Err(e) => {
+                    return Err(GitSyncError::Offline {
+                        remote: url,
+                        detail: e.message().to_string(),
+                    })
+                }
+                Ok(Pushed::Accepted) => {
+                    repo.reference(
+                        &remote::tracking_ref(&self.sync.branch),
+                        commit,
+                        true,
+                        "chittysync: push",
+                    )
+                    .ctx(|| "recording the push".into())?;
+                    return Ok(fresh.len() as u64);
+                }
+                Ok(Pushed::Refused(words)) => {
+                    return Err(GitSyncError::PushRefused {
+                        remote: url,
+                        branch: self.sync.branch.clone(),
+                        words,
+                    })
+                }
+                Ok(Pushed::Behind(_)) => continue,
+            }
+        }
+        Err(GitSyncError::PushRefused {
+            remote: self.sync.remote_url.clone().unwrap_or_default(),
+            branch: self.sync.branch.clone(),
+            words: format!("the branch kept moving ({ATTEMPTS} tries)"),
+        })
+    }
+
+    fn pull(&mut self, after: &Option<Oid>) -> Result<Pulled<Option<Oid>>, GitSyncError> {
+        let tip = self.fetch_tip()?;
+        let before = self.entries(*after)?;
+        let now = self.entries(tip)?;
+        let mut decoded = Decoded::default();
+        for (path, entry) in now.iter().filter(|(p, _)| layout::is_log(p)) {
+            let old = before.get(path);
+            if old.is_some_and(|o| o.oid == entry.oid) {
+                continue;
+            }
+            let repo = &self.sync.repo;
+            let new = repo
+                .find_blob(entry.oid)
+                .ctx(|| format!("reading {path}"))?;
+            let old = old
+                .map(|o| repo.find_blob(o.oid))
+                .transpose()
+                .ctx(|| format!("reading the previous {path}"))?;
+            log::decode_appended(
+                path,
+                old.as_ref().map(|b| b.content()),
+                new.content(),
+                &self.sync.encryption,
+                &mut decoded,
+            );
+        }
+        Ok(Pulled {
+            observations: decoded.readable()?.observations,
+            cursor: tip,
+            more: false,
+        })
+    }
+}

@@ -1,0 +1,254 @@
+//! One set of tests for every [`Remote`] (docs/HUB_API.md, docs/GIT_SYNC.md:
+//! "one sync interface"), instantiated for the sync hub (a real hub on
+//! loopback, SQLite) and for git (a real bare repository), as taskchampion
+//! runs its storage tests against each backend: what one device pushes,
+//! another pulls, plain, once, after a cursor; sealed with a key, opened
+//! with it and refused without it; an unreachable remote is a transient
+//! error.
+
+#[allow(unused_imports)]
+mod common;
+
+use chittysync_config::{GitConfig, Locations};
+use chittysync_core::{Observation, Source, Status, Timestamp};
+use chittysync_crypt::{DeviceKey, Encryption};
+use chittysync_engine::{Remote, RemoteError};
+use chittysync_gitsync::{GitRemote, GitSettings, GitSync};
+use chittysync_hubsync::HubSync;
+
+fn obs(device: &str, content: &str, t: i64) -> Observation {
+    Observation::new(
+        "api",
+        content.into(),
+        Some(format!("Doing {content}")),
+        Status::Pending,
+        format!("{device}-session"),
+        Some(format!("{device}-session")),
+        device,
+        Source::File,
+        Timestamp(1_764_460_800_000 + t),
+    )
+}
+
+/// Everything after the default cursor, page by page.
+fn pull_all<R: Remote>(r: &mut R, from: &R::Cursor) -> (Vec<Observation>, R::Cursor) {
+    let mut cursor = from.clone();
+    let mut all = Vec::new();
+    loop {
+        let page = r.pull(&cursor).expect("pull");
+        all.extend(page.observations);
+        cursor = page.cursor;
+        if !page.more {
+            return (all, cursor);
+        }
+    }
+}
+
+fn ids(observations: &[Observation]) -> Vec<&str> {
+    let mut ids: Vec<&str> = observations.iter().map(|o| o.id.as_str()).collect();
+    ids.sort();
+    ids
+}
+
+/// A pushes, B pulls the same observations (plain); B pushes, A pulls all;
+/// B's pull after its cursor brings only what came since.
+fn round_trip<R: Remote>(mut a: R, mut b: R) {
+    let (a1, a2, b1) = (obs("a", "one", 1), obs("a", "two", 2), obs("b", "three", 3));
+    assert_eq!(a.push(&[a1.clone(), a2.clone()]).unwrap(), 2);
+    let (seen, cursor) = pull_all(&mut b, &R::Cursor::default());
+    assert_eq!(ids(&seen), ids(&[a1.clone(), a2.clone()]));
+    assert!(seen.contains(&a1), "pulled as pushed: {seen:?}");
+    assert_eq!(b.push(std::slice::from_ref(&b1)).unwrap(), 1);
+    let (all, _) = pull_all(&mut a, &R::Cursor::default());
+    assert_eq!(ids(&all), ids(&[a1, a2, b1.clone()]));
+    let (since, _) = pull_all(&mut b, &cursor);
+    assert_eq!(ids(&since), ids(&[b1]));
+}
+
+/// The same observation pushed twice is stored once.
+fn push_is_idempotent<R: Remote>(mut a: R, mut b: R) {
+    let one = obs("a", "once", 1);
+    assert_eq!(a.push(std::slice::from_ref(&one)).unwrap(), 1);
+    assert_eq!(a.push(std::slice::from_ref(&one)).unwrap(), 0);
+    let (seen, _) = pull_all(&mut b, &R::Cursor::default());
+    assert_eq!(seen, vec![one]);
+}
+
+/// Sealed by A, opened by B (same key); C (another key) is refused, saying so.
+fn sealed_then_opened_or_refused<R: Remote>(mut a: R, mut b: R, mut c: R) {
+    let secret = obs("a", "Rotate the launch codes", 1);
+    a.push(std::slice::from_ref(&secret)).unwrap();
+    let (seen, _) = pull_all(&mut b, &R::Cursor::default());
+    assert_eq!(seen, vec![secret]);
+    let error = c.pull(&R::Cursor::default()).unwrap_err();
+    assert!(!error.is_transient(), "{error}");
+    assert!(error.to_string().contains("another key"), "{error}");
+}
+
+fn unreachable_is_transient<R: Remote>(mut r: R) {
+    let error = r.push(&[obs("a", "lost", 1)]).unwrap_err();
+    assert!(error.is_transient(), "{error}");
+    let error = r.pull(&R::Cursor::default()).unwrap_err();
+    assert!(error.is_transient(), "{error}");
+}
+
+/// Keys: devices 0 and 1 share one, device 2 has another.
+fn keys() -> [DeviceKey; 3] {
+    let shared = DeviceKey::generate().unwrap();
+    [shared.clone(), shared, DeviceKey::generate().unwrap()]
+}
+
+macro_rules! remote_tests {
+    ($backend:ident, $fixture:ty) => {
+        mod $backend {
+            use super::*;
+
+            #[test]
+            fn round_trip() {
+                let mut f = <$fixture>::new(false);
+                let (a, b, _) = f.remotes();
+                super::round_trip(a, b);
+            }
+
+            #[test]
+            fn push_is_idempotent() {
+                let mut f = <$fixture>::new(false);
+                let (a, b, _) = f.remotes();
+                super::push_is_idempotent(a, b);
+            }
+
+            #[test]
+            fn sealed_round_trip_and_idempotence() {
+                let mut f = <$fixture>::new(true);
+                let (a, b, _) = f.remotes();
+                super::round_trip(a, b);
+                let mut f = <$fixture>::new(true);
+                let (a, b, _) = f.remotes();
+                super::push_is_idempotent(a, b);
+            }
+
+            #[test]
+            fn sealed_then_opened_or_refused() {
+                let mut f = <$fixture>::new(true);
+                let (a, b, c) = f.remotes();
+                super::sealed_then_opened_or_refused(a, b, c);
+            }
+
+            #[test]
+            fn unreachable_is_transient() {
+                let mut f = <$fixture>::new(false);
+                super::unreachable_is_transient(f.unreachable());
+            }
+        }
+    };
+}
+
+/// A real hub on loopback (SQLite) and three devices of one tenant.
+struct HubFixture {
+    _dir: tempfile::TempDir,
+    hub: common::TestHub,
+    token: String,
+    keys: [DeviceKey; 3],
+    seal: bool,
+}
+
+impl HubFixture {
+    fn new(seal: bool) -> HubFixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("hub.db").display());
+        let hub = common::TestHub::start_any(&db);
+        let token = common::token(&db, "me");
+        HubFixture {
+            _dir: dir,
+            hub,
+            token,
+            keys: keys(),
+            seal,
+        }
+    }
+
+    fn device(&self, i: usize, url: &str) -> HubSync {
+        let encryption = if self.seal {
+            Encryption::with_key(&self.keys[i], true)
+        } else {
+            Encryption::off()
+        };
+        HubSync::new(url, &self.token, ["a", "b", "c"][i])
+            .unwrap()
+            .with_encryption(encryption)
+    }
+
+    fn remotes(&mut self) -> (HubSync, HubSync, HubSync) {
+        let url = self.hub.url.clone();
+        (
+            self.device(0, &url),
+            self.device(1, &url),
+            self.device(2, &url),
+        )
+    }
+
+    fn unreachable(&mut self) -> HubSync {
+        self.device(0, &format!("http://{}", common::free_addr()))
+    }
+}
+
+/// A real bare repository and three devices' sync repositories.
+struct GitFixture {
+    dir: tempfile::TempDir,
+    syncs: Vec<GitSync>,
+}
+
+impl GitFixture {
+    fn new(seal: bool) -> GitFixture {
+        let dir = tempfile::tempdir().unwrap();
+        let remote = dir.path().join("remote.git");
+        git2::Repository::init_bare(&remote).unwrap();
+        let url = remote.to_str().unwrap().to_string();
+        let keys = keys();
+        let syncs = (0..3)
+            .map(|i| GitFixture::open(dir.path(), i, &url, seal.then_some(&keys[i])))
+            .collect();
+        GitFixture { dir, syncs }
+    }
+
+    fn open(root: &std::path::Path, i: usize, url: &str, key: Option<&DeviceKey>) -> GitSync {
+        let home = root.join(format!("home{i}"));
+        let locations = Locations {
+            claude_dir: root.join(format!("claude{i}")),
+            agents_home: None,
+            home: home.clone(),
+            config: None,
+        };
+        if let Some(key) = key {
+            key.save(&locations.key_path(), false).unwrap();
+        }
+        let config = GitConfig {
+            encrypt: key.is_some(),
+            ..GitConfig::default()
+        };
+        let settings = GitSettings::new(&locations, &config);
+        GitSync::init(&settings, Some(url), None, false).unwrap().0
+    }
+
+    fn remotes(&mut self) -> (GitRemote<'_>, GitRemote<'_>, GitRemote<'_>) {
+        let [a, b, c] = &mut self.syncs[..] else {
+            unreachable!()
+        };
+        (a.as_remote("a"), b.as_remote("b"), c.as_remote("c"))
+    }
+
+    fn unreachable(&mut self) -> GitRemote<'_> {
+        let port = common::free_addr().port();
+        let sync = GitFixture::open(
+            self.dir.path(),
+            9,
+            &format!("git://127.0.0.1:{port}/nothing.git"),
+            None,
+        );
+        self.syncs.push(sync);
+        self.syncs.last_mut().unwrap().as_remote("a")
+    }
+}
+
+remote_tests!(hub, HubFixture);
+remote_tests!(git, GitFixture);
