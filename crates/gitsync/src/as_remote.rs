@@ -1,6 +1,7 @@
 //! The git sync as a [`Remote`] (docs/GIT_SYNC.md#one-sync-interface): push
 //! appends a batch to this device's log on top of the remote branch, commits
-//! and pushes; pull reads the log lines the remote branch holds beyond the
+//! and pushes (a branch that moved meanwhile is fetched and the commit made
+//! again on its new tip); pull reads the log lines the remote branch holds beyond the
 //! commit last read. Sealing and opening as in the full sync
 //! (docs/ENCRYPTION.md). The full sync ([`GitSync::sync_once`]) does more —
 //! snapshots, merges of local commits, restoring logs, adopting histories —
@@ -8,11 +9,10 @@
 //! hub shares.
 
 use crate::error::{GitContext, GitSyncError};
-use crate::log::{self, Decoded};
 use crate::remote::{self, Pushed};
 use crate::repo::{signature, GitSync};
 use crate::tree::{self, Entries};
-use crate::{export, layout, marker};
+use crate::{export, import, marker};
 use chittysync_core::Observation;
 use chittysync_engine::{Pulled, Remote, RemoteError};
 use git2::Oid;
@@ -167,30 +167,10 @@ impl Remote for GitRemote<'_> {
         let tip = self.fetch_tip()?;
         let before = self.entries(*after)?;
         let now = self.entries(tip)?;
-        let mut decoded = Decoded::default();
-        for (path, entry) in now.iter().filter(|(p, _)| layout::is_log(p)) {
-            let old = before.get(path);
-            if old.is_some_and(|o| o.oid == entry.oid) {
-                continue;
-            }
-            let repo = &self.sync.repo;
-            let new = repo
-                .find_blob(entry.oid)
-                .ctx(|| format!("reading {path}"))?;
-            let old = old
-                .map(|o| repo.find_blob(o.oid))
-                .transpose()
-                .ctx(|| format!("reading the previous {path}"))?;
-            log::decode_appended(
-                path,
-                old.as_ref().map(|b| b.content()),
-                new.content(),
-                &self.sync.encryption,
-                &mut decoded,
-            );
-        }
+        let decoded =
+            import::new_lines(&self.sync.repo, &before, &now, None, &self.sync.encryption)?;
         Ok(Pulled {
-            observations: decoded.readable()?.observations,
+            observations: decoded.observations,
             cursor: tip,
             more: false,
         })

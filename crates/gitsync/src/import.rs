@@ -31,6 +31,32 @@ pub fn import(
     skip: Option<&str>,
     encryption: &Encryption,
 ) -> Result<Imported, GitSyncError> {
+    let decoded = new_lines(repo, before, after, skip, encryption)?;
+    let mut imported = Imported {
+        rejected: decoded.rejected,
+        ..Imported::default()
+    };
+    if decoded.observations.is_empty() {
+        return Ok(imported);
+    }
+    for obs in &decoded.observations {
+        *imported.by_device.entry(obs.device.clone()).or_default() += 1;
+    }
+    imported.new = engine.ingest_remote(&decoded.observations, Via::Git, &[])?;
+    Ok(imported)
+}
+
+/// The log lines in `after` that were not in `before` (skipping the folder
+/// `skip`), opened with `encryption`. A sealed line this device cannot open
+/// fails the whole read, so nothing of it is stored and the same lines are
+/// read again once the key is right.
+pub fn new_lines(
+    repo: &Repository,
+    before: &Entries,
+    after: &Entries,
+    skip: Option<&str>,
+    encryption: &Encryption,
+) -> Result<Decoded, GitSyncError> {
     let mut decoded = Decoded::default();
     for (path, entry) in after {
         let old = before.get(path);
@@ -55,19 +81,5 @@ pub fn import(
             &mut decoded,
         );
     }
-    // A sealed line this device cannot open stops the import before anything
-    // is stored, so the same lines are read again once the key is right.
-    let decoded = decoded.readable()?;
-    let mut imported = Imported {
-        rejected: decoded.rejected,
-        ..Imported::default()
-    };
-    if decoded.observations.is_empty() {
-        return Ok(imported);
-    }
-    for obs in &decoded.observations {
-        *imported.by_device.entry(obs.device.clone()).or_default() += 1;
-    }
-    imported.new = engine.ingest_remote(&decoded.observations, Via::Git, &[])?;
-    Ok(imported)
+    Ok(decoded.readable()?)
 }
