@@ -12,7 +12,7 @@ pub use format::render_todos_file;
 use crate::EngineError;
 use chittysync_core::Timestamp;
 use chittysync_store::Store;
-use rendered::{Rendered, Totals};
+use rendered::{Rendered, Totals, Versions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -157,8 +157,20 @@ fn written_generation(store: &Store) -> Result<Option<u64>, EngineError> {
 #[derive(Debug)]
 pub struct StagedOutputs {
     generation: u64,
-    /// Each staged file and its place, `todos.json` first.
+    /// Each staged file and its place, `todos.json` first: those whose
+    /// content changed since this process last wrote them.
     files: Vec<(NamedTempFile, PathBuf)>,
+    /// What the outputs hold once these are in place.
+    written: Written,
+}
+
+/// What this process last put in place: the content of each output, the
+/// merge conflicts `conflicts.json` named, and the fold generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Written {
+    versions: Versions,
+    merge_conflicts: Option<String>,
+    generation: u64,
 }
 
 /// The output files of one home, and (in a long-lived process) their
@@ -166,6 +178,8 @@ pub struct StagedOutputs {
 pub(crate) struct Outputs {
     pub(crate) paths: OutputPaths,
     rendered: Option<Rendered>,
+    /// What this process last published, while no other process wrote since.
+    written: Option<Written>,
 }
 
 impl Outputs {
@@ -173,6 +187,7 @@ impl Outputs {
         Outputs {
             paths,
             rendered: None,
+            written: None,
         }
     }
 
@@ -203,33 +218,70 @@ impl Outputs {
         }
         let now = Timestamp::now();
         let merge_conflicts = store.meta(crate::merge_conflicts::META_KEY)?;
+        // What this process wrote last is what is in place, unless another
+        // process published since (the generation in place moved).
+        let in_place = self
+            .written
+            .clone()
+            .filter(|w| written_generation(store).ok().flatten() == Some(w.generation));
         let rendered = current(&mut self.rendered, store)?;
+        let versions = rendered.versions();
         let paths = &self.paths;
+        // An output is written only when its content changed (not counting
+        // its time stamp), or it is missing, or on `force`.
+        let stale = |path: &Path, same: &dyn Fn(&Written) -> bool| {
+            force || !path.exists() || !in_place.as_ref().is_some_and(same)
+        };
+        let todos_stale = stale(&paths.todos, &|w| w.versions.todos == versions.todos);
+        let coordination_stale = stale(&paths.coordination, &|w| {
+            w.versions.coordination == versions.coordination
+        });
+        let conflicts_stale = stale(&paths.conflicts, &|w| {
+            w.versions.conflicts == versions.conflicts && w.merge_conflicts == merge_conflicts
+        });
         // Tens of megabytes each, mostly waiting on copies and fsync: the two
         // large files are written side by side.
         let (todos, others) = std::thread::scope(|scope| {
             let others = scope.spawn(|| {
-                let coordination =
-                    stage_file(&paths.coordination, |w| rendered.write_coordination(w, now))?;
-                let conflicts = stage_file(&paths.conflicts, |w| {
-                    rendered.write_conflicts(w, merge_conflicts.as_deref(), now)
-                })?;
+                let coordination = coordination_stale
+                    .then(|| {
+                        stage_file(&paths.coordination, |w| rendered.write_coordination(w, now))
+                    })
+                    .transpose()?;
+                let conflicts = conflicts_stale
+                    .then(|| {
+                        stage_file(&paths.conflicts, |w| {
+                            rendered.write_conflicts(w, merge_conflicts.as_deref(), now)
+                        })
+                    })
+                    .transpose()?;
                 Ok::<_, EngineError>([coordination, conflicts])
             });
-            let todos = stage_file(&paths.todos, |w| rendered.write_todos(w, now));
+            let todos = todos_stale
+                .then(|| stage_file(&paths.todos, |w| rendered.write_todos(w, now)))
+                .transpose();
             let others = others
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (todos, others)
         });
         let [coordination, conflicts] = others?;
+        let files = [
+            (todos?, &paths.todos),
+            (coordination, &paths.coordination),
+            (conflicts, &paths.conflicts),
+        ]
+        .into_iter()
+        .filter_map(|(file, path)| Some((file?, path.clone())))
+        .collect();
         Ok(Some(StagedOutputs {
             generation: rendered.generation(),
-            files: vec![
-                (todos?, paths.todos.clone()),
-                (coordination, paths.coordination.clone()),
-                (conflicts, paths.conflicts.clone()),
-            ],
+            files,
+            written: Written {
+                versions,
+                merge_conflicts,
+                generation: rendered.generation(),
+            },
         }))
     }
 
@@ -256,6 +308,7 @@ impl Outputs {
         tx.set_meta("outputs_generation", &staged.generation.to_string())?;
         tx.commit()?;
         drop(replaced);
+        self.written = Some(staged.written);
         Ok(true)
     }
 
@@ -294,5 +347,117 @@ impl Outputs {
             projects: counts.projects,
             conflicts: counts.conflicts,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chittysync_core::{Observation, Source, Status};
+    use std::os::unix::fs::MetadataExt;
+
+    fn seen(content: &str, session: &str, status: Status, t: i64) -> Observation {
+        Observation::new(
+            "p",
+            content.to_string(),
+            None,
+            status,
+            session.to_string(),
+            Some(session.to_string()),
+            "dev",
+            Source::File,
+            Timestamp(t),
+        )
+    }
+
+    fn ingest(store: &mut Store, observations: &[Observation]) {
+        let tx = store.begin().unwrap();
+        tx.ingest(observations, chittysync_store::Via::Local)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+
+    /// Each output's inode: a write (by rename) gives it a new one.
+    fn inodes(paths: &OutputPaths) -> [u64; 3] {
+        [&paths.todos, &paths.coordination, &paths.conflicts]
+            .map(|p| std::fs::metadata(p).unwrap().ino())
+    }
+
+    /// An output's JSON without its time stamp.
+    fn content(path: &Path) -> serde_json::Value {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for stamp in ["generated_at", "last_updated", "timestamp"] {
+            value.as_object_mut().unwrap().remove(stamp);
+        }
+        value
+    }
+
+    #[test]
+    fn an_output_whose_content_did_not_change_is_not_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        ingest(
+            &mut store,
+            &[
+                seen("Shared", "s1", Status::InProgress, 1),
+                seen("Shared", "s2", Status::Pending, 1),
+                seen("Alone", "s1", Status::Pending, 1),
+            ],
+        );
+        let paths = OutputPaths::in_home(&dir.path().join("home"));
+        let mut outputs = Outputs::new(paths.clone());
+        assert!(outputs.write_if_changed(&mut store, false).unwrap());
+        let first = inodes(&paths);
+
+        // A change no conflict sees: conflicts.json stays as it was.
+        ingest(&mut store, &[seen("Alone", "s1", Status::Completed, 2)]);
+        assert!(outputs.write_if_changed(&mut store, false).unwrap());
+        let second = inodes(&paths);
+        assert_ne!(second[0], first[0], "todos.json rewritten");
+        assert_ne!(second[1], first[1], "project-coordination.json rewritten");
+        assert_eq!(
+            second[2], first[2],
+            "conflicts.json unchanged, not rewritten"
+        );
+
+        // A change of the conflict rewrites it.
+        ingest(&mut store, &[seen("Shared", "s2", Status::Completed, 3)]);
+        assert!(outputs.write_if_changed(&mut store, false).unwrap());
+        assert_ne!(inodes(&paths)[2], second[2], "conflicts.json rewritten");
+
+        // A missing output is written again, changed or not.
+        std::fs::remove_file(&paths.conflicts).unwrap();
+        ingest(&mut store, &[seen("Alone", "s1", Status::Deleted, 4)]);
+        assert!(outputs.write_if_changed(&mut store, false).unwrap());
+        assert!(paths.conflicts.exists());
+
+        // What is in place is what a fresh render writes.
+        let fresh = OutputPaths::in_home(&dir.path().join("fresh"));
+        Outputs::new(fresh.clone())
+            .write_if_changed(&mut store, true)
+            .unwrap();
+        for (ours, theirs) in [
+            (&paths.todos, &fresh.todos),
+            (&paths.coordination, &fresh.coordination),
+            (&paths.conflicts, &fresh.conflicts),
+        ] {
+            assert_eq!(content(ours), content(theirs), "{}", ours.display());
+        }
+
+        // Another process published a newer fold meanwhile: what it wrote
+        // is not known here, so everything is written again.
+        ingest(&mut store, &[seen("Later", "s3", Status::Pending, 5)]);
+        Outputs::new(paths.clone())
+            .write_if_changed(&mut store, false)
+            .unwrap();
+        let theirs = inodes(&paths);
+        ingest(&mut store, &[seen("Later", "s3", Status::InProgress, 6)]);
+        assert!(outputs.write_if_changed(&mut store, false).unwrap());
+        let ours = inodes(&paths);
+        assert!(
+            theirs.iter().zip(ours).all(|(a, b)| *a != b),
+            "every output written again after another writer"
+        );
     }
 }

@@ -84,7 +84,7 @@ fn json_string(s: &str) -> String {
 impl ProjectBlock {
     /// Merges changed todos of this project (in output order) into the block:
     /// unchanged entries are copied over, changed ones replace or join them.
-    fn apply(&mut self, project: &str, changed: Vec<StoredTodo>) {
+    fn apply(&mut self, project: &str, changed: Vec<StoredTodo>) -> Changed {
         let old_entries = std::mem::take(&mut self.entries);
         let mut old = std::mem::take(&mut self.placed).into_iter().peekable();
         let mut out = Builder {
@@ -104,21 +104,30 @@ impl ProjectBlock {
             let entry = &old_entries[kept.range.clone()];
             out.push(entry, kept);
         }
+        let entries = out.entries != old_entries;
         self.entries = out.entries;
         self.placed = out.placed;
-        self.summarize(project);
+        let (conflicts, head) = self.summarize(project);
+        Changed {
+            entries,
+            conflicts,
+            head,
+        }
     }
 
     /// Re-renders what depends on all of the project's todos: its conflicts
-    /// and its coordination fields.
-    fn summarize(&mut self, project: &str) {
+    /// and its coordination fields; returns whether each changed.
+    fn summarize(&mut self, project: &str) -> (bool, bool) {
         let conflicts: Vec<&str> = self
             .placed
             .iter()
             .filter_map(|p| p.conflict.as_deref())
             .collect();
-        self.conflict_count = conflicts.len() as u64;
-        self.conflicts = format::list_block(conflicts.into_iter());
+        let count = conflicts.len() as u64;
+        let block = format::list_block(conflicts.into_iter());
+        let conflicts_changed = count != self.conflict_count || block != self.conflicts;
+        self.conflict_count = count;
+        self.conflicts = block;
         let mut sessions: Vec<&str> = self
             .placed
             .iter()
@@ -127,7 +136,7 @@ impl ProjectBlock {
         sessions.sort_unstable();
         sessions.dedup();
         let count = |s: Status| self.placed.iter().filter(|p| p.status == s).count();
-        self.coordination_head = format!(
+        let head = format!(
             "{{\"project_name\": {}, \"sessions\": [{}], \"session_count\": {}, \"todo_count\": {}, \"pending_todos\": {}, \"active_todos\": {}, \"completed_todos\": {}",
             json_string(project),
             sessions.iter().map(|s| json_string(s)).collect::<Vec<_>>().join(", "),
@@ -137,7 +146,33 @@ impl ProjectBlock {
             count(Status::InProgress),
             count(Status::Completed),
         );
+        let head_changed = head != self.coordination_head;
+        self.coordination_head = head;
+        (conflicts_changed, head_changed)
     }
+}
+
+/// What merging changed todos into a project's block changed.
+struct Changed {
+    entries: bool,
+    conflicts: bool,
+    head: bool,
+}
+
+/// Which content each output last took, as numbers unique in this process:
+/// an output whose number did not move since it was written is written
+/// again only if it is missing (docs/ARCHITECTURE.md, "The outputs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Versions {
+    pub todos: u64,
+    pub coordination: u64,
+    pub conflicts: u64,
+}
+
+/// A number no other content of this process had.
+fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Totals over the visible todos, as a consolidation summary reports them.
@@ -155,20 +190,31 @@ pub(crate) struct Rendered {
     /// The store's fold epoch when these blocks were rendered from scratch.
     epoch: u64,
     blocks: BTreeMap<String, ProjectBlock>,
+    versions: Versions,
 }
 
 impl Rendered {
     /// Renders every project from the store.
     pub(crate) fn load(store: &Store) -> Result<Rendered, EngineError> {
-        let mut rendered = Rendered {
-            // Read the generation first: a change committed in between is
-            // then seen again by the next refresh, never missed.
-            generation: store.fold_generation()?,
-            epoch: store.fold_epoch()?,
-            blocks: BTreeMap::new(),
-        };
+        // Read the generation first: a change committed in between is then
+        // seen again by the next refresh, never missed.
+        let mut rendered = Rendered::new(store.fold_generation()?, store.fold_epoch()?);
         rendered.apply(store.folded_todos()?);
         Ok(rendered)
+    }
+
+    /// No project yet, at this generation and epoch; its content new.
+    fn new(generation: u64, epoch: u64) -> Rendered {
+        Rendered {
+            generation,
+            epoch,
+            blocks: BTreeMap::new(),
+            versions: Versions {
+                todos: next_version(),
+                coordination: next_version(),
+                conflicts: next_version(),
+            },
+        }
     }
 
     /// Re-renders the todos that changed since these blocks were rendered.
@@ -197,11 +243,25 @@ impl Rendered {
                 group.push(next);
             }
             let mut block = self.blocks.remove(&project).unwrap_or_default();
-            block.apply(&project, group);
+            let changed = block.apply(&project, group);
+            if changed.entries {
+                self.versions.todos = next_version();
+            }
+            if changed.entries || changed.head {
+                self.versions.coordination = next_version();
+            }
+            if changed.conflicts {
+                self.versions.conflicts = next_version();
+            }
             if !block.placed.is_empty() {
                 self.blocks.insert(project, block);
             }
         }
+    }
+
+    /// Which content each output takes now.
+    pub(crate) fn versions(&self) -> Versions {
+        self.versions
     }
 
     pub(crate) fn generation(&self) -> u64 {
@@ -290,11 +350,7 @@ mod tests {
     }
 
     fn empty() -> Rendered {
-        Rendered {
-            generation: 0,
-            epoch: 0,
-            blocks: BTreeMap::new(),
-        }
+        Rendered::new(0, 0)
     }
 
     fn files(rendered: &Rendered) -> Vec<Vec<u8>> {
