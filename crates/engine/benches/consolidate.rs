@@ -344,6 +344,7 @@ fn main() {
     let mut one_line = Vec::new();
     let mut one_file_named = Vec::new();
     let mut one_line_named = Vec::new();
+    let mut asked = Vec::new();
     let mut summary = None;
     for run in 0..runs {
         let home = tempfile::tempdir().expect("temp home");
@@ -382,6 +383,10 @@ fn main() {
             .expect("one named transcript");
             assert!(report.outputs_written);
         }
+        // What a running daemon answers `chittysync consolidate` with
+        // (crates/daemon/src/control.rs): a consolidation of no path.
+        let report = timed(&mut asked, || engine.consolidate_paths(&[])).expect("asked");
+        assert_eq!(report.summary.files_scanned, 0);
     }
     let mut naive_runs = Vec::new();
     for _ in 0..runs.min(3) {
@@ -425,6 +430,10 @@ fn main() {
             report(&one_line_named)
         );
     }
+    println!(
+        "| nothing changed, asked of a running daemon (no file stat'ed) | {} |",
+        report(&asked)
+    );
     println!(
         "| naive: parse every todo file, fold in memory | {} |",
         report(&naive_runs)
