@@ -9,6 +9,8 @@
 use crate::{Engine, EngineError};
 use chittysync_core::Observation;
 use chittysync_store::Via;
+use std::hash::BuildHasher;
+use std::time::{Duration, Instant};
 
 /// A place observations are shared through: a git remote or a sync hub
 /// (docs/GIT_SYNC.md, docs/HUB_API.md). Both store what they are given once
@@ -78,11 +80,88 @@ impl Engine {
     }
 }
 
+/// The one backoff of the git and hub syncs: exponential, capped, with
+/// jitter. The nominal delay doubles after each failure from `initial` up to
+/// `max`; the delay handed out is drawn between half of it and all of it, so
+/// devices that failed together do not all come back at once. A success
+/// starts over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn new(initial: Duration, max: Duration) -> Backoff {
+        Backoff {
+            initial: initial.max(Duration::from_millis(1)).min(max),
+            max,
+            failures: 0,
+        }
+    }
+
+    /// The delay before jitter after `failures` failures in a row.
+    pub fn nominal(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(20);
+        (self.initial * 2u32.pow(doublings)).min(self.max)
+    }
+
+    /// Records a failure and returns how long to wait before trying again.
+    pub fn fail(&mut self) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        jitter(self.nominal(self.failures))
+    }
+
+    /// Records a success: the next failure waits about `initial` again.
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+
+    /// Failures since the last success.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// Whether the nominal delay has reached `max`.
+    pub fn at_ceiling(&self) -> bool {
+        self.failures > 0 && self.nominal(self.failures) >= self.max
+    }
+}
+
+/// Between half of `delay` and all of it, uniformly (std's randomly keyed hasher).
+fn jitter(delay: Duration) -> Duration {
+    let half = delay / 2;
+    let span = (delay - half).as_nanos() as u64;
+    let random = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
+    half + Duration::from_nanos(random % span.saturating_add(1))
+}
+
 #[cfg(test)]
 mod tests {
     use chittysync_config::{Config, Locations};
     use chittysync_core::{Observation, Source, Status, Timestamp};
     use chittysync_store::Via;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_to_a_ceiling_with_jitter_and_starts_over() {
+        let mut b = crate::Backoff::new(Duration::from_millis(100), Duration::from_millis(500));
+        let nominal: Vec<u128> = (1..=5).map(|f| b.nominal(f).as_millis()).collect();
+        assert_eq!(nominal, [100, 200, 400, 500, 500]);
+        let mut delays = std::collections::BTreeSet::new();
+        for failures in 1..=40u32 {
+            let delay = b.fail();
+            let top = b.nominal(failures);
+            assert!(delay <= top && delay >= top / 2, "{delay:?} for {top:?}");
+            delays.insert(delay);
+        }
+        assert!(delays.len() > 10, "no jitter: {delays:?}");
+        assert!(b.at_ceiling());
+        assert_eq!(b.failures(), 40);
+        b.reset();
+        assert!(b.fail() <= Duration::from_millis(100));
+    }
 
     #[test]
     fn observations_and_cursors_are_stored_together_once() {

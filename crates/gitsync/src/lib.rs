@@ -72,7 +72,6 @@ pub use merge_driver::{merge_files, MergeDriverError, MergedFile};
 pub use past::CommitObservations;
 pub use repo::{GitSync, InitReport};
 pub use rollback::RollbackChange;
-pub use schedule::backoff;
 pub use settings::GitSettings;
 pub use state::Event;
 pub use status::{status, GitStatus};

@@ -6,31 +6,37 @@
 //! at once when nothing is due). Commits are batched: at most one per
 //! `commit_interval`. Pushes (with a pull first) happen once per
 //! `push_interval`. When the remote fails, network work waits 10 s, then
-//! 20 s, 40 s, … up to 15 min between tries, while local commits go on.
+//! 20 s, 40 s, … up to 15 min between tries (each drawn between half of it
+//! and all of it: the engine's [`Backoff`]), while local commits go on.
 
 use crate::error::GitSyncError;
 use crate::repo::GitSync;
 use crate::sync::SyncReport;
 use crate::{maintenance, state};
-use chittysync_engine::Engine;
+use chittysync_engine::{Backoff, Engine};
 use std::time::{Duration, Instant};
 
 const FIRST_RETRY: Duration = Duration::from_secs(10);
 const LONGEST_RETRY: Duration = Duration::from_secs(15 * 60);
 
 /// The daemon's clock for one repository.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Schedule {
     last_commit: Option<Instant>,
     last_push: Option<Instant>,
-    failures: u32,
+    backoff: Backoff,
     retry_at: Option<Instant>,
 }
 
-/// How long to wait after `failures` failures in a row.
-pub fn backoff(failures: u32) -> Duration {
-    let doublings = failures.saturating_sub(1).min(16);
-    (FIRST_RETRY * 2u32.pow(doublings)).min(LONGEST_RETRY)
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            last_commit: None,
+            last_push: None,
+            backoff: Backoff::new(FIRST_RETRY, LONGEST_RETRY),
+            retry_at: None,
+        }
+    }
 }
 
 impl Schedule {
@@ -41,12 +47,11 @@ impl Schedule {
     /// Notes how the remote answered; returns the wait before the next try.
     fn record(&mut self, offline: bool, now: Instant) -> Option<Duration> {
         if offline {
-            self.failures += 1;
-            let wait = backoff(self.failures);
+            let wait = self.backoff.fail();
             self.retry_at = Some(now + wait);
             Some(wait)
         } else {
-            self.failures = 0;
+            self.backoff.reset();
             self.retry_at = None;
             None
         }
@@ -94,7 +99,7 @@ impl GitSync {
     ) -> Result<Option<SyncReport>, GitSyncError> {
         let due = self.remote_url.is_some()
             && self.schedule.network_allowed(now)
-            && (self.schedule.failures > 0
+            && (self.schedule.backoff.failures() > 0
                 || elapsed(self.schedule.last_push, now, self.settings.push_interval));
         if !due {
             return Ok(None);
@@ -139,10 +144,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_a_ceiling() {
-        assert_eq!(backoff(1), Duration::from_secs(10));
-        assert_eq!(backoff(2), Duration::from_secs(20));
-        assert_eq!(backoff(4), Duration::from_secs(80));
-        assert_eq!(backoff(50), LONGEST_RETRY);
+        let s = Schedule::default();
+        assert_eq!(s.backoff.nominal(1), Duration::from_secs(10));
+        assert_eq!(s.backoff.nominal(2), Duration::from_secs(20));
+        assert_eq!(s.backoff.nominal(4), Duration::from_secs(80));
+        assert_eq!(s.backoff.nominal(50), LONGEST_RETRY);
     }
 
     #[test]
@@ -150,8 +156,9 @@ mod tests {
         let mut s = Schedule::default();
         let t0 = Instant::now();
         assert!(s.network_allowed(t0));
-        assert_eq!(s.record(true, t0), Some(FIRST_RETRY));
-        assert!(!s.network_allowed(t0 + Duration::from_secs(5)));
+        let wait = s.record(true, t0).unwrap();
+        assert!(wait <= FIRST_RETRY && wait >= FIRST_RETRY / 2, "{wait:?}");
+        assert!(!s.network_allowed(t0 + Duration::from_secs(4)));
         assert!(s.network_allowed(t0 + FIRST_RETRY));
         assert_eq!(s.record(false, t0), None);
         assert!(s.network_allowed(t0));

@@ -83,7 +83,9 @@ fn an_unreachable_remote_queues_commits_until_it_returns() {
         "local work is committed all the same"
     );
     assert_eq!(offline.ahead, 1);
-    assert_eq!(offline.retry_in_ms, Some(10_000));
+    // 10 s, with jitter: between half of it and all of it.
+    let retry = offline.retry_in_ms.expect("a retry is scheduled");
+    assert!((5_000..=10_000).contains(&retry), "{retry}");
     a.observe("web", 2);
     assert_eq!(a.sync.sync_once(&mut a.engine).unwrap().ahead, 2);
     let status = chittysync_gitsync::status(a.sync.settings(), Some(a.engine.store()))

@@ -14,13 +14,13 @@
 //!   schedules a wake after a failed sync (exponential [`Backoff`], capped).
 //! - [`HubSyncState`] — what `status` shows, read from the store alone.
 
-mod backoff;
 mod error;
 mod live;
 mod state;
 mod sync;
 
-pub use backoff::Backoff;
+/// The one backoff of the git and hub syncs (exponential, capped, with jitter).
+pub use chittysync_engine::Backoff;
 pub use error::HubSyncError;
 pub use live::{Live, LiveHub};
 pub use state::{HubSyncState, LastError, LastSync};

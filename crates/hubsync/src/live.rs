@@ -7,11 +7,10 @@
 //! thread, where its engine lives. Wakes are coalesced: one is outstanding at
 //! a time until the next sync.
 
-use crate::backoff::Backoff;
 use crate::error::HubSyncError;
 use crate::sync::{HubSync, HubSyncReport};
 use chittysync_config::{Config, Locations};
-use chittysync_engine::Engine;
+use chittysync_engine::{Backoff, Engine};
 use chittysync_hubclient::client::{HubClient, Subscription};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -174,7 +173,7 @@ async fn follow(
                             _ => "timed out".to_string(),
                         };
                         let delay = backoff.fail();
-                        if backoff.failures() <= 1 || delay == Duration::from_secs(30) {
+                        if backoff.failures() <= 1 || backoff.at_ceiling() {
                             tracing::warn!(
                                 "cannot subscribe to the hub ({why}); retrying in {} ms",
                                 delay.as_millis()
@@ -256,7 +255,7 @@ impl LiveHub {
         Ok(LiveHub {
             sync,
             live,
-            backoff: Backoff::default(),
+            backoff: Backoff::new(Duration::from_millis(250), Duration::from_secs(30)),
         })
     }
 
