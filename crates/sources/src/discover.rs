@@ -3,8 +3,12 @@
 //! Discovery runs on every consolidation and every daemon rescan, over tens of
 //! thousands of files, so it reads directories and stats entries — nothing
 //! else. Whether a file changed is the caller's question (size and mtime).
+//! With nothing changed, those stats are the whole cost of a run, so the
+//! folders and files are stat'ed on every core (docs/ARCHITECTURE.md, "A
+//! re-run with nothing changed"); the result does not depend on the order.
 
 use crate::error::Warning;
+use rayon::prelude::*;
 use std::fs::{self, DirEntry, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -190,13 +194,46 @@ fn split_todo_name(stem: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn scan_todos(dir: &Path, scan: &mut Discovery) {
-    for entry in scan.entries(dir) {
-        match visible_name(&entry).as_deref().and_then(todo_kind) {
-            Some(kind) => scan.add(&entry, kind),
-            None => scan.ignored += 1,
-        }
+/// How many entries of one folder a thread stats at a time.
+const STAT_CHUNK: usize = 256;
+
+/// Runs `each` over `items` on every core, a part of the scan for each chunk,
+/// and adds the parts to `scan` in the order of `items` (so warnings come
+/// out in the same order as a scan on one thread would give).
+fn in_parallel<T: Sync>(
+    items: &[T],
+    chunk: usize,
+    scan: &mut Discovery,
+    each: impl Fn(&T, &mut Discovery) + Sync,
+) {
+    let parts: Vec<Discovery> = items
+        .par_chunks(chunk.max(1))
+        .map(|items| {
+            let mut part = Discovery::default();
+            for item in items {
+                each(item, &mut part);
+            }
+            part
+        })
+        .collect();
+    for part in parts {
+        scan.files.extend(part.files);
+        scan.warnings.extend(part.warnings);
+        scan.ignored += part.ignored;
     }
+}
+
+fn scan_todos(dir: &Path, scan: &mut Discovery) {
+    let entries = scan.entries(dir);
+    in_parallel(
+        &entries,
+        STAT_CHUNK,
+        scan,
+        |entry, part| match visible_name(entry).as_deref().and_then(todo_kind) {
+            Some(kind) => part.add(entry, kind),
+            None => part.ignored += 1,
+        },
+    );
 }
 
 /// What a file named `name` in `todos/` is. Every visible file is a
@@ -286,12 +323,16 @@ pub fn stat_source(claude_dir: &Path, path: &Path) -> io::Result<Option<SourceFi
     }))
 }
 
+/// How many folders (task lists, project folders) a thread scans at a time.
+const FOLDER_CHUNK: usize = 32;
+
 fn scan_tasks(dir: &Path, scan: &mut Discovery) {
-    for list_entry in scan.entries(dir) {
-        let list = visible_name(&list_entry);
-        let Some(list) = list.filter(|_| scan.is_dir(&list_entry)) else {
+    let lists = scan.entries(dir);
+    in_parallel(&lists, FOLDER_CHUNK, scan, |list_entry, scan| {
+        let list = visible_name(list_entry);
+        let Some(list) = list.filter(|_| scan.is_dir(list_entry)) else {
             scan.ignored += 1;
-            continue;
+            return;
         };
         for entry in scan.entries(&list_entry.path()) {
             match visible_name(&entry).and_then(|name| task_kind(&list, &name)) {
@@ -299,31 +340,34 @@ fn scan_tasks(dir: &Path, scan: &mut Discovery) {
                 None => scan.ignored += 1,
             }
         }
-    }
+    });
 }
 
 fn scan_projects(dir: &Path, scan: &mut Discovery) {
-    for folder_entry in scan.entries(dir) {
-        let folder = visible_name(&folder_entry);
-        let Some(folder) = folder.filter(|_| scan.is_dir(&folder_entry)) else {
+    let folders = scan.entries(dir);
+    in_parallel(&folders, 1, scan, scan_project_folder);
+}
+
+fn scan_project_folder(folder_entry: &DirEntry, scan: &mut Discovery) {
+    let folder = visible_name(folder_entry);
+    let Some(folder) = folder.filter(|_| scan.is_dir(folder_entry)) else {
+        scan.ignored += 1;
+        return;
+    };
+    for entry in scan.entries(&folder_entry.path()) {
+        let Some(name) = visible_name(&entry) else {
             scan.ignored += 1;
             continue;
         };
-        for entry in scan.entries(&folder_entry.path()) {
-            let Some(name) = visible_name(&entry) else {
-                scan.ignored += 1;
-                continue;
-            };
-            if scan.is_dir(&entry) {
-                // A session's own folder: only `subagents/` holds transcripts
-                // (others, like `tool-results/`, are not counted as ignored:
-                // they are Claude Code's, not stray files in a source folder).
-                scan_subagents(&entry.path().join("subagents"), &folder, &name, scan);
-            } else if let Some(kind) = transcript_kind(&folder, &name) {
-                scan.add(&entry, kind);
-            } else {
-                scan.ignored += 1;
-            }
+        if scan.is_dir(&entry) {
+            // A session's own folder: only `subagents/` holds transcripts
+            // (others, like `tool-results/`, are not counted as ignored:
+            // they are Claude Code's, not stray files in a source folder).
+            scan_subagents(&entry.path().join("subagents"), &folder, &name, scan);
+        } else if let Some(kind) = transcript_kind(&folder, &name) {
+            scan.add(&entry, kind);
+        } else {
+            scan.ignored += 1;
         }
     }
 }

@@ -207,3 +207,60 @@ fn symlinked_sources_are_followed() {
     assert_eq!(found.warnings.len(), 1);
     assert!(found.warnings[0].path.ends_with("todos/s8.json"));
 }
+
+/// Discovery stats on every core (docs/ARCHITECTURE.md, "A re-run with
+/// nothing changed"); what it finds, warns of and ignores, and in which order,
+/// must not depend on how many threads did it.
+#[test]
+fn the_scan_is_the_same_on_one_thread_and_on_many() {
+    let tmp = tempfile::tempdir().unwrap();
+    let claude = tmp.path();
+    for i in 0..600 {
+        touch(&claude.join(format!("todos/s{i}.json")), b"[]");
+    }
+    for list in 0..80 {
+        for task in 0..3 {
+            touch(&claude.join(format!("tasks/l{list}/{task}.json")), b"{}");
+        }
+        touch(&claude.join(format!("tasks/l{list}/.lock")), b"");
+    }
+    for folder in 0..40 {
+        for session in 0..5 {
+            touch(
+                &claude.join(format!("projects/-f{folder}/s{session}.jsonl")),
+                b"",
+            );
+        }
+        touch(
+            &claude.join(format!("projects/-f{folder}/s0/subagents/agent-a.jsonl")),
+            b"",
+        );
+    }
+    // Links to nothing: each one a warning, spread over every part of the scan.
+    for i in (0..600).step_by(50) {
+        std::os::unix::fs::symlink("/nonexistent", claude.join(format!("todos/gone{i}.json")))
+            .unwrap();
+    }
+    for list in (0..80).step_by(10) {
+        std::os::unix::fs::symlink(
+            "/nonexistent",
+            claude.join(format!("tasks/l{list}/gone.json")),
+        )
+        .unwrap();
+    }
+
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| discover(claude))
+    };
+    let one = on(1);
+    assert_eq!(one.files.len(), 600 + 80 * 3 + 40 * 6);
+    assert_eq!(one.warnings.len(), 12 + 8, "{:?}", one.warnings);
+    assert_eq!(one.ignored, 80);
+    for threads in [2, 4, 7] {
+        assert_eq!(on(threads), one, "{threads} threads");
+    }
+}
