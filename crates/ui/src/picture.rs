@@ -12,7 +12,7 @@
 use chittysync_core::topic::TopicRules;
 use chittysync_core::{Conflict, Status, TodoEntry};
 use chittysync_engine::views::TodoHistory;
-use chittysync_store::{SessionRecord, Store, StoreError, StoredTodo};
+use chittysync_store::{SessionRecord, SpawnRecord, Store, StoreError, StoredTodo};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,9 @@ pub struct Picture {
     pub sessions: Vec<SessionRecord>,
     /// Each session's device, by session id.
     pub device_of: HashMap<String, String>,
+    /// The specialists chittysync started on this device (docs/TOPICS.md),
+    /// to mark the sessions they became; none on a hub.
+    pub spawns: Vec<SpawnRecord>,
 }
 
 impl Picture {
@@ -93,11 +96,13 @@ impl Picture {
             conflicts: Arc::new(conflicts),
             sessions,
             device_of,
+            spawns: Vec::new(),
         }
     }
 
     fn read(store: &Store, same_fold: Option<&Picture>) -> Result<Picture, StoreError> {
         let sessions = store.sessions()?;
+        let spawns = store.spawns()?;
         let device_of = devices(&sessions);
         let generation = store.fold_generation()?;
         let epoch = store.fold_epoch()?;
@@ -112,6 +117,7 @@ impl Picture {
                 conflicts: p.conflicts.clone(),
                 sessions,
                 device_of,
+                spawns,
             });
         }
         let stored = store.folded_todos()?;
@@ -132,6 +138,7 @@ impl Picture {
             conflicts: Arc::new(conflicts),
             sessions,
             device_of,
+            spawns,
         })
     }
 

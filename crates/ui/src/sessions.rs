@@ -5,7 +5,9 @@
 use crate::html::{self, esc, short, time_ago};
 use crate::picture::Picture;
 use chittysync_core::{Status, Timestamp};
-use chittysync_engine::views::{session_matches, session_views, SessionState, SessionView};
+use chittysync_engine::views::{
+    mark_spawned, session_matches, session_views, SessionState, SessionView,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
@@ -57,27 +59,29 @@ pub fn rows<'a>(
                 .push(e.active_form.as_deref().unwrap_or(&e.content));
         }
     }
-    let mut rows: Vec<Row<'a>> = session_views(
+    let mut views = session_views(
         &picture.stored,
         picture.sessions.clone(),
         now,
         stale_after_ms,
-    )
-    .into_iter()
-    .filter(|v| {
-        let s = &v.session;
-        (query.device.is_empty() || s.device == query.device)
-            && (query.agent.is_empty() || v.agent == query.agent)
-            && (query.state.is_empty() || state_word(v.state) == query.state)
-            && (query.project.is_empty()
-                || s.project.as_deref().or(s.task_list.as_deref()) == Some(&query.project))
-            && (query.session.is_empty() || session_matches(&query.session, &s.id))
-    })
-    .map(|view| Row {
-        doing: doing.remove(view.session.id.as_str()).unwrap_or_default(),
-        view,
-    })
-    .collect();
+    );
+    mark_spawned(&mut views, picture.spawns.clone());
+    let mut rows: Vec<Row<'a>> = views
+        .into_iter()
+        .filter(|v| {
+            let s = &v.session;
+            (query.device.is_empty() || s.device == query.device)
+                && (query.agent.is_empty() || v.agent == query.agent)
+                && (query.state.is_empty() || state_word(v.state) == query.state)
+                && (query.project.is_empty()
+                    || s.project.as_deref().or(s.task_list.as_deref()) == Some(&query.project))
+                && (query.session.is_empty() || session_matches(&query.session, &s.id))
+        })
+        .map(|view| Row {
+            doing: doing.remove(view.session.id.as_str()).unwrap_or_default(),
+            view,
+        })
+        .collect();
     let rank = |s: SessionState| match s {
         SessionState::Active => 0,
         SessionState::Stale => 1,
@@ -90,6 +94,20 @@ pub fn rows<'a>(
             .then_with(|| a.view.session.id.cmp(&b.view.session.id))
     });
     rows
+}
+
+/// The mark of a session chittysync started for a topic (docs/TOPICS.md),
+/// as `chittysync sessions` shows it: the topic and the start's number.
+fn specialist_badge(view: &SessionView) -> String {
+    match &view.spawned {
+        Some(spawn) => format!(
+            r#" <span class="badge b-specialist" title="started by chittysync for topic {topic} of {project}">specialist · {topic} #{id}</span>"#,
+            topic = esc(&spawn.topic),
+            project = esc(&spawn.project),
+            id = spawn.id,
+        ),
+        None => String::new(),
+    }
 }
 
 pub fn state_word(state: SessionState) -> &'static str {
@@ -204,9 +222,10 @@ pub fn render(
             .unwrap_or("");
         let _ = write!(
             out,
-            r#"<tr class="state-{state}"><td><a href="/board{bq}">{id}</a></td><td><span class="badge b-{state}">{state}</span></td><td>{device}</td><td>{agent}</td><td>{project}</td><td>{last}</td><td>{open}</td><td>"#,
+            r#"<tr class="state-{state}"><td><a href="/board{bq}">{id}</a></td><td><span class="badge b-{state}">{state}</span>{specialist}</td><td>{device}</td><td>{agent}</td><td>{project}</td><td>{last}</td><td>{open}</td><td>"#,
             bq = esc(&html::query(&[("session", &s.id)])),
             id = short(&s.id),
+            specialist = specialist_badge(&r.view),
             device = esc(&s.device),
             agent = esc(r.view.agent),
             project = esc(project),
@@ -236,4 +255,76 @@ pub fn render(
         "older →",
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chittysync_store::{SessionRecord, SpawnRecord};
+
+    fn session(id: &str) -> SessionRecord {
+        SessionRecord {
+            id: id.to_string(),
+            device: "laptop".to_string(),
+            cwd: Some("/work/shop".to_string()),
+            project: Some("shop".to_string()),
+            git_branch: None,
+            task_list: None,
+            version: None,
+            model: None,
+            agents: Vec::new(),
+            first_seen: Some(Timestamp(1_000)),
+            last_seen: Some(Timestamp(2_000)),
+            started_at: Some(Timestamp(1_000)),
+            start_source: None,
+            ended_at: None,
+            end_reason: None,
+        }
+    }
+
+    /// A session chittysync started for a topic is marked as `chittysync
+    /// sessions` marks it (docs/TOPICS.md), with the topic escaped; the
+    /// others are not.
+    #[test]
+    fn a_spawned_session_is_marked_with_its_topic() {
+        let mut picture = Picture::from_entries(
+            1,
+            Vec::new(),
+            HashMap::new(),
+            vec![session("s-spawned"), session("s-plain")],
+        );
+        picture.spawns = vec![SpawnRecord {
+            id: 7,
+            project: "shop".to_string(),
+            topic: "<b>router</b>".to_string(),
+            device: "laptop".to_string(),
+            command: vec!["claude".to_string()],
+            cwd: "/work/shop".to_string(),
+            pending: 3,
+            reason: "3 pending".to_string(),
+            todos_file: String::new(),
+            log_file: String::new(),
+            started_at: Timestamp(1_000),
+            pid: Some(42),
+            ended_at: None,
+            exit_code: None,
+            error: None,
+            session: Some("s-spawned".to_string()),
+        }];
+        let query = SessionsQuery::default();
+        let rows = rows(&picture, &query, Timestamp(3_000), 60_000);
+        let marked: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.view.spawned.is_some())
+            .map(|r| r.view.session.id.as_str())
+            .collect();
+        assert_eq!(marked, ["s-spawned"]);
+        let page = render(&picture, &query, Timestamp(3_000), 60_000);
+        assert_eq!(page.matches("b-specialist").count(), 1, "{page}");
+        assert!(
+            page.contains("specialist · &lt;b&gt;router&lt;/b&gt; #7"),
+            "{page}"
+        );
+        assert!(!page.contains("<b>router"), "{page}");
+    }
 }
