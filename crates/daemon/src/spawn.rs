@@ -128,7 +128,7 @@ pub fn decide(
                     "backed off until {} after {failures} failed start{}: {}",
                     until.to_rfc3339(),
                     if failures == 1 { "" } else { "s" },
-                    failure_of(last)
+                    last.failure()
                 ));
             }
         } else {
@@ -144,15 +144,6 @@ pub fn decide(
     }
     Verdict::Start {
         reason: format!("{pending} pending todos (threshold {})", config.threshold),
-    }
-}
-
-/// How a failed start failed, in words.
-pub fn failure_of(s: &SpawnRecord) -> String {
-    match (&s.error, s.exit_code) {
-        (Some(e), _) => e.clone(),
-        (None, Some(code)) => format!("exit status {code}"),
-        (None, None) => "failed".into(),
     }
 }
 

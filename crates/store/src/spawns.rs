@@ -47,6 +47,15 @@ impl SpawnRecord {
     pub fn failed(&self) -> bool {
         self.error.is_some() || self.exit_code.is_some_and(|c| c != 0)
     }
+
+    /// How a failed start failed, in words: its error, else its exit status.
+    pub fn failure(&self) -> String {
+        match (&self.error, self.exit_code) {
+            (Some(e), _) => e.clone(),
+            (None, Some(code)) => format!("exit status {code}"),
+            (None, None) => "failed".into(),
+        }
+    }
 }
 
 const COLUMNS: &str = "id, project, topic, device, command, cwd, pending, reason, todos_file, \

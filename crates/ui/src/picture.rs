@@ -277,3 +277,32 @@ impl DataSource for LocalSource {
         &self.topic_rules
     }
 }
+
+/// A start of a specialist for the pages' tests.
+#[cfg(test)]
+pub(crate) fn test_spawn(
+    id: i64,
+    project: &str,
+    topic: &str,
+    session: Option<&str>,
+) -> SpawnRecord {
+    use chittysync_core::Timestamp;
+    SpawnRecord {
+        id,
+        project: project.to_string(),
+        topic: topic.to_string(),
+        device: "laptop".to_string(),
+        command: vec!["claude".to_string()],
+        cwd: "/work/shop".to_string(),
+        pending: 3,
+        reason: "3 pending".to_string(),
+        todos_file: String::new(),
+        log_file: String::new(),
+        started_at: Timestamp(1_000),
+        pid: Some(42),
+        ended_at: None,
+        exit_code: None,
+        error: None,
+        session: session.map(str::to_string),
+    }
+}

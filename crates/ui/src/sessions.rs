@@ -260,7 +260,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chittysync_store::{SessionRecord, SpawnRecord};
+    use chittysync_store::SessionRecord;
 
     fn session(id: &str) -> SessionRecord {
         SessionRecord {
@@ -293,24 +293,12 @@ mod tests {
             HashMap::new(),
             vec![session("s-spawned"), session("s-plain")],
         );
-        picture.spawns = vec![SpawnRecord {
-            id: 7,
-            project: "shop".to_string(),
-            topic: "<b>router</b>".to_string(),
-            device: "laptop".to_string(),
-            command: vec!["claude".to_string()],
-            cwd: "/work/shop".to_string(),
-            pending: 3,
-            reason: "3 pending".to_string(),
-            todos_file: String::new(),
-            log_file: String::new(),
-            started_at: Timestamp(1_000),
-            pid: Some(42),
-            ended_at: None,
-            exit_code: None,
-            error: None,
-            session: Some("s-spawned".to_string()),
-        }];
+        picture.spawns = vec![crate::picture::test_spawn(
+            7,
+            "shop",
+            "<b>router</b>",
+            Some("s-spawned"),
+        )];
         let query = SessionsQuery::default();
         let rows = rows(&picture, &query, Timestamp(3_000), 60_000);
         let marked: Vec<&str> = rows

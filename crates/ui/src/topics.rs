@@ -61,7 +61,9 @@ pub fn render(
                 short(s)
             );
         }
-        out.push_str(r#"</p><ul class="topic-todos">"#);
+        out.push_str("</p>");
+        specialists(&mut out, picture, &t.project, &t.topic, now);
+        out.push_str(r#"<ul class="topic-todos">"#);
         for todo in t.open() {
             let _ = write!(
                 out,
@@ -74,4 +76,95 @@ pub fn render(
         out.push_str("</ul></section>");
     }
     out
+}
+
+/// The specialist agents chittysync started for a topic, oldest first, as
+/// `chittysync topics` lists them (docs/TOPICS.md): when, the session each
+/// became, and how it ended. Whether a running start's process is still
+/// alive is the CLI's to check; the page says what the store recorded.
+fn specialists(out: &mut String, picture: &Picture, project: &str, topic: &str, now: Timestamp) {
+    let mut starts = picture
+        .spawns
+        .iter()
+        .filter(|s| s.project == project && s.topic == topic)
+        .peekable();
+    if starts.peek().is_none() {
+        return;
+    }
+    out.push_str(r#"<ul class="specialists">"#);
+    for s in starts {
+        let state = match (s.ended_at, s.failed()) {
+            (None, _) => "started".to_string(),
+            (Some(_), true) => format!("failed: {}", s.failure()),
+            (Some(_), false) => "ended".to_string(),
+        };
+        let _ = write!(
+            out,
+            r#"<li><span class="badge b-specialist">specialist #{id}</span> {state}, started {ago}"#,
+            id = s.id,
+            state = esc(&state),
+            ago = time_ago(Some(s.started_at), now),
+        );
+        if let Some(session) = &s.session {
+            let _ = write!(
+                out,
+                r#", session <a href="/sessions{}">{}</a>"#,
+                esc(&html::query(&[("session", session)])),
+                short(session)
+            );
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ul>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::picture::test_spawn;
+    use chittysync_core::TodoEntry;
+    use std::collections::HashMap;
+
+    /// A topic lists the specialists started for it (docs/TOPICS.md), each
+    /// with how it ended; another topic's are not listed.
+    #[test]
+    fn a_topic_lists_its_specialists() {
+        let entry = |content: &str, project: &str| -> TodoEntry {
+            serde_json::from_value(serde_json::json!({
+                "id": format!("id-{content}"), "content": content, "status": "pending",
+                "project": project, "sessions": ["s1"],
+            }))
+            .unwrap()
+        };
+        let mut picture = Picture::from_entries(
+            1,
+            vec![entry("Fix the router", "shop"), entry("Write docs", "blog")],
+            HashMap::new(),
+            Vec::new(),
+        );
+        let mut failed = test_spawn(8, "shop", "shop", None);
+        failed.ended_at = Some(Timestamp(2_000));
+        failed.exit_code = Some(3);
+        picture.spawns = vec![
+            test_spawn(7, "shop", "shop", Some("s-spawned")),
+            failed,
+            test_spawn(9, "blog", "elsewhere", None),
+        ];
+        let page = render(
+            &picture,
+            &TopicRules::default(),
+            &TopicsQuery::default(),
+            Timestamp(3_000),
+        );
+        assert!(page.contains("specialist #7</span> started"), "{page}");
+        assert!(
+            page.contains("session <a href=\"/sessions?session=s-spawned\">"),
+            "{page}"
+        );
+        assert!(
+            page.contains("specialist #8</span> failed: exit status 3"),
+            "{page}"
+        );
+        assert!(!page.contains("specialist #9"), "{page}");
+    }
 }

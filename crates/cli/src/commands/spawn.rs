@@ -146,7 +146,7 @@ pub fn status(ctx: &Context, store: &chittysync_store::Store) -> Result<Speciali
         failing: last
             .values()
             .filter(|s| s.failed())
-            .map(|s| format!("{} / {}: {}", s.project, s.topic, spawn::failure_of(s)))
+            .map(|s| format!("{} / {}: {}", s.project, s.topic, s.failure()))
             .collect(),
     })
 }

@@ -42,7 +42,7 @@ pub fn describe(s: &SpawnRecord, now: Timestamp) -> String {
     } else if s.ended_at.is_none() && s.pid.is_none() {
         "starting".to_string()
     } else if s.failed() {
-        format!("failed: {}", spawn::failure_of(s))
+        format!("failed: {}", s.failure())
     } else {
         "ended".to_string()
     };
