@@ -16,6 +16,7 @@ pub mod observation;
 pub mod orchestrate;
 pub mod plan_tools;
 pub mod project;
+pub mod rollback;
 pub mod snapshot;
 pub mod status;
 pub mod time;

@@ -18,6 +18,7 @@ mod project_lookup;
 mod read;
 mod remote;
 mod report;
+mod rollback;
 mod summary;
 pub mod views;
 

@@ -37,9 +37,9 @@
 //! [`SyncReport::offline`] and [`SyncReport::ahead`]).
 //!
 //! Besides syncing: [`merge_files`] is the merge driver for any repository's
-//! `todos.json`, [`install_merge_driver`] installs it, [`rollback::plan`]
-//! restores an earlier fold by appending observations, and
-//! [`GitSync::observations_at`] reads the observations of a past commit.
+//! `todos.json`, [`install_merge_driver`] installs it, and
+//! [`GitSync::observations_at`] reads the observations of a past commit (what
+//! `chittysync rollback --to COMMIT` restores, through the engine's rollback).
 
 mod as_remote;
 mod error;
@@ -56,7 +56,6 @@ mod message;
 mod past;
 mod remote;
 mod repo;
-pub mod rollback;
 mod schedule;
 mod settings;
 mod snapshot;
@@ -71,7 +70,6 @@ pub use install::{install_merge_driver, Installed, ATTRIBUTES_LINE};
 pub use merge_driver::{merge_files, MergeDriverError, MergedFile};
 pub use past::CommitObservations;
 pub use repo::{GitSync, InitReport};
-pub use rollback::RollbackChange;
 pub use settings::GitSettings;
 pub use state::Event;
 pub use status::{status, GitStatus};

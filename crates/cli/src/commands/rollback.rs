@@ -1,19 +1,18 @@
 //! `chittysync rollback --to TIME|COMMIT [--project P] [--dry-run]`
 //!
 //! Restores the statuses shown at an earlier point by appending observations
-//! (see `chittysync_gitsync::rollback` for the rule); history is never
-//! rewritten, so a rollback can itself be rolled back.
+//! (the rule is `chittysync_core::rollback`, the flow the engine's
+//! `Engine::rollback`); history is never rewritten, so a rollback can itself
+//! be rolled back.
 
 use super::git::PastPoint;
 use crate::cli::RollbackArgs;
 use crate::context::Context;
 use crate::output::{cell, print_json, short_id, status_style, Table, BOLD};
 use anyhow::Result;
-use chittysync_core::{fold, Observation, Timestamp};
-use chittysync_gitsync::rollback::{plan, RollbackChange};
-use chittysync_store::Via;
+use chittysync_core::rollback::RollbackChange;
+use chittysync_core::Timestamp;
 use serde::Serialize;
-use std::collections::HashSet;
 
 #[derive(Serialize)]
 struct Outcome<'a> {
@@ -28,33 +27,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
     let mut engine = ctx.engine()?;
     let point = PastPoint::parse(ctx, &args.to, now)?;
     let then = point.observations(engine.store())?;
-    let all = engine.store().observations_until(Timestamp(i64::MAX))?;
-    // A commit may hold observations this store has not imported yet; they
-    // are facts all the same, and the fold of "now" must include them.
-    let known: HashSet<&str> = all.iter().map(|o| o.id.as_str()).collect();
-    let missing: Vec<Observation> = then
-        .iter()
-        .filter(|o| !known.contains(o.id.as_str()))
-        .cloned()
-        .collect();
-    let changes = plan(
-        &fold(all.iter().chain(&missing)),
-        &fold(&then),
-        args.project.as_deref(),
-        engine.device(),
-        now,
-    );
-    if !args.dry_run && !changes.is_empty() {
-        let appended: Vec<Observation> = changes
-            .iter()
-            .flat_map(|c| c.observations.iter().cloned())
-            .collect();
-        let tx = engine.store_mut().begin()?;
-        tx.ingest(&missing, Via::Git)?;
-        tx.ingest(&appended, Via::Local)?;
-        tx.commit()?;
-        engine.refresh_outputs()?;
-    }
+    let changes = engine.rollback(&then, args.project.as_deref(), args.dry_run, now)?;
     let outcome = Outcome {
         to: point.label(),
         project: args.project.as_deref(),

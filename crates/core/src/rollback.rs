@@ -19,7 +19,7 @@
 //! exactly as it was then. Timestamps (`updated_at`) and the sessions list
 //! naturally show that the rollback happened.
 
-use chittysync_core::{Observation, Source, Status, Timestamp, TodoEntry, TodoId, TodoState};
+use crate::{Observation, Source, Status, Timestamp, TodoEntry, TodoId, TodoState};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

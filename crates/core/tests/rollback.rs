@@ -1,8 +1,8 @@
 //! The rollback rule, checked on arbitrary histories: afterwards the chosen
 //! project shows exactly what it showed then, and nothing else changed.
 
+use chittysync_core::rollback::plan;
 use chittysync_core::{fold, Observation, Source, Status, Timestamp, TodoEntry};
-use chittysync_gitsync::rollback::plan;
 use proptest::prelude::*;
 
 const PROJECTS: [&str; 2] = ["api", "web"];
