@@ -251,6 +251,28 @@ fn key_commands_keep_one_private_key_and_refuse_to_replace_it_unasked() {
     );
 }
 
+/// A page of the hub's dashboard, signed in with the tenant's token as the
+/// sign-in page's cookie would carry it (docs/UI.md, "On the hub"): its
+/// status and body.
+fn dashboard_get(port: u16, token: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: chittysync_hub={token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
 #[test]
 fn two_devices_with_one_key_converge_through_a_hub_that_cannot_read_them() {
     let hub_home = tempfile::tempdir().unwrap();
@@ -288,6 +310,11 @@ fn two_devices_with_one_key_converge_through_a_hub_that_cannot_read_them() {
         other => panic!("projects of sealed todos: {other:?}"),
     }
     drop(client);
+    // The hub's dashboard, signed in as the tenant, says so too.
+    let (status, page) = dashboard_get(port, &token, "/board");
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("encrypted end to end"), "{page}");
+    assert!(!page.contains("cs1."), "{page}");
 
     // Nothing of the text is in the hub's database files.
     let mut files = 0;

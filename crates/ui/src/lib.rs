@@ -198,6 +198,14 @@ async fn render_view(
                 esc(&e.to_string())
             ),
         ),
+        Err(PageError::Read(e @ ReadError::Encrypted)) => (
+            StatusCode::CONFLICT,
+            "Encrypted".to_string(),
+            format!(
+                r#"<h1>Encrypted end to end</h1><p class="empty">{}</p>"#,
+                esc(&e.to_string())
+            ),
+        ),
         Err(PageError::Read(e)) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Error".to_string(),
@@ -236,6 +244,9 @@ async fn render_json(
         Err(PageError::NotFound(what)) => error(StatusCode::NOT_FOUND, what),
         Err(PageError::Read(e @ ReadError::NoStore(_))) => {
             error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        }
+        Err(PageError::Read(e @ ReadError::Encrypted)) => {
+            error(StatusCode::CONFLICT, e.to_string())
         }
         Err(PageError::Read(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }

@@ -171,6 +171,10 @@ pub enum ReadError {
     NoStore(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The todos are sealed end to end (a hub tenant with `encrypt = true`,
+    /// docs/ENCRYPTION.md): the source holds no text to show.
+    #[error("this tenant's todos are encrypted end to end (docs/ENCRYPTION.md): the hub holds no text to show; open `chittysync ui` on a device that has the key")]
+    Encrypted,
     /// Another data source's failure (a hub's database).
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),

@@ -288,6 +288,15 @@ impl DataSource for TenantSource {
             )
         })?;
         let folded = Folded::new(&states);
+        // Sealed todos have no text the pages could show (docs/ENCRYPTION.md),
+        // as the API's views answer 409 for them.
+        if folded
+            .todos
+            .iter()
+            .any(|t| chittysync_crypt::is_sealed_text(&t.project))
+        {
+            return Err(ReadError::Encrypted);
+        }
         let shown: std::collections::HashSet<&str> = folded
             .todos
             .iter()
