@@ -130,13 +130,16 @@ pub enum Pushed {
 /// Whether a per-ref refusal means that the branch moved (worth a fetch,
 /// merge and retry) rather than a refusal of any change: git's receive-pack
 /// says `non-fast-forward` or `fetch first`, or `failed to update ref` when
-/// its branch moved between the check and the update.
+/// its branch moved between the check and the update — or, when two devices
+/// create the branch on an empty remote at once, that the loser's `failed to
+/// write reference …: a reference with that name already exists`.
 fn branch_moved(status: &str) -> bool {
     [
         "non-fast-forward",
         "fetch first",
         "failed to update ref",
         "failed to lock",
+        "a reference with that name already exists",
     ]
     .iter()
     .any(|s| status.contains(s))
@@ -211,6 +214,11 @@ mod tests {
     fn a_refusal_keeps_the_remotes_words() {
         assert!(branch_moved("non-fast-forward"));
         assert!(!branch_moved("pre-receive hook declined"));
+        // Two devices creating the branch on an empty remote at once (seen
+        // from git 2.47's receive-pack in crates/cli/tests/git_sync.rs).
+        assert!(branch_moved(
+            "failed to write reference 'refs/heads/main': a reference with that name already exists."
+        ));
         assert_eq!(
             words("pre-receive hook declined", b"main is frozen\r\nask #ops\n"),
             "pre-receive hook declined (remote: main is frozen / ask #ops)"
