@@ -132,13 +132,17 @@ pub enum Pushed {
 /// says `non-fast-forward` or `fetch first`, or `failed to update ref` when
 /// its branch moved between the check and the update — or, when two devices
 /// create the branch on an empty remote at once, that the loser's `failed to
-/// write reference …: a reference with that name already exists`.
+/// write reference …: a reference with that name already exists`; a remote
+/// on a local path (libgit2 updating it in place) says `failed to create
+/// locked file '…/refs/heads/<branch>.lock': File exists` while another
+/// push holds the branch's lock.
 fn branch_moved(status: &str) -> bool {
     [
         "non-fast-forward",
         "fetch first",
         "failed to update ref",
         "failed to lock",
+        "failed to create locked file",
         "a reference with that name already exists",
     ]
     .iter()
@@ -218,6 +222,9 @@ mod tests {
         // from git 2.47's receive-pack in crates/cli/tests/git_sync.rs).
         assert!(branch_moved(
             "failed to write reference 'refs/heads/main': a reference with that name already exists."
+        ));
+        assert!(branch_moved(
+            "failed to create locked file '/r/remote.git/refs/heads/main.lock': File exists"
         ));
         assert_eq!(
             words("pre-receive hook declined", b"main is frozen\r\nask #ops\n"),
