@@ -8,10 +8,9 @@
 mod common;
 
 use common::git_daemon::GitDaemon;
+use common::hub::{hub_token, serve};
 use common::{todo_write_line, Sandbox};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 /// Words that appear only in the todos' text and project.
 const SECRET_TEXT: [&str; 6] = [
@@ -22,62 +21,6 @@ const SECRET_TEXT: [&str; 6] = [
     "quokkas",
     "Write the shared plan",
 ];
-
-/// A child process killed when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn chittysync(home: &Path) -> Command {
-    let mut cmd = Sandbox::bare_command();
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("CHITTYSYNC_HUB_TOKEN")
-        .env_remove("CHITTYSYNC_HUB_DATABASE");
-    cmd
-}
-
-/// `serve` on loopback with SQLite in `home` (`<home>/hub.db`).
-fn serve(home: &Path) -> (Running, u16) {
-    let port = free_port();
-    let child = chittysync(home)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the hub did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Running(child), port)
-}
-
-fn hub_token(home: &Path) -> String {
-    let out = chittysync(home)
-        .args(["hub", "token", "create", "--tenant", "me"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout).trim().to_string()
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -277,7 +220,7 @@ fn dashboard_get(port: u16, token: &str, path: &str) -> (u16, String) {
 fn two_devices_with_one_key_converge_through_a_hub_that_cannot_read_them() {
     let hub_home = tempfile::tempdir().unwrap();
     let (_hub, port) = serve(hub_home.path());
-    let token = hub_token(hub_home.path());
+    let token = hub_token(hub_home.path(), &[]);
     let hub = |encrypt: bool| {
         format!(
             "[hub]\nurl = \"http://127.0.0.1:{port}\"\ntoken = \"{token}\"\nencrypt = {encrypt}\n"

@@ -6,73 +6,18 @@ mod common;
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_hub::client::HubClient;
-use common::{todo_list, Sandbox};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use common::hub::{hub_token, serve_on, Running};
+use common::{free_port, todo_list, Sandbox};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// A child process killed when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn chittysync(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chittysync"));
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("CHITTYSYNC_CONFIG")
-        .env_remove("CHITTYSYNC_HUB_TOKEN")
-        .env_remove("CHITTYSYNC_HUB_DATABASE");
-    cmd
-}
-
-fn serve(home: &Path, port: u16, database: Option<&str>) -> Running {
-    let mut cmd = chittysync(home);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
-    if let Some(url) = database {
-        cmd.args(["--database", url]);
-    }
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < WAIT, "the hub did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Running(child)
-}
-
-fn token(home: &Path, database: Option<&str>) -> String {
-    let mut cmd = chittysync(home);
-    cmd.args(["hub", "token", "create", "--tenant", "me"]);
-    if let Some(url) = database {
-        cmd.args(["--database", url]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+/// `--database URL`, or nothing for SQLite in the hub's home.
+fn database_args(database: Option<&str>) -> Vec<&str> {
+    database
+        .map(|url| vec!["--database", url])
+        .unwrap_or_default()
 }
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -99,8 +44,8 @@ fn the_same_with_the_hub_on_postgresql() {
 fn two_daemons_through_a_hub(database: Option<&str>) {
     let hub_home = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _hub = serve(hub_home.path(), port, database);
-    let token = token(hub_home.path(), database);
+    let _hub = serve_on(hub_home.path(), port, &database_args(database));
+    let token = hub_token(hub_home.path(), &database_args(database));
 
     let (a, b) = (Sandbox::new(), Sandbox::new());
     for (sandbox, device) in [(&a, "A"), (&b, "B")] {
@@ -202,10 +147,10 @@ fn two_hub_processes_on_postgresql_push_to_each_others_websocket_clients() {
     let db = TestDatabase::create();
     let url = db.url();
     let home = tempfile::tempdir().unwrap();
-    let token = token(home.path(), Some(&url));
+    let token = hub_token(home.path(), &database_args(Some(&url)));
     let (port_one, port_two) = (free_port(), free_port());
-    let _one = serve(home.path(), port_one, Some(&url));
-    let _two = serve(home.path(), port_two, Some(&url));
+    let _one = serve_on(home.path(), port_one, &database_args(Some(&url)));
+    let _two = serve_on(home.path(), port_two, &database_args(Some(&url)));
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

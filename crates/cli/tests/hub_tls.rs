@@ -9,23 +9,15 @@ mod common;
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_hub::client::{ClientOptions, HubClient};
-use common::{todo_list, Sandbox};
+use common::hub::{hub_token, serve_on, Running};
+use common::{free_port, todo_list, Sandbox};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// A guard against a hang, not a measure: the hub starts in well under it.
 const WAIT: Duration = Duration::from_secs(60);
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A test CA and a server certificate it signed for `localhost` and 127.0.0.1.
 struct Pki {
@@ -56,52 +48,11 @@ fn make_pki(dir: &Path) -> Pki {
     pki
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn chittysync(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chittysync"));
-    cmd.arg("--home")
-        .arg(home)
-        .env_remove("CHITTYSYNC_CONFIG")
-        .env_remove("CHITTYSYNC_HUB_TOKEN")
-        .env_remove("CHITTYSYNC_HUB_DATABASE");
-    cmd
-}
-
 /// `serve` with TLS on 127.0.0.1:`port`, and a token of tenant `me`.
 fn serve_tls(home: &Path, port: u16, pki: &Pki) -> (Running, String) {
-    let child = chittysync(home)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--tls-cert")
-        .arg(&pki.cert)
-        .arg("--tls-key")
-        .arg(&pki.key)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < WAIT, "the hub did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = chittysync(home)
-        .args(["hub", "token", "create", "--tenant", "me"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    (Running(child), token)
+    let (cert, key) = (pki.cert.to_str().unwrap(), pki.key.to_str().unwrap());
+    let hub = serve_on(home, port, &["--tls-cert", cert, "--tls-key", key]);
+    (hub, hub_token(home, &[]))
 }
 
 fn configure(sandbox: &Sandbox, device: &str, url: &str, token: &str, ca: Option<&Path>) {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod git_daemon;
+pub mod hub;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
