@@ -72,6 +72,20 @@ pub struct Holder {
     pub last: Timestamp,
 }
 
+impl Holder {
+    /// `<short id> (<agent> on <device>, <since> <how long ago>)`: how a
+    /// holder of a collision is named to a session (docs/COLLISIONS.md).
+    pub fn describe(&self, since: &str, now: Timestamp) -> String {
+        format!(
+            "{} ({} on {}, {since} {})",
+            crate::short_id(&self.session),
+            self.agent,
+            self.device,
+            self.since.age(now)
+        )
+    }
+}
+
 /// A todo in progress in two or more active sessions at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Collision {
@@ -172,15 +186,7 @@ pub fn in_progress_since(newest_first: &[(Status, Timestamp)]) -> Option<Timesta
 /// session: short id, agent, device, how long ago it took the todo.
 pub fn describe_others(c: &Collision, session: &str, now: Timestamp) -> String {
     c.others_of(session)
-        .map(|h| {
-            format!(
-                "session {} ({} on {}, in progress since {})",
-                crate::short_id(&h.session),
-                h.agent,
-                h.device,
-                h.since.age(now)
-            )
-        })
+        .map(|h| format!("session {}", h.describe("in progress since", now)))
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -208,15 +208,7 @@ pub(crate) fn render_for_start(
         let sessions: Vec<String> = c
             .sessions
             .iter()
-            .map(|h| {
-                format!(
-                    "{} ({} on {}, since {})",
-                    chittysync_core::short_id(&h.session),
-                    h.agent,
-                    h.device,
-                    h.since.age(now)
-                )
-            })
+            .map(|h| h.describe("since", now))
             .collect();
         let _ = write!(
             text,
