@@ -394,6 +394,19 @@ fn receiver(failures: usize) -> (String, Arc<Mutex<Vec<Value>>>) {
     (url, bodies)
 }
 
+/// Sessions s-one and s-two of the project `api` both take the billing
+/// migration in progress: one collision.
+fn two_sessions_take_billing(sandbox: &Sandbox) {
+    let api = work_tree(sandbox, "api");
+    for session in ["s-one", "s-two"] {
+        context_of(
+            sandbox,
+            "post-tool-use",
+            &todo_write(session, &api, &[(BILLING, "in_progress")]),
+        );
+    }
+}
+
 #[test]
 fn a_webhook_receives_the_event_after_a_failed_try() {
     let sandbox = Sandbox::new();
@@ -402,14 +415,7 @@ fn a_webhook_receives_the_event_after_a_failed_try() {
         &sandbox,
         &format!("[notify]\nenabled = true\nwebhook = {url:?}\n"),
     );
-    let api = work_tree(&sandbox, "api");
-    for session in ["s-one", "s-two"] {
-        context_of(
-            &sandbox,
-            "post-tool-use",
-            &todo_write(session, &api, &[(BILLING, "in_progress")]),
-        );
-    }
+    two_sessions_take_billing(&sandbox);
     let report = sandbox.json(&["notify"]);
     assert_eq!(report["sent"], 1, "{report}");
     assert_eq!(report["failed"], json!([]), "{report}");
@@ -435,14 +441,7 @@ fn a_webhook_that_keeps_failing_is_retried_later_not_lost() {
         &sandbox,
         &format!("[notify]\nenabled = true\nwebhook = \"http://127.0.0.1:{port}/x\"\n"),
     );
-    let api = work_tree(&sandbox, "api");
-    for session in ["s-one", "s-two"] {
-        context_of(
-            &sandbox,
-            "post-tool-use",
-            &todo_write(session, &api, &[(BILLING, "in_progress")]),
-        );
-    }
+    two_sessions_take_billing(&sandbox);
     let report = sandbox.json(&["notify"]);
     assert_eq!(report["sent"], 0, "{report}");
     assert_eq!(report["failed"].as_array().unwrap().len(), 1, "{report}");
