@@ -107,35 +107,29 @@ impl Picture {
         let generation = store.fold_generation()?;
         let epoch = store.fold_epoch()?;
         // Only the sessions moved: the todos read before are still the fold.
-        if let Some(p) = same_fold.filter(|p| p.generation == generation && p.epoch == epoch) {
-            return Ok(Picture {
-                generation,
-                epoch,
-                read_at: Instant::now(),
-                stored: p.stored.clone(),
-                entries: p.entries.clone(),
-                conflicts: p.conflicts.clone(),
-                sessions,
-                device_of,
-                spawns,
-            });
-        }
-        let stored = store.folded_todos()?;
-        let entries = stored
-            .iter()
-            .map(StoredTodo::entry)
-            .collect::<Result<Vec<_>, _>>()?;
-        let conflicts = chittysync_engine::views::conflicts(store)?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
+        let (stored, entries, conflicts) =
+            match same_fold.filter(|p| p.generation == generation && p.epoch == epoch) {
+                Some(p) => (p.stored.clone(), p.entries.clone(), p.conflicts.clone()),
+                None => {
+                    let stored = store.folded_todos()?;
+                    let entries = stored
+                        .iter()
+                        .map(StoredTodo::entry)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let conflicts = chittysync_engine::views::conflicts(store)?
+                        .into_iter()
+                        .map(|c| (c.id.clone(), c))
+                        .collect();
+                    (Arc::new(stored), Arc::new(entries), Arc::new(conflicts))
+                }
+            };
         Ok(Picture {
             generation,
             epoch,
             read_at: Instant::now(),
-            stored: Arc::new(stored),
-            entries: Arc::new(entries),
-            conflicts: Arc::new(conflicts),
+            stored,
+            entries,
+            conflicts,
             sessions,
             device_of,
             spawns,
