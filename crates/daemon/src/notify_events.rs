@@ -1,30 +1,43 @@
 //! The daemon's `[notify]` events (SPEC §14, docs/COLLISIONS.md, "Telling
 //! the person"): after each consolidation, hub sync and git tick it queues
 //! what the picture has to tell — collisions, plans completed, sessions gone
-//! stale, syncs failing — and wakes the sender thread.
+//! stale, syncs failing (read from each remote's sync state, which the
+//! engine's sync records: crates/engine/src/sync.rs) — and wakes the sender
+//! thread.
+//!
+//! The queue is notify's own ledger in the store: like the sender thread and
+//! `chittysync notify`, the notifier writes it through a connection of its
+//! own, never through the engine's.
 
 use chittysync_config::Config;
 use chittysync_core::Timestamp;
-use chittysync_engine::Engine;
-use chittysync_notify::{note_sync, queue_picture, NotifyError, Worker};
+use chittysync_notify::{queue_picture, Worker};
+use chittysync_store::Store;
 
-/// Where gitsync records why the remote last failed, while it still fails
-/// (crates/gitsync/src/state.rs; empty once it answers again).
-const GIT_LAST_ERROR: &str = "git.last_error";
-
-/// The sender and the config it needs, when `[notify]` is on.
+/// The sender, the ledger and the config they need, when `[notify]` is on.
 pub(crate) struct Notifier {
     worker: Worker,
+    store: Store,
     config: Config,
+    device: String,
 }
 
 impl Notifier {
     /// Starts the sender, or None when `[notify]` is off or unusable (logged).
     pub(crate) fn start(store_path: std::path::PathBuf, config: &Config) -> Option<Notifier> {
+        let store = match Store::open(&store_path) {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::error!("notifications disabled: {e}");
+                return None;
+            }
+        };
         match Worker::start(store_path, config.notify.clone()) {
             Ok(worker) => worker.map(|worker| Notifier {
                 worker,
+                store,
                 config: config.clone(),
+                device: config.device_name(),
             }),
             Err(e) => {
                 tracing::error!("notifications disabled: {e}");
@@ -33,26 +46,10 @@ impl Notifier {
         }
     }
 
-    /// Notes how a sync went (`hub`; git's is read from gitsync's record).
-    pub(crate) fn note_sync(&self, engine: &mut Engine, sync: &str, failure: Option<String>) {
-        if let Err(e) = note_sync(
-            engine.store_mut(),
-            sync,
-            failure.as_deref(),
-            Timestamp::now(),
-        ) {
-            tracing::error!("notify: {e}");
-        }
-    }
-
     /// Queues the events not told yet and wakes the sender.
-    pub(crate) fn raise(&self, engine: &mut Engine) {
+    pub(crate) fn raise(&mut self) {
         let now = Timestamp::now();
-        let device = engine.device().to_string();
-        let queued = self
-            .note_git(engine, now)
-            .and_then(|()| queue_picture(engine.store_mut(), &self.config, &device, now));
-        match queued {
+        match queue_picture(&mut self.store, &self.config, &self.device, now) {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(events = n, "events to notify");
@@ -60,15 +57,5 @@ impl Notifier {
             }
             Err(e) => tracing::error!("notify: {e}"),
         }
-    }
-
-    fn note_git(&self, engine: &mut Engine, now: Timestamp) -> Result<(), NotifyError> {
-        let failure = engine
-            .store()
-            .meta(GIT_LAST_ERROR)?
-            .and_then(|v| serde_json::from_str::<chittysync_gitsync::Event>(&v).ok())
-            .map(|e| e.detail);
-        note_sync(engine.store_mut(), "git", failure.as_deref(), now)?;
-        Ok(())
     }
 }

@@ -15,6 +15,7 @@ use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
 use chittysync_engine::{remove_abandoned_temporaries, Engine, EngineError, Report, Staged};
 use chittysync_hubsync::LiveHub;
+use chittysync_store::Store;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -71,14 +72,22 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
         heartbeat: Heartbeat::new(Timestamp::now()),
         home: locations.home.clone(),
         hub,
-        // `[spawn] enabled = true`: specialist agents (docs/TOPICS.md).
+        // `[spawn] enabled = true`: specialist agents (docs/TOPICS.md), with
+        // their ledger in the store written through a connection of their own.
         spawner: crate::spawn::Spawner::new(
             &config.spawn,
             config.topics.rules(),
             &locations.home,
             &locations.store_path(),
             &config.device_name(),
-        ),
+        )
+        .and_then(|spawner| match Store::open(&locations.store_path()) {
+            Ok(store) => Some((spawner, store)),
+            Err(e) => {
+                tracing::error!("specialist agents disabled: {e}");
+                None
+            }
+        }),
         notify,
     };
     tracing::info!(
@@ -132,7 +141,7 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             Err(RecvTimeoutError::Disconnected) => break None,
         }
     };
-    if let Some(spawner) = &daemon.spawner {
+    if let Some((spawner, _)) = &daemon.spawner {
         spawner.stop();
     }
     daemon.heartbeat.stopped_at = Some(Timestamp::now());
@@ -174,8 +183,9 @@ struct Daemon {
     home: PathBuf,
     /// The sync hub, when `[hub] url` is configured.
     hub: Option<LiveHub>,
-    /// Starts specialist agents after each consolidation, when enabled.
-    spawner: Option<crate::spawn::Spawner>,
+    /// Starts specialist agents after each consolidation, when enabled
+    /// (with the store connection their ledger is written through).
+    spawner: Option<(crate::spawn::Spawner, Store)>,
     /// The `[notify]` sender, when notifications are on.
     notify: Option<crate::notify_events::Notifier>,
 }
@@ -288,8 +298,8 @@ impl Daemon {
             git.after_consolidation(&mut self.engine, &mut self.heartbeat);
         }
         self.sync_hub(why);
-        if let Some(spawner) = &self.spawner {
-            spawner.after_consolidation(self.engine.store_mut());
+        if let Some((spawner, store)) = &mut self.spawner {
+            spawner.after_consolidation(store);
         }
         self.queue_notifications();
         self.beat();
@@ -297,8 +307,8 @@ impl Daemon {
 
     /// Queues the events not told yet and wakes the sender (docs/COLLISIONS.md).
     fn queue_notifications(&mut self) {
-        if let Some(notify) = &self.notify {
-            notify.raise(&mut self.engine);
+        if let Some(notify) = &mut self.notify {
+            notify.raise();
         }
     }
 
@@ -345,12 +355,8 @@ impl Daemon {
         let Some(hub) = self.hub.as_mut() else {
             return;
         };
-        let result = hub.sync(&mut self.engine);
-        if let Some(notify) = &self.notify {
-            let failure = result.as_ref().err().map(ToString::to_string);
-            notify.note_sync(&mut self.engine, "hub", failure);
-        }
-        match result {
+        // How it went is in the hub's sync state, for `status` and notify.
+        match hub.sync(&mut self.engine) {
             Ok(r) if r.pushed > 0 || r.pulled > 0 => tracing::info!(
                 why,
                 pushed = r.pushed,

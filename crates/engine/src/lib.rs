@@ -20,8 +20,10 @@ mod remote;
 mod report;
 mod rollback;
 mod summary;
+mod sync;
 pub mod views;
 
+pub use chittysync_store::sync_state::{SyncEvent, SyncState};
 pub use collisions::collisions_in;
 pub use consolidate::Staged;
 pub use error::EngineError;
@@ -30,9 +32,10 @@ pub use mcp::{McpCaller, PlanWritten, TodoRef, TodoUpdated, UpdateError};
 pub use outputs::{
     remove_abandoned_temporaries, render_todos_file, write_atomically, OutputPaths, Snapshots,
 };
-pub use remote::{Backoff, Pulled, Remote, RemoteError};
+pub use remote::{Backoff, Pulled, Pushed, Remote, RemoteCursor, RemoteError};
 pub use report::{daily_report, DayRow};
 pub use summary::{Report, Summary};
+pub use sync::SyncOutcome;
 
 use chittysync_config::{Config, Locations};
 use chittysync_core::ProjectRules;
@@ -83,10 +86,6 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    pub fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
     }
 
     pub fn device(&self) -> &str {

@@ -1,12 +1,10 @@
-//! The one way a sync backend (git, hub) changes the store (docs/GIT_SYNC.md,
-//! docs/HUB_API.md): it ingests what a remote returned through
-//! [`Engine::ingest_remote`] — the observations and the backend's cursors in
-//! one transaction, so a crash never moves a cursor past what was stored —
-//! and keeps its other bookkeeping (last push, last error) with
-//! [`Engine::record_sync`]. Backends read the store through
-//! [`Engine::store`]; none holds it mutably.
+//! The one sync interface (docs/GIT_SYNC.md and docs/HUB_API.md, "One sync
+//! interface"): a [`Remote`] stores batches of observations and hands back
+//! what it stored after a cursor; [`Engine::sync_remote`]
+//! (crates/engine/src/sync.rs) is the one loop over it, keeping each
+//! remote's cursors and last error in one record ([`crate::SyncState`]).
 
-use crate::{Engine, EngineError};
+use crate::EngineError;
 use chittysync_core::Observation;
 use chittysync_store::Via;
 use std::hash::BuildHasher;
@@ -19,16 +17,66 @@ use std::time::{Duration, Instant};
 /// the implementation, so what goes in and comes out is plain.
 pub trait Remote {
     /// Where a pull resumes: the hub's cursor, the git commit last read.
-    type Cursor: Clone + std::fmt::Debug + PartialEq + Default;
-    type Error: RemoteError;
+    type Cursor: RemoteCursor;
+    type Error: RemoteError + From<EngineError>;
 
-    /// Stores a batch of this device's observations; returns how many the
-    /// remote did not hold yet.
-    fn push(&mut self, batch: &[Observation]) -> Result<u64, Self::Error>;
+    /// The name its state is kept under: `git`, `hub`.
+    fn name(&self) -> &'static str;
+
+    /// How what it returns is marked in the store.
+    fn via(&self) -> Via;
+
+    /// What the cursors are about (the hub's URL): cursors kept for another
+    /// target are dropped and everything is pushed and pulled again.
+    fn target(&self) -> Option<String> {
+        None
+    }
+
+    /// Told where the last pull stopped before a sync begins; `false` when
+    /// the remote does not know that cursor (a git commit the repository
+    /// lost): the sync then starts over from nothing, pushing and pulling
+    /// everything again (ids make that idempotent).
+    fn resume(&mut self, _after: &Self::Cursor) -> bool {
+        true
+    }
+
+    /// Stores a batch of this device's observations.
+    fn push(&mut self, batch: &[Observation]) -> Result<Pushed, Self::Error>;
 
     /// What the remote stored after `after` (every device's, this one's
     /// included), and the cursor after it.
     fn pull(&mut self, after: &Self::Cursor) -> Result<Pulled<Self::Cursor>, Self::Error>;
+}
+
+/// A cursor as kept in the store's sync state.
+pub trait RemoteCursor: Clone + std::fmt::Debug + PartialEq + Default {
+    fn to_text(&self) -> String;
+    /// `None` when the text is not a cursor of this remote.
+    fn from_text(text: &str) -> Option<Self>;
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pushed {
+    /// Observations the remote did not hold yet.
+    pub new: u64,
+    /// Observations it held already (an earlier push whose answer was lost).
+    pub already: u64,
+    /// Observations not sent (the hub refuses those stamped more than a day
+    /// ahead: docs/HUB_API.md#limits).
+    pub skipped: u64,
+    /// The remote holds less than was pulled from it (it lost data): the
+    /// sync starts over, pushing and pulling everything again.
+    pub remote_lost: bool,
+}
+
+impl Pushed {
+    pub fn new(new: u64) -> Pushed {
+        Pushed {
+            new,
+            ..Pushed::default()
+        }
+    }
 }
 
 /// A page of what a remote holds after a cursor.
@@ -46,38 +94,6 @@ pub struct Pulled<C> {
 /// token, a certificate, a key).
 pub trait RemoteError: std::error::Error {
     fn is_transient(&self) -> bool;
-}
-
-impl Engine {
-    /// Ingests observations received from a remote (`via`: git or hub) and
-    /// sets the backend's `meta` (its cursors after them) in one store
-    /// transaction. Returns how many observations were new to the store;
-    /// observations already held (by id) are ignored. The outputs are not
-    /// rewritten here: call [`Engine::refresh_outputs`] once the sync is done.
-    pub fn ingest_remote(
-        &mut self,
-        observations: &[Observation],
-        via: Via,
-        meta: &[(&str, String)],
-    ) -> Result<u64, EngineError> {
-        let tx = self.store.begin()?;
-        let new = if observations.is_empty() {
-            0
-        } else {
-            tx.ingest(observations, via)?.new_observations as u64
-        };
-        for (key, value) in meta {
-            tx.set_meta(key, value)?;
-        }
-        tx.commit()?;
-        Ok(new)
-    }
-
-    /// Sets a sync backend's bookkeeping (cursors, last push, last error:
-    /// `meta` keys of its own) in one transaction.
-    pub fn record_sync(&mut self, meta: &[(&str, String)]) -> Result<(), EngineError> {
-        self.ingest_remote(&[], Via::Local, meta).map(drop)
-    }
 }
 
 /// The one backoff of the git and hub syncs: exponential, capped, with
@@ -139,9 +155,6 @@ fn jitter(delay: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use chittysync_config::{Config, Locations};
-    use chittysync_core::{Observation, Source, Status, Timestamp};
-    use chittysync_store::Via;
     use std::time::Duration;
 
     #[test]
@@ -161,48 +174,5 @@ mod tests {
         assert_eq!(b.failures(), 40);
         b.reset();
         assert!(b.fail() <= Duration::from_millis(100));
-    }
-
-    #[test]
-    fn observations_and_cursors_are_stored_together_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let locations = Locations {
-            claude_dir: dir.path().join("claude"),
-            agents_home: None,
-            home: dir.path().join("home"),
-            config: None,
-        };
-        let mut engine = crate::Engine::open(&locations, &Config::default()).unwrap();
-        let obs = Observation::new(
-            "p",
-            "from afar".into(),
-            None,
-            Status::Pending,
-            "s".into(),
-            None,
-            "other",
-            Source::File,
-            Timestamp(1),
-        );
-        let cursor = [("test.cursor", "7".to_string())];
-        assert_eq!(
-            engine
-                .ingest_remote(std::slice::from_ref(&obs), Via::Hub, &cursor)
-                .unwrap(),
-            1
-        );
-        assert_eq!(engine.ingest_remote(&[obs], Via::Hub, &cursor).unwrap(), 0);
-        assert_eq!(
-            engine.store().meta("test.cursor").unwrap().as_deref(),
-            Some("7")
-        );
-        engine
-            .record_sync(&[("test.cursor", "8".to_string())])
-            .unwrap();
-        assert_eq!(
-            engine.store().meta("test.cursor").unwrap().as_deref(),
-            Some("8")
-        );
-        assert_eq!(engine.store().observation_count().unwrap(), 1);
     }
 }

@@ -9,12 +9,13 @@
 //! hub shares.
 
 use crate::error::{GitContext, GitSyncError};
-use crate::remote::{self, Pushed};
+use crate::remote;
 use crate::repo::{signature, GitSync};
 use crate::tree::{self, Entries};
 use crate::{export, import, marker};
 use chittysync_core::Observation;
-use chittysync_engine::{Pulled, Remote, RemoteError};
+use chittysync_engine::{Pulled, Pushed, Remote, RemoteCursor, RemoteError};
+use chittysync_store::Via;
 use git2::Oid;
 
 /// How many times a push the remote's branch moved under is tried again.
@@ -73,11 +74,44 @@ impl GitRemote<'_> {
     }
 }
 
+/// Where a pull from git resumes: the commit whose logs were read (`None`
+/// before the first pull).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GitCursor(pub Option<Oid>);
+
+impl RemoteCursor for GitCursor {
+    fn to_text(&self) -> String {
+        self.0.map(|oid| oid.to_string()).unwrap_or_default()
+    }
+
+    fn from_text(text: &str) -> Option<GitCursor> {
+        if text.is_empty() {
+            return Some(GitCursor(None));
+        }
+        text.parse().ok().map(|oid| GitCursor(Some(oid)))
+    }
+}
+
 impl Remote for GitRemote<'_> {
-    type Cursor = Option<Oid>;
+    type Cursor = GitCursor;
     type Error = GitSyncError;
 
-    fn push(&mut self, batch: &[Observation]) -> Result<u64, GitSyncError> {
+    fn name(&self) -> &'static str {
+        crate::state::REMOTE
+    }
+
+    fn via(&self) -> Via {
+        Via::Git
+    }
+
+    /// A commit the repository does not hold (it was replaced) is no cursor.
+    fn resume(&mut self, after: &GitCursor) -> bool {
+        after
+            .0
+            .is_none_or(|oid| self.sync.repo.find_commit(oid).is_ok())
+    }
+
+    fn push(&mut self, batch: &[Observation]) -> Result<Pushed, GitSyncError> {
         let _lock = self.sync.lock()?;
         for _ in 0..ATTEMPTS {
             let base = self.fetch_tip()?;
@@ -91,7 +125,7 @@ impl Remote for GitRemote<'_> {
                 .cloned()
                 .collect();
             if fresh.is_empty() {
-                return Ok(0);
+                return Ok(Pushed::default());
             }
             export::append_to_shards(
                 &self.sync.repo,
@@ -127,7 +161,7 @@ impl Remote for GitRemote<'_> {
             repo.reference(&self.sync.branch_ref(), commit, true, "chittysync: push")
                 .ctx(|| "moving the branch".into())?;
             let Some(url) = self.sync.remote_url.clone() else {
-                return Ok(fresh.len() as u64);
+                return Ok(Pushed::new(fresh.len() as u64));
             };
             match remote::push(repo, &self.sync.branch) {
                 Err(e) => {
@@ -136,7 +170,7 @@ impl Remote for GitRemote<'_> {
                         detail: e.message().to_string(),
                     })
                 }
-                Ok(Pushed::Accepted) => {
+                Ok(remote::Pushed::Accepted) => {
                     repo.reference(
                         &remote::tracking_ref(&self.sync.branch),
                         commit,
@@ -144,16 +178,16 @@ impl Remote for GitRemote<'_> {
                         "chittysync: push",
                     )
                     .ctx(|| "recording the push".into())?;
-                    return Ok(fresh.len() as u64);
+                    return Ok(Pushed::new(fresh.len() as u64));
                 }
-                Ok(Pushed::Refused(words)) => {
+                Ok(remote::Pushed::Refused(words)) => {
                     return Err(GitSyncError::PushRefused {
                         remote: url,
                         branch: self.sync.branch.clone(),
                         words,
                     })
                 }
-                Ok(Pushed::Behind(_)) => continue,
+                Ok(remote::Pushed::Behind(_)) => continue,
             }
         }
         Err(GitSyncError::PushRefused {
@@ -163,15 +197,15 @@ impl Remote for GitRemote<'_> {
         })
     }
 
-    fn pull(&mut self, after: &Option<Oid>) -> Result<Pulled<Option<Oid>>, GitSyncError> {
+    fn pull(&mut self, after: &GitCursor) -> Result<Pulled<GitCursor>, GitSyncError> {
         let tip = self.fetch_tip()?;
-        let before = self.entries(*after)?;
+        let before = self.entries(after.0)?;
         let now = self.entries(tip)?;
         let decoded =
             import::new_lines(&self.sync.repo, &before, &now, None, &self.sync.encryption)?;
         Ok(Pulled {
             observations: decoded.observations,
-            cursor: tip,
+            cursor: GitCursor(tip),
             more: false,
         })
     }

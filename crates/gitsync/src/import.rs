@@ -42,7 +42,14 @@ pub fn import(
     for obs in &decoded.observations {
         *imported.by_device.entry(obs.device.clone()).or_default() += 1;
     }
-    imported.new = engine.ingest_remote(&decoded.observations, Via::Git, &[])?;
+    imported.new = engine
+        .ingest_remote(
+            &decoded.observations,
+            Via::Git,
+            crate::state::REMOTE,
+            |_| {},
+        )?
+        .0;
     Ok(imported)
 }
 

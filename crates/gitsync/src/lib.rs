@@ -64,7 +64,7 @@ mod status;
 mod sync;
 mod tree;
 
-pub use as_remote::GitRemote;
+pub use as_remote::{GitCursor, GitRemote};
 pub use error::GitSyncError;
 pub use install::{install_merge_driver, Installed, ATTRIBUTES_LINE};
 pub use merge_driver::{merge_files, MergeDriverError, MergedFile};

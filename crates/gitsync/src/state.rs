@@ -1,19 +1,20 @@
-//! What the sync remembers between runs, in the store's meta table: where the
-//! export stopped, which commit's logs are imported, which snapshot is current,
-//! and the last push, error and restored logs for `status`.
+//! What the git sync remembers between runs: the `git` record of the
+//! engine's one sync state (crates/engine/src/sync.rs, docs/GIT_SYNC.md
+//! "Sync state") — where the export stopped (its push cursor), which
+//! commit's logs are imported (its pull cursor), the last push and the
+//! failure under way — with two marks of its own in the record's notes:
+//! which snapshot is current, and the last restore of lost logs.
 
 use chittysync_core::Timestamp;
-use chittysync_engine::{Engine, EngineError};
+use chittysync_engine::{Engine, EngineError, SyncEvent, SyncState};
 use chittysync_store::{Result, Store};
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
-const EXPORT_SEQ: &str = "git.export_seq";
-const IMPORTED: &str = "git.imported_commit";
-const SNAPSHOT: &str = "git.snapshot";
-const LAST_PUSH: &str = "git.last_push";
-const LAST_ERROR: &str = "git.last_error";
-const LAST_RESTORE: &str = "git.last_restore";
+/// The name of the git sync's state.
+pub(crate) const REMOTE: &str = "git";
+const SNAPSHOT: &str = "snapshot";
+const LAST_RESTORE: &str = "last_restore";
 
 /// The snapshot blobs last rendered, and the fold generation they show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +36,11 @@ pub struct Cursors {
 
 impl Cursors {
     pub fn load(store: &Store) -> Result<Cursors> {
-        let snapshot = store.meta(SNAPSHOT)?.and_then(|v| {
+        Ok(Cursors::of(&store.sync_state(REMOTE)?))
+    }
+
+    fn of(state: &SyncState) -> Cursors {
+        let snapshot = state.notes.get(SNAPSHOT).and_then(|v| {
             let mut parts = v.split(' ');
             Some(SnapshotMark {
                 generation: parts.next()?.parse().ok()?,
@@ -43,30 +48,30 @@ impl Cursors {
                 coordination: parts.next()?.parse().ok()?,
             })
         });
-        Ok(Cursors {
-            export_seq: store
-                .meta(EXPORT_SEQ)?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            imported: store.meta(IMPORTED)?.and_then(|v| v.parse().ok()),
+        Cursors {
+            export_seq: state.push_cursor,
+            imported: state.pull_cursor.as_deref().and_then(|v| v.parse().ok()),
             snapshot,
-        })
+        }
     }
 
     /// Saved after the branch moved: a crash between the two makes the next
     /// sync write a few log lines again, which importers ignore by id.
     pub fn save(&self, engine: &mut Engine) -> std::result::Result<(), EngineError> {
-        let mut meta = vec![(EXPORT_SEQ, self.export_seq.to_string())];
-        if let Some(imported) = self.imported {
-            meta.push((IMPORTED, imported.to_string()));
-        }
-        if let Some(s) = self.snapshot {
-            meta.push((
-                SNAPSHOT,
-                format!("{} {} {}", s.generation, s.todos, s.coordination),
-            ));
-        }
-        engine.record_sync(&meta)
+        engine
+            .update_sync_state(REMOTE, |state| {
+                state.push_cursor = self.export_seq;
+                if let Some(imported) = self.imported {
+                    state.pull_cursor = Some(imported.to_string());
+                }
+                if let Some(s) = self.snapshot {
+                    state.notes.insert(
+                        SNAPSHOT.into(),
+                        format!("{} {} {}", s.generation, s.todos, s.coordination),
+                    );
+                }
+            })
+            .map(drop)
     }
 }
 
@@ -78,30 +83,21 @@ pub struct Event {
     pub detail: String,
 }
 
-fn set_event(
-    engine: &mut Engine,
-    key: &str,
-    event: Option<&Event>,
-) -> std::result::Result<(), EngineError> {
-    let value = event
-        .map(|e| serde_json::to_string(e).unwrap_or_default())
-        .unwrap_or_default();
-    engine.record_sync(&[(key, value)])
-}
-
-fn get_event(store: &Store, key: &str) -> Result<Option<Event>> {
-    Ok(store.meta(key)?.and_then(|v| serde_json::from_str(&v).ok()))
+impl From<SyncEvent> for Event {
+    fn from(e: SyncEvent) -> Event {
+        Event {
+            at: e.at,
+            detail: e.detail,
+        }
+    }
 }
 
 pub fn record_push(engine: &mut Engine, commit: Oid) -> std::result::Result<(), EngineError> {
-    set_event(
-        engine,
-        LAST_PUSH,
-        Some(&Event {
-            at: Timestamp::now(),
-            detail: commit.to_string(),
-        }),
-    )
+    engine
+        .update_sync_state(REMOTE, |s| {
+            s.last_push = Some(SyncEvent::now(commit.to_string()))
+        })
+        .map(drop)
 }
 
 /// Records why the remote failed, or (`None`) that it answered again.
@@ -109,41 +105,42 @@ pub fn record_error(
     engine: &mut Engine,
     message: Option<&str>,
 ) -> std::result::Result<(), EngineError> {
-    let event = message.map(|m| Event {
-        at: Timestamp::now(),
-        detail: m.to_string(),
-    });
-    if event.is_none()
-        && engine
-            .store()
-            .meta(LAST_ERROR)?
-            .is_none_or(|v| v.is_empty())
-    {
-        return Ok(());
+    match message {
+        Some(message) => engine.record_sync_failure(REMOTE, message),
+        None => engine.record_sync_answered(REMOTE),
     }
-    set_event(engine, LAST_ERROR, event.as_ref())
 }
 
 /// Records that logs the remote lost were restored (what, and the commit).
 pub fn record_restore(engine: &mut Engine, detail: &str) -> std::result::Result<(), EngineError> {
-    set_event(
-        engine,
-        LAST_RESTORE,
-        Some(&Event {
-            at: Timestamp::now(),
-            detail: detail.to_string(),
-        }),
-    )
+    let event = serde_json::to_string(&SyncEvent::now(detail)).unwrap_or_default();
+    engine
+        .update_sync_state(REMOTE, |s| {
+            s.notes.insert(LAST_RESTORE.into(), event);
+        })
+        .map(drop)
 }
 
-pub fn last_restore(store: &Store) -> Result<Option<Event>> {
-    get_event(store, LAST_RESTORE)
-}
+/// What `status` shows: a remote's last push, error and restore, and since
+/// when it fails.
+type Shown = (
+    Option<Event>,
+    Option<Event>,
+    Option<Event>,
+    Option<Timestamp>,
+);
 
-pub fn last_push(store: &Store) -> Result<Option<Event>> {
-    get_event(store, LAST_PUSH)
-}
-
-pub fn last_error(store: &Store) -> Result<Option<Event>> {
-    get_event(store, LAST_ERROR)
+/// The last push, error and restore, and since when the remote fails, for `status`.
+pub fn events(store: &Store) -> Result<Shown> {
+    let state = store.sync_state(REMOTE)?;
+    let restore = state
+        .notes
+        .get(LAST_RESTORE)
+        .and_then(|v| serde_json::from_str::<Event>(v).ok());
+    Ok((
+        state.last_push.map(Event::from),
+        state.last_error.map(Event::from),
+        restore,
+        state.failing_since,
+    ))
 }

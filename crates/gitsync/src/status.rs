@@ -25,6 +25,8 @@ pub struct GitStatus {
     /// Why the remote last failed (unreachable, or it refused the push, in
     /// its words), while it still fails.
     pub last_error: Option<Event>,
+    /// When the current run of failures began.
+    pub failing_since: Option<Timestamp>,
     /// The last time logs the remote had deleted or shortened were restored.
     pub last_restore: Option<Event>,
 }
@@ -39,13 +41,9 @@ pub fn status(
         Err(GitSyncError::NotInitialized { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let (last_push, last_error, last_restore) = match store {
-        Some(store) => (
-            state::last_push(store)?,
-            state::last_error(store)?,
-            state::last_restore(store)?,
-        ),
-        None => (None, None, None),
+    let (last_push, last_error, last_restore, failing_since) = match store {
+        Some(store) => state::events(store)?,
+        None => (None, None, None, None),
     };
     let tip = sync.tip()?;
     let head = tip.as_ref().map(|c| c.id().to_string());
@@ -62,6 +60,7 @@ pub fn status(
         ahead: sync.ahead()?,
         last_push,
         last_error,
+        failing_since,
         last_restore,
     }))
 }

@@ -554,7 +554,6 @@ mod tests {
     use crate::settings::GitSettings;
     use chittysync_config::{Config, GitConfig, Locations};
     use chittysync_core::{Observation, Source, Status, Timestamp};
-    use chittysync_store::Via;
     use std::path::Path;
 
     fn device(root: &Path, name: &str, remote: &Path) -> (Engine, GitSync) {
@@ -587,7 +586,7 @@ mod tests {
             Source::File,
             Timestamp::now(),
         );
-        engine.ingest_remote(&[obs], Via::Local, &[]).unwrap();
+        engine.ingest_local(&[obs]).unwrap();
     }
 
     #[test]

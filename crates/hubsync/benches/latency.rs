@@ -51,7 +51,7 @@ fn main() {
     });
     std::thread::sleep(Duration::from_millis(500));
 
-    let a_hub = a.hub();
+    let mut a_hub = a.hub();
     let warmup = 5;
     let mut total = Vec::with_capacity(iterations);
     let mut a_side = Vec::with_capacity(iterations);

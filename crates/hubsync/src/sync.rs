@@ -2,15 +2,15 @@
 //! others did, refold, rewrite the outputs.
 
 use crate::error::HubSyncError;
-use crate::state::{self, Cursors, LastError, LastSync};
+use crate::state;
 use chittysync_config::{Config, Locations};
-use chittysync_core::Timestamp;
+use chittysync_core::{Observation, Timestamp};
 use chittysync_crypt::Encryption;
-use chittysync_engine::Engine;
+use chittysync_engine::{Engine, Pulled, Pushed, Remote, RemoteCursor};
 use chittysync_hubclient::client::{ClientOptions, HubClient};
 use chittysync_store::Via;
 use serde::Serialize;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::runtime::Runtime;
 
 /// Observations per push request.
@@ -22,7 +22,7 @@ pub const DEFAULT_PULL_PAGE: u32 = 5_000;
 /// pushed: the hub's own limit (docs/HUB_API.md#limits).
 const FUTURE_LIMIT_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// What one [`HubSync::sync_once`] did.
+/// What one [`HubSync::sync_once`] did (the engine's [`chittysync_engine::SyncOutcome`], with the hub named).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HubSyncReport {
     /// The hub.
@@ -64,6 +64,8 @@ pub struct HubSync {
     pull_page: u32,
     /// Seals what is pushed and opens what is pulled (docs/ENCRYPTION.md).
     encryption: Encryption,
+    /// The hub's cursor this device has pulled to (to tell a hub that lost data).
+    pulled_to: String,
 }
 
 impl HubSync {
@@ -98,6 +100,7 @@ impl HubSync {
             push_batch: DEFAULT_PUSH_BATCH,
             pull_page: DEFAULT_PULL_PAGE,
             encryption: Encryption::off(),
+            pulled_to: "0".to_string(),
         })
     }
 
@@ -167,158 +170,29 @@ impl HubSync {
         })
     }
 
-    /// Pushes every local observation the hub has not acknowledged (in
-    /// batches, the cursor moving after each acknowledged batch), pulls every
-    /// observation the hub stored since the last pull (page by page, each
-    /// page and the cursor after it committed together), and rewrites the
-    /// outputs if the fold changed. A failure is recorded for `status` and
-    /// returned; what was done before it stays done.
-    pub fn sync_once(&self, engine: &mut Engine) -> Result<HubSyncReport, HubSyncError> {
-        match self.sync_inner(engine) {
-            Ok(report) => {
-                let last = LastSync {
-                    at: Timestamp::now(),
-                    pushed: report.pushed,
-                    pulled: report.pulled,
-                };
-                state::record_success(engine, &last)?;
-                Ok(report)
-            }
-            Err(error) => {
-                let record = LastError {
-                    at: Timestamp::now(),
-                    message: error.to_string(),
-                };
-                if let Err(e) = state::record_error(engine, &record) {
-                    tracing::warn!("cannot record the hub error: {e}");
-                }
-                Err(error)
-            }
-        }
-    }
-
-    fn sync_inner(&self, engine: &mut Engine) -> Result<HubSyncReport, HubSyncError> {
-        let started = Instant::now();
-        let mut report = HubSyncReport {
+    /// One sync through the engine's loop ([`Engine::sync_remote`]): pushes
+    /// every local observation the hub has not acknowledged (in batches, the
+    /// cursor moving after each acknowledged batch), pulls every observation
+    /// the hub stored since the last pull (page by page, each page and the
+    /// cursor after it committed together), and rewrites the outputs if the
+    /// fold changed. A failure is recorded in the hub's sync state (for
+    /// `status` and notify) and returned; what was done before it stays done.
+    pub fn sync_once(&mut self, engine: &mut Engine) -> Result<HubSyncReport, HubSyncError> {
+        let batch = self.push_batch;
+        let outcome = engine.sync_remote(self, batch)?;
+        Ok(HubSyncReport {
             url: self.url.clone(),
-            ..HubSyncReport::default()
-        };
-        let mut cursors = Cursors::load(engine.store())?;
-        if cursors.url.as_deref().map(state::normalize_url) != Some(state::normalize_url(&self.url))
-        {
-            if cursors.url.is_some() {
-                tracing::info!(
-                    from = cursors.url.as_deref().unwrap_or(""),
-                    to = %self.url,
-                    "another hub: pushing and pulling everything again"
-                );
-                report.restarted = true;
-            }
-            cursors = Cursors {
-                url: Some(self.url.clone()),
-                push_seq: 0,
-                pull_cursor: "0".to_string(),
-            };
-        }
-        self.push(engine, &mut cursors, &mut report)?;
-        self.pull(engine, &mut cursors, &mut report)?;
-        report.cursor = cursors.pull_cursor.clone();
-        report.outputs_written = engine.refresh_outputs()?;
-        report.elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(report)
-    }
-
-    fn push(
-        &self,
-        engine: &mut Engine,
-        cursors: &mut Cursors,
-        report: &mut HubSyncReport,
-    ) -> Result<(), HubSyncError> {
-        let mut restarted_here = false;
-        loop {
-            let batch =
-                engine
-                    .store()
-                    .observations_after(cursors.push_seq, Via::Local, self.push_batch)?;
-            let Some(last_seq) = batch.last().map(|l| l.seq) else {
-                return Ok(());
-            };
-            let latest = Timestamp(Timestamp::now().millis() + FUTURE_LIMIT_MS);
-            let (observations, ahead): (Vec<_>, Vec<_>) = batch
-                .into_iter()
-                .map(|l| l.observation)
-                .partition(|o| o.observed_at <= latest);
-            if let Some(first) = ahead.first() {
-                tracing::warn!(
-                    skipped = ahead.len(),
-                    first = %first.observed_at.to_rfc3339(),
-                    "not pushing observations stamped more than a day ahead: the hub refuses them"
-                );
-                report.skipped_future += ahead.len() as u64;
-            }
-            if observations.is_empty() {
-                cursors.push_seq = last_seq;
-                cursors.save(engine)?;
-                continue;
-            }
-            let observations = self.encryption.outgoing(&observations)?;
-            let answer = self
-                .runtime
-                .block_on(self.client.push(&self.device, &observations))
-                .map_err(|e| HubSyncError::from_client(&self.url, e))?;
-            report.batches += 1;
-            report.pushed += answer.accepted;
-            report.duplicates += answer.duplicates;
-            // The hub's count fell behind what was already pulled from it: it
-            // lost data (restored from a backup, recreated). Push and pull
-            // everything again; ids make that idempotent.
-            if !restarted_here && hub_went_back(&answer.cursor, &cursors.pull_cursor) {
-                tracing::warn!(
-                    hub_cursor = %answer.cursor,
-                    pulled_to = %cursors.pull_cursor,
-                    "the hub holds less than was pulled from it: pushing everything again"
-                );
-                restarted_here = true;
-                report.restarted = true;
-                cursors.push_seq = 0;
-                cursors.pull_cursor = "0".to_string();
-            } else {
-                cursors.push_seq = last_seq;
-            }
-            cursors.save(engine)?;
-        }
-    }
-
-    fn pull(
-        &self,
-        engine: &mut Engine,
-        cursors: &mut Cursors,
-        report: &mut HubSyncReport,
-    ) -> Result<(), HubSyncError> {
-        loop {
-            let page = self
-                .runtime
-                .block_on(
-                    self.client
-                        .since(&cursors.pull_cursor, Some(self.pull_page)),
-                )
-                .map_err(|e| HubSyncError::from_client(&self.url, e))?;
-            report.received += page.observations.len() as u64;
-            // Sealed ones are opened, or the page fails whole: nothing this
-            // device cannot read is stored, and the cursor stays.
-            let observations = self
-                .encryption
-                .incoming(page.observations, &format!("the hub at {}", self.url))?;
-            let moved = page.cursor != cursors.pull_cursor;
-            cursors.pull_cursor = page.cursor;
-            // This device's own observations come back too: the store keeps
-            // them once (by id), so ingesting them is a no-op. The page and
-            // the cursor after it are committed together.
-            report.pulled += engine.ingest_remote(&observations, Via::Hub, &cursors.meta())?;
-            if !page.more || !moved {
-                return Ok(());
-            }
-        }
+            pushed: outcome.pushed,
+            duplicates: outcome.duplicates,
+            batches: outcome.batches,
+            received: outcome.received,
+            pulled: outcome.pulled,
+            cursor: outcome.cursor,
+            outputs_written: outcome.outputs_written,
+            restarted: outcome.restarted,
+            skipped_future: outcome.skipped,
+            elapsed_ms: outcome.elapsed_ms,
+        })
     }
 }
 
@@ -366,29 +240,71 @@ impl chittysync_engine::RemoteError for HubSyncError {
     }
 }
 
-/// The hub as a [`chittysync_engine::Remote`]: a push is one `POST
-/// /api/todos/sync` (sealed when `[hub] encrypt`), a pull one page of `GET
-/// /api/todos/since/{cursor}` (opened, or refused whole).
-impl chittysync_engine::Remote for HubSync {
+impl RemoteCursor for HubCursor {
+    fn to_text(&self) -> String {
+        self.0.clone()
+    }
+
+    fn from_text(text: &str) -> Option<HubCursor> {
+        Some(HubCursor(text.to_string()))
+    }
+}
+
+/// The hub as a [`Remote`]: a push is one `POST /api/todos/sync` (sealed
+/// when `[hub] encrypt`), a pull one page of `GET /api/todos/since/{cursor}`
+/// (opened, or refused whole: nothing this device cannot read is stored).
+impl Remote for HubSync {
     type Cursor = HubCursor;
     type Error = HubSyncError;
 
-    fn push(&mut self, batch: &[chittysync_core::Observation]) -> Result<u64, HubSyncError> {
-        if batch.is_empty() {
-            return Ok(0);
+    fn name(&self) -> &'static str {
+        state::REMOTE
+    }
+
+    fn via(&self) -> Via {
+        Via::Hub
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(state::normalize_url(&self.url))
+    }
+
+    fn resume(&mut self, after: &HubCursor) -> bool {
+        self.pulled_to = after.0.clone();
+        true
+    }
+
+    fn push(&mut self, batch: &[Observation]) -> Result<Pushed, HubSyncError> {
+        let latest = Timestamp(Timestamp::now().millis() + FUTURE_LIMIT_MS);
+        let (observations, ahead): (Vec<&Observation>, Vec<&Observation>) =
+            batch.iter().partition(|o| o.observed_at <= latest);
+        let mut pushed = Pushed::default();
+        if let Some(first) = ahead.first() {
+            tracing::warn!(
+                skipped = ahead.len(),
+                first = %first.observed_at.to_rfc3339(),
+                "not pushing observations stamped more than a day ahead: the hub refuses them"
+            );
+            pushed.skipped = ahead.len() as u64;
         }
-        let sealed = self.encryption.outgoing(batch)?;
+        if observations.is_empty() {
+            return Ok(pushed);
+        }
+        let observations: Vec<Observation> = observations.into_iter().cloned().collect();
+        let sealed = self.encryption.outgoing(&observations)?;
         let answer = self
             .runtime
             .block_on(self.client.push(&self.device, &sealed))
             .map_err(|e| HubSyncError::from_client(&self.url, e))?;
-        Ok(answer.accepted)
+        pushed.new = answer.accepted;
+        pushed.already = answer.duplicates;
+        // The hub's count fell behind what was already pulled from it: it
+        // lost data (restored from a backup, recreated).
+        pushed.remote_lost = hub_went_back(&answer.cursor, &self.pulled_to);
+        Ok(pushed)
     }
 
-    fn pull(
-        &mut self,
-        after: &HubCursor,
-    ) -> Result<chittysync_engine::Pulled<HubCursor>, HubSyncError> {
+    fn pull(&mut self, after: &HubCursor) -> Result<Pulled<HubCursor>, HubSyncError> {
         let page = self
             .runtime
             .block_on(self.client.since(&after.0, Some(self.pull_page)))
@@ -396,7 +312,8 @@ impl chittysync_engine::Remote for HubSync {
         let observations = self
             .encryption
             .incoming(page.observations, &format!("the hub at {}", self.url))?;
-        Ok(chittysync_engine::Pulled {
+        self.pulled_to = page.cursor.clone();
+        Ok(Pulled {
             observations,
             cursor: HubCursor(page.cursor),
             more: page.more,

@@ -1,18 +1,23 @@
 //! One set of tests for every [`Remote`] (docs/HUB_API.md, docs/GIT_SYNC.md:
 //! "one sync interface"), instantiated for the sync hub (a real hub on
-//! loopback, SQLite) and for git (a real bare repository), as taskchampion
-//! runs its storage tests against each backend: what one device pushes,
-//! another pulls, plain, once, after a cursor; sealed with a key, opened
-//! with it and refused without it; an unreachable remote is a transient
-//! error.
+//! loopback, SQLite) and for git (a real bare repository served by `git
+//! daemon`), as taskchampion runs its storage tests against each backend:
+//! what one device pushes, another pulls, plain, once, after a cursor;
+//! sealed with a key, opened with it and refused without it; an unreachable
+//! remote is a transient error. Then the same through the engine's one sync
+//! loop ([`Engine::sync_remote`]): devices with real stores converge, the
+//! remote's sync state records cursors, the last sync and a failure under
+//! way, and the next sync after a failure resumes where it stopped.
 
 #[allow(unused_imports)]
 mod common;
+#[path = "../../cli/tests/common/git_daemon.rs"]
+mod git_daemon;
 
-use chittysync_config::{GitConfig, Locations};
+use chittysync_config::{Config, GitConfig, Locations};
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_crypt::{DeviceKey, Encryption};
-use chittysync_engine::{Remote, RemoteError};
+use chittysync_engine::{Engine, Remote, RemoteError};
 use chittysync_gitsync::{GitRemote, GitSettings, GitSync};
 use chittysync_hubsync::HubSync;
 
@@ -54,11 +59,11 @@ fn ids(observations: &[Observation]) -> Vec<&str> {
 /// B's pull after its cursor brings only what came since.
 fn round_trip<R: Remote>(mut a: R, mut b: R) {
     let (a1, a2, b1) = (obs("a", "one", 1), obs("a", "two", 2), obs("b", "three", 3));
-    assert_eq!(a.push(&[a1.clone(), a2.clone()]).unwrap(), 2);
+    assert_eq!(a.push(&[a1.clone(), a2.clone()]).unwrap().new, 2);
     let (seen, cursor) = pull_all(&mut b, &R::Cursor::default());
     assert_eq!(ids(&seen), ids(&[a1.clone(), a2.clone()]));
     assert!(seen.contains(&a1), "pulled as pushed: {seen:?}");
-    assert_eq!(b.push(std::slice::from_ref(&b1)).unwrap(), 1);
+    assert_eq!(b.push(std::slice::from_ref(&b1)).unwrap().new, 1);
     let (all, _) = pull_all(&mut a, &R::Cursor::default());
     assert_eq!(ids(&all), ids(&[a1, a2, b1.clone()]));
     let (since, _) = pull_all(&mut b, &cursor);
@@ -68,8 +73,8 @@ fn round_trip<R: Remote>(mut a: R, mut b: R) {
 /// The same observation pushed twice is stored once.
 fn push_is_idempotent<R: Remote>(mut a: R, mut b: R) {
     let one = obs("a", "once", 1);
-    assert_eq!(a.push(std::slice::from_ref(&one)).unwrap(), 1);
-    assert_eq!(a.push(std::slice::from_ref(&one)).unwrap(), 0);
+    assert_eq!(a.push(std::slice::from_ref(&one)).unwrap().new, 1);
+    assert_eq!(a.push(std::slice::from_ref(&one)).unwrap().new, 0);
     let (seen, _) = pull_all(&mut b, &R::Cursor::default());
     assert_eq!(seen, vec![one]);
 }
@@ -90,6 +95,97 @@ fn unreachable_is_transient<R: Remote>(mut r: R) {
     assert!(error.is_transient(), "{error}");
     let error = r.pull(&R::Cursor::default()).unwrap_err();
     assert!(error.is_transient(), "{error}");
+}
+
+/// A device's home: a real store in `root/name`, device `name`.
+fn engine(root: &std::path::Path, name: &str) -> Engine {
+    let locations = locations(root, name);
+    let config = Config {
+        device: Some(name.to_string()),
+        ..Config::default()
+    };
+    Engine::open(&locations, &config).unwrap()
+}
+
+fn locations(root: &std::path::Path, name: &str) -> Locations {
+    Locations {
+        claude_dir: root.join(name).join("claude"),
+        agents_home: None,
+        home: root.join(name).join("home"),
+        config: None,
+    }
+}
+
+fn contents(engine: &Engine) -> Vec<String> {
+    let mut all: Vec<String> = engine
+        .store()
+        .observations_after(0, chittysync_store::Via::Local, 1000)
+        .unwrap()
+        .into_iter()
+        .chain(
+            [chittysync_store::Via::Git, chittysync_store::Via::Hub]
+                .into_iter()
+                .flat_map(|via| engine.store().observations_after(0, via, 1000).unwrap()),
+        )
+        .map(|l| l.observation.content)
+        .collect();
+    all.sort();
+    all
+}
+
+/// Two devices with real stores sync through the engine's one loop: each
+/// pushes what it observed since its push cursor (batches of one here),
+/// pulls after its pull cursor, and both end with everything; the remote's
+/// sync state says how far each got and when it last synced.
+fn the_one_loop_converges<R: Remote>(mut a: R, mut b: R, ea: &mut Engine, eb: &mut Engine) {
+    let name = a.name();
+    ea.ingest_local(&[obs("a", "one", 1), obs("a", "two", 2)])
+        .unwrap();
+    let first = ea.sync_remote(&mut a, 1).unwrap();
+    assert_eq!((first.pushed, first.batches), (2, 2), "{first:?}");
+    let state = ea.sync_state(name).unwrap();
+    let pushed_to = state.push_cursor;
+    assert!(pushed_to > 0, "{state:?}");
+    assert!(
+        state.last_sync.is_some() && state.last_push.is_some(),
+        "{state:?}"
+    );
+    assert_eq!((state.last_error, state.failing_since), (None, None));
+
+    let got = eb.sync_remote(&mut b, 100).unwrap();
+    assert_eq!((got.pushed, got.pulled), (0, 2), "{got:?}");
+    assert!(eb.sync_state(name).unwrap().pull_cursor.is_some());
+
+    eb.ingest_local(&[obs("b", "three", 3)]).unwrap();
+    assert_eq!(eb.sync_remote(&mut b, 100).unwrap().pushed, 1);
+    let back = ea.sync_remote(&mut a, 100).unwrap();
+    assert_eq!((back.pushed, back.pulled), (0, 1), "{back:?}");
+    assert_eq!(contents(ea), ["one", "three", "two"]);
+    assert_eq!(contents(ea), contents(eb));
+    // Nothing new on either side: nothing sent, nothing taken in.
+    let idle = ea.sync_remote(&mut a, 100).unwrap();
+    assert_eq!(
+        (idle.pushed, idle.pulled, idle.batches),
+        (0, 0, 0),
+        "{idle:?}"
+    );
+    assert_eq!(ea.sync_state(name).unwrap().push_cursor, pushed_to);
+}
+
+/// A sync against an unreachable remote fails transient, recorded in the
+/// remote's sync state (a run of failures keeps its start); nothing was
+/// pushed, so the push cursor has not moved.
+fn a_failure_is_recorded_and_the_cursor_stays<R: Remote>(mut r: R, e: &mut Engine) {
+    let name = r.name();
+    e.ingest_local(&[obs("a", "waits", 1)]).unwrap();
+    let error = e.sync_remote(&mut r, 100).unwrap_err();
+    assert!(error.is_transient(), "{error}");
+    let first = e.sync_state(name).unwrap();
+    let since = first.failing_since.expect("failing since");
+    assert_eq!(first.last_error.unwrap().detail, error.to_string());
+    assert_eq!(first.push_cursor, 0);
+    e.sync_remote(&mut r, 100).unwrap_err();
+    assert_eq!(e.sync_state(name).unwrap().failing_since, Some(since));
 }
 
 /// Keys: devices 0 and 1 share one, device 2 has another.
@@ -139,6 +235,31 @@ macro_rules! remote_tests {
                 let mut f = <$fixture>::new(false);
                 super::unreachable_is_transient(f.unreachable());
             }
+
+            #[test]
+            fn the_one_loop_converges() {
+                let mut f = <$fixture>::new(false);
+                let root = f.root();
+                let (mut ea, mut eb) = (engine(&root, "a"), engine(&root, "b"));
+                let (a, b, _) = f.remotes();
+                super::the_one_loop_converges(a, b, &mut ea, &mut eb);
+            }
+
+            #[test]
+            fn the_one_loop_converges_sealed() {
+                let mut f = <$fixture>::new(true);
+                let root = f.root();
+                let (mut ea, mut eb) = (engine(&root, "a"), engine(&root, "b"));
+                let (a, b, _) = f.remotes();
+                super::the_one_loop_converges(a, b, &mut ea, &mut eb);
+            }
+
+            #[test]
+            fn a_failure_is_recorded_and_the_cursor_stays() {
+                let mut f = <$fixture>::new(false);
+                let mut e = engine(&f.root(), "a");
+                super::a_failure_is_recorded_and_the_cursor_stays(f.unreachable(), &mut e);
+            }
         }
     };
 }
@@ -178,6 +299,10 @@ impl HubFixture {
             .with_encryption(encryption)
     }
 
+    fn root(&self) -> std::path::PathBuf {
+        self._dir.path().join("devices")
+    }
+
     fn remotes(&mut self) -> (HubSync, HubSync, HubSync) {
         let url = self.hub.url.clone();
         (
@@ -192,33 +317,38 @@ impl HubFixture {
     }
 }
 
-/// A real bare repository and three devices' sync repositories.
+/// A real bare repository served by `git daemon`, and three devices' sync
+/// repositories.
 struct GitFixture {
     dir: tempfile::TempDir,
+    _server: git_daemon::GitDaemon,
     syncs: Vec<GitSync>,
 }
 
 impl GitFixture {
     fn new(seal: bool) -> GitFixture {
         let dir = tempfile::tempdir().unwrap();
-        let remote = dir.path().join("remote.git");
-        git2::Repository::init_bare(&remote).unwrap();
-        let url = remote.to_str().unwrap().to_string();
+        let served = dir.path().join("served");
+        git2::Repository::init_bare(served.join("remote.git")).unwrap();
+        let server = git_daemon::GitDaemon::start(&served);
+        let url = server.url("remote.git");
         let keys = keys();
         let syncs = (0..3)
             .map(|i| GitFixture::open(dir.path(), i, &url, seal.then_some(&keys[i])))
             .collect();
-        GitFixture { dir, syncs }
+        GitFixture {
+            dir,
+            _server: server,
+            syncs,
+        }
+    }
+
+    fn root(&self) -> std::path::PathBuf {
+        self.dir.path().join("devices")
     }
 
     fn open(root: &std::path::Path, i: usize, url: &str, key: Option<&DeviceKey>) -> GitSync {
-        let home = root.join(format!("home{i}"));
-        let locations = Locations {
-            claude_dir: root.join(format!("claude{i}")),
-            agents_home: None,
-            home: home.clone(),
-            config: None,
-        };
+        let locations = locations(&root.join("repos"), &format!("home{i}"));
         if let Some(key) = key {
             key.save(&locations.key_path(), false).unwrap();
         }

@@ -83,7 +83,7 @@ fn a_hub_killed_mid_stream_loses_and_repeats_nothing() {
 
     // A pushes in small batches on a thread of its own, retrying until done.
     let pusher = std::thread::spawn(move || {
-        let sync = a.hub().with_push_batch(100);
+        let mut sync = a.hub().with_push_batch(100);
         let mut failures = 0;
         let mut pushed = 0;
         let mut duplicates = 0;
@@ -170,7 +170,7 @@ fn an_offline_hub_gets_the_backlog_when_it_returns() {
         &[("Offline one", "pending"), ("Offline two", "completed")],
     );
     a.consolidate();
-    let sync = a.hub();
+    let mut sync = a.hub();
     let error = sync.sync_once(&mut a.engine).unwrap_err();
     assert!(
         matches!(error, HubSyncError::Unreachable { .. }),

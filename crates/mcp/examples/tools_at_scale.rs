@@ -12,7 +12,7 @@ use chittysync_engine::views::{self, TodoFilter};
 use chittysync_engine::Engine;
 use chittysync_mcp::tools::{call, CallEnv};
 use chittysync_mcp::Caller;
-use chittysync_store::{SessionUpdate, Via};
+use chittysync_store::{SessionUpdate, Store, Via};
 use std::time::Instant;
 
 fn main() {
@@ -28,11 +28,13 @@ fn main() {
         config: None,
     });
     let config = Config::default();
-    let mut engine = Engine::open(&locations, &config).expect("engine");
     let now = Timestamp::now();
     let started = Instant::now();
+    // The home is built in the store before the engine opens it, as a
+    // consolidation of that many sessions would have left it.
     {
-        let tx = engine.store_mut().begin().expect("tx");
+        let mut store = Store::open(&locations.store_path()).expect("store");
+        let tx = store.begin().expect("tx");
         let mut batch = Vec::new();
         for i in 0..sessions {
             let session = format!("s{i:06}");
@@ -67,6 +69,7 @@ fn main() {
         tx.ingest(&batch, Via::Local).expect("ingest");
         tx.commit().expect("commit");
     }
+    let mut engine = Engine::open(&locations, &config).expect("engine");
     println!(
         "home of {sessions} sessions, {} todos, built in {:?}",
         sessions * 3,

@@ -178,51 +178,23 @@ pub fn sessions_stale(
 }
 
 /// The syncs watched for `sync_failing`.
-pub const SYNCS: [&str; 2] = ["git", "hub"];
+pub const SYNCS: [&str; 2] = chittysync_store::sync_state::REMOTES;
 
-fn failing_key(sync: &str) -> String {
-    format!("notify.sync_failing.{sync}")
-}
-
-/// A sync's failure as remembered in the store's meta table (so a restart
-/// of the daemon does not start the clock again).
+/// A sync's failure as its sync state records it (crates/engine/src/sync.rs:
+/// the run of failures keeps its start across restarts of the daemon).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failing {
     pub since: Timestamp,
     pub error: String,
 }
 
-/// Notes how a sync (`git`, `hub`) went: a failure starts the clock unless
-/// it runs already (the message is kept up to date); a success stops it.
-pub fn note_sync(
-    store: &mut Store,
-    sync: &str,
-    failure: Option<&str>,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let key = failing_key(sync);
-    let before = failing(store, sync)?;
-    let after = failure.map(|error| Failing {
-        since: before.as_ref().map_or(now, |b| b.since),
-        error: error.to_string(),
-    });
-    if before == after {
-        return Ok(());
-    }
-    let tx = store.begin()?;
-    let text = after
-        .as_ref()
-        .map(|f| serde_json::to_string(f).unwrap_or_default())
-        .unwrap_or_default();
-    tx.set_meta(&key, &text)?;
-    tx.commit()
-}
-
 /// Since when a sync fails, if it does.
 pub fn failing(store: &Store, sync: &str) -> Result<Option<Failing>, StoreError> {
-    Ok(store
-        .meta(&failing_key(sync))?
-        .and_then(|v| serde_json::from_str(&v).ok()))
+    let state = store.sync_state(sync)?;
+    Ok(state.failing_since.map(|since| Failing {
+        since,
+        error: state.last_error.map(|e| e.detail).unwrap_or_default(),
+    }))
 }
 
 /// `sync_failing`: each sync failing for `after` or longer. Its key is the
@@ -380,27 +352,40 @@ mod tests {
         assert_eq!(events[0].body["in_progress"], json!(["Todo a"]));
     }
 
+    /// Records a sync as the engine does (crates/engine/src/sync.rs).
+    fn note_sync(store: &mut Store, sync: &str, failure: Option<&str>, now: Timestamp) {
+        let tx = store.begin().unwrap();
+        let mut state = tx.sync_state(sync).unwrap();
+        match failure {
+            Some(error) => state.failed(error, now),
+            None => state.answered(),
+        }
+        tx.set_sync_state(sync, &state).unwrap();
+        tx.commit().unwrap();
+    }
+
     #[test]
     fn a_sync_failing_is_told_after_the_threshold_once_per_run_of_failures() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
         let after = Duration::from_secs(600);
         let t = |m: i64| Timestamp(NOW.millis() + m * MIN);
-        note_sync(&mut store, "hub", Some("refused"), t(0)).unwrap();
+        note_sync(&mut store, "hub", Some("refused"), t(0));
+        note_sync(&mut store, "git", None, t(1));
         assert!(syncs_failing(&store, after, "laptop", t(5))
             .unwrap()
             .is_empty());
-        note_sync(&mut store, "hub", Some("refused again"), t(9)).unwrap();
+        note_sync(&mut store, "hub", Some("refused again"), t(9));
         let events = syncs_failing(&store, after, "laptop", t(11)).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].key, format!("sync_failing:hub:{}", t(0).millis()));
         assert_eq!(events[0].body["error"], "refused again");
         // A success ends the run; the next failure is a new one.
-        note_sync(&mut store, "hub", None, t(12)).unwrap();
+        note_sync(&mut store, "hub", None, t(12));
         assert!(syncs_failing(&store, after, "laptop", t(30))
             .unwrap()
             .is_empty());
-        note_sync(&mut store, "hub", Some("down"), t(31)).unwrap();
+        note_sync(&mut store, "hub", Some("down"), t(31));
         let events = syncs_failing(&store, after, "laptop", t(45)).unwrap();
         assert_eq!(
             events[0].key,

@@ -18,8 +18,8 @@ mod events;
 
 pub use channel::{Channel, SendError};
 pub use events::{
-    failing, note_sync, plans_completed, sessions_stale, syncs_failing, Event, Failing,
-    PLAN_COMPLETED, RECENT, SESSION_STALE, SYNCS, SYNC_FAILING,
+    failing, plans_completed, sessions_stale, syncs_failing, Event, Failing, PLAN_COMPLETED,
+    RECENT, SESSION_STALE, SYNCS, SYNC_FAILING,
 };
 
 use chittysync_config::{Config, NotifyConfig};
@@ -139,7 +139,7 @@ pub fn collision_events(collisions: &[Collision], device: &str, now: Timestamp) 
 /// What the picture has to tell now: its collisions, the plans of this
 /// device's sessions just completed, its sessions just gone stale with work
 /// in progress, and the syncs failing for `sync_failing_after` (as
-/// [`note_sync`] recorded them).
+/// their sync state records them).
 pub fn picture_events(
     store: &Store,
     config: &Config,

@@ -15,6 +15,7 @@ mod migrate;
 mod observations;
 mod sessions;
 mod spawns;
+pub mod sync_state;
 mod tasks;
 mod todos;
 mod views;

@@ -2,7 +2,6 @@
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_engine::Engine;
-use chittysync_store::Via;
 use std::ops::Range;
 
 /// How many distinct todos a device's bulk observations are about: a store
@@ -38,7 +37,5 @@ pub fn bulk_observations(device: &str, project: &str, numbers: Range<usize>) -> 
 /// Stores `observations` in the engine's store as made on this device, in one
 /// transaction, as a consolidation does.
 pub fn store_local(engine: &mut Engine, observations: &[Observation]) {
-    let tx = engine.store_mut().begin().expect("begin");
-    tx.ingest(observations, Via::Local).expect("ingest");
-    tx.commit().expect("commit");
+    engine.ingest_local(observations).expect("ingest");
 }

@@ -312,8 +312,9 @@ fn print_git(git: Option<&GitStatus>) {
     }
     if let Some(error) = &git.last_error {
         print_warning(&format!(
-            "the git remote failed {}: {} (retried with backoff)",
+            "the git remote failed {}{}: {} (retried with backoff)",
             age(Some(error.at), now),
+            failing_since(git.failing_since, error.at),
             error.detail
         ));
     }
@@ -323,6 +324,16 @@ fn print_git(git: Option<&GitStatus>) {
             age(Some(restore.at), now),
             restore.detail
         ));
+    }
+}
+
+/// ", failing since …" when a run of failures began before the last one.
+fn failing_since(since: Option<Timestamp>, last: Timestamp) -> String {
+    match since {
+        Some(since) if since < last => {
+            format!(", failing since {}", age(Some(since), Timestamp::now()))
+        }
+        _ => String::new(),
     }
 }
 
@@ -388,16 +399,12 @@ fn print_hub(hub: Option<&HubStatus>) {
     if let Some(why) = &hub.unreachable {
         print_warning(&format!("the hub does not answer: {why}"));
     }
-    if let Some(s) = &hub.sync {
-        if let Some(error) = &s.last_error {
-            let newer = s.last_sync.as_ref().is_none_or(|l| l.at < error.at);
-            if newer {
-                print_warning(&format!(
-                    "the last hub sync failed {}: {}",
-                    age(Some(error.at), now),
-                    error.message
-                ));
-            }
-        }
+    if let Some(error) = hub.sync.as_ref().and_then(|s| s.last_error.as_ref()) {
+        print_warning(&format!(
+            "the last hub sync failed {}{}: {} (retried with backoff)",
+            age(Some(error.at), now),
+            failing_since(hub.sync.as_ref().and_then(|s| s.failing_since), error.at),
+            error.detail
+        ));
     }
 }

@@ -60,7 +60,8 @@ pub fn run(
         }
         None => None,
     };
-    let hub_result = hub.as_ref().map(|hub| hub.sync_once(&mut engine));
+    let mut hub = hub;
+    let hub_result = hub.as_mut().map(|hub| hub.sync_once(&mut engine));
 
     if json {
         let mut value = match &git_report {
