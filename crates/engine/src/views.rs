@@ -179,12 +179,24 @@ pub fn session_views(
     now: Timestamp,
     stale_after_ms: i64,
 ) -> Vec<SessionView> {
+    let todos = todos.iter().map(|t| (t.status, t.sessions.as_slice()));
+    session_views_of(todos, sessions, now, stale_after_ms)
+}
+
+/// [`session_views`] of todos given by their status and sessions (the
+/// dashboard keeps parsed entries, not stored rows).
+pub fn session_views_of<'a>(
+    todos: impl Iterator<Item = (Status, &'a [String])>,
+    sessions: Vec<SessionRecord>,
+    now: Timestamp,
+    stale_after_ms: i64,
+) -> Vec<SessionView> {
     let mut open: HashMap<&str, (usize, usize)> = HashMap::new();
-    for t in todos.iter().filter(|t| t.status.is_open()) {
-        for s in &t.sessions {
+    for (status, sessions_of) in todos.filter(|(status, _)| status.is_open()) {
+        for s in sessions_of {
             let counts = open.entry(s.as_str()).or_default();
             counts.0 += 1;
-            counts.1 += usize::from(t.status == Status::InProgress);
+            counts.1 += usize::from(status == Status::InProgress);
         }
     }
     sessions

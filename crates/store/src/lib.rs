@@ -6,6 +6,7 @@
 //! hooks firing together — so it runs in WAL mode with a busy timeout, and every
 //! write is one short `BEGIN IMMEDIATE` transaction.
 
+mod board;
 mod collisions;
 mod error;
 mod files;
@@ -20,6 +21,7 @@ mod tasks;
 mod todos;
 mod views;
 
+pub use board::{FoldRow, FoldedTodo};
 pub use collisions::{NewWord, NotifyEvent, TodoWords};
 pub use error::StoreError;
 pub use files::FileRecord;

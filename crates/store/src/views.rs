@@ -81,11 +81,11 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::{SessionUpdate, Store, Via};
     use chittysync_core::{Observation, Source, Status, Timestamp};
 
-    fn observation(project: &str, content: &str, session: &str) -> Observation {
+    pub(crate) fn observation(project: &str, content: &str, session: &str) -> Observation {
         Observation::new(
             project,
             content.to_string(),

@@ -3,11 +3,10 @@
 //! agent, device and text (docs/UI.md, "Board").
 
 use crate::html::{self, esc, short, time_ago};
-use crate::picture::Picture;
+use crate::picture::{Picture, COLUMNS};
 use chittysync_core::{Conflict, Status, Timestamp, TodoEntry};
 use chittysync_engine::views::{StatusSet, TodoFilter};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Cards shown per column unless `limit` says otherwise: a busy project's
@@ -93,107 +92,104 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// The todos the filters want, laid out per project and column.
+/// The todos the filters want, laid out per project and column. Without a
+/// filter but the project, a column's first cards are taken from the
+/// picture's columns as they are; a filter looks at each todo of the
+/// columns shown.
 pub fn board<'a>(picture: &'a Picture, query: &BoardQuery) -> Board<'a> {
-    // Project, agent and status are the engine's filter, as `todos` applies it.
-    let shown = TodoFilter {
-        project: non_empty(&query.project),
-        agent: non_empty(&query.agent),
-        session: non_empty(query.session.trim()),
-        status: None,
-    };
-    let deleted = TodoFilter {
-        status: Some(StatusSet::One(Status::Deleted)),
-        ..shown.clone()
-    };
+    let todos = &picture.todos;
+    let session = query.session.trim();
     let text = query.q.trim().to_lowercase();
+    let filtered = !query.agent.is_empty()
+        || !session.is_empty()
+        || !query.device.is_empty()
+        || !text.is_empty();
     let limit = query.limit();
-    let mut by_project: BTreeMap<&str, [Vec<Card<'a>>; 4]> = BTreeMap::new();
-    for entry in picture.entries.iter() {
-        if !(shown.wants(entry) || (query.show_deleted() && deleted.wants(entry))) {
-            continue;
-        }
-        let devices = picture.devices_of(entry);
-        if !query.device.is_empty() && !devices.contains(&query.device.as_str()) {
-            continue;
-        }
-        if !text.is_empty()
-            && !entry.content.to_lowercase().contains(&text)
-            && !entry
-                .active_form
-                .as_deref()
-                .is_some_and(|a| a.to_lowercase().contains(&text))
-            && !entry.id.starts_with(&text)
-        {
-            continue;
-        }
-        let column = match entry.status {
-            Status::Pending => 0,
-            Status::InProgress => 1,
-            Status::Completed => 2,
-            Status::Deleted => 3,
-        };
-        by_project.entry(&entry.project).or_default()[column].push(Card {
-            conflict: picture.conflicts.get(&entry.id),
-            entry,
-            devices,
-        });
-    }
-    let mut todos = 0;
+    let mut shown = 0;
     let mut conflicts = 0;
-    let statuses = [
-        Status::Pending,
-        Status::InProgress,
-        Status::Completed,
-        Status::Deleted,
-    ];
-    let projects = by_project
-        .into_iter()
-        .map(|(project, columns)| {
-            let columns = columns
-                .into_iter()
-                .zip(statuses)
-                .filter(|(_, status)| *status != Status::Deleted || query.show_deleted())
-                .map(|(mut cards, status)| {
-                    todos += cards.len();
-                    conflicts += cards.iter().filter(|c| c.conflict.is_some()).count();
-                    // Newest word first: what moved last is on top.
-                    cards.sort_by(|a, b| {
-                        b.entry
-                            .updated_at
-                            .cmp(&a.entry.updated_at)
-                            .then_with(|| a.entry.id.cmp(&b.entry.id))
-                    });
-                    let total = cards.len();
-                    cards.truncate(limit);
-                    Column {
-                        status,
-                        total,
-                        cards,
+    let mut projects = Vec::new();
+    for (project, cols) in &todos.columns {
+        if !query.project.is_empty() && *project != query.project {
+            continue;
+        }
+        let mut columns = Vec::new();
+        for (col, status) in cols.iter().zip(COLUMNS) {
+            if status == Status::Deleted && !query.show_deleted() {
+                continue;
+            }
+            // Agent and session are the engine's filter, as `todos` applies it.
+            let wanted = TodoFilter {
+                project: None,
+                agent: non_empty(&query.agent),
+                session: non_empty(session),
+                status: Some(StatusSet::One(status)),
+            };
+            let card = |entry: &'a TodoEntry, devices: Vec<&'a str>| Card {
+                conflict: todos.conflicts.get(&entry.id),
+                entry,
+                devices,
+            };
+            let mut column = Column {
+                status,
+                total: 0,
+                cards: Vec::new(),
+            };
+            let entries = col.order.iter().map(|&i| &todos.entries[i as usize]);
+            if !filtered {
+                column.total = col.order.len();
+                conflicts += col.conflicts;
+                column.cards = entries
+                    .take(limit)
+                    .map(|e| card(e, picture.devices_of(e)))
+                    .collect();
+            } else {
+                for entry in entries {
+                    if !wanted.wants(entry) || !matches_text(entry, &text) {
+                        continue;
                     }
-                })
-                .collect();
-            ProjectBoard { project, columns }
-        })
-        .collect();
+                    let devices = picture.devices_of(entry);
+                    if !query.device.is_empty() && !devices.contains(&query.device.as_str()) {
+                        continue;
+                    }
+                    column.total += 1;
+                    let card = card(entry, devices);
+                    conflicts += usize::from(card.conflict.is_some());
+                    if column.cards.len() < limit {
+                        column.cards.push(card);
+                    }
+                }
+            }
+            shown += column.total;
+            columns.push(column);
+        }
+        // A project is on the board when any of its todos passes the filters.
+        if columns.iter().any(|c| c.total > 0) {
+            projects.push(ProjectBoard { project, columns });
+        }
+    }
     Board {
         generation: picture.generation,
-        todos,
+        todos: shown,
         conflicts,
         projects,
     }
 }
 
+/// Whether a todo's content or active form contains `text` (lowercase; any
+/// case), or its id starts with it; an empty `text` matches every todo.
+fn matches_text(entry: &TodoEntry, text: &str) -> bool {
+    text.is_empty()
+        || entry.content.to_lowercase().contains(text)
+        || entry
+            .active_form
+            .as_deref()
+            .is_some_and(|a| a.to_lowercase().contains(text))
+        || entry.id.starts_with(text)
+}
+
 /// The filter form: every project, agent and device the picture knows.
 fn filters(picture: &Picture, query: &BoardQuery) -> String {
-    let projects: BTreeSet<&str> = picture.entries.iter().map(|e| e.project.as_str()).collect();
-    let agents: BTreeSet<&str> = picture
-        .entries
-        .iter()
-        .flat_map(|e| e.agents.iter().map(String::as_str))
-        .collect();
-    let devices: BTreeSet<&str> = picture.device_of.values().map(String::as_str).collect();
-    let own = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let projects: Vec<&str> = picture.todos.projects().collect();
     format!(
         r#"<form class="filters" method="get" action="/board" role="search">
 {project}{agent}{device}
@@ -205,15 +201,21 @@ fn filters(picture: &Picture, query: &BoardQuery) -> String {
             "project",
             "Project",
             "all projects",
-            &own(projects),
+            &projects,
             &query.project
         ),
-        agent = html::select("agent", "Agent", "all agents", &own(agents), &query.agent),
+        agent = html::select(
+            "agent",
+            "Agent",
+            "all agents",
+            &picture.todos.agents,
+            &query.agent
+        ),
         device = html::select(
             "device",
             "Device",
             "all devices",
-            &own(devices),
+            &picture.devices,
             &query.device
         ),
         q = esc(&query.q),

@@ -24,16 +24,18 @@ const PAGE: usize = 100;
 /// The conflicts a query wants, in output order.
 pub fn list<'a>(picture: &'a Picture, query: &ConflictsQuery) -> Vec<&'a Conflict> {
     picture
+        .todos
         .entries
         .iter()
         .filter(|e| query.project.is_empty() || e.project == query.project)
-        .filter_map(|e| picture.conflicts.get(&e.id))
+        .filter_map(|e| picture.todos.conflicts.get(&e.id))
         .collect()
 }
 
 pub fn render(picture: &Picture, query: &ConflictsQuery, now: Timestamp) -> String {
     let list = list(picture, query);
     let projects: BTreeSet<String> = picture
+        .todos
         .conflicts
         .values()
         .map(|c| c.project.clone())

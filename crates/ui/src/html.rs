@@ -147,14 +147,20 @@ pub fn page(view: View, title: &str, main: &str) -> String {
 }
 
 /// A `<select>` of choices, the current one selected, the first meaning "any".
-pub fn select(name: &str, label: &str, any: &str, choices: &[String], current: &str) -> String {
+pub fn select<S: AsRef<str>>(
+    name: &str,
+    label: &str,
+    any: &str,
+    choices: &[S],
+    current: &str,
+) -> String {
     let mut out = format!(
         r#"<label>{label} <select name="{name}"><option value="">{any}</option>"#,
         label = esc(label),
         name = esc(name),
         any = esc(any),
     );
-    for c in choices {
+    for c in choices.iter().map(AsRef::as_ref) {
         let selected = if c == current { " selected" } else { "" };
         let _ = write!(
             out,

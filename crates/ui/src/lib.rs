@@ -23,7 +23,7 @@ mod topics;
 pub use access::{
     check_bind, safe_next, security_headers, sign_in_page, to_sign_in, BindRefused, MIN_TOKEN_LEN,
 };
-pub use picture::{DataSource, Picture, ReadError, Shared};
+pub use picture::{folded, DataSource, Picture, ReadError, Shared, Todos};
 
 use axum::extract::{Path as UrlPath, Query};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -67,6 +67,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let source = Arc::new(Source::new(config.store_path, config.stale_after_ms));
+    // The picture is read now, while the first page is on its way, so that
+    // page finds it ready (docs/UI.md, "Reading the store").
+    let warm = source.clone();
+    tokio::task::spawn_blocking(move || warm.picture().ok());
     let (tx, rx) = watch::channel(0u64);
     let watcher = tokio::spawn(live::watch_store(source.clone(), tx));
     let data: Shared = Arc::new(LocalSource {
@@ -337,7 +341,7 @@ async fn todo_page(
         let history = history_of(data, &id)?;
         Ok((
             history.todo.content.clone(),
-            conflicts::render_history(&history, p.conflicts.get(&id), now),
+            conflicts::render_history(&history, p.todos.conflicts.get(&id), now),
         ))
     })
     .await

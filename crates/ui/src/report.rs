@@ -33,7 +33,7 @@ impl ReportQuery {
 
 pub fn rows(picture: &Picture, query: &ReportQuery, now: Timestamp) -> Vec<DayRow> {
     let project = (!query.project.is_empty()).then_some(query.project.as_str());
-    daily_report(&picture.entries, query.since(now), project)
+    daily_report(&picture.todos.entries, query.since(now), project)
 }
 
 fn duration(ms: Option<i64>) -> String {
@@ -102,8 +102,7 @@ fn chart(project: &str, days: &[&DayRow]) -> String {
 
 pub fn render(picture: &Picture, query: &ReportQuery, now: Timestamp) -> String {
     let rows = rows(picture, query, now);
-    let mut projects: Vec<String> = picture.entries.iter().map(|e| e.project.clone()).collect();
-    projects.dedup();
+    let projects: Vec<&str> = picture.todos.projects().collect();
     let periods: Vec<String> = ["7", "30", "90"].iter().map(|s| s.to_string()).collect();
     let mut out = String::from("<h1>Report</h1>");
     let _ = write!(

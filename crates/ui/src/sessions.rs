@@ -6,7 +6,7 @@ use crate::html::{self, esc, short, time_ago};
 use crate::picture::Picture;
 use chittysync_core::{Status, Timestamp};
 use chittysync_engine::views::{
-    mark_spawned, session_matches, session_views, SessionState, SessionView,
+    mark_spawned, session_matches, session_views_of, SessionState, SessionView,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -48,6 +48,7 @@ pub fn rows<'a>(
 ) -> Vec<Row<'a>> {
     let mut doing: HashMap<&str, Vec<&'a str>> = HashMap::new();
     for e in picture
+        .todos
         .entries
         .iter()
         .filter(|e| e.status == Status::InProgress)
@@ -59,8 +60,9 @@ pub fn rows<'a>(
                 .push(e.active_form.as_deref().unwrap_or(&e.content));
         }
     }
-    let mut views = session_views(
-        &picture.stored,
+    let todos = picture.todos.entries.iter();
+    let mut views = session_views_of(
+        todos.map(|e| (e.status, e.sessions.as_slice())),
         picture.sessions.clone(),
         now,
         stale_after_ms,
@@ -127,7 +129,6 @@ pub fn render(
 ) -> String {
     let rows = rows(picture, query, now, stale_after_ms);
     let mut out = String::from("<h1>Sessions</h1>");
-    let devices: BTreeSet<String> = picture.device_of.values().cloned().collect();
     let agents: BTreeSet<String> = picture
         .sessions
         .iter()
@@ -140,7 +141,7 @@ pub fn render(
             "device",
             "Device",
             "all devices",
-            &devices.into_iter().collect::<Vec<_>>(),
+            &picture.devices,
             &query.device
         ),
         html::select(
@@ -154,7 +155,7 @@ pub fn render(
             "state",
             "State",
             "any state",
-            &["active".into(), "stale".into(), "ended".into()],
+            &["active", "stale", "ended"],
             &query.state
         ),
         esc(&query.session),

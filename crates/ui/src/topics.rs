@@ -21,7 +21,7 @@ pub fn render(
     query: &TopicsQuery,
     now: Timestamp,
 ) -> String {
-    let all = topics(rules, &picture.entries);
+    let all = topics(rules, &picture.todos.entries);
     let mut projects: Vec<String> = all.iter().map(|t| t.project.clone()).collect();
     projects.dedup();
     let mut out = String::from("<h1>Topics</h1>");

@@ -15,11 +15,13 @@
 //! - Live: each tenant's source follows the store's change feed (the pushes
 //!   of every device, from this process and, on PostgreSQL, from others) and
 //!   the pages' `/events` streams hear of each change.
+//! - At each change only the observations stored since the last picture are
+//!   read and folded into the todos they touch (docs/UI.md, "On the hub").
 
 use crate::auth::hash_token;
 use crate::server::AppState;
 use crate::store::{Change, SessionRecord as HubSession, Store, TenantId};
-use crate::views::{Folded, ACTIVE_WINDOW_MS};
+use crate::views::ACTIVE_WINDOW_MS;
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -28,11 +30,11 @@ use axum::routing::get;
 use axum::Router;
 use chittysync_core::agent::agent_of;
 use chittysync_core::topic::TopicRules;
-use chittysync_core::{Status, TodoState};
+use chittysync_core::{TodoId, TodoState};
 use chittysync_engine::views::{sub_agent_of, HistoryStep, TodoHistory};
-use chittysync_ui::{DataSource, Picture, ReadError, Shared};
+use chittysync_ui::{DataSource, Picture, ReadError, Shared, Todos};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 use tokio::sync::{broadcast, watch};
@@ -201,9 +203,20 @@ pub(crate) struct TenantSource {
     tenant: TenantId,
     runtime: tokio::runtime::Handle,
     changes: watch::Receiver<u64>,
-    cached: Mutex<Option<Arc<Picture>>>,
+    cached: Mutex<Option<Folding>>,
     topic_rules: TopicRules,
 }
+
+/// The last picture of a tenant and what it was folded from: every todo's
+/// fold state, with the observations stored up to `cursor` in them.
+struct Folding {
+    cursor: i64,
+    states: BTreeMap<TodoId, TodoState>,
+    picture: Arc<Picture>,
+}
+
+/// Observations read per page when catching up.
+const CATCH_UP_PAGE: u32 = 1000;
 
 impl TenantSource {
     /// A source for `tenant`, following the store's change feed until the
@@ -269,54 +282,97 @@ fn session_record(s: HubSession) -> chittysync_store::SessionRecord {
     }
 }
 
-impl DataSource for TenantSource {
-    fn picture(&self) -> Result<Arc<Picture>, ReadError> {
-        let generation = *self.changes.borrow();
-        if let Some(p) = self
-            .cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .filter(|p| p.generation == generation)
-        {
-            return Ok(p.clone());
-        }
+impl TenantSource {
+    /// Every todo's state and the sessions, read whole.
+    fn read(&self, generation: u64) -> Result<Folding, ReadError> {
+        // The cursor first: what is stored after it is read again next time
+        // (folding an observation twice changes nothing), never missed.
+        let cursor = self.block_on(self.store.cursor(self.tenant))?;
         let (states, sessions) = self.block_on(async {
             tokio::try_join!(
                 self.store.todo_states(self.tenant),
                 self.store.sessions(self.tenant)
             )
         })?;
-        let folded = Folded::new(&states);
+        let todos = resolved(&states, states.keys())?;
+        Ok(Folding {
+            cursor,
+            picture: picture(generation, Todos::new(todos), sessions),
+            states,
+        })
+    }
+
+    /// `last` brought up to date with the observations stored since it was
+    /// read: only the todos they touch are resolved again.
+    fn catch_up(&self, last: Folding, generation: u64) -> Result<Folding, ReadError> {
+        let Folding {
+            mut cursor,
+            mut states,
+            picture: last,
+        } = last;
+        let mut touched = BTreeSet::new();
+        loop {
+            let page = self.block_on(self.store.since(self.tenant, cursor, CATCH_UP_PAGE))?;
+            for obs in &page.observations {
+                states.entry(obs.todo_id.clone()).or_default().apply(obs);
+                touched.insert(obs.todo_id.clone());
+            }
+            cursor = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        let changed = resolved(&states, touched.iter())?;
+        let sessions = self.block_on(self.store.sessions(self.tenant))?;
+        let mut todos = last.into_todos();
+        todos.apply(changed);
+        Ok(Folding {
+            cursor,
+            states,
+            picture: picture(generation, todos, sessions),
+        })
+    }
+}
+
+/// The todos `ids` name, resolved by the core's rule.
+fn resolved<'a>(
+    states: &BTreeMap<TodoId, TodoState>,
+    ids: impl Iterator<Item = &'a TodoId>,
+) -> Result<Vec<chittysync_store::FoldedTodo>, ReadError> {
+    let mut out = Vec::new();
+    for resolved in ids.filter_map(|id| states.get(id)?.resolve()) {
         // Sealed todos have no text the pages could show (docs/ENCRYPTION.md),
         // as the API's views answer 409 for them.
-        if folded
-            .todos
-            .iter()
-            .any(|t| chittysync_crypt::is_sealed_text(&t.project))
-        {
+        if chittysync_crypt::is_sealed_text(&resolved.entry.project) {
             return Err(ReadError::Encrypted);
         }
-        let shown: std::collections::HashSet<&str> = folded
-            .todos
-            .iter()
-            .filter(|t| t.status != Status::Deleted)
-            .map(|t| t.id.as_str())
-            .collect();
-        let conflicts = folded
-            .conflicts
-            .iter()
-            .filter(|(id, _)| shown.contains(id.as_str()))
-            .map(|(id, c)| (id.clone(), c.clone()))
-            .collect();
-        let sessions = sessions.into_iter().map(session_record).collect();
-        let picture = Arc::new(Picture::from_entries(
-            generation,
-            folded.todos,
-            conflicts,
-            sessions,
-        ));
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(picture.clone());
+        out.push(chittysync_ui::folded(resolved.entry, resolved.conflict));
+    }
+    Ok(out)
+}
+
+fn picture(generation: u64, todos: Todos, sessions: Vec<HubSession>) -> Arc<Picture> {
+    let sessions = sessions.into_iter().map(session_record).collect();
+    Arc::new(Picture::from_todos(generation, Arc::new(todos), sessions))
+}
+
+impl DataSource for TenantSource {
+    fn picture(&self) -> Result<Arc<Picture>, ReadError> {
+        // One read at a time: pages asking together wait for the same one.
+        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = *self.changes.borrow();
+        if let Some(c) = cached
+            .as_ref()
+            .filter(|c| c.picture.generation == generation)
+        {
+            return Ok(c.picture.clone());
+        }
+        let next = match cached.take() {
+            Some(last) => self.catch_up(last, generation)?,
+            None => self.read(generation)?,
+        };
+        let picture = next.picture.clone();
+        *cached = Some(next);
         Ok(picture)
     }
 
@@ -364,6 +420,7 @@ fn history_of(state: &TodoState) -> Option<TodoHistory> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chittysync_core::Status;
 
     #[test]
     fn the_cookie_is_found_among_others() {
@@ -405,5 +462,63 @@ mod tests {
             .collect();
         assert_eq!(who, ["s1", "s2"]);
         assert!(h.observations.iter().all(|s| s.via == "hub"));
+    }
+
+    /// A picture caught up with the observations stored since it was read
+    /// equals one read whole, after each of a run of pushes: sessions
+    /// revisiting todos with other statuses (conflicts), a deletion, a push
+    /// of nothing new, and more than one page of observations at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caught_up_picture_equals_a_whole_read() {
+        use chittysync_core::Timestamp;
+        use chittysync_testkit::bulk_observations;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("hub.db").display());
+        let store = crate::store::open(&url).await.unwrap();
+        store
+            .create_token("acme", "hash", "cst_", Timestamp(1))
+            .await
+            .unwrap();
+        let tenant = store.token_tenant("hash").await.unwrap().unwrap().tenant;
+        let source = TenantSource::start(store.clone(), tenant, CancellationToken::new());
+        // Phone's todo 1, deleted a minute after it is pushed.
+        let mut deleted = bulk_observations("phone", "web", 1..2).remove(0);
+        deleted.status = Status::Deleted;
+        deleted.observed_at = Timestamp(deleted.observed_at.millis() + 60_000);
+        deleted.id = deleted.computed_id();
+        let pushes = vec![
+            bulk_observations("laptop", "api", 0..5),
+            bulk_observations("phone", "web", 0..3),
+            vec![deleted],
+            vec![],
+            bulk_observations("laptop", "api", 5..2_505),
+            bulk_observations("phone", "web", 3..4),
+        ];
+        let mut last = {
+            let source = source.clone();
+            tokio::task::spawn_blocking(move || source.read(0).map_err(|e| e.to_string()))
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        for (generation, push) in (1..).zip(pushes) {
+            store.ingest(tenant, push, Timestamp(1)).await.unwrap();
+            let source = source.clone();
+            last = tokio::task::spawn_blocking(move || {
+                let caught = source.catch_up(last, generation).unwrap();
+                let whole = source.read(generation).unwrap();
+                assert_eq!(caught.cursor, whole.cursor);
+                assert_eq!(caught.states, whole.states);
+                assert_eq!(*caught.picture.todos, *whole.picture.todos);
+                assert_eq!(caught.picture.sessions, whole.picture.sessions);
+                caught
+            })
+            .await
+            .unwrap();
+        }
+        let todos = &last.picture.todos;
+        assert_eq!(todos.entries.len(), 504, "laptop's 500 todos, phone's 4");
+        assert!(!todos.conflicts.is_empty(), "sessions disagree");
+        assert!(todos.entries.iter().any(|e| e.status == Status::Deleted));
     }
 }
