@@ -252,6 +252,13 @@ fn two_devices_with_one_key_converge_through_a_hub_that_cannot_read_them() {
         }
         other => panic!("projects of sealed todos: {other:?}"),
     }
+    // Its status counts what it can see, and no sealed project as a project.
+    let status = runtime.block_on(client.status()).unwrap();
+    assert!(status.encrypted, "{status:?}");
+    assert_eq!((status.projects, status.topics.categories), (None, None));
+    assert_eq!((status.devices, status.todos.total), (2, 3), "{status:?}");
+    assert!(status.observations >= 4, "{status:?}");
+    assert_eq!(status.sessions.total, status.topics.total_conversations);
     drop(client);
     // The hub's dashboard, signed in as the tenant, says so too.
     let (status, page) = dashboard_get(port, &token, "/board");

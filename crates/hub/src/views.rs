@@ -112,16 +112,30 @@ pub(crate) fn status(
         todos.add(todo.status);
     }
     let sessions_total = sessions.len() as u64;
+    // A sealed tenant's projects are sealed afresh in every observation
+    // (docs/ENCRYPTION.md): what the hub can count honestly is observations,
+    // devices, sessions and todos by status, not projects.
+    let encrypted = folded
+        .todos
+        .iter()
+        .any(|t| chittysync_crypt::is_sealed_text(&t.project));
     StatusResponse {
         service: "sync".to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
-        projects: ProjectCounts {
+        encrypted,
+        observations: sessions.iter().map(|s| s.observations.max(0) as u64).sum(),
+        devices: sessions
+            .iter()
+            .map(|s| s.device.as_str())
+            .collect::<BTreeSet<_>>()
+            .len() as u64,
+        projects: (!encrypted).then(|| ProjectCounts {
             total: projects.len() as u64,
             synced: projects
                 .iter()
                 .filter(|p| p.last_activity.is_some_and(|t| is_active(t, now)))
                 .count() as u64,
-        },
+        }),
         sessions: SessionCounts {
             total: sessions_total,
             active: sessions
@@ -130,7 +144,7 @@ pub(crate) fn status(
                 .count() as u64,
         },
         topics: TopicCounts {
-            categories: projects.len() as u64,
+            categories: (!encrypted).then_some(projects.len() as u64),
             total_conversations: sessions_total,
         },
         todos: TodoCounts {
@@ -318,9 +332,14 @@ mod tests {
         let folded = Folded::new(&fold(&all));
         let sessions = [session("s1", "api", recent), session("s2", "web", old)];
         let s = status(&folded, &sessions, NOW);
-        assert_eq!((s.projects.total, s.projects.synced), (2, 1));
+        let p = s.projects.unwrap();
+        assert_eq!((p.total, p.synced), (2, 1));
         assert_eq!((s.sessions.total, s.sessions.active), (2, 1));
-        assert_eq!((s.topics.categories, s.topics.total_conversations), (2, 2));
+        assert_eq!(
+            (s.topics.categories, s.topics.total_conversations),
+            (Some(2), 2)
+        );
+        assert_eq!((s.encrypted, s.observations, s.devices), (false, 2, 1));
         assert_eq!(
             (
                 s.todos.total,

@@ -59,7 +59,19 @@ pub struct StatusResponse {
     pub service: String,
     /// The hub's crate version.
     pub version: String,
-    pub projects: ProjectCounts,
+    /// The tenant's todos are encrypted end to end (docs/ENCRYPTION.md): the
+    /// hub cannot read their projects, so it does not count them.
+    #[serde(default)]
+    pub encrypted: bool,
+    /// Observations stored.
+    #[serde(default)]
+    pub observations: u64,
+    /// Devices that pushed any.
+    #[serde(default)]
+    pub devices: u64,
+    /// `null` when `encrypted`: every sealed project is unique on the hub,
+    /// so their number would say nothing.
+    pub projects: Option<ProjectCounts>,
     pub sessions: SessionCounts,
     pub topics: TopicCounts,
     pub todos: TodoCounts,
@@ -83,8 +95,8 @@ pub struct SessionCounts {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TopicCounts {
-    /// Topics are projects: their number.
-    pub categories: u64,
+    /// Topics are projects: their number (`null` when `encrypted`).
+    pub categories: Option<u64>,
     /// Conversations are sessions: their number.
     pub total_conversations: u64,
 }
