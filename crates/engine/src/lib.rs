@@ -32,7 +32,7 @@ pub use mcp::{McpCaller, PlanWritten, TodoRef, TodoUpdated, UpdateError};
 pub use outputs::{
     remove_abandoned_temporaries, render_todos_file, write_atomically, OutputPaths, Snapshots,
 };
-pub use remote::{Backoff, Pulled, Pushed, Remote, RemoteCursor, RemoteError};
+pub use remote::{Backoff, Published, Pulled, Pushed, Remote, RemoteCursor, RemoteError};
 pub use report::{daily_report, DayRow};
 pub use summary::{Report, Summary};
 pub use sync::SyncOutcome;

@@ -4,7 +4,7 @@
 //! (crates/engine/src/sync.rs) is the one loop over it, keeping each
 //! remote's cursors and last error in one record ([`crate::SyncState`]).
 
-use crate::EngineError;
+use crate::{Engine, EngineError};
 use chittysync_core::Observation;
 use chittysync_store::Via;
 use std::hash::BuildHasher;
@@ -46,6 +46,36 @@ pub trait Remote {
     /// What the remote stored after `after` (every device's, this one's
     /// included), and the cursor after it.
     fn pull(&mut self, after: &Self::Cursor) -> Result<Pulled<Self::Cursor>, Self::Error>;
+
+    /// After a round's pushes and pulls were taken in: makes what was
+    /// pushed as [`Pushed::staged`] durable (git: one commit holding the
+    /// merge, the new log lines and the snapshots rendered from the fold).
+    /// The push cursor of staged pushes moves only once this returned.
+    fn commit(&mut self, _engine: &mut Engine) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// Sends what [`Remote::commit`] made (git: pushes the branch).
+    /// [`Published::Again`] when the remote moved meanwhile: the loop pulls,
+    /// pushes and commits again.
+    fn publish(&mut self, _engine: &mut Engine) -> Result<Published, Self::Error> {
+        Ok(Published::Done)
+    }
+
+    /// Whether this round asks the remote at all (git's commits between
+    /// pushes do not): when it does not, its success says nothing of the
+    /// remote and is not recorded as one.
+    fn asks_remote(&self) -> bool {
+        true
+    }
+}
+
+/// What [`Remote::publish`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    Done,
+    /// The remote moved meanwhile: another round.
+    Again,
 }
 
 /// A cursor as kept in the store's sync state.
@@ -68,6 +98,9 @@ pub struct Pushed {
     /// The remote holds less than was pulled from it (it lost data): the
     /// sync starts over, pushing and pulling everything again.
     pub remote_lost: bool,
+    /// Taken, but durable only once [`Remote::commit`] returned (git stages
+    /// the batch for the round's one commit).
+    pub staged: bool,
 }
 
 impl Pushed {

@@ -13,7 +13,7 @@
 //! how it went. Whether to try again and when is the caller's (the daemon's
 //! [`crate::Backoff`]), told by [`crate::RemoteError::is_transient`].
 
-use crate::remote::{Remote, RemoteCursor};
+use crate::remote::{Published, Remote, RemoteCursor};
 use crate::{Engine, EngineError};
 use chittysync_core::{Observation, Timestamp};
 use chittysync_store::sync_state::{SyncEvent, SyncState};
@@ -129,6 +129,9 @@ impl Engine {
     ) -> Result<SyncOutcome, R::Error> {
         let name = remote.name();
         let result = self.sync_remote_inner(remote, push_batch.max(1));
+        if !remote.asks_remote() && result.is_ok() {
+            return result;
+        }
         let recorded = match &result {
             Ok(outcome) => {
                 let detail = format!("{} pushed, {} pulled", outcome.pushed, outcome.pulled);
@@ -179,54 +182,75 @@ impl Engine {
 
         let mut restarted_here = false;
         loop {
-            let batch = self
-                .store
-                .observations_after(state.push_cursor, Via::Local, push_batch)
-                .map_err(EngineError::from)?;
-            let Some(last_seq) = batch.last().map(|l| l.seq) else {
-                break;
-            };
-            let observations: Vec<Observation> = batch.into_iter().map(|l| l.observation).collect();
-            let pushed = remote.push(&observations)?;
-            outcome.batches += 1;
-            outcome.pushed += pushed.new;
-            outcome.duplicates += pushed.already;
-            outcome.skipped += pushed.skipped;
-            if pushed.remote_lost && !restarted_here {
-                tracing::warn!(
-                    remote = name,
-                    "the remote holds less than was pulled from it: pushing everything again"
-                );
-                restarted_here = true;
-                outcome.restarted = true;
-                state = self.update_sync_state(name, |s| s.restart(target.clone()))?;
-                cursor = R::Cursor::default();
-                remote.resume(&cursor);
-                continue;
-            }
-            let detail = format!("{} observations up to #{last_seq}", observations.len());
-            state = self.update_sync_state(name, |s| {
-                s.push_cursor = last_seq;
-                if pushed.new > 0 {
-                    s.last_push = Some(SyncEvent::now(detail));
+            // Pushes: what is new since the push cursor, a batch at a time.
+            let mut push_from = state.push_cursor;
+            let mut staged = None;
+            loop {
+                let batch = self
+                    .store
+                    .observations_after(push_from, Via::Local, push_batch)
+                    .map_err(EngineError::from)?;
+                let Some(last_seq) = batch.last().map(|l| l.seq) else {
+                    break;
+                };
+                let observations: Vec<Observation> =
+                    batch.into_iter().map(|l| l.observation).collect();
+                let pushed = remote.push(&observations)?;
+                outcome.batches += 1;
+                outcome.pushed += pushed.new;
+                outcome.duplicates += pushed.already;
+                outcome.skipped += pushed.skipped;
+                if pushed.remote_lost && !restarted_here {
+                    tracing::warn!(
+                        remote = name,
+                        "the remote holds less than was pulled from it: pushing everything again"
+                    );
+                    restarted_here = true;
+                    outcome.restarted = true;
+                    state = self.update_sync_state(name, |s| s.restart(target.clone()))?;
+                    cursor = R::Cursor::default();
+                    remote.resume(&cursor);
+                    push_from = 0;
+                    continue;
                 }
-            })?;
-        }
+                push_from = last_seq;
+                if pushed.staged {
+                    staged = Some(last_seq);
+                    continue;
+                }
+                let detail = format!("{} observations up to #{last_seq}", observations.len());
+                state = self.update_sync_state(name, |s| {
+                    s.push_cursor = last_seq;
+                    if pushed.new > 0 {
+                        s.last_push = Some(SyncEvent::now(detail));
+                    }
+                })?;
+            }
 
-        loop {
-            let page = remote.pull(&cursor)?;
-            outcome.received += page.observations.len() as u64;
-            let moved = page.cursor != cursor;
-            let text = page.cursor.to_text();
-            // This device's own observations come back too: the store keeps
-            // them once (by id). The page and the cursor after it are
-            // committed together.
-            let (new, _) = self.ingest_remote(&page.observations, remote.via(), name, |s| {
-                s.pull_cursor = Some(text)
-            })?;
-            outcome.pulled += new;
-            cursor = page.cursor;
-            if !page.more || !moved {
+            // Pulls: everything after the pull cursor, page by page.
+            loop {
+                let page = remote.pull(&cursor)?;
+                outcome.received += page.observations.len() as u64;
+                let moved = page.cursor != cursor;
+                let text = page.cursor.to_text();
+                // This device's own observations come back too: the store
+                // keeps them once (by id). The page and the cursor after it
+                // are committed together.
+                let (new, _) = self.ingest_remote(&page.observations, remote.via(), name, |s| {
+                    s.pull_cursor = Some(text)
+                })?;
+                outcome.pulled += new;
+                cursor = page.cursor;
+                if !page.more || !moved {
+                    break;
+                }
+            }
+
+            remote.commit(self)?;
+            if let Some(last_seq) = staged {
+                state = self.update_sync_state(name, |s| s.push_cursor = last_seq)?;
+            }
+            if remote.publish(self)? == Published::Done {
                 break;
             }
         }

@@ -1,68 +1,13 @@
-//! Writing this device's new observations to its log shards.
+//! Writing this device's new observations to its log shards (the git
+//! remote's commit, crates/gitsync/src/as_remote.rs).
 
 use crate::error::{GitContext, GitSyncError};
 use crate::layout;
 use crate::log;
 use crate::tree::{Entries, Entry};
 use chittysync_core::Observation;
-use chittysync_crypt::Encryption;
-use chittysync_store::{Store, Via};
 use git2::Repository;
-use std::collections::{BTreeMap, HashSet};
-
-/// Rows read from the store per query.
-const BATCH: usize = 10_000;
-
-/// What an export wrote.
-#[derive(Debug, Default)]
-pub struct Exported {
-    pub count: u64,
-    /// Empty when the log is sealed: the commit message names no project.
-    pub by_project: BTreeMap<String, u64>,
-}
-
-/// Appends the local observations after `*cursor` to `device`'s log in
-/// `entries`, and moves the cursor past them. With `skip_logged` (a store's
-/// first sync with this repository), observations already in the device's
-/// log are not written again. With `encryption` sealing, the log gets the
-/// sealed form (docs/ENCRYPTION.md).
-pub fn export(
-    repo: &Repository,
-    store: &Store,
-    device: &str,
-    entries: &mut Entries,
-    cursor: &mut i64,
-    skip_logged: bool,
-    encryption: &Encryption,
-) -> Result<Exported, GitSyncError> {
-    let mut fresh: Vec<Observation> = Vec::new();
-    loop {
-        let batch = store.observations_after(*cursor, Via::Local, BATCH)?;
-        let Some(last) = batch.last() else { break };
-        *cursor = last.seq;
-        let full = batch.len() == BATCH;
-        fresh.extend(batch.into_iter().map(|l| l.observation));
-        if !full {
-            break;
-        }
-    }
-    if skip_logged && !fresh.is_empty() {
-        let logged = logged_ids(repo, device, entries)?;
-        fresh.retain(|o| !logged.contains(&encryption.outgoing_id(o)));
-    }
-    let mut exported = Exported::default();
-    if fresh.is_empty() {
-        return Ok(exported);
-    }
-    exported.count = fresh.len() as u64;
-    if !encryption.seals() {
-        for obs in &fresh {
-            *exported.by_project.entry(obs.project.clone()).or_default() += 1;
-        }
-    }
-    append_to_shards(repo, device, entries, &encryption.outgoing(&fresh)?)?;
-    Ok(exported)
-}
+use std::collections::HashSet;
 
 /// The ids of the observations in the device's log.
 pub(crate) fn logged_ids(

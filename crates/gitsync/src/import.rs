@@ -1,57 +1,12 @@
-//! Pulling other devices' observations from the logs into the local store.
+//! Reading other devices' new log lines (what the git remote's pull returns
+//! for the engine to ingest, crates/gitsync/src/as_remote.rs).
 
 use crate::error::{GitContext, GitSyncError};
 use crate::layout;
 use crate::log::{self, Decoded};
 use crate::tree::Entries;
 use chittysync_crypt::Encryption;
-use chittysync_engine::Engine;
-use chittysync_store::Via;
 use git2::Repository;
-use std::collections::BTreeMap;
-
-/// What an import took in.
-#[derive(Debug, Default)]
-pub struct Imported {
-    /// Observations new to the store.
-    pub new: u64,
-    /// Log lines read, by device.
-    pub by_device: BTreeMap<String, u64>,
-    /// Lines refused, with file and line.
-    pub rejected: Vec<String>,
-}
-
-/// Ingests every log line in `after` that was not in `before`, skipping the
-/// folder `skip` (this device's own logs, whose lines the store already has).
-pub fn import(
-    repo: &Repository,
-    engine: &mut Engine,
-    before: &Entries,
-    after: &Entries,
-    skip: Option<&str>,
-    encryption: &Encryption,
-) -> Result<Imported, GitSyncError> {
-    let decoded = new_lines(repo, before, after, skip, encryption)?;
-    let mut imported = Imported {
-        rejected: decoded.rejected,
-        ..Imported::default()
-    };
-    if decoded.observations.is_empty() {
-        return Ok(imported);
-    }
-    for obs in &decoded.observations {
-        *imported.by_device.entry(obs.device.clone()).or_default() += 1;
-    }
-    imported.new = engine
-        .ingest_remote(
-            &decoded.observations,
-            Via::Git,
-            crate::state::REMOTE,
-            |_| {},
-        )?
-        .0;
-    Ok(imported)
-}
 
 /// The log lines in `after` that were not in `before` (skipping the folder
 /// `skip`), opened with `encryption`. A sealed line this device cannot open

@@ -5,7 +5,9 @@
 //! observation log per device and the snapshots regenerated from the fold of
 //! all of them ([`layout`]). A sync pulls, imports other devices' new log
 //! lines into the local store, appends this device's new observations to its
-//! own log, regenerates the snapshots, commits and pushes. Histories that
+//! own log, regenerates the snapshots, commits and pushes — the engine's one
+//! sync loop over the repository as a [`GitRemote`] (docs/GIT_SYNC.md, "One
+//! sync interface"). Histories that
 //! diverged merge without textual conflicts, a rejected push is merged and
 //! retried, and an unreachable remote only delays the push.
 //!

@@ -12,7 +12,6 @@
 use crate::error::GitSyncError;
 use crate::repo::GitSync;
 use crate::sync::SyncReport;
-use crate::{maintenance, state};
 use chittysync_engine::{Backoff, Engine};
 use std::time::{Duration, Instant};
 
@@ -45,7 +44,7 @@ impl Schedule {
     }
 
     /// Notes how the remote answered; returns the wait before the next try.
-    fn record(&mut self, offline: bool, now: Instant) -> Option<Duration> {
+    pub(crate) fn record(&mut self, offline: bool, now: Instant) -> Option<Duration> {
         if offline {
             let wait = self.backoff.fail();
             self.retry_at = Some(now + wait);
@@ -79,14 +78,8 @@ impl GitSync {
             return Ok(None);
         }
         self.schedule.last_commit = Some(now);
-        let started = Instant::now();
-        let _lock = self.lock()?;
-        let mut report = SyncReport::default();
-        let network = self.remote_url.is_some() && self.schedule.network_allowed(now);
-        self.pull_and_commit(engine, &mut report, network)?;
-        self.finish(engine, &mut report, now, network)?;
-        report.elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(Some(report))
+        let network = self.schedule.network_allowed(now);
+        self.run(engine, network, false, now).map(Some)
     }
 
     /// On the timer: pulls, commits and pushes once per `push_interval`, or
@@ -106,35 +99,7 @@ impl GitSync {
         }
         self.schedule.last_push = Some(now);
         self.schedule.last_commit = Some(now);
-        self.sync_once(engine).map(Some)
-    }
-
-    /// Records how the remote answered (for the backoff and `status`) and how
-    /// many commits wait.
-    pub(crate) fn finish(
-        &mut self,
-        engine: &mut Engine,
-        report: &mut SyncReport,
-        now: Instant,
-        network_used: bool,
-    ) -> Result<(), GitSyncError> {
-        if network_used && self.remote_url.is_some() {
-            // A refused push is retried with backoff too (a hook may relent).
-            let failed = report.refused.as_deref().or(report.offline.as_deref());
-            let wait = self.schedule.record(failed.is_some(), now);
-            report.retry_in_ms = wait.map(|w| w.as_millis() as u64);
-            let error = report
-                .refused
-                .as_ref()
-                .map(|words| self.refusal(words))
-                .or(report.offline.clone());
-            state::record_error(engine, error.as_deref())?;
-        }
-        if report.commit.is_some() {
-            report.packed = maintenance::pack_if_needed(&self.repo)?;
-        }
-        report.ahead = self.ahead()?;
-        Ok(())
+        self.run(engine, true, true, now).map(Some)
     }
 }
 

@@ -1,12 +1,13 @@
 //! What the git sync remembers between runs: the `git` record of the
 //! engine's one sync state (crates/engine/src/sync.rs, docs/GIT_SYNC.md
-//! "Sync state") — where the export stopped (its push cursor), which
-//! commit's logs are imported (its pull cursor), the last push and the
-//! failure under way — with two marks of its own in the record's notes:
-//! which snapshot is current, and the last restore of lost logs.
+//! "One sync interface") — where the export stopped (its push cursor) and
+//! which commit's logs are imported (its pull cursor), both kept by the
+//! engine's loop, the last push and the failure under way — with two marks
+//! of its own in the record's notes: which snapshot is current, and the last
+//! restore of lost logs.
 
 use chittysync_core::Timestamp;
-use chittysync_engine::{Engine, EngineError, SyncEvent, SyncState};
+use chittysync_engine::{Engine, EngineError, SyncEvent};
 use chittysync_store::{Result, Store};
 use git2::Oid;
 use serde::{Deserialize, Serialize};
@@ -24,55 +25,35 @@ pub struct SnapshotMark {
     pub coordination: Oid,
 }
 
-/// The cursors of one sync.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cursors {
-    /// The last local sequence number written to this device's log.
-    pub export_seq: i64,
-    /// The commit whose logs are all in the store.
-    pub imported: Option<Oid>,
-    pub snapshot: Option<SnapshotMark>,
+/// The snapshot blobs last rendered (kept in the git record's notes).
+pub fn snapshot_mark(store: &Store) -> Result<Option<SnapshotMark>> {
+    Ok(store.sync_state(REMOTE)?.notes.get(SNAPSHOT).and_then(|v| {
+        let mut parts = v.split(' ');
+        Some(SnapshotMark {
+            generation: parts.next()?.parse().ok()?,
+            todos: parts.next()?.parse().ok()?,
+            coordination: parts.next()?.parse().ok()?,
+        })
+    }))
 }
 
-impl Cursors {
-    pub fn load(store: &Store) -> Result<Cursors> {
-        Ok(Cursors::of(&store.sync_state(REMOTE)?))
-    }
-
-    fn of(state: &SyncState) -> Cursors {
-        let snapshot = state.notes.get(SNAPSHOT).and_then(|v| {
-            let mut parts = v.split(' ');
-            Some(SnapshotMark {
-                generation: parts.next()?.parse().ok()?,
-                todos: parts.next()?.parse().ok()?,
-                coordination: parts.next()?.parse().ok()?,
-            })
-        });
-        Cursors {
-            export_seq: state.push_cursor,
-            imported: state.pull_cursor.as_deref().and_then(|v| v.parse().ok()),
-            snapshot,
-        }
-    }
-
-    /// Saved after the branch moved: a crash between the two makes the next
-    /// sync write a few log lines again, which importers ignore by id.
-    pub fn save(&self, engine: &mut Engine) -> std::result::Result<(), EngineError> {
-        engine
-            .update_sync_state(REMOTE, |state| {
-                state.push_cursor = self.export_seq;
-                if let Some(imported) = self.imported {
-                    state.pull_cursor = Some(imported.to_string());
-                }
-                if let Some(s) = self.snapshot {
-                    state.notes.insert(
-                        SNAPSHOT.into(),
-                        format!("{} {} {}", s.generation, s.todos, s.coordination),
-                    );
-                }
-            })
-            .map(drop)
-    }
+pub fn save_snapshot_mark(
+    engine: &mut Engine,
+    mark: Option<SnapshotMark>,
+) -> std::result::Result<(), EngineError> {
+    engine
+        .update_sync_state(REMOTE, |state| match mark {
+            Some(s) => {
+                state.notes.insert(
+                    SNAPSHOT.into(),
+                    format!("{} {} {}", s.generation, s.todos, s.coordination),
+                );
+            }
+            None => {
+                state.notes.remove(SNAPSHOT);
+            }
+        })
+        .map(drop)
 }
 
 /// A moment worth showing in `status`.
@@ -98,17 +79,6 @@ pub fn record_push(engine: &mut Engine, commit: Oid) -> std::result::Result<(), 
             s.last_push = Some(SyncEvent::now(commit.to_string()))
         })
         .map(drop)
-}
-
-/// Records why the remote failed, or (`None`) that it answered again.
-pub fn record_error(
-    engine: &mut Engine,
-    message: Option<&str>,
-) -> std::result::Result<(), EngineError> {
-    match message {
-        Some(message) => engine.record_sync_failure(REMOTE, message),
-        None => engine.record_sync_answered(REMOTE),
-    }
 }
 
 /// Records that logs the remote lost were restored (what, and the commit).

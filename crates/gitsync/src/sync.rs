@@ -1,8 +1,12 @@
-//! One sync: pull (fetch and merge), import, export, commit, push.
+//! One sync: the engine's one loop ([`Engine::sync_remote`]) over the
+//! repository as a [`GitRemote`] (crates/gitsync/src/as_remote.rs): stage
+//! this device's new observations, pull (fetch and merge) and import, make
+//! one commit, push.
 //!
-//! The order matters. Pulling first means a commit is made on top of what the
-//! remote has, so most pushes are fast-forwards. Importing before exporting
-//! means the snapshots committed are the fold of every device's observations.
+//! The order matters. Meeting the histories before committing means a
+//! commit is made on top of what the remote has, so most pushes are
+//! fast-forwards. Importing before committing means the snapshots committed
+//! are the fold of every device's observations.
 //! A diverged history is merged tree by tree ([`crate::tree::merge`]): logs
 //! are per device, so only the snapshots differ, and they are regenerated.
 //!
@@ -13,23 +17,19 @@
 //! device's last commit), or call a push the remote refused a success.
 
 use crate::error::{GitContext, GitSyncError};
-use crate::export;
-use crate::import::{self, Imported};
 use crate::log;
 use crate::marker;
 use crate::message::{self, Change};
-use crate::remote::{self, Pushed};
-use crate::repo::{checkout_and_move, signature, GitSync};
-use crate::state::{self, Cursors};
+use crate::repo::{signature, GitSync};
 use crate::tree::{self, Entries};
-use crate::{layout, snapshot};
-use chittysync_engine::Engine;
+use crate::{layout, GitRemote};
+use chittysync_engine::{Engine, Remote};
 use git2::{Commit, ErrorCode, Oid};
 use serde::Serialize;
 use std::time::Instant;
 
-/// How many times a rejected push is merged and retried in one sync.
-const PUSH_ATTEMPTS: u32 = 5;
+/// Local observations appended to the log per batch of the loop.
+const EXPORT_BATCH: usize = 10_000;
 
 /// How the local branch met the remote one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -81,192 +81,69 @@ pub struct SyncReport {
 }
 
 /// The tree a new commit starts from, and its parents.
-struct Base<'r> {
-    entries: Entries,
-    parents: Vec<Commit<'r>>,
-    integration: Integration,
+pub(crate) struct Base<'r> {
+    pub entries: Entries,
+    pub parents: Vec<Commit<'r>>,
+    pub integration: Integration,
     /// The local tree, when the base is it unchanged.
-    local_tree: Option<Oid>,
+    pub local_tree: Option<Oid>,
     /// A history chittysync did not write was adopted into it.
-    adopted: bool,
+    pub adopted: bool,
 }
 
 impl GitSync {
     /// Pulls, imports, exports, commits and pushes, now (the one-shot `sync`,
-    /// and the daemon at session end).
+    /// and the daemon at session end): the engine's one loop over this
+    /// repository as a [`crate::GitRemote`].
     pub fn sync_once(&mut self, engine: &mut Engine) -> Result<SyncReport, GitSyncError> {
+        self.run(engine, true, true, Instant::now())
+    }
+
+    /// One run of the loop under the repository's lock: fetching and
+    /// pushing only when asked (and a remote is set). An unreachable remote
+    /// is no error: the report says `offline` and the work waits in local
+    /// commits. The schedule's backoff and `ahead` are updated.
+    pub(crate) fn run(
+        &mut self,
+        engine: &mut Engine,
+        fetch: bool,
+        push: bool,
+        now: Instant,
+    ) -> Result<SyncReport, GitSyncError> {
         let started = Instant::now();
         let _lock = self.lock()?;
-        let mut report = SyncReport::default();
-        self.pull_and_commit(engine, &mut report, true)?;
-        self.push_until_accepted(engine, &mut report)?;
-        self.finish(engine, &mut report, Instant::now(), true)?;
-        report.elapsed_ms = started.elapsed().as_millis() as u64;
-        if let Some(words) = report.refused.take() {
-            return Err(GitSyncError::PushRefused {
-                remote: self.remote_url.clone().unwrap_or_default(),
-                branch: self.branch.clone(),
-                words,
-            });
-        }
-        Ok(report)
-    }
-
-    /// How a refused push reads in `status`.
-    pub(crate) fn refusal(&self, words: &str) -> String {
-        GitSyncError::PushRefused {
-            remote: self.remote_url.clone().unwrap_or_default(),
-            branch: self.branch.clone(),
-            words: words.to_string(),
-        }
-        .to_string()
-    }
-
-    /// Fetches (when asked and a remote is set), then commits whatever is new
-    /// on either side.
-    pub(crate) fn pull_and_commit(
-        &self,
-        engine: &mut Engine,
-        report: &mut SyncReport,
-        fetch: bool,
-    ) -> Result<(), GitSyncError> {
-        if fetch && self.remote_url.is_some() {
-            match remote::fetch(&self.repo, &self.branch) {
-                Ok(()) => report.fetched = true,
-                Err(e) => report.offline = Some(e.message().to_string()),
-            }
-        }
-        let result = self.commit_changes(engine, report);
-        if let Err(e @ GitSyncError::ForeignHistory { .. }) = &result {
-            // Shown by `status` until a sync succeeds.
-            state::record_error(engine, Some(&e.to_string()))?;
-        }
-        result
-    }
-
-    fn commit_changes(
-        &self,
-        engine: &mut Engine,
-        report: &mut SyncReport,
-    ) -> Result<(), GitSyncError> {
-        let local = self.tip()?;
-        let remote = self.tracking_tip()?;
-        let mut base = self.integrate(local.as_ref(), remote.as_ref())?;
-        report.integration = report.integration.max(base.integration);
-        // What this device had committed, when the remote brought changes.
-        let known = match &local {
-            Some(l) if base.integration != Integration::UpToDate => Some(tree::flatten(
-                &l.tree().ctx(|| "reading the local tree".into())?,
-            )?),
-            _ => None,
-        };
-        self.check_whose(local.as_ref(), remote.as_ref(), &mut base, known.as_ref())?;
-        report.adopted |= base.adopted;
-        let restored = match &known {
-            Some(known) => restore_logs(&self.repo, known, &mut base.entries)?,
-            None => Vec::new(),
-        };
-        let (foreign, marked) = marker::ensure(&self.repo, &mut base.entries)?;
-        let loaded = Cursors::load(engine.store())?;
-        let mut cursors = loaded.clone();
-        // A store that never synced with this repository (new, or the
-        // repository was replaced): import every log, ours included, and
-        // export everything not already in our log.
-        let first_sync = cursors
-            .imported
-            .is_none_or(|oid| self.repo.find_commit(oid).is_err());
-        if first_sync {
-            cursors.imported = None;
-            cursors.export_seq = 0;
-        }
         let device = engine.device().to_string();
-        let imported = self.import(engine, &cursors, &base.entries, &device)?;
-        report.imported += imported.new;
-        report
-            .rejected_lines
-            .extend(imported.rejected.iter().cloned());
-
-        let mut entries = base.entries;
-        let exported = export::export(
-            &self.repo,
-            engine.store(),
-            &device,
-            &mut entries,
-            &mut cursors.export_seq,
-            first_sync,
-            &self.encryption,
-        )?;
-        report.exported += exported.count;
-        // Snapshots hold the text: a sealed history has none
-        // (docs/ENCRYPTION.md), and loses those an earlier plain sync wrote.
-        let rendered = if self.encryption.seals() {
-            snapshot::remove(&mut entries, &mut cursors.snapshot, &foreign)
-        } else {
-            snapshot::refresh(
-                &self.repo,
-                engine,
-                &mut entries,
-                &mut cursors.snapshot,
-                &foreign,
-            )?
-        };
-        let tree = match base.local_tree {
-            Some(tree) if exported.count == 0 && !rendered && !marked => tree,
-            _ => tree::build(&self.repo, &entries)?,
-        };
-
-        let old = local.as_ref().map(Commit::id);
-        let head = match base.parents.as_slice() {
-            [] if entries.is_empty() => None,
-            [only] if only.tree_id() == tree => Some(only.clone()),
-            parents => {
-                let change = Change {
-                    device: &device,
-                    exported: &exported.by_project,
-                    imported: &imported.by_device,
-                    merge: parents.len() > 1,
-                    restored: &restored,
-                    fold: engine.store().fold_counts()?,
-                    sealed: self.encryption.seals().then_some(exported.count),
-                };
-                let commit = self.commit(&device, tree, parents, &change)?;
-                report.commit = Some(commit.id().to_string());
-                Some(commit)
+        let mut remote = GitRemote::new(self, &device, fetch, push);
+        let networked = remote.asks_remote();
+        let result = engine.sync_remote(&mut remote, EXPORT_BATCH);
+        let mut report = std::mem::take(&mut remote.report);
+        let failure = match result {
+            Ok(outcome) => {
+                report.imported = outcome.pulled;
+                None
             }
+            // The remote is unreachable: what was done stays committed here.
+            Err(GitSyncError::Offline { .. }) => None,
+            Err(e @ GitSyncError::PushRefused { .. }) => Some(e),
+            Err(e) => return Err(e),
         };
-        if let Some(head) = &head {
-            if Some(head.id()) != old {
-                checkout_and_move(&self.repo, &self.branch, head, old, "chittysync: sync")?;
-            }
-            cursors.imported = Some(head.id());
+        if networked {
+            // A refused push is retried with backoff too (a hook may relent).
+            let failed = failure.is_some() || report.offline.is_some();
+            let wait = self.schedule.record(failed, now);
+            report.retry_in_ms = wait.map(|w| w.as_millis() as u64);
         }
-        if cursors != loaded {
-            cursors.save(engine)?;
+        report.ahead = self.ahead()?;
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
         }
-        if !restored.is_empty() {
-            let at = head
-                .as_ref()
-                .map(|c| c.id().to_string())
-                .unwrap_or_default();
-            state::record_restore(
-                engine,
-                &format!(
-                    "{} (commit {})",
-                    restored.join("; "),
-                    &at[..at.len().min(12)]
-                ),
-            )?;
-            report.restored.extend(restored);
-        }
-        if imported.new > 0 {
-            engine.refresh_outputs()?;
-        }
-        Ok(())
     }
 
     /// Where the next commit starts: our tree, the remote's (fast-forward), or
     /// the merge of both.
-    fn integrate<'r>(
+    pub(crate) fn integrate<'r>(
         &'r self,
         local: Option<&Commit<'r>>,
         remote: Option<&Commit<'r>>,
@@ -341,7 +218,7 @@ impl GitSync {
     /// Refuses a history chittysync did not write (the local one, or the
     /// remote's when it brought commits), unless adopting: then their files
     /// keep their versions and are listed in the marker as not chittysync's.
-    fn check_whose(
+    pub(crate) fn check_whose(
         &self,
         local: Option<&Commit<'_>>,
         remote: Option<&Commit<'_>>,
@@ -383,32 +260,7 @@ impl GitSync {
         Ok(())
     }
 
-    /// Takes in the log lines that arrived since the last imported commit.
-    /// This device's own logs are skipped after the first sync: their lines
-    /// came from this store. The first sync reads them too, so a reinstalled
-    /// device recovers its own history.
-    fn import(
-        &self,
-        engine: &mut Engine,
-        cursors: &Cursors,
-        entries: &Entries,
-        device: &str,
-    ) -> Result<Imported, GitSyncError> {
-        let before = match cursors
-            .imported
-            .and_then(|oid| self.repo.find_commit(oid).ok())
-        {
-            Some(commit) => {
-                tree::flatten(&commit.tree().ctx(|| "reading the imported tree".into())?)?
-            }
-            None => Entries::new(),
-        };
-        let own = layout::device_dir(device);
-        let skip = cursors.imported.is_some().then_some(own.as_str());
-        import::import(&self.repo, engine, &before, entries, skip, &self.encryption)
-    }
-
-    fn commit(
+    pub(crate) fn commit(
         &self,
         device: &str,
         tree: Oid,
@@ -436,74 +288,13 @@ impl GitSync {
             .find_commit(oid)
             .ctx(|| "reading the new commit".into())
     }
-
-    /// Pushes until the remote has our commits: a rejected push (the remote
-    /// moved on) fetches, merges and tries again. A remote on this machine
-    /// takes pushes without checking that its branch did not move meanwhile,
-    /// so there a fetch after the push confirms it.
-    pub(crate) fn push_until_accepted(
-        &self,
-        engine: &mut Engine,
-        report: &mut SyncReport,
-    ) -> Result<(), GitSyncError> {
-        let Some(url) = self.remote_url.clone() else {
-            return Ok(());
-        };
-        // The remote's words when it last said its branch had moved.
-        let mut behind = None;
-        for _ in 0..PUSH_ATTEMPTS {
-            let Some(tip) = self.tip()?.map(|c| c.id()) else {
-                return Ok(());
-            };
-            if report.offline.is_some() || self.ahead()? == 0 {
-                return Ok(());
-            }
-            behind = None;
-            match remote::push(&self.repo, &self.branch) {
-                Err(e) => {
-                    report.offline = Some(e.message().to_string());
-                    return Ok(());
-                }
-                Ok(Pushed::Accepted) => {
-                    report.pushed = true;
-                    self.repo
-                        .reference(
-                            &remote::tracking_ref(&self.branch),
-                            tip,
-                            true,
-                            "chittysync: push",
-                        )
-                        .ctx(|| "recording the push".into())?;
-                    state::record_push(engine, tip)?;
-                    if !remote::is_local(&url) {
-                        return Ok(());
-                    }
-                }
-                Ok(Pushed::Refused(words)) => {
-                    report.refused = Some(words);
-                    return Ok(());
-                }
-                Ok(Pushed::Behind(words)) => {
-                    report.push_retries += 1;
-                    behind = Some(words);
-                }
-            }
-            self.pull_and_commit(engine, report, true)?;
-        }
-        if let Some(words) = behind {
-            report.refused = Some(format!(
-                "{words} — still after fetching, merging and pushing again {PUSH_ATTEMPTS} times"
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Logs are append-only: every log this device had committed (`known`) that
 /// is missing from `entries`, or no longer begins with what this device had,
 /// gets its lines back (the known lines first, then any the remote added).
 /// Returns one message per log restored.
-fn restore_logs(
+pub(crate) fn restore_logs(
     repo: &git2::Repository,
     known: &Entries,
     entries: &mut Entries,
@@ -601,12 +392,16 @@ mod tests {
 
         // b commits on a stale view of the remote, then a pushes first.
         observe(&mut b, "from b");
-        let mut report = SyncReport::default();
-        sync_b.pull_and_commit(&mut b, &mut report, false).unwrap();
+        let local = sync_b.run(&mut b, false, false, Instant::now()).unwrap();
+        assert!(local.commit.is_some() && !local.pushed, "{local:?}");
         observe(&mut a, "from a");
         assert!(sync_a.sync_once(&mut a).unwrap().pushed);
 
-        sync_b.push_until_accepted(&mut b, &mut report).unwrap();
+        // b pushes without fetching first: refused as behind, the next round
+        // fetches, merges and pushes.
+        let mut remote = GitRemote::new(&sync_b, "b", false, true);
+        b.sync_remote(&mut remote, EXPORT_BATCH).unwrap();
+        let report = remote.report;
         assert_eq!(report.push_retries, 1, "{report:?}");
         assert!(report.pushed);
         assert_eq!(report.integration, Integration::Merge);

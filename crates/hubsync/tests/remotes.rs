@@ -173,8 +173,7 @@ fn the_one_loop_converges<R: Remote>(mut a: R, mut b: R, ea: &mut Engine, eb: &m
 }
 
 /// A sync against an unreachable remote fails transient, recorded in the
-/// remote's sync state (a run of failures keeps its start); nothing was
-/// pushed, so the push cursor has not moved.
+/// remote's sync state (a run of failures keeps its start).
 fn a_failure_is_recorded_and_the_cursor_stays<R: Remote>(mut r: R, e: &mut Engine) {
     let name = r.name();
     e.ingest_local(&[obs("a", "waits", 1)]).unwrap();
@@ -183,7 +182,11 @@ fn a_failure_is_recorded_and_the_cursor_stays<R: Remote>(mut r: R, e: &mut Engin
     let first = e.sync_state(name).unwrap();
     let since = first.failing_since.expect("failing since");
     assert_eq!(first.last_error.unwrap().detail, error.to_string());
-    assert_eq!(first.push_cursor, 0);
+    if name == "hub" {
+        // Nothing was taken: the observation is still to push. (Git commits
+        // it locally first; the commit waits for the remote.)
+        assert_eq!(first.push_cursor, 0);
+    }
     e.sync_remote(&mut r, 100).unwrap_err();
     assert_eq!(e.sync_state(name).unwrap().failing_since, Some(since));
 }
@@ -194,6 +197,8 @@ fn keys() -> [DeviceKey; 3] {
     [shared.clone(), shared, DeviceKey::generate().unwrap()]
 }
 
+/// The raw push and pull of a remote whose push stores at once (the hub's;
+/// git's stages for the round's commit, so it is tested through the loop).
 macro_rules! remote_tests {
     ($backend:ident, $fixture:ty) => {
         mod $backend {
@@ -235,6 +240,15 @@ macro_rules! remote_tests {
                 let mut f = <$fixture>::new(false);
                 super::unreachable_is_transient(f.unreachable());
             }
+        }
+    };
+}
+
+/// The loop's tests: the same bodies against every remote.
+macro_rules! loop_tests {
+    ($backend:ident, $fixture:ty) => {
+        mod $backend {
+            use super::*;
 
             #[test]
             fn the_one_loop_converges() {
@@ -361,7 +375,7 @@ impl GitFixture {
     }
 
     fn remotes(&mut self) -> (GitRemote<'_>, GitRemote<'_>, GitRemote<'_>) {
-        let [a, b, c] = &mut self.syncs[..] else {
+        let [a, b, c] = &self.syncs[..] else {
             unreachable!()
         };
         (a.as_remote("a"), b.as_remote("b"), c.as_remote("c"))
@@ -376,9 +390,13 @@ impl GitFixture {
             None,
         );
         self.syncs.push(sync);
-        self.syncs.last_mut().unwrap().as_remote("a")
+        self.syncs.last().unwrap().as_remote("a")
     }
 }
 
 remote_tests!(hub, HubFixture);
-remote_tests!(git, GitFixture);
+mod one_loop {
+    use super::*;
+    loop_tests!(hub, HubFixture);
+    loop_tests!(git, GitFixture);
+}
