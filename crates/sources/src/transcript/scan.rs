@@ -17,7 +17,15 @@ use std::sync::OnceLock;
 /// string (it is escaped), so a tool result that merely *mentions* a tool does
 /// not match. The three task tools share one search for `"Task` followed by a
 /// check of the next bytes, so a line costs three fast passes, not six.
+///
+/// JSON may also spell a letter as a `\u` escape (`"Todo\u0057rite"` is
+/// `"TodoWrite"`). No writer of transcripts does (JSON.stringify and serde
+/// escape only quotes, backslashes and control characters), but the test must
+/// never skip a line that holds a plan: a line with an escaped letter —
+/// `\u00` then `4`–`7`, the escapes of `@`–`DEL`, every letter among them —
+/// is parsed whatever else it holds (docs/SOURCES.md, "Transcripts").
 struct Needles {
+    escape: Finder<'static>,
     todo_write: Finder<'static>,
     task_tool: Finder<'static>,
     task_key: Finder<'static>,
@@ -27,6 +35,8 @@ struct Needles {
 }
 
 const TASK_TOOL_PREFIX: &[u8] = b"\"Task";
+/// A `\u` escape of a character below U+0100 (see [`Needles`]).
+const ESCAPE_PREFIX: &[u8] = b"\\u00";
 const TASK_TOOL_SUFFIXES: [&[u8]; 3] = [b"Create\"", b"Update\"", b"Delete\""];
 
 /// The session facts looked for at the end of each chunk, by key.
@@ -46,6 +56,7 @@ const VERSION: usize = 3;
 impl Needles {
     fn new() -> Needles {
         Needles {
+            escape: Finder::new(ESCAPE_PREFIX),
             todo_write: Finder::new(b"\"TodoWrite\""),
             task_tool: Finder::new(TASK_TOOL_PREFIX),
             task_key: Finder::new(b"\"task\""),
@@ -69,6 +80,17 @@ impl Needles {
         self.todo_write.find(line).is_some()
             || self.task_tool.find_iter(line).any(task_tool)
             || (self.task_key.find(line).is_some() && self.tool_use_result.find(line).is_some())
+            || self.escaped_letter(line)
+    }
+
+    /// Whether the line may spell a letter as a `\u` escape. An escaped
+    /// backslash followed by `u00…` (`\\u0041`, text) matches too: parsing
+    /// it costs a little, skipping a plan would lose it.
+    fn escaped_letter(&self, line: &[u8]) -> bool {
+        self.escape.find_iter(line).any(|at| {
+            line.get(at + ESCAPE_PREFIX.len())
+                .is_some_and(|d| (b'4'..=b'7').contains(d))
+        })
     }
 }
 
