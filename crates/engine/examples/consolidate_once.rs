@@ -18,6 +18,7 @@ fn main() {
         config: None,
     };
     let mut engine = Engine::open(&locations, &Config::default()).expect("open");
+    engine.runs_once();
     let report = engine.consolidate(false).expect("consolidate");
     println!(
         "{}",

@@ -28,6 +28,15 @@ impl Staged {
 }
 
 impl Engine {
+    /// Declares that this engine runs once and exits (the `consolidate`
+    /// command with no daemon to ask): the outputs' rendered blocks are kept
+    /// in a file in the home between such processes, so a run that changed
+    /// a few todos re-renders those, not all (docs/ARCHITECTURE.md, "The
+    /// outputs"). A long-lived engine (the daemon) keeps them in memory.
+    pub fn runs_once(&mut self) {
+        self.outputs.keep_on_disk();
+    }
+
     /// Reads what changed since the last run (everything with `full`), folds
     /// it in, and rewrites the outputs if the fold changed.
     pub fn consolidate(&mut self, full: bool) -> Result<Report, EngineError> {
@@ -49,8 +58,7 @@ impl Engine {
         let discovery = self.sources.discover();
         report.warnings.extend(discovery.warnings);
         report.summary.files_scanned = discovery.files.len() as u64;
-        let index = self.store.file_index()?;
-        let plan = read::plan(discovery.files, &index, full);
+        let plan = read::plan_against(discovery.files, &self.store, full)?;
         self.apply(plan, full, started, report)
     }
 

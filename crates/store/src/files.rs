@@ -33,6 +33,27 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
     }
 
+    /// Every indexed path with its size and mtime, in path order (byte order,
+    /// SQLite's `BINARY`: the table's key order, so no sort), handed over
+    /// borrowed: a re-run that finds nothing changed compares these against
+    /// what discovery stat'ed, and allocating each of tens of thousands of
+    /// paths was a sixth of such a run (docs/ARCHITECTURE.md, "A re-run with
+    /// nothing changed").
+    pub fn each_file_stat(&self, mut each: impl FnMut(&str, u64, i64)) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT path, size, mtime_ms FROM files ORDER BY path")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let path = row
+                .get_ref(0)?
+                .as_str()
+                .map_err(|e| crate::StoreError::corrupt("file path", e))?;
+            each(path, row.get::<_, i64>(1)? as u64, row.get(2)?);
+        }
+        Ok(())
+    }
+
     /// What the index holds for one path.
     pub fn file_record(&self, path: &str) -> Result<Option<FileRecord>> {
         Ok(self

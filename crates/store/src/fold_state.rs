@@ -31,6 +31,17 @@ struct Loaded {
     previous_conflict: Option<String>,
 }
 
+impl Loaded {
+    /// Folds in an observation logged at `seq` (of a todo with no stored
+    /// state: bulk loads and refolds).
+    fn add(&mut self, seq: i64, obs: &Observation) {
+        self.state.apply(obs);
+        if self.state.latest.get(&obs.observer).map(|o| &o.id) == Some(&obs.id) {
+            self.seq_of_observer.insert(obs.observer.clone(), seq);
+        }
+    }
+}
+
 /// The columns [`loaded_from_todo_row`] reads, in its order.
 const STATE_COLUMNS: &str =
     "todo_id, first_seen, started_at, first_completed, entry, conflict, sessions";
@@ -54,22 +65,35 @@ const UPSERT_TODO: &str = "INSERT INTO todos (todo_id, project, sort_key, status
 /// Above this many todos, one scan beats a lookup per todo.
 const BULK_LOAD_THRESHOLD: usize = 512;
 
+/// A load into an empty store (a cold run, a first pull from git or the
+/// hub), in as many batches as its caller likes: the observations are
+/// appended as they come and nothing else is held; at the end the log is
+/// read back a todo at a time (by its index on todos, built first) and the
+/// fold rows and each observer's latest word are written; the other
+/// secondary indexes are dropped at the start and built again from sorted
+/// keys at the end. All inside the caller's transaction, so a kill during
+/// the load leaves the store as it was (docs/ARCHITECTURE.md, "How a cold
+/// run is stored").
+pub struct BulkLoad {
+    /// The tables and SQL of the dropped indexes, to build them again.
+    deferred: Vec<(String, String)>,
+    new_observations: usize,
+}
+
 impl Tx<'_> {
     /// Appends observations (skipping those already logged) and folds the new
     /// ones into the stored fold.
     pub fn ingest(&self, observations: &[Observation], via: Via) -> Result<FoldChange> {
-        // A large batch into an empty store (a cold run, a first pull) is a
-        // bulk load: the secondary indexes are built once after it, from
-        // sorted keys, instead of kept up to date row by row.
-        let bulk = observations.len() > BULK_LOAD_THRESHOLD && self.is_empty_store()?;
-        let deferred = if bulk {
-            self.defer_indexes(&["observations", "latest", "todos"])?
-        } else {
-            Vec::new()
-        };
+        // A large batch into an empty store is a bulk load: the secondary
+        // indexes are built once after it, instead of kept up to date row
+        // by row.
+        if observations.len() > BULK_LOAD_THRESHOLD {
+            if let Some(load) = self.begin_bulk_load()? {
+                return self.finish_bulk_load(load, observations, via);
+            }
+        }
         let fresh = self.append_observations(observations, via)?;
         if fresh.is_empty() {
-            self.restore_indexes(&deferred)?;
             return Ok(FoldChange::default());
         }
         let mut by_todo: BTreeMap<&str, Vec<(i64, &Observation)>> = BTreeMap::new();
@@ -80,11 +104,7 @@ impl Tx<'_> {
                 .push((*seq, obs));
         }
         let ids: Vec<&str> = by_todo.keys().copied().collect();
-        let mut loaded = if bulk {
-            HashMap::new()
-        } else {
-            self.load_states(&ids)?
-        };
+        let mut loaded = self.load_states(&ids)?;
         // Write in the table's key order (project, content): appending to the
         // B-tree instead of inserting at random places is several times cheaper.
         let mut ordered: Vec<(&str, Vec<(i64, &Observation)>)> = by_todo.into_iter().collect();
@@ -93,7 +113,6 @@ impl Tx<'_> {
         });
         let generation = self.next_generation()?;
         let mut changed_todos = Vec::new();
-        let mut latest_rows: Vec<(&str, String, i64)> = Vec::new();
         for (todo_id, new) in ordered {
             let current = loaded.entry(todo_id.to_string()).or_default();
             let before: HashMap<String, String> = current
@@ -110,29 +129,13 @@ impl Tx<'_> {
             for (observer, obs) in &current.state.latest {
                 if before.get(observer) != Some(&obs.id) {
                     if let Some(seq) = seq_of_id.get(obs.id.as_str()) {
-                        if bulk {
-                            latest_rows.push((todo_id, observer.clone(), *seq));
-                        } else {
-                            self.write_latest(todo_id, observer, *seq)?;
-                        }
+                        self.write_latest(todo_id, observer, *seq)?;
                     }
                 }
             }
-            if self.write_todo(todo_id, current, generation, bulk)? {
+            if self.write_todo(todo_id, current, generation, false)? {
                 changed_todos.push(todo_id.to_string());
             }
-            if bulk {
-                // Nothing reads a bulk-loaded state again: freed as it goes.
-                loaded.remove(todo_id);
-            }
-        }
-        if bulk {
-            // In the table's key order: appended to the B-tree, not scattered.
-            latest_rows.sort_unstable();
-            for (todo_id, observer, seq) in &latest_rows {
-                self.insert_latest(todo_id, observer, *seq)?;
-            }
-            self.restore_indexes(&deferred)?;
         }
         if !changed_todos.is_empty() {
             self.set_meta("fold_generation", &generation.to_string())?;
@@ -141,6 +144,157 @@ impl Tx<'_> {
             new_observations: fresh.len(),
             changed_todos,
         })
+    }
+
+    /// Starts a [`BulkLoad`], if the store holds no observation and no
+    /// folded todo (else `None`: batches are [`Tx::ingest`]ed).
+    pub fn begin_bulk_load(&self) -> Result<Option<BulkLoad>> {
+        if !self.is_empty_store()? {
+            return Ok(None);
+        }
+        Ok(Some(BulkLoad {
+            deferred: self.defer_indexes(&["observations", "latest", "todos"])?,
+            new_observations: 0,
+        }))
+    }
+
+    /// Appends a batch of a bulk load (skipping observations already
+    /// logged); returns how many were new.
+    pub fn bulk_add(
+        &self,
+        load: &mut BulkLoad,
+        observations: &[Observation],
+        via: Via,
+    ) -> Result<usize> {
+        let fresh = self.append_observations(observations, via)?.len();
+        load.new_observations += fresh;
+        Ok(fresh)
+    }
+
+    /// Appends a bulk load's last batch, folds its log, writes the fold and
+    /// builds the indexes again. A load that came in this one batch is
+    /// folded from memory, a todo's observations grouped; one that came in
+    /// several is read back from the log a todo at a time ([`Tx::fold_log`]),
+    /// so that no batch is held after it is appended.
+    pub fn finish_bulk_load(
+        &self,
+        load: BulkLoad,
+        last: &[Observation],
+        via: Via,
+    ) -> Result<FoldChange> {
+        let fresh = self.append_observations(last, via)?;
+        let generation = self.next_generation()?;
+        let (log, others): (Vec<_>, Vec<_>) = load
+            .deferred
+            .into_iter()
+            .partition(|(table, _)| table == "observations");
+        let changed_todos = if load.new_observations == 0 {
+            let changed = self.fold_batch(&fresh, generation)?;
+            self.restore_indexes(&log)?;
+            changed
+        } else {
+            self.restore_indexes(&log)?;
+            self.fold_log(generation)?.1
+        };
+        self.restore_indexes(&others)?;
+        if !changed_todos.is_empty() {
+            self.set_meta("fold_generation", &generation.to_string())?;
+        }
+        Ok(FoldChange {
+            new_observations: load.new_observations + fresh.len(),
+            changed_todos,
+        })
+    }
+
+    /// Folds a batch of new observations (with their `seq`) of todos that
+    /// have no fold rows yet, each todo's state freed once written; returns
+    /// the todos whose rows were written.
+    fn fold_batch(&self, fresh: &[(i64, &Observation)], generation: u64) -> Result<Vec<String>> {
+        let mut by_todo: BTreeMap<&str, Vec<(i64, &Observation)>> = BTreeMap::new();
+        for (seq, obs) in fresh {
+            by_todo
+                .entry(obs.todo_id.as_str())
+                .or_default()
+                .push((*seq, obs));
+        }
+        // In the tables' key order, (project, content) and (todo, observer):
+        // appended to the B-trees, not scattered.
+        let mut ordered: Vec<(&str, Vec<(i64, &Observation)>)> = by_todo.into_iter().collect();
+        ordered.sort_by_cached_key(|(_, new)| {
+            (new[0].1.project.clone(), normalize(&new[0].1.content))
+        });
+        let mut latest_rows: Vec<(&str, String, i64)> = Vec::new();
+        let mut changed = Vec::new();
+        for (todo_id, new) in ordered {
+            let mut entry = Loaded::default();
+            for (seq, obs) in new {
+                entry.add(seq, obs);
+            }
+            for (observer, seq) in entry.seq_of_observer.drain() {
+                latest_rows.push((todo_id, observer, seq));
+            }
+            if self.write_todo(todo_id, &entry, generation, true)? {
+                changed.push(todo_id.to_string());
+            }
+        }
+        latest_rows.sort_unstable();
+        for (todo_id, observer, seq) in &latest_rows {
+            self.insert_latest(todo_id, observer, *seq)?;
+        }
+        Ok(changed)
+    }
+
+    /// Folds the whole log into `latest` and `todos`, which hold nothing yet
+    /// (their secondary indexes deferred): the log is read in todo order by
+    /// its `observations_todo` index, so one todo's state is held at a time.
+    /// Returns how many todos there are and those whose rows were written.
+    fn fold_log(&self, generation: u64) -> Result<(usize, Vec<String>)> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {OBSERVATION_COLUMNS} FROM observations o INDEXED BY observations_todo ORDER BY o.todo_id"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut todos = 0;
+        let mut changed = Vec::new();
+        let mut current: Option<(String, Loaded)> = None;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let obs = observation_from_row(row, 0)?;
+            if current.as_ref().is_none_or(|(id, _)| *id != obs.todo_id) {
+                if let Some((id, entry)) = current.take() {
+                    todos += 1;
+                    self.write_new_state(id, &entry, generation, &mut changed)?;
+                }
+                current = Some((obs.todo_id.clone(), Loaded::default()));
+            }
+            if let Some((_, entry)) = &mut current {
+                entry.add(seq, &obs);
+            }
+        }
+        if let Some((id, entry)) = current.take() {
+            todos += 1;
+            self.write_new_state(id, &entry, generation, &mut changed)?;
+        }
+        Ok((todos, changed))
+    }
+
+    /// Writes the latest words and fold row of a todo that has none yet;
+    /// adds it to `changed` if its row was written.
+    fn write_new_state(
+        &self,
+        todo_id: String,
+        entry: &Loaded,
+        generation: u64,
+        changed: &mut Vec<String>,
+    ) -> Result<()> {
+        let mut observers: Vec<(&String, &i64)> = entry.seq_of_observer.iter().collect();
+        observers.sort_unstable();
+        for (observer, seq) in observers {
+            self.insert_latest(&todo_id, observer, *seq)?;
+        }
+        if self.write_todo(&todo_id, entry, generation, true)? {
+            changed.push(todo_id);
+        }
+        Ok(())
     }
 
     /// Forgets the stored fold and folds the whole log again. The result must
@@ -152,29 +306,10 @@ impl Tx<'_> {
         self.conn()
             .execute_batch("DELETE FROM latest; DELETE FROM todos;")?;
         let deferred = self.defer_indexes(&["latest", "todos"])?;
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {OBSERVATION_COLUMNS} FROM observations o ORDER BY o.seq"
-        ))?;
-        let mut loaded: BTreeMap<String, Loaded> = BTreeMap::new();
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            let obs = observation_from_row(row, 0)?;
-            let entry = loaded.entry(obs.todo_id.clone()).or_default();
-            entry.state.apply(&obs);
-            if entry.state.latest.get(&obs.observer).map(|o| &o.id) == Some(&obs.id) {
-                entry.seq_of_observer.insert(obs.observer.clone(), seq);
-            }
-        }
-        for (todo_id, entry) in &loaded {
-            for (observer, seq) in &entry.seq_of_observer {
-                self.insert_latest(todo_id, observer, *seq)?;
-            }
-            self.write_todo(todo_id, entry, generation, true)?;
-        }
+        let (todos, _) = self.fold_log(generation)?;
         self.restore_indexes(&deferred)?;
         self.set_meta("fold_generation", &generation.to_string())?;
-        Ok(loaded.len())
+        Ok(todos)
     }
 
     /// The fold generation this transaction's changes get, should it make any.
@@ -214,29 +349,33 @@ impl Tx<'_> {
     /// schema holds them, whichever migration made them) and returns the SQL
     /// that makes them again. Inside the transaction: a run killed before
     /// its commit leaves them as they were.
-    fn defer_indexes(&self, tables: &[&str]) -> Result<Vec<String>> {
+    fn defer_indexes(&self, tables: &[&str]) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn().prepare(
-            "SELECT name, sql FROM sqlite_master
+            "SELECT name, tbl_name, sql FROM sqlite_master
              WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(?1))",
         )?;
         let tables = serde_json::to_string(tables).unwrap_or_default();
         let indexes = stmt
             .query_map([tables], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut sqls = Vec::with_capacity(indexes.len());
-        for (name, sql) in indexes {
+        let mut deferred = Vec::with_capacity(indexes.len());
+        for (name, table, sql) in indexes {
             self.conn()
                 .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
-            sqls.push(sql);
+            deferred.push((table, sql));
         }
-        Ok(sqls)
+        Ok(deferred)
     }
 
     /// Builds again the indexes [`Tx::defer_indexes`] dropped.
-    fn restore_indexes(&self, sqls: &[String]) -> Result<()> {
-        for sql in sqls {
+    fn restore_indexes(&self, deferred: &[(String, String)]) -> Result<()> {
+        for (_, sql) in deferred {
             self.conn().execute_batch(sql)?;
         }
         Ok(())

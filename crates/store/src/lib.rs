@@ -25,7 +25,7 @@ pub use board::{FoldRow, FoldedTodo};
 pub use collisions::{NewWord, NotifyEvent, TodoWords};
 pub use error::StoreError;
 pub use files::FileRecord;
-pub use fold_state::FoldChange;
+pub use fold_state::{BulkLoad, FoldChange};
 pub use observations::{LoggedObservation, Via};
 pub use sessions::{SessionRecord, SessionUpdate};
 pub use spawns::{NewSpawn, SpawnRecord};

@@ -53,11 +53,30 @@ pub(crate) fn stored_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Store
 impl Store {
     /// Every folded todo (deleted ones too), sorted by project, then normalized content.
     pub fn folded_todos(&self) -> Result<Vec<StoredTodo>> {
+        let mut todos = Vec::new();
+        self.each_folded_project(|project| todos.extend(project))?;
+        Ok(todos)
+    }
+
+    /// [`Store::folded_todos`] a project at a time, in the same order: a
+    /// caller that renders them (the outputs) never holds every row at once.
+    pub fn each_folded_project(&self, mut each: impl FnMut(Vec<StoredTodo>)) -> Result<()> {
         let mut stmt = self.conn().prepare_cached(&format!(
             "{SELECT_STORED} ORDER BY project, sort_key, todo_id"
         ))?;
-        let rows = stmt.query_map([], stored_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut rows = stmt.query_map([], stored_from_row)?;
+        let mut project: Vec<StoredTodo> = Vec::new();
+        for row in rows.by_ref() {
+            let todo = row?;
+            if project.last().is_some_and(|t| t.project != todo.project) {
+                each(std::mem::take(&mut project));
+            }
+            project.push(todo);
+        }
+        if !project.is_empty() {
+            each(project);
+        }
+        Ok(())
     }
 
     /// The folded todos whose entry or conflict changed after fold generation

@@ -20,6 +20,7 @@ pub fn run(ctx: &Context, full: bool, json: bool) -> Result<()> {
         }
     }
     let mut engine = ctx.engine()?;
+    engine.runs_once();
     let bar = progress_bar(&mut engine);
     let report = engine.consolidate(full);
     if let Some(bar) = bar {

@@ -13,8 +13,10 @@ use chittysync_core::{Observation, ProjectRules, Sighting, Source, Status, Times
 use chittysync_sources::{
     AgentFile, RawTodo, Reading, SourceKind, TranscriptChunk, TranscriptEvent, Warning,
 };
-use chittysync_store::{FileRecord, PendingCreate, SessionUpdate, StoreError, TaskName, Tx};
-use std::collections::HashMap;
+use chittysync_store::{
+    BulkLoad, FileRecord, PendingCreate, SessionUpdate, StoreError, TaskName, Tx, Via,
+};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 mod agents;
 
@@ -194,6 +196,22 @@ const PRELOAD_THRESHOLD: usize = 2_000;
 #[derive(Default)]
 pub(crate) struct Sightings {
     pub items: Vec<(Sighting, Placement)>,
+    /// In a cold run: the bulk load its observations go to, step by step.
+    pub bulk: Option<Settling>,
+}
+
+/// A cold run's store, and what it still has to read that could move a
+/// session's project: each step's sightings whose project is settled are
+/// placed and stored at the end of the step, the rest wait (see
+/// [`Ingest::store_settled`]).
+pub(crate) struct Settling {
+    load: BulkLoad,
+    /// Claude Code sessions whose main transcript is still to be read from
+    /// its start: that read decides the session's folder (SPEC §4).
+    pending_mains: HashSet<String>,
+    /// Other agents' files still to be read: each may tell its sessions'
+    /// folders (their ids are namespaced, `agent:id`).
+    pending_agent_files: usize,
 }
 
 impl Sightings {
@@ -308,6 +326,31 @@ impl Ingest<'_, '_, '_> {
             SourceKind::Agent(_) => 3,
         });
         let total = changed.len() as u64;
+        // A cold run over many files stores as it reads, so that what it
+        // holds stays bounded (docs/ARCHITECTURE.md, "How a cold run is
+        // stored").
+        if changed.len() > FILES_PER_STEP {
+            if let Some(load) = self.tx.begin_bulk_load()? {
+                self.sightings.bulk = Some(Settling {
+                    load,
+                    pending_mains: changed
+                        .iter()
+                        .filter_map(|(file, from)| match &file.kind {
+                            SourceKind::Transcript {
+                                session,
+                                agent: None,
+                                ..
+                            } if from.position.offset == 0 => Some(session.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                    pending_agent_files: changed
+                        .iter()
+                        .filter(|(file, _)| matches!(file.kind, SourceKind::Agent(_)))
+                        .count(),
+                });
+            }
+        }
         let mut done = 0;
         let mut changed = changed.into_iter();
         loop {
@@ -319,12 +362,94 @@ impl Ingest<'_, '_, '_> {
             // Each file's parsed content is freed once taken in.
             for file in crate::read::read_all(sources, step, max_file_bytes) {
                 self.take_file(&file)?;
+                if let Some(settling) = &mut self.sightings.bulk {
+                    match &file.file.kind {
+                        SourceKind::Transcript {
+                            session,
+                            agent: None,
+                            ..
+                        } => {
+                            settling.pending_mains.remove(session);
+                        }
+                        SourceKind::Agent(_) => settling.pending_agent_files -= 1,
+                        _ => {}
+                    }
+                }
             }
+            self.store_settled()?;
             if let Some(progress) = progress {
                 progress(done, total);
             }
         }
         self.finish()
+    }
+
+    /// In a cold run, places and stores the sightings whose project nothing
+    /// still to be read can move; the others wait for the end of the run.
+    /// A session's project is settled once its main transcript has been
+    /// read from its start (that read records its first folder, which later
+    /// reads do not replace) and its folder is known; another agent's, once
+    /// none of the agents' files is left; a shared task list's only at the
+    /// end (a transcript may tie a session to it). So every sighting is
+    /// placed as if all were placed at the end, and the run stores what it
+    /// would have stored in one batch.
+    fn store_settled(&mut self) -> Result<(), StoreError> {
+        let Some(settling) = &self.sightings.bulk else {
+            return Ok(());
+        };
+        let mut settled: HashMap<String, bool> = HashMap::new();
+        let mut ready = Vec::new();
+        let mut waiting = Vec::new();
+        for (sighting, placement) in std::mem::take(&mut self.sightings.items) {
+            let session = match &placement {
+                Placement::Session(session) => Some(session.as_str()),
+                Placement::TaskList(list) => session_of_list(list),
+            };
+            let is_settled = match session {
+                None => false,
+                Some(session) => match settled.get(session) {
+                    Some(known) => *known,
+                    None => {
+                        let known = if session.contains(':') {
+                            settling.pending_agent_files == 0
+                        } else {
+                            !settling.pending_mains.contains(session)
+                                && self.tx.session(session)?.is_some_and(|s| s.cwd.is_some())
+                        };
+                        settled.insert(session.to_string(), known);
+                        known
+                    }
+                },
+            };
+            if is_settled {
+                ready.push((sighting, placement));
+            } else {
+                waiting.push((sighting, placement));
+            }
+        }
+        self.sightings.items = waiting;
+        let observations = self.place(ready)?;
+        self.store(&observations)?;
+        Ok(())
+    }
+
+    /// Places sightings in their projects, as observations of this device,
+    /// marking their sessions as having planned.
+    fn place(
+        &mut self,
+        sightings: Vec<(Sighting, Placement)>,
+    ) -> Result<Vec<Observation>, StoreError> {
+        let planned: BTreeSet<&str> = sightings
+            .iter()
+            .filter_map(|(s, _)| s.session.as_deref())
+            .collect();
+        self.tx.mark_planned(planned)?;
+        let mut observations = Vec::with_capacity(sightings.len());
+        for (sighting, placement) in sightings {
+            let project = self.placer.place(self.tx, &placement, &sighting.content)?;
+            observations.push(sighting.into_observation(&project, self.device));
+        }
+        Ok(observations)
     }
 
     /// Places every sighting collected and stores the observations; returns
@@ -334,19 +459,15 @@ impl Ingest<'_, '_, '_> {
             self.placer.preload(self.tx)?;
         }
         let mut observations = self.replace()?;
-        observations.reserve(self.sightings.items.len());
-        let planned: std::collections::BTreeSet<&str> = self
-            .sightings
-            .items
-            .iter()
-            .filter_map(|(s, _)| s.session.as_deref())
-            .collect();
-        self.tx.mark_planned(planned)?;
-        for (sighting, placement) in std::mem::take(&mut self.sightings.items) {
-            let project = self.placer.place(self.tx, &placement, &sighting.content)?;
-            observations.push(sighting.into_observation(&project, self.device));
-        }
-        Ok(self.store(&observations)?.new_observations as u64)
+        let sightings = std::mem::take(&mut self.sightings.items);
+        observations.extend(self.place(sightings)?);
+        let change = match self.sightings.bulk.take() {
+            Some(settling) => self
+                .tx
+                .finish_bulk_load(settling.load, &observations, Via::Local)?,
+            None => self.tx.ingest(&observations, Via::Local)?,
+        };
+        Ok(change.new_observations as u64)
     }
 
     /// Places again what was placed before this run learnt a session's folder
@@ -416,11 +537,15 @@ impl Ingest<'_, '_, '_> {
         Ok(out)
     }
 
-    fn store(
-        &self,
-        observations: &[Observation],
-    ) -> Result<chittysync_store::FoldChange, StoreError> {
-        self.tx.ingest(observations, chittysync_store::Via::Local)
+    /// Stores observations: into the cold run's bulk load, or folded in
+    /// at once; returns how many were new.
+    fn store(&mut self, observations: &[Observation]) -> Result<usize, StoreError> {
+        match &mut self.sightings.bulk {
+            Some(settling) => self
+                .tx
+                .bulk_add(&mut settling.load, observations, Via::Local),
+            None => Ok(self.tx.ingest(observations, Via::Local)?.new_observations),
+        }
     }
 
     fn record(&mut self, file: &ReadFile, record: FileRecord) -> Result<(), StoreError> {

@@ -27,32 +27,43 @@ pub(crate) fn push_to_block(block: &mut String, entry: &str) -> Range<usize> {
     start..block.len()
 }
 
-/// Writes the body of a JSON array made of these blocks (empty ones skipped).
-fn write_blocks<'a>(w: &mut impl Write, blocks: impl Iterator<Item = &'a str>) -> io::Result<()> {
-    let mut first = true;
+/// Writes the body of a JSON array made of these blocks (empty ones
+/// skipped); returns where each block written begins, counted from the body.
+fn write_blocks<'a>(
+    w: &mut impl Write,
+    blocks: impl Iterator<Item = &'a str>,
+) -> io::Result<Vec<u64>> {
+    let mut at = 0;
+    let mut starts = Vec::new();
     for block in blocks.filter(|b| !b.is_empty()) {
-        w.write_all(if first { b"\n" } else { b",\n" })?;
+        let separator: &[u8] = if starts.is_empty() { b"\n" } else { b",\n" };
+        w.write_all(separator)?;
+        at += separator.len() as u64;
+        starts.push(at);
         w.write_all(block.as_bytes())?;
-        first = false;
+        at += block.len() as u64;
     }
-    if !first {
+    if !starts.is_empty() {
         w.write_all(b"\n")?;
     }
-    Ok(())
+    Ok(starts)
 }
 
-/// `todos.json` holding these blocks of entries, in the order given.
+/// `todos.json` holding these blocks of entries, in the order given;
+/// returns the byte offset in the file of each non-empty block.
 pub(crate) fn write_todos_file<'a>(
     w: &mut impl Write,
     blocks: impl Iterator<Item = &'a str>,
     generated_at: Timestamp,
-) -> io::Result<()> {
-    write!(
-        w,
-        "{{\"version\": 1, \"generated_at\": \"{generated_at}\",\n \"todos\": ["
-    )?;
-    write_blocks(w, blocks)?;
-    w.write_all(b"]}\n")
+) -> io::Result<Vec<u64>> {
+    let head = format!("{{\"version\": 1, \"generated_at\": \"{generated_at}\",\n \"todos\": [");
+    w.write_all(head.as_bytes())?;
+    let mut starts = write_blocks(w, blocks)?;
+    for start in &mut starts {
+        *start += head.len() as u64;
+    }
+    w.write_all(b"]}\n")?;
+    Ok(starts)
 }
 
 /// A `todos.json` holding these serialized entries, in the order given, one per

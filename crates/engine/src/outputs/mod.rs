@@ -12,7 +12,7 @@ pub use format::render_todos_file;
 use crate::EngineError;
 use chittysync_core::Timestamp;
 use chittysync_store::Store;
-use rendered::{Rendered, Totals, Versions};
+use rendered::{FileId, Kept, Rendered, Totals, Versions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,7 +43,7 @@ impl OutputPaths {
 /// Writes `bytes` to `path` so that readers see the old file or the new one,
 /// never a part: a temporary file beside it, fsync, rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
-    let staged = stage_file(path, |w| w.write_all(bytes))?;
+    let (staged, ()) = stage_file(path, |w| w.write_all(bytes))?;
     publish_file(staged, path)
 }
 
@@ -93,10 +93,19 @@ fn write_failed(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
 /// The first half of an atomic write: the contents, produced by `write`
 /// straight into a temporary file beside `path` (large outputs are never
 /// assembled in memory first), and fsynced.
-fn stage_file(
+fn stage_file<T>(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> std::io::Result<()>,
-) -> Result<NamedTempFile, EngineError> {
+    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> std::io::Result<T>,
+) -> Result<(NamedTempFile, T), EngineError> {
+    stage(path, true, write)
+}
+
+/// [`stage_file`], fsynced only when `sync`.
+fn stage<T>(
+    path: &Path,
+    sync: bool,
+    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> std::io::Result<T>,
+) -> Result<(NamedTempFile, T), EngineError> {
     let fail = write_failed(path);
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(&fail)?;
@@ -107,11 +116,31 @@ fn stage_file(
         .map_err(&fail)?;
     // Small: blocks larger than the buffer go straight to the file, uncopied.
     let mut writer = BufWriter::with_capacity(8 << 10, tmp.as_file());
-    write(&mut writer).map_err(&fail)?;
+    let out = write(&mut writer).map_err(&fail)?;
     writer.flush().map_err(&fail)?;
     drop(writer);
-    tmp.as_file().sync_all().map_err(&fail)?;
-    Ok(tmp)
+    if sync {
+        tmp.as_file().sync_all().map_err(&fail)?;
+    }
+    Ok((tmp, out))
+}
+
+/// Writes `path` atomically, as [`write_atomically`] does, but without the
+/// fsync: for a file that is only a cache, checked when read (see
+/// [`read_cache`]); after a crash it is whole, or refused.
+fn write_unsynced(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), EngineError> {
+    let (staged, ()) = stage(path, false, write)?;
+    publish_file(staged, path)
+}
+
+/// A scoped thread's result, its panic carried on.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The second half: the staged file renamed into place.
@@ -144,6 +173,77 @@ fn current<'a>(
     }
 }
 
+/// The store's `meta` key naming the rendered blocks kept on disk: the
+/// token the last process that kept them wrote into them.
+const CACHE_TOKEN: &str = "rendered_cache";
+
+/// The name of the file a process that runs once keeps its rendered blocks
+/// in, in the home beside the outputs.
+const CACHE_FILE: &str = "rendered.cache";
+
+/// Each output as `stat` tells it now (a missing one as no file).
+fn output_ids(paths: &OutputPaths) -> [FileId; 3] {
+    [&paths.todos, &paths.coordination, &paths.conflicts].map(|p| {
+        std::fs::metadata(p)
+            .map(|m| FileId::of(&m))
+            .unwrap_or_default()
+    })
+}
+
+/// The rendered blocks kept at `path` — if the store names them (its
+/// token), they are of its fold epoch and not ahead of its fold, and the
+/// `todos.json` they were kept with (their entries) is still in place — and
+/// what this process may take the outputs in place to hold: what the blocks
+/// say, for the outputs that are still the files they were kept with.
+/// Anything else (a missing or damaged file, another store's, one left by a
+/// process killed before its commit, outputs written since by another
+/// process) is `None`, and the blocks are rendered from the store.
+fn read_cache(
+    path: &Path,
+    paths: &OutputPaths,
+    store: &Store,
+) -> Result<Option<(Rendered, Option<Written>)>, EngineError> {
+    let Some(token) = store.meta(CACHE_TOKEN)?.and_then(|t| t.parse().ok()) else {
+        return Ok(None);
+    };
+    let (Ok(bytes), Ok(todos)) = (std::fs::read(path), std::fs::File::open(&paths.todos)) else {
+        return Ok(None);
+    };
+    let todos_id = todos.metadata().map(|m| FileId::of(&m)).ok();
+    let Some((rendered, kept)) = Rendered::decode(&bytes, token, &todos) else {
+        return Ok(None);
+    };
+    if todos_id != Some(kept.files[0])
+        || store.fold_epoch()? != rendered.epoch()
+        || rendered.generation() > store.fold_generation()?
+    {
+        return Ok(None);
+    }
+    // Outputs this process did not put in place are not known to hold what
+    // the blocks say: all are written again.
+    let known = !kept.files.contains(&FileId::default());
+    let written = (known && output_ids(paths) == kept.files).then(|| Written {
+        versions: rendered.versions(),
+        merge_conflicts: kept.merge_conflicts,
+        generation: rendered.generation(),
+    });
+    Ok(Some((rendered, written)))
+}
+
+/// A token no other process drew: which blocks kept on disk the store names.
+fn new_token() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
 /// The fold generation of the outputs in place, as their writer recorded it.
 fn written_generation(store: &Store) -> Result<Option<u64>, EngineError> {
     Ok(store
@@ -162,6 +262,12 @@ pub struct StagedOutputs {
     files: Vec<(NamedTempFile, PathBuf)>,
     /// What the outputs hold once these are in place.
     written: Written,
+    /// Where each project's block begins in the staged `todos.json`, when
+    /// it is staged: the rendered blocks kept on disk point there.
+    todos_starts: Option<Vec<u64>>,
+    /// Which file each staged output is (a rename keeps it), the others
+    /// unknown: what the blocks kept on disk are kept with.
+    ids: [FileId; 3],
 }
 
 /// What this process last put in place: the content of each output, the
@@ -180,6 +286,9 @@ pub(crate) struct Outputs {
     rendered: Option<Rendered>,
     /// What this process last published, while no other process wrote since.
     written: Option<Written>,
+    /// Where the rendered blocks are kept between processes, for a process
+    /// that runs once (see [`Outputs::keep_on_disk`]).
+    cache: Option<PathBuf>,
 }
 
 impl Outputs {
@@ -188,7 +297,19 @@ impl Outputs {
             paths,
             rendered: None,
             written: None,
+            cache: None,
         }
+    }
+
+    /// For a process that runs once and exits (`chittysync consolidate`
+    /// with no daemon to ask): the rendered blocks are kept in a file in the
+    /// home, read back by the next such process, so that one changed todo
+    /// re-renders that todo, not every todo in the store
+    /// (docs/ARCHITECTURE.md, "The outputs"). A long-lived process keeps
+    /// them in memory instead and does not call this.
+    pub(crate) fn keep_on_disk(&mut self) {
+        let dir = self.paths.todos.parent().unwrap_or_else(|| Path::new("."));
+        self.cache = Some(dir.join(CACHE_FILE));
     }
 
     /// Writes the three outputs if the fold changed since they were last
@@ -218,6 +339,14 @@ impl Outputs {
         }
         let now = Timestamp::now();
         let merge_conflicts = store.meta(crate::merge_conflicts::META_KEY)?;
+        if self.rendered.is_none() {
+            if let Some(path) = &self.cache {
+                if let Some((rendered, written)) = read_cache(path, &self.paths, store)? {
+                    self.rendered = Some(rendered);
+                    self.written = written;
+                }
+            }
+        }
         // What this process wrote last is what is in place, unless another
         // process published since (the generation in place moved).
         let in_place = self
@@ -247,33 +376,37 @@ impl Outputs {
                     .then(|| {
                         stage_file(&paths.coordination, |w| rendered.write_coordination(w, now))
                     })
-                    .transpose()?;
+                    .transpose()?
+                    .map(|(file, ())| file);
                 let conflicts = conflicts_stale
                     .then(|| {
                         stage_file(&paths.conflicts, |w| {
                             rendered.write_conflicts(w, merge_conflicts.as_deref(), now)
                         })
                     })
-                    .transpose()?;
+                    .transpose()?
+                    .map(|(file, ())| file);
                 Ok::<_, EngineError>([coordination, conflicts])
             });
             let todos = todos_stale
                 .then(|| stage_file(&paths.todos, |w| rendered.write_todos(w, now)))
                 .transpose();
-            let others = others
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (todos, others)
+            (todos, join(others))
         });
         let [coordination, conflicts] = others?;
-        let files = [
-            (todos?, &paths.todos),
-            (coordination, &paths.coordination),
-            (conflicts, &paths.conflicts),
-        ]
-        .into_iter()
-        .filter_map(|(file, path)| Some((file?, path.clone())))
-        .collect();
+        let (todos, todos_starts) = todos?.unzip();
+        let staged = [todos, coordination, conflicts];
+        let ids = staged.each_ref().map(|file| {
+            file.as_ref()
+                .and_then(|f| f.as_file().metadata().ok())
+                .map(|m| FileId::of(&m))
+                .unwrap_or_default()
+        });
+        let files = staged
+            .into_iter()
+            .zip([&paths.todos, &paths.coordination, &paths.conflicts])
+            .filter_map(|(file, path)| Some((file?, path.clone())))
+            .collect();
         Ok(Some(StagedOutputs {
             generation: rendered.generation(),
             files,
@@ -282,6 +415,8 @@ impl Outputs {
                 merge_conflicts,
                 generation: rendered.generation(),
             },
+            todos_starts,
+            ids,
         }))
     }
 
@@ -304,12 +439,46 @@ impl Outputs {
             replaced.extend(std::fs::File::open(&path).ok());
             publish_file(file, &path)?;
         }
+        let token = self.keep(&staged.written, staged.todos_starts.as_deref(), staged.ids)?;
         let tx = store.begin()?;
         tx.set_meta("outputs_generation", &staged.generation.to_string())?;
+        if let Some(token) = token {
+            tx.set_meta(CACHE_TOKEN, &token.to_string())?;
+        }
         tx.commit()?;
         drop(replaced);
         self.written = Some(staged.written);
         Ok(true)
+    }
+
+    /// Keeps the rendered blocks on disk for the next process (when this
+    /// one runs once, and `todos.json`, where their entries are, was just
+    /// put in place with them at `starts`), with which file each output
+    /// this run put in place is (`ids`); returns the token naming them,
+    /// for the store to record in the same transaction as the outputs'
+    /// generation. The file is in place before the store names it: a kill
+    /// in between leaves the old token, which the new file does not carry,
+    /// and the next process renders from the store.
+    fn keep(
+        &self,
+        written: &Written,
+        starts: Option<&[u64]>,
+        ids: [FileId; 3],
+    ) -> Result<Option<u64>, EngineError> {
+        let (Some(path), Some(starts), Some(rendered)) = (&self.cache, starts, &self.rendered)
+        else {
+            return Ok(None);
+        };
+        if rendered.generation() != written.generation {
+            return Ok(None);
+        }
+        let kept = Kept {
+            files: ids,
+            merge_conflicts: written.merge_conflicts.clone(),
+        };
+        let token = new_token();
+        write_unsynced(path, |w| rendered.encode(w, token, starts, &kept))?;
+        Ok(Some(token))
     }
 
     /// The snapshots the git sync commits, stamped with the newest update in
@@ -325,7 +494,7 @@ impl Outputs {
             String::from_utf8(out).expect("entries and stamps are UTF-8")
         };
         Ok(Snapshots {
-            todos: text(&|w| rendered.write_todos(w, stamp)),
+            todos: text(&|w| rendered.write_todos(w, stamp).map(|_| ())),
             coordination: text(&|w| rendered.write_coordination(w, stamp)),
         })
     }

@@ -84,6 +84,8 @@ fn json_string(s: &str) -> String {
 impl ProjectBlock {
     /// Merges changed todos of this project (in output order) into the block:
     /// unchanged entries are copied over, changed ones replace or join them.
+    /// What changed is told by comparing each changed todo with its previous
+    /// version, not the blocks (tens of megabytes for a large project).
     fn apply(&mut self, project: &str, changed: Vec<StoredTodo>) -> Changed {
         let old_entries = std::mem::take(&mut self.entries);
         let mut old = std::mem::take(&mut self.placed).into_iter().peekable();
@@ -91,64 +93,111 @@ impl ProjectBlock {
             entries: String::with_capacity(old_entries.len() + 512 * changed.len()),
             placed: Vec::with_capacity(old.len() + changed.len()),
         };
+        let mut moved = Moved::default();
         for todo in changed {
             while let Some(kept) = old.next_if(|p| p.order(&todo) == Ordering::Less) {
                 let entry = &old_entries[kept.range.clone()];
                 out.push(entry, kept);
             }
             // The todo's previous version, if any, is dropped for the new one.
-            old.next_if(|p| p.order(&todo) == Ordering::Equal);
+            let previous = old.next_if(|p| p.order(&todo) == Ordering::Equal);
+            moved.compare(previous.as_ref(), &old_entries, &todo);
             out.push_changed(todo);
         }
         for kept in old {
             let entry = &old_entries[kept.range.clone()];
             out.push(entry, kept);
         }
-        let entries = out.entries != old_entries;
         self.entries = out.entries;
         self.placed = out.placed;
-        let (conflicts, head) = self.summarize(project);
+        let (conflicts, head) = self.summarize(project, &moved);
         Changed {
-            entries,
+            entries: moved.entries,
             conflicts,
             head,
         }
     }
 
-    /// Re-renders what depends on all of the project's todos: its conflicts
-    /// and its coordination fields; returns whether each changed.
-    fn summarize(&mut self, project: &str) -> (bool, bool) {
+    /// Renders the project's conflicts block from its todos' conflicts.
+    fn render_conflicts(&mut self) {
         let conflicts: Vec<&str> = self
             .placed
             .iter()
             .filter_map(|p| p.conflict.as_deref())
             .collect();
-        let count = conflicts.len() as u64;
-        let block = format::list_block(conflicts.into_iter());
-        let conflicts_changed = count != self.conflict_count || block != self.conflicts;
-        self.conflict_count = count;
-        self.conflicts = block;
-        let mut sessions: Vec<&str> = self
-            .placed
-            .iter()
-            .flat_map(|p| p.sessions.iter().map(String::as_str))
-            .collect();
-        sessions.sort_unstable();
-        sessions.dedup();
+        self.conflict_count = conflicts.len() as u64;
+        self.conflicts = format::list_block(conflicts.into_iter());
+    }
+
+    /// Re-renders what depends on all of the project's todos and moved:
+    /// its conflicts and its coordination fields; returns whether each
+    /// changed.
+    fn summarize(&mut self, project: &str, moved: &Moved) -> (bool, bool) {
+        if moved.conflicts {
+            self.render_conflicts();
+        }
         let count = |s: Status| self.placed.iter().filter(|p| p.status == s).count();
-        let head = format!(
-            "{{\"project_name\": {}, \"sessions\": [{}], \"session_count\": {}, \"todo_count\": {}, \"pending_todos\": {}, \"active_todos\": {}, \"completed_todos\": {}",
-            json_string(project),
-            sessions.iter().map(|s| json_string(s)).collect::<Vec<_>>().join(", "),
-            sessions.len(),
+        let counts = format!(
+            ", \"todo_count\": {}, \"pending_todos\": {}, \"active_todos\": {}, \"completed_todos\": {}",
             self.placed.len(),
             count(Status::Pending),
             count(Status::InProgress),
             count(Status::Completed),
         );
+        // The fields before the counts (the name, the sessions) are kept
+        // unless a todo's sessions moved: `, "todo_count"` cannot occur
+        // inside the JSON strings before it, whose quotes are escaped.
+        let kept = (!moved.sessions)
+            .then(|| self.coordination_head.rfind(", \"todo_count\": "))
+            .flatten()
+            .map(|at| &self.coordination_head[..at]);
+        let head = match kept {
+            Some(before) => format!("{before}{counts}"),
+            None => {
+                let mut sessions: Vec<&str> = self
+                    .placed
+                    .iter()
+                    .flat_map(|p| p.sessions.iter().map(String::as_str))
+                    .collect();
+                sessions.sort_unstable();
+                sessions.dedup();
+                format!(
+                    "{{\"project_name\": {}, \"sessions\": [{}], \"session_count\": {}{counts}",
+                    json_string(project),
+                    sessions
+                        .iter()
+                        .map(|s| json_string(s))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    sessions.len(),
+                )
+            }
+        };
+        let conflicts_changed = moved.conflicts;
         let head_changed = head != self.coordination_head;
         self.coordination_head = head;
         (conflicts_changed, head_changed)
+    }
+}
+
+/// What the changed todos merged into a block moved, each compared with
+/// its previous version (a todo absent before, or deleted now — it leaves
+/// the outputs — counts as having none).
+#[derive(Default)]
+struct Moved {
+    entries: bool,
+    conflicts: bool,
+    sessions: bool,
+}
+
+impl Moved {
+    fn compare(&mut self, previous: Option<&Placed>, old_entries: &str, todo: &StoredTodo) {
+        let now = (todo.status != Status::Deleted).then_some(todo);
+        let entry = |p: &Placed| &old_entries[p.range.clone()];
+        self.entries |= previous.map(entry) != now.map(|t| t.entry_json.as_str());
+        self.conflicts |= previous.and_then(|p| p.conflict.as_deref())
+            != now.and_then(|t| t.conflict_json.as_deref());
+        self.sessions |= previous.map(|p| &p.sessions) != now.map(|t| &t.sessions);
     }
 }
 
@@ -199,7 +248,8 @@ impl Rendered {
         // Read the generation first: a change committed in between is then
         // seen again by the next refresh, never missed.
         let mut rendered = Rendered::new(store.fold_generation()?, store.fold_epoch()?);
-        rendered.apply(store.folded_todos()?);
+        // A project at a time: every row is never held beside the blocks.
+        store.each_folded_project(|project| rendered.apply(project))?;
         Ok(rendered)
     }
 
@@ -268,6 +318,10 @@ impl Rendered {
         self.generation
     }
 
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
     pub(crate) fn totals(&self) -> Totals {
         Totals {
             todos: self.blocks.values().map(|b| b.placed.len() as u64).sum(),
@@ -276,7 +330,8 @@ impl Rendered {
         }
     }
 
-    pub(crate) fn write_todos(&self, w: &mut impl Write, at: Timestamp) -> io::Result<()> {
+    /// Writes `todos.json`; returns where each project's block begins in it.
+    pub(crate) fn write_todos(&self, w: &mut impl Write, at: Timestamp) -> io::Result<Vec<u64>> {
         let blocks = self.blocks.values().map(|b| b.entries.as_str());
         format::write_todos_file(w, blocks, at)
     }
@@ -299,6 +354,255 @@ impl Rendered {
         let count = self.totals().conflicts;
         format::write_conflicts_file(w, blocks, count, merge_conflicts, at)
     }
+}
+
+/// The first bytes of a [`Rendered::encode`]d file, and its format's version.
+const CACHE_MAGIC: &[u8; 8] = b"CSRENDR2";
+
+/// Writes a [`Rendered::encode`]d file, counting its bytes.
+struct Encoder<W: Write> {
+    w: W,
+    len: u64,
+}
+
+impl<W: Write> Encoder<W> {
+    fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
+        self.len += b.len() as u64;
+        self.w.write_all(b)
+    }
+
+    fn u64(&mut self, v: u64) -> io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    fn str(&mut self, s: &str) -> io::Result<()> {
+        self.u64(s.len() as u64)?;
+        self.bytes(s.as_bytes())
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> io::Result<()> {
+        match s {
+            Some(s) => {
+                self.bytes(&[1])?;
+                self.str(s)
+            }
+            None => self.bytes(&[0]),
+        }
+    }
+}
+
+/// Reads a [`Rendered::encode`]d buffer; `None` at anything out of place.
+struct Decoder<'a>(&'a [u8]);
+
+impl<'a> Decoder<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.u64()?).ok()
+    }
+
+    fn str(&mut self) -> Option<String> {
+        let n = self.len()?;
+        Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
+    }
+
+    fn opt(&mut self) -> Option<Option<String>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => Some(Some(self.str()?)),
+            _ => None,
+        }
+    }
+}
+
+/// What a process that exits after one run keeps on disk for the next
+/// (docs/ARCHITECTURE.md, "The outputs"), besides the blocks: written by
+/// [`Rendered::encode`], read back by [`Rendered::decode`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Kept {
+    /// Which file each output was when the blocks were kept (`todos.json`,
+    /// `project-coordination.json`, `conflicts.json`; the default when not
+    /// known): the entries are read back from `todos.json`, and an output
+    /// still the same file holds what the blocks say.
+    pub files: [FileId; 3],
+    /// The merge conflicts `conflicts.json` named.
+    pub merge_conflicts: Option<String>,
+}
+
+/// One file as `stat` tells it apart from another: replaced (renamed over)
+/// or rewritten, it differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+impl FileId {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+        }
+    }
+}
+
+impl Rendered {
+    /// Writes these blocks, tagged with `token`, without their entries:
+    /// those are in `todos.json`, at `starts` (where [`Rendered::write_todos`]
+    /// put each project's block), and read back from there.
+    pub(crate) fn encode(
+        &self,
+        w: impl Write,
+        token: u64,
+        starts: &[u64],
+        kept: &Kept,
+    ) -> io::Result<()> {
+        if starts.len() != self.blocks.len() {
+            return Err(io::Error::other("todos.json holds other blocks"));
+        }
+        let mut e = Encoder { w, len: 0 };
+        e.bytes(CACHE_MAGIC)?;
+        e.u64(token)?;
+        for file in &kept.files {
+            e.u64(file.dev)?;
+            e.u64(file.ino)?;
+            e.u64(file.size)?;
+            e.bytes(&file.mtime_ns.to_le_bytes())?;
+        }
+        e.opt(kept.merge_conflicts.as_deref())?;
+        e.u64(self.generation)?;
+        e.u64(self.epoch)?;
+        e.u64(self.blocks.len() as u64)?;
+        for ((project, block), start) in self.blocks.iter().zip(starts) {
+            e.str(project)?;
+            e.u64(*start)?;
+            e.u64(block.entries.len() as u64)?;
+            e.str(&block.coordination_head)?;
+            e.u64(block.placed.len() as u64)?;
+            for placed in &block.placed {
+                e.str(&placed.sort_key)?;
+                e.str(&placed.todo_id)?;
+                e.u64(placed.range.start as u64)?;
+                e.u64(placed.range.end as u64)?;
+                e.bytes(&[status_code(placed.status)])?;
+                e.u64(placed.sessions.len() as u64)?;
+                for session in &placed.sessions {
+                    e.str(session)?;
+                }
+                e.opt(placed.conflict.as_deref())?;
+            }
+        }
+        // The length last: a file cut short is told apart from a whole one.
+        let len = e.len + 8;
+        e.u64(len)?;
+        e.w.flush()
+    }
+
+    /// The blocks [`Rendered::encode`] wrote with this `token`, their
+    /// entries read from `todos` (the `todos.json` they were kept with), or
+    /// `None` when the bytes are not such blocks (another token, cut short,
+    /// damaged): the caller then renders from the store.
+    pub(crate) fn decode(
+        bytes: &[u8],
+        token: u64,
+        todos: &std::fs::File,
+    ) -> Option<(Rendered, Kept)> {
+        use std::os::unix::fs::FileExt;
+        let (mut d, kept) = Self::header(bytes, token)?;
+        let mut rendered = Rendered::new(d.u64()?, d.u64()?);
+        for _ in 0..d.u64()? {
+            let project = d.str()?;
+            let start = d.u64()?;
+            let mut entries = vec![0; d.len()?];
+            todos.read_exact_at(&mut entries, start).ok()?;
+            let entries = String::from_utf8(entries).ok()?;
+            let coordination_head = d.str()?;
+            let count = d.len()?;
+            let mut placed = Vec::with_capacity(count.min(d.0.len() / 8));
+            for _ in 0..count {
+                let sort_key = d.str()?;
+                let todo_id = d.str()?;
+                let range = d.len()?..d.len()?;
+                entries.get(range.clone())?;
+                let status = *Status::ALL.get(usize::from(d.u8()?))?;
+                let sessions = (0..d.u64()?).map(|_| d.str()).collect::<Option<_>>()?;
+                let conflict = d.opt()?;
+                placed.push(Placed {
+                    sort_key,
+                    todo_id,
+                    range,
+                    status,
+                    sessions,
+                    conflict,
+                });
+            }
+            let mut block = ProjectBlock {
+                entries,
+                placed,
+                coordination_head,
+                ..ProjectBlock::default()
+            };
+            // Derived from the todos: built again, not kept.
+            block.render_conflicts();
+            rendered.blocks.insert(project, block);
+        }
+        d.0.is_empty().then_some((rendered, kept))
+    }
+
+    /// Checks the length, magic and token of an encoded file and reads what
+    /// it says of the outputs; the decoder is left at the generation.
+    fn header(bytes: &[u8], token: u64) -> Option<(Decoder<'_>, Kept)> {
+        let (body, len) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+        if u64::from_le_bytes(len.try_into().ok()?) != bytes.len() as u64 {
+            return None;
+        }
+        let mut d = Decoder(body);
+        if d.take(CACHE_MAGIC.len())? != CACHE_MAGIC || d.u64()? != token {
+            return None;
+        }
+        let mut files = [FileId::default(); 3];
+        for file in &mut files {
+            *file = FileId {
+                dev: d.u64()?,
+                ino: d.u64()?,
+                size: d.u64()?,
+                mtime_ns: i128::from_le_bytes(d.take(16)?.try_into().ok()?),
+            };
+        }
+        let merge_conflicts = d.opt()?;
+        Some((
+            d,
+            Kept {
+                files,
+                merge_conflicts,
+            },
+        ))
+    }
+}
+
+/// A status as one byte: its place in [`Status::ALL`].
+fn status_code(status: Status) -> u8 {
+    Status::ALL.iter().position(|s| *s == status).unwrap_or(0) as u8
 }
 
 #[cfg(test)]
@@ -373,12 +677,53 @@ mod tests {
         ) {
             let mut incremental = empty();
             for batch in &batches {
+                let (before, versions) = (files(&incremental), incremental.versions());
                 incremental.apply(as_reported(batch));
+                // An output whose bytes changed has a new version (it is
+                // written again); the time stamps are the same here.
+                let (after, now) = (files(&incremental), incremental.versions());
+                prop_assert!(before[0] == after[0] || versions.todos != now.todos);
+                prop_assert!(before[1] == after[1] || versions.coordination != now.coordination);
+                prop_assert!(before[2] == after[2] || versions.conflicts != now.conflicts);
             }
             let mut full = empty();
             full.apply(as_reported(&batches.concat()));
             prop_assert_eq!(files(&incremental), files(&full));
             prop_assert_eq!(incremental.totals(), full.totals());
+        }
+
+        /// Blocks kept on disk (their entries in the `todos.json` written
+        /// with them) and read back by the next process render the same
+        /// files, and take later changes as the originals do.
+        #[test]
+        fn kept_blocks_read_back_are_the_same_blocks(
+            batches in prop::collection::vec(prop::collection::vec(arb_todo(), 0..8), 1..4),
+            later in prop::collection::vec(arb_todo(), 0..8),
+            token in any::<u64>(),
+        ) {
+            let mut original = empty();
+            for batch in &batches {
+                original.apply(as_reported(batch));
+            }
+            let mut todos = tempfile::tempfile().unwrap();
+            let starts = original.write_todos(&mut todos, Timestamp(0)).unwrap();
+            let kept = Kept {
+                files: [FileId { ino: 7, ..FileId::default() }; 3],
+                merge_conflicts: Some("[]".into()),
+            };
+            let mut bytes = Vec::new();
+            original.encode(&mut bytes, token, &starts, &kept).unwrap();
+            let (mut decoded, read_kept) = Rendered::decode(&bytes, token, &todos).expect("decodes");
+            prop_assert_eq!(read_kept, kept);
+            prop_assert_eq!(files(&decoded), files(&original));
+            prop_assert_eq!(decoded.totals(), original.totals());
+            prop_assert_eq!((decoded.generation, decoded.epoch), (original.generation, original.epoch));
+            original.apply(as_reported(&later));
+            decoded.apply(as_reported(&later));
+            prop_assert_eq!(files(&decoded), files(&original));
+            // Another token, or bytes cut short, are refused.
+            prop_assert!(Rendered::decode(&bytes, token.wrapping_add(1), &todos).is_none());
+            prop_assert!(Rendered::decode(&bytes[..bytes.len() - 1], token, &todos).is_none());
         }
     }
 }
