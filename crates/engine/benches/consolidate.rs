@@ -261,6 +261,32 @@ fn naive(claude: &Path) -> usize {
     fold(&observations).len()
 }
 
+/// Every file under `dir` (the corpus's marker aside): what a cold run reads.
+fn every_file(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("list corpus").flatten() {
+        let path = entry.path();
+        let kind = entry.file_type().expect("file type");
+        if kind.is_dir() {
+            every_file(&path, out);
+        } else if kind.is_file() && entry.file_name() != ".complete" {
+            out.push(path);
+        }
+    }
+}
+
+/// Issue 13's transcript baseline: the real `cat` of every file a cold run
+/// reads, to /dev/null (512 files to a process).
+fn cat(files: &[PathBuf]) {
+    for batch in files.chunks(512) {
+        let status = std::process::Command::new("cat")
+            .args(batch)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run cat");
+        assert!(status.success(), "cat failed");
+    }
+}
+
 /// Reads every transcript and returns the bytes read: the floor (what `cat` does).
 fn read_transcripts(files: &[PathBuf]) -> u64 {
     files
@@ -345,38 +371,36 @@ fn main() {
     let mut one_file_named = Vec::new();
     let mut one_line_named = Vec::new();
     let mut asked = Vec::new();
+    let mut cat_runs = Vec::new();
+    let mut every = Vec::new();
+    every_file(&claude, &mut every);
+    let every_bytes: u64 = every
+        .iter()
+        .map(|f| f.metadata().expect("stat").len())
+        .sum();
     let mut summary = None;
     for run in 0..runs {
+        // `cat` of the same bytes just before each cold run: one load for both.
+        timed(&mut cat_runs, || cat(&every));
         let home = tempfile::tempdir().expect("temp home");
-        // What `chittysync consolidate` does with no daemon to ask: a new
-        // process each time, opening the engine (timed), which runs once.
-        let command = || {
-            let mut engine = engine(&claude, home.path());
-            engine.runs_once();
-            engine
-        };
-        let report = timed(&mut cold, || command().consolidate(false)).expect("cold consolidate");
+        let mut engine = engine(&claude, home.path());
+        let report = timed(&mut cold, || engine.consolidate(false)).expect("cold consolidate");
         summary.get_or_insert(report.summary);
 
-        let report = timed(&mut unchanged, || command().consolidate(false)).expect("re-run");
+        let report = timed(&mut unchanged, || engine.consolidate(false)).expect("re-run");
         assert_eq!(
             report.summary.files_changed, 0,
             "nothing changed, nothing read"
         );
 
         touch_one_todo_file(&claude, run as u64).expect("touch a todo file");
-        let report =
-            timed(&mut one_file, || command().consolidate(false)).expect("one changed file");
+        let report = timed(&mut one_file, || engine.consolidate(false)).expect("one changed file");
         assert!(report.summary.files_changed >= 1);
 
         if transcripts != TranscriptSize::None {
             append_one_transcript_line(&claude, run as u64).expect("append a line");
-            timed(&mut one_line, || command().consolidate(false)).expect("one appended line");
+            timed(&mut one_line, || engine.consolidate(false)).expect("one appended line");
         }
-
-        // A long-lived engine (the daemon), its outputs rendered in memory.
-        let mut engine = engine(&claude, home.path());
-        engine.write_outputs().expect("render the outputs");
 
         // The daemon's way: the watcher names the file, outputs stay rendered.
         let touched = touch_one_todo_file(&claude, 1000 + run as u64).expect("touch a todo file");
@@ -422,18 +446,12 @@ fn main() {
     );
     println!("| case | median wall of {runs} | median CPU |");
     println!("|---|---|---|");
-    println!("| cold consolidate (new engine) | {} |", report(&cold));
-    println!(
-        "| re-run, nothing changed (new engine) | {} |",
-        report(&unchanged)
-    );
-    println!(
-        "| one changed todo file (new engine) | {} |",
-        report(&one_file)
-    );
+    println!("| cold consolidate | {} |", report(&cold));
+    println!("| re-run, nothing changed | {} |", report(&unchanged));
+    println!("| one changed todo file | {} |", report(&one_file));
     if !one_line.is_empty() {
         println!(
-            "| one line appended to one transcript (new engine) | {} |",
+            "| one line appended to one transcript | {} |",
             report(&one_line)
         );
     }
@@ -455,17 +473,27 @@ fn main() {
         "| naive: parse every todo file, fold in memory | {} |",
         report(&naive_runs)
     );
-    // Issue 13's figures: each case's CPU as a ratio to the naive reader's.
-    let naive_cpu = median(naive_runs.iter().map(|s| s.1).collect()).as_secs_f64();
-    let cpu_ratio = |samples: &[(Duration, Duration)]| {
-        median(samples.iter().map(|s| s.1).collect()).as_secs_f64() / naive_cpu
+    let cat_wall = median(cat_runs.iter().map(|s| s.0).collect());
+    let ratio = |samples: &[(Duration, Duration)], to: Duration| {
+        median(samples.iter().map(|s| s.0).collect()).as_secs_f64() / to.as_secs_f64()
     };
     println!(
-        "| ratio to the naive reader (CPU): cold {:.3}×, nothing changed {:.3}×, one changed file {:.3}× |",
-        cpu_ratio(&cold),
-        cpu_ratio(&unchanged),
-        cpu_ratio(&one_file)
+        "| `cat` of every file a cold run reads ({} files, {} MB), before each cold run | {} (wall) |",
+        every.len(),
+        every_bytes / 1_000_000,
+        ms(cat_wall)
     );
+    println!(
+        "| cold consolidate ÷ `cat` (wall, medians) | {:.1}× |",
+        ratio(&cold, cat_wall)
+    );
+    if !one_line.is_empty() {
+        let cold_wall = median(cold.iter().map(|s| s.0).collect());
+        println!(
+            "| one appended line ÷ cold consolidate (wall, medians) | {:.3} |",
+            ratio(&one_line, cold_wall)
+        );
+    }
     if !floor.is_empty() {
         let floor = median(floor);
         println!(
