@@ -3,6 +3,11 @@
 (docs/BENCHMARKS.md, "The hooks with collisions"): whole `chittysync hook`
 processes as Claude Code runs them, wall and CPU (the process's user + sys).
 
+The baseline, timed in the same run (one before each hook of the run, so a
+change of load hits both alike): `chittysync --version`, the same binary's
+process start with no store opened. Each hook's figures are also given as a
+ratio to the baseline's median.
+
 usage: hook_collisions_bench.py <chittysync> <claude dir> <consolidated home> <runs> [label]"""
 import json, os, resource, subprocess, sys, time
 bin_, claude, home, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -16,14 +21,19 @@ for s in sessions:
 cwd = max(by.items(), key=lambda kv: (kv[1], kv[0]))[0]
 print(f"sessions {len(sessions)}, busiest cwd {cwd} ({by[cwd]} sessions)")
 
-def hook(event, payload):
+def timed(args, stdin=b""):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    out = subprocess.run(base + ["hook", event], input=json.dumps(payload).encode(), capture_output=True, env=env)
+    out = subprocess.run(args, input=stdin, capture_output=True, env=env)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall * 1000, cpu * 1000, out.stdout
+
+baseline = []
+def hook(event, payload):
+    baseline.append(timed([bin_, "--version"]))
+    return timed(base + ["hook", event], json.dumps(payload).encode())
 
 def pct(xs, p):
     xs = sorted(xs)
@@ -32,7 +42,9 @@ def pct(xs, p):
 def report(what, runs, warned=None):
     wall = [r[0] for r in runs]; cpu = [r[1] for r in runs]
     extra = f", warned {warned}/{len(runs)}" if warned is not None else ""
-    print(f"{what}: wall p50 {pct(wall,50):.1f} ms p95 {pct(wall,95):.1f} ms; CPU p50 {pct(cpu,50):.1f} ms p95 {pct(cpu,95):.1f} ms{extra}")
+    bw = pct([r[0] for r in baseline], 50); bc = pct([r[1] for r in baseline], 50)
+    ratios = f" (× baseline: wall {pct(wall,50)/bw:.2f}/{pct(wall,95)/bw:.2f}, CPU {pct(cpu,50)/bc:.2f}/{pct(cpu,95)/bc:.2f})" if what != "baseline" else ""
+    print(f"{what}: wall p50 {pct(wall,50):.1f} ms p95 {pct(wall,95):.1f} ms; CPU p50 {pct(cpu,50):.1f} ms p95 {pct(cpu,95):.1f} ms{extra}{ratios}")
 
 label = sys.argv[5] if len(sys.argv) > 5 else "run"
 def start(tag, i):
@@ -57,6 +69,8 @@ for i in range(n):
     colliding.append(r)
 after = [start("after", i) for i in range(n)]
 listing = sum(b"collisions" in r[2] for r in after)
+print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+report("baseline", baseline)
 report("post-tool-use TodoWrite, no collision", plain)
 report("post-tool-use TodoWrite, colliding (every write but a todo's first)", colliding, warned)
 report(f"session-start, before the bench's collisions (listing collisions: {sum(b'collisions' in r[2] for r in before)}/{n})", before)

@@ -111,7 +111,9 @@ pub fn collisions_in(
     stale_after: Duration,
 ) -> Result<Vec<Collision>, StoreError> {
     let mut out = Vec::new();
-    for todo in store.contested_todos(project)? {
+    // Older than this, a session is not active (core's `session_state`).
+    let active_since = Timestamp(now.millis() - stale_after.as_millis() as i64);
+    for todo in store.contested_todos(project, active_since)? {
         out.extend(collision_of(store, todo, now, stale_after)?);
     }
     out.sort_by(|a, b| {

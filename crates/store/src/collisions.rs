@@ -6,7 +6,7 @@
 use crate::{Result, SessionRecord, Store, Tx};
 use chittysync_core::collision::{Activity, Word};
 use chittysync_core::{Status, Timestamp};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{named_params, params, Connection, OptionalExtension};
 
 /// A todo the fold says is in progress, with every observer's latest word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,29 +144,52 @@ fn session_activity(conn: &Connection, id: &str) -> Result<Option<Activity>> {
 
 impl Store {
     /// The todos the fold says are in progress (of one project, or all) that
-    /// two or more sessions' latest words hold in progress — the candidates
-    /// for a collision, whatever the sessions' states — each with every
-    /// observer's latest word. The filter runs inside SQLite, on the
-    /// `todos_open` index for a project: a hook asks this.
-    pub fn contested_todos(&self, project: Option<&str>) -> Result<Vec<TodoWords>> {
+    /// two or more sessions' latest words hold in progress, two of which may
+    /// still be active at `active_since` — the candidates for a collision —
+    /// each with every observer's latest word.
+    ///
+    /// A session may be active only if it was last seen (else started) at or
+    /// after `active_since`, or if it is not known here (a session of another
+    /// device is judged by its words); core's `session_state` decides the
+    /// rest. The filters run inside SQLite, cheapest first: the todo's
+    /// sessions (every session that ever saw it, a column of the `todos_open`
+    /// index) against the `sessions` table, and only for a todo that two such
+    /// sessions saw, the observers' latest words. A hook asks this for its
+    /// project (docs/COLLISIONS.md); in a project of thousands of todos in
+    /// progress, reading every one's words cost most of `session-start`
+    /// (docs/BENCHMARKS.md, "The hooks with collisions").
+    pub fn contested_todos(
+        &self,
+        project: Option<&str>,
+        active_since: Timestamp,
+    ) -> Result<Vec<TodoWords>> {
+        const MAY_BE_ACTIVE: &str = "(SELECT count(*) FROM json_each(t.sessions) j
+              WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = j.value
+                                AND coalesce(s.last_seen, s.started_at, :since - 1) < :since)) >= 2";
         const CONTESTED: &str = "(SELECT count(DISTINCT o.session) FROM latest l
               JOIN observations o ON o.seq = l.seq
               WHERE l.todo_id = t.todo_id AND o.status = 'in_progress' AND o.session IS NOT NULL) >= 2";
         // Two statements: `?1 IS NULL OR project = ?1` would keep SQLite off the index.
+        let since = active_since.millis();
         let ids = match project {
             Some(project) => {
                 let mut stmt = self.conn().prepare_cached(&format!(
                     "SELECT t.todo_id FROM todos t
-                     WHERE t.project = ?1 AND t.status = 'in_progress' AND {CONTESTED}"
+                     WHERE t.project = :project AND t.status = 'in_progress' AND {MAY_BE_ACTIVE} AND {CONTESTED}"
                 ))?;
-                let rows = stmt.query_map([project], |r| r.get::<_, String>(0))?;
+                let rows = stmt
+                    .query_map(named_params! {":project": project, ":since": since}, |r| {
+                        r.get::<_, String>(0)
+                    })?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()?
             }
             None => {
                 let mut stmt = self.conn().prepare_cached(&format!(
-                    "SELECT t.todo_id FROM todos t WHERE t.status = 'in_progress' AND {CONTESTED}"
+                    "SELECT t.todo_id FROM todos t
+                     WHERE t.status = 'in_progress' AND {MAY_BE_ACTIVE} AND {CONTESTED}"
                 ))?;
-                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                let rows =
+                    stmt.query_map(named_params! {":since": since}, |r| r.get::<_, String>(0))?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()?
             }
         };
