@@ -75,10 +75,21 @@ impl Drop for Driver {
 /// `chittysync ui` on the sandbox; returns it and its base URL, read from
 /// the first line it prints.
 fn start_ui(sandbox: &Sandbox, listen: &str, extra: &[&str]) -> (Running, String) {
+    start_ui_with(sandbox, listen, extra, &[])
+}
+
+/// [`start_ui`] with variables set in its environment.
+fn start_ui_with(
+    sandbox: &Sandbox,
+    listen: &str,
+    extra: &[&str],
+    env: &[(&str, std::ffi::OsString)],
+) -> (Running, String) {
     let mut child = sandbox
         .command()
         .args(["ui", "--listen", listen])
         .args(extra)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env_remove("CHITTYSYNC_UI_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -397,6 +408,51 @@ fn get(addr: &str, path: &str, headers: &str) -> (u16, String) {
         addr,
         &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n"),
     )
+}
+
+/// `ui --open` opens the user's browser (`xdg-open`, here a script that
+/// notes what it was asked to open) on the board, once its picture is read
+/// (docs/UI.md, "Reading the store"), and the board answers there.
+#[test]
+fn open_starts_the_browser_on_the_board() {
+    let sandbox = example_sandbox();
+    let bin = sandbox.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opened = sandbox.home().join("opened");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{0}.tmp' && mv '{0}.tmp' '{0}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let port = free_port();
+    let (_ui, base) = start_ui_with(
+        &sandbox,
+        &format!("127.0.0.1:{port}"),
+        &["--open"],
+        &[("PATH", path)],
+    );
+    let started = Instant::now();
+    while !opened.exists() {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "`ui --open` did not open a browser"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap(), format!("{base}/board"));
+    let (status, body) = get(base.trim_start_matches("http://"), "/board", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Rotate the CI deploy key"), "{body}");
 }
 
 #[test]

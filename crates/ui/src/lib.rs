@@ -61,16 +61,22 @@ pub struct App {
 
 /// Serves the dashboard on `listener` until `shutdown` completes. The caller
 /// binds (and so knows the port) after [`check_bind`].
+/// `ready` is called once the first picture is read (or could not be): a
+/// browser opened then finds the board ready to draw.
 pub async fn serve(
     config: UiConfig,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<()> {
     let source = Arc::new(Source::new(config.store_path, config.stale_after_ms));
     // The picture is read now, while the first page is on its way, so that
     // page finds it ready (docs/UI.md, "Reading the store").
     let warm = source.clone();
-    tokio::task::spawn_blocking(move || warm.picture().ok());
+    tokio::task::spawn_blocking(move || {
+        let _ = warm.picture();
+        ready();
+    });
     let (tx, rx) = watch::channel(0u64);
     let watcher = tokio::spawn(live::watch_store(source.clone(), tx));
     let data: Shared = Arc::new(LocalSource {

@@ -34,10 +34,14 @@ pub fn run(ctx: &Context, listen: SocketAddr, token: Option<String>, open: bool)
         let url = format!("http://{addr}/board");
         // The first line says where: scripts and tests read it (port 0 picks one).
         println!("chittysync dashboard on {url}");
-        if open {
-            open_browser(&url);
-        }
-        chittysync_ui::serve(config, listener, shutdown_signal())
+        // The browser is opened once the picture is read, so its first
+        // page is drawn at once (docs/UI.md, "Reading the store").
+        let ready = move || {
+            if open {
+                open_browser(&url);
+            }
+        };
+        chittysync_ui::serve(config, listener, shutdown_signal(), ready)
             .await
             .context("the dashboard stopped")
     })
