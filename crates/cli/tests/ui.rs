@@ -449,7 +449,10 @@ fn open_starts_the_browser_on_the_board() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(std::fs::read_to_string(&opened).unwrap(), format!("{base}/board"));
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap(),
+        format!("{base}/board")
+    );
     let (status, body) = get(base.trim_start_matches("http://"), "/board", "");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Rotate the CI deploy key"), "{body}");
