@@ -529,11 +529,18 @@ impl Rendered {
     ) -> Option<(Rendered, Kept)> {
         use std::os::unix::fs::FileExt;
         let (mut d, kept) = Self::header(bytes, token)?;
+        // A block's entries lie inside `todos.json`: a length beyond it is
+        // damage, refused before anything is allocated for it.
+        let todos_len = todos.metadata().ok()?.len();
         let mut rendered = Rendered::new(d.u64()?, d.u64()?);
         for _ in 0..d.u64()? {
             let project = d.str()?;
             let start = d.u64()?;
-            let mut entries = vec![0; d.len()?];
+            let len = d.u64()?;
+            if start.checked_add(len)? > todos_len {
+                return None;
+            }
+            let mut entries = vec![0; usize::try_from(len).ok()?];
             todos.read_exact_at(&mut entries, start).ok()?;
             let entries = String::from_utf8(entries).ok()?;
             let coordination_head = d.str()?;
@@ -724,6 +731,13 @@ mod tests {
             // Another token, or bytes cut short, are refused.
             prop_assert!(Rendered::decode(&bytes, token.wrapping_add(1), &todos).is_none());
             prop_assert!(Rendered::decode(&bytes[..bytes.len() - 1], token, &todos).is_none());
+            // Damage anywhere (a length among them) is read without a panic
+            // or an allocation the bytes do not justify.
+            for at in 0..bytes.len() - 8 {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= 0xff;
+                let _ = Rendered::decode(&damaged, token, &todos);
+            }
         }
     }
 }
