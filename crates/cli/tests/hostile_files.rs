@@ -39,18 +39,24 @@ const HOOK_MEMORY_KIB: i64 = 256 * 1024;
 /// the machine), killing it if it has not finished after [`PATIENCE`]: a
 /// guard against a hang, not a measure of speed. Its peak memory comes from
 /// `wait4`, for this process alone.
+fn guarded_hook(sandbox: &Sandbox, event: &str, payload: &str) -> HookRun {
+    guarded(sandbox, &["hook", event], payload)
+}
+
+/// `chittysync <args>` run as [`guarded_hook`] runs a hook.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is reaped by wait4, which also gives its peak memory"
 )]
-fn guarded_hook(sandbox: &Sandbox, event: &str, payload: &str) -> HookRun {
+fn guarded(sandbox: &Sandbox, args: &[&str], payload: &str) -> HookRun {
+    let what = args.join(" ");
     let base = sandbox.command();
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg("ulimit -v 4194304; exec \"$0\" \"$@\"")
         .arg(base.get_program())
         .args(base.get_args())
-        .args(["hook", event])
+        .args(args)
         .env_remove("CHITTYSYNC_CONFIG")
         .env_remove("CHITTYSYNC_HOME")
         .env_remove("CLAUDE_CONFIG_DIR")
@@ -80,7 +86,7 @@ fn guarded_hook(sandbox: &Sandbox, event: &str, payload: &str) -> HookRun {
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("`hook {event}` still ran after {PATIENCE:?}: it hangs; killed");
+            panic!("`{what}` still ran after {PATIENCE:?}: it hangs; killed");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -188,4 +194,45 @@ fn session_start_survives_a_gitdir_whose_head_is_a_fifo() {
     std::fs::remove_dir_all(cwd.join(".git")).unwrap();
     std::fs::write(cwd.join(".git"), format!("gitdir: {}\n", meta.display())).unwrap();
     assert_session_start_tells(&sandbox, &cwd, "gitdir with a FIFO HEAD");
+}
+
+/// `consolidate` with no daemon keeps its rendered blocks in
+/// `<home>/rendered.cache` (docs/ARCHITECTURE.md, "The outputs"): a cache
+/// that is a FIFO or a link to `/dev/zero` is not read — the run renders
+/// from the store, neither waiting nor reading without end — and the next
+/// run's cache is a file again.
+#[test]
+fn consolidate_survives_a_kept_cache_that_is_a_fifo_or_dev_zero() {
+    let sandbox = Sandbox::new();
+    let todos = sandbox.claude().join("todos");
+    std::fs::create_dir_all(&todos).unwrap();
+    let write = |content: &str| {
+        let list = json!([{"content": content, "status": "pending", "activeForm": content}]);
+        std::fs::write(todos.join("s1-agent-s1.json"), list.to_string()).unwrap();
+    };
+    write("Keep the first word");
+    sandbox.consolidate(&[]);
+    let cache = sandbox.home().join("rendered.cache");
+    assert!(cache.is_file(), "a consolidation keeps its rendered blocks");
+    for (case, make) in [
+        ("a FIFO", &(|p: &Path| mkfifo(p)) as &dyn Fn(&Path)),
+        ("a link to /dev/zero", &|p: &Path| {
+            std::os::unix::fs::symlink("/dev/zero", p).unwrap()
+        }),
+    ] {
+        std::fs::remove_file(&cache).unwrap();
+        make(&cache);
+        let content = format!("Written while the cache is {case}");
+        write(&content);
+        let run = guarded(&sandbox, &["consolidate"], "");
+        assert_eq!(run.code, Some(0), "{case}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.max_rss_kib < HOOK_MEMORY_KIB,
+            "{case}: {} KiB",
+            run.max_rss_kib
+        );
+        let out = std::fs::read_to_string(sandbox.home().join("todos.json")).unwrap();
+        assert!(out.contains(&content), "{case}: {out}");
+        assert!(cache.is_file(), "{case}: the cache is a file again");
+    }
 }

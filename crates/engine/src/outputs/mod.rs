@@ -206,6 +206,12 @@ fn read_cache(
     let Some(token) = store.meta(CACHE_TOKEN)?.and_then(|t| t.parse().ok()) else {
         return Ok(None);
     };
+    // Only regular files are read: a FIFO would block the run, a link to
+    // a device would be read without end (docs/ARCHITECTURE.md, "The outputs").
+    let regular = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+    if !regular(path) || !regular(&paths.todos) {
+        return Ok(None);
+    }
     let (Ok(bytes), Ok(todos)) = (std::fs::read(path), std::fs::File::open(&paths.todos)) else {
         return Ok(None);
     };
