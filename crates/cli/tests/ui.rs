@@ -11,12 +11,13 @@
 mod common;
 mod live;
 
-use common::Sandbox;
+use common::hub::{serve, tenant_token, Running};
+use common::{free_port, Sandbox};
 use fantoccini::{Client, ClientBuilder, Locator};
 use live::{Daemon, PATIENCE};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,24 +42,6 @@ fn browser_installed() -> bool {
 }
 
 /// A free loopback port (free when asked; taken again at once by the caller).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Chromedriver in a process group of its own, with the chromium it starts:
 /// the whole group is killed when dropped, so a failing test leaves no
 /// browser behind.
@@ -532,42 +515,6 @@ fn off_loopback_only_with_a_token_and_every_request_shows_it() {
     assert!(answer.contains("HttpOnly; SameSite=Strict"), "{answer}");
 }
 
-/// `chittysync serve` on a SQLite file in `home`, listening on `port`.
-fn start_hub(home: &Path, port: u16) -> Running {
-    let child = Command::new(env!("CARGO_BIN_EXE_chittysync"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--database", &home.join("hub.db").display().to_string()])
-        .env("CHITTYSYNC_HOME", home)
-        .env_remove("CHITTYSYNC_HUB_DATABASE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn chittysync serve");
-    let deadline = Instant::now() + PATIENCE;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the hub did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Running(child)
-}
-
-/// A new token of `tenant` on the hub's database.
-fn hub_token(home: &Path, tenant: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_chittysync"))
-        .args(["hub", "token", "create", "--tenant", tenant])
-        .args(["--database", &home.join("hub.db").display().to_string()])
-        .env("CHITTYSYNC_HOME", home)
-        .env_remove("CHITTYSYNC_HUB_DATABASE")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 /// What a device pushes: one todo of `session` on `device`, now.
 fn push(addr: &str, token: &str, device: &str, session: &str, content: &str, status: &str) {
     let status = chittysync_core::Status::parse(status).unwrap();
@@ -602,12 +549,11 @@ async fn the_hub_dashboard_shows_a_tenant_its_own_devices_live() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (_hub, port) = serve(home.path());
     let addr = format!("127.0.0.1:{port}");
-    let _hub = start_hub(home.path(), port);
     let (alpha, beta) = (
-        hub_token(home.path(), "alpha"),
-        hub_token(home.path(), "beta"),
+        tenant_token(home.path(), "alpha", &[]),
+        tenant_token(home.path(), "beta", &[]),
     );
     push(
         &addr,

@@ -57,8 +57,13 @@ pub fn serve(home: &Path) -> (Running, u16) {
 
 /// A new token of tenant `me`, with `extra` arguments (`--database`).
 pub fn hub_token(home: &Path, extra: &[&str]) -> String {
+    tenant_token(home, "me", extra)
+}
+
+/// A new token of `tenant`, with `extra` arguments (`--database`).
+pub fn tenant_token(home: &Path, tenant: &str, extra: &[&str]) -> String {
     let out = hub_command(home)
-        .args(["hub", "token", "create", "--tenant", "me"])
+        .args(["hub", "token", "create", "--tenant", tenant])
         .args(extra)
         .output()
         .unwrap();
