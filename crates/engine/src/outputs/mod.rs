@@ -11,9 +11,10 @@ pub use format::render_todos_file;
 
 use crate::EngineError;
 use chittysync_core::Timestamp;
+use chittysync_sources::open_regular;
 use chittysync_store::Store;
 use rendered::{FileId, Kept, Rendered, Totals, Versions};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::NamedTempFile;
@@ -208,13 +209,13 @@ fn read_cache(
     };
     // Only regular files are read: a FIFO would block the run, a link to
     // a device would be read without end (docs/ARCHITECTURE.md, "The outputs").
-    let regular = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
-    if !regular(path) || !regular(&paths.todos) {
-        return Ok(None);
-    }
-    let (Ok(bytes), Ok(todos)) = (std::fs::read(path), std::fs::File::open(&paths.todos)) else {
+    let (Ok(mut cache), Ok(todos)) = (open_regular(path), open_regular(&paths.todos)) else {
         return Ok(None);
     };
+    let mut bytes = Vec::new();
+    if cache.read_to_end(&mut bytes).is_err() {
+        return Ok(None);
+    }
     let todos_id = todos.metadata().map(|m| FileId::of(&m)).ok();
     let Some((rendered, kept)) = Rendered::decode(&bytes, token, &todos) else {
         return Ok(None);
