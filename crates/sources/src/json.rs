@@ -3,6 +3,7 @@
 //! must never be fatal.
 
 use crate::error::ParseError;
+use crate::loose::{FromValue, Id, Text};
 use chittysync_core::Status;
 use serde_json::Value;
 
@@ -31,26 +32,24 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
 /// A string field that has some non-whitespace text. Whitespace-only text would
 /// normalize to an empty todo, so it counts as absent.
 pub(crate) fn text(value: Option<&Value>) -> Option<String> {
-    match value {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-        _ => None,
-    }
+    Text::from_value(value).non_blank()
 }
 
 /// An id that Claude Code wrote as a string (`"3"`) or, in some versions and
 /// hand-made files, as a number (`3`).
 pub(crate) fn id_text(value: Option<&Value>) -> Option<String> {
-    match value {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    }
+    Id::from_value(value).text()
 }
 
 /// A status as written, and whether it was unknown (missing, not a string, or
 /// not one of the four). Unknown reads as pending (SPEC §3).
 pub(crate) fn status(value: Option<&Value>) -> (Status, bool) {
-    match value.and_then(Value::as_str).and_then(Status::parse) {
+    status_text(value.and_then(Value::as_str))
+}
+
+/// [`status`] of a value that is a string (`Some`) or not.
+pub(crate) fn status_text(value: Option<&str>) -> (Status, bool) {
+    match value.and_then(Status::parse) {
         Some(status) => (status, false),
         None => (Status::Pending, true),
     }

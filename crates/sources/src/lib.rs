@@ -17,6 +17,7 @@ mod discover;
 mod error;
 mod json;
 pub mod lines;
+mod loose;
 mod read;
 mod source;
 mod task_file;
@@ -30,6 +31,6 @@ pub use source::{AgentFile, AgentSource, Claude, Other, ReadFrom, Reading, Sourc
 pub use task_file::{parse_task, RawTask};
 pub use todo_file::{parse_todo_list, RawTodo, TodoList};
 pub use transcript::{
-    is_plan_tool, read_tool_call, read_transcript, HeadMark, ReadPosition, SessionFacts, ToolCall,
-    TranscriptChunk, TranscriptEvent,
+    is_plan_tool, read_tool_call, read_transcript, read_transcript_by_values, HeadMark,
+    ReadPosition, SessionFacts, ToolCall, TranscriptChunk, TranscriptEvent,
 };

@@ -2,6 +2,7 @@
 
 use crate::error::ParseError;
 use crate::json;
+use crate::loose::{fields, FromValue, Text};
 use chittysync_core::Status;
 use serde_json::Value;
 
@@ -37,23 +38,47 @@ pub fn parse_todo_list(bytes: &[u8]) -> Result<TodoList, ParseError> {
     }
 }
 
-/// Reads the entries of a list; shared with `TodoWrite` calls in transcripts,
-/// whose `input.todos` has exactly the shapes of a todo file.
+/// Reads the entries of a list.
 pub(crate) fn todos_from_entries(entries: &[Value]) -> TodoList {
+    let entries: Vec<TodoEntry> = entries
+        .iter()
+        .map(|entry| TodoEntry::from_value(Some(entry)))
+        .collect();
+    todo_list(&entries)
+}
+
+/// The fields of an entry of a list, shared with `TodoWrite` calls in
+/// transcripts, whose `input.todos` has exactly the shapes of a todo file.
+/// An entry that is not an object has none.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct TodoEntry<'a> {
+    content: Text<'a>,
+    status: Text<'a>,
+    active_form: Text<'a>,
+}
+
+fields!(TodoEntry {
+    "content" => content,
+    "status" => status,
+    "activeForm" => active_form,
+});
+
+/// The list of the entries, read either way.
+pub(crate) fn todo_list(entries: &[TodoEntry]) -> TodoList {
     let mut list = TodoList {
         items: Vec::with_capacity(entries.len()),
         ..TodoList::default()
     };
     for entry in entries {
-        let Some(content) = json::text(entry.get("content")) else {
+        let Some(content) = entry.content.non_blank() else {
             list.skipped_entries += 1;
             continue;
         };
-        let (status, unknown) = json::status(entry.get("status"));
+        let (status, unknown) = json::status_text(entry.status.as_str());
         list.unknown_statuses += usize::from(unknown);
         list.items.push(RawTodo {
             content,
-            active_form: json::text(entry.get("activeForm")),
+            active_form: entry.active_form.non_blank(),
             status,
         });
     }

@@ -8,32 +8,25 @@
 //! `file-history-snapshot` — is never read as a plan, even if it contains
 //! the same names: a sub-agent's calls are read from its own transcript.
 
-use super::tool_call::{is_plan_tool, read_tool_call, ToolCall};
+use super::line::{Item, Line};
+use super::tool_call::{is_plan_tool, read_input, ToolCall};
 use super::TranscriptEvent;
-use crate::json;
 use chittysync_core::Timestamp;
-use serde_json::Value;
 
 /// A malformed plan call, told as a warning on its line.
 pub(super) struct Problem(pub(super) String);
 
 /// Appends the events of `line` (number `number`) to `out`.
 pub(super) fn read_line(
-    line: &Value,
+    line: &Line,
     number: u64,
     file_agent: Option<&str>,
     out: &mut Vec<TranscriptEvent>,
     problems: &mut Vec<Problem>,
 ) {
-    let items = match line.pointer("/message/content") {
-        Some(Value::Array(items)) => items.as_slice(),
-        _ => &[],
-    };
-    let at = line
-        .get("timestamp")
-        .and_then(Value::as_str)
-        .and_then(Timestamp::parse_rfc3339);
-    match line.get("type").and_then(Value::as_str) {
+    let items = line.message.content.items();
+    let at = line.timestamp.as_str().and_then(Timestamp::parse_rfc3339);
+    match line.kind.as_str() {
         Some("assistant") => {
             let call = Call {
                 number,
@@ -41,7 +34,7 @@ pub(super) fn read_line(
                 agent: agent_of(line, file_agent),
             };
             for item in items {
-                if item.get("type").and_then(Value::as_str) == Some("tool_use") {
+                if item.kind.as_str() == Some("tool_use") {
                     call.read(item, out, problems);
                 }
             }
@@ -52,17 +45,16 @@ pub(super) fn read_line(
 }
 
 /// Whose call a line's is (see [`TranscriptEvent`]).
-fn agent_of(line: &Value, file_agent: Option<&str>) -> Option<String> {
-    let line_agent = line.get("agentId").and_then(Value::as_str);
+fn agent_of(line: &Line, file_agent: Option<&str>) -> Option<String> {
+    let line_agent = line.agent_id.as_str();
     if let Some(agent) = line_agent.filter(|a| !a.is_empty()) {
-        let session = line.get("sessionId").and_then(Value::as_str);
+        let session = line.session_id.as_str();
         return (Some(agent) != session).then(|| agent.to_string());
     }
     if let Some(agent) = file_agent {
         return Some(agent.to_string());
     }
-    let sidechain = line.get("isSidechain") == Some(&Value::Bool(true));
-    sidechain.then(|| "sidechain".to_string())
+    line.sidechain.0.then(|| "sidechain".to_string())
 }
 
 /// What the tool calls of one assistant line share.
@@ -73,8 +65,8 @@ struct Call {
 }
 
 impl Call {
-    fn read(&self, item: &Value, out: &mut Vec<TranscriptEvent>, problems: &mut Vec<Problem>) {
-        let Some(name) = item.get("name").and_then(Value::as_str) else {
+    fn read(&self, item: &Item, out: &mut Vec<TranscriptEvent>, problems: &mut Vec<Problem>) {
+        let Some(name) = item.name.as_str() else {
             return;
         };
         if !is_plan_tool(name) {
@@ -85,8 +77,8 @@ impl Call {
                 "{name} call on a line without a valid `timestamp`; skipped"
             )));
         };
-        let input = item.get("input").unwrap_or(&Value::Null);
-        let call = match read_tool_call(name, input) {
+        let input = &item.input;
+        let call = match read_input(name, input) {
             None => return,
             Some(Ok(call)) => call,
             Some(Err(problem)) => return problems.push(Problem(format!("{problem}; skipped"))),
@@ -106,7 +98,7 @@ impl Call {
                 description,
                 active_form,
             } => {
-                let Some(tool_use_id) = json::text(item.get("id")) else {
+                let Some(tool_use_id) = item.id.non_blank() else {
                     return problems.push(Problem(
                         "TaskCreate call without an `id`; skipped".to_string(),
                     ));
@@ -135,9 +127,9 @@ impl Call {
                 active_form,
             } => {
                 if unknown_status {
-                    let value = input.get("status").unwrap_or(&Value::Null);
                     problems.push(Problem(format!(
-                        "TaskUpdate of task {task_id}: unknown status {value}, read as pending"
+                        "TaskUpdate of task {task_id}: unknown status {}, read as pending",
+                        input.status
                     )));
                 }
                 TranscriptEvent::TaskUpdate {
@@ -158,20 +150,20 @@ impl Call {
 /// The result of a `TaskCreate`: `toolUseResult.task.id` names the new task,
 /// and the line's `tool_result` item names the call.
 fn task_created(
-    line: &Value,
-    items: &[Value],
+    line: &Line,
+    items: &[Item],
     number: u64,
     at: Option<Timestamp>,
     out: &mut Vec<TranscriptEvent>,
     problems: &mut Vec<Problem>,
 ) {
-    let Some(task_id) = json::id_text(line.pointer("/toolUseResult/task/id")) else {
+    let Some(task_id) = line.task_id().text() else {
         return;
     };
     let tool_use_id = items
         .iter()
-        .filter(|item| item.get("type").and_then(Value::as_str) == Some("tool_result"))
-        .find_map(|item| json::text(item.get("tool_use_id")));
+        .filter(|item| item.kind.as_str() == Some("tool_result"))
+        .find_map(|item| item.tool_use_id.non_blank());
     let Some(tool_use_id) = tool_use_id else {
         return problems.push(Problem(format!(
             "result for task {task_id} without a `tool_use_id`; skipped"

@@ -4,11 +4,14 @@
 //! gigabytes, yet only a few of its lines are plans. So it is read from where
 //! the last read stopped, in large chunks, and each line is first tested with
 //! cheap substring searches; only the few that can hold a plan are parsed as
-//! JSON. Session facts (cwd, branch, times) come from a handful of lines per
-//! chunk, not from parsing every line.
+//! JSON, by a typed parse that borrows the strings it reads and builds
+//! nothing of the rest (`line.rs`, `crate::loose`). Session facts (cwd,
+//! branch, times) come from a handful of lines per chunk, not from parsing
+//! every line.
 
 mod events;
 mod facts;
+mod line;
 mod scan;
 mod tool_call;
 
@@ -17,7 +20,7 @@ pub use tool_call::{is_plan_tool, read_tool_call, ToolCall};
 use crate::error::Warning;
 use crate::lines::{LineFile, LineSink};
 use chittysync_core::{Status, Timestamp};
-use scan::Scanner;
+use scan::{Parse, Scanner};
 use std::io;
 use std::path::Path;
 
@@ -147,8 +150,36 @@ pub fn read_transcript(
     from: &ReadPosition,
     max_line_bytes: u64,
 ) -> io::Result<TranscriptChunk> {
+    read(path, from, max_line_bytes, Parse::Typed)
+}
+
+/// [`read_transcript`] parsing every line that can hold a plan into a
+/// `serde_json::Value`, as the reader did before its typed parse: the
+/// reference the typed parse is checked against
+/// (crates/sources/tests/transcript_typed.rs). Not for use otherwise.
+#[doc(hidden)]
+pub fn read_transcript_by_values(
+    path: &Path,
+    from: &ReadPosition,
+    max_line_bytes: u64,
+) -> io::Result<TranscriptChunk> {
+    read(path, from, max_line_bytes, Parse::Values)
+}
+
+fn read(
+    path: &Path,
+    from: &ReadPosition,
+    max_line_bytes: u64,
+    parse: Parse,
+) -> io::Result<TranscriptChunk> {
     let file = LineFile::open(path, from)?;
-    let mut scanner = Scanner::new(path, agent_of_file(path), max_line_bytes, file.start_line());
+    let mut scanner = Scanner::new(
+        path,
+        agent_of_file(path),
+        max_line_bytes,
+        file.start_line(),
+        parse,
+    );
     let read = file.read(max_line_bytes, &mut ScanLines(&mut scanner))?;
     let (_, session, events, warnings) = scanner.finish();
     Ok(TranscriptChunk {

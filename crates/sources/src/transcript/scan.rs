@@ -3,8 +3,10 @@
 
 use super::events::{self, Problem};
 use super::facts::LineFacts;
+use super::line::Line;
 use super::{SessionFacts, TranscriptEvent};
 use crate::error::Warning;
+use crate::loose::FromValue;
 use chittysync_core::Timestamp;
 use memchr::memmem::Finder;
 use std::path::Path;
@@ -94,8 +96,19 @@ impl Needles {
     }
 }
 
+/// How the lines that can hold a plan are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Parse {
+    /// The typed parse of `line.rs`, falling back to a `Value` where it fails.
+    Typed,
+    /// Into a `Value` only: the reader the typed one is checked against
+    /// (crates/sources/tests/transcript_typed.rs).
+    Values,
+}
+
 pub(super) struct Scanner<'p> {
     path: &'p Path,
+    parse: Parse,
     file_agent: Option<String>,
     max_line_bytes: u64,
     /// Lines consumed so far, i.e. the number of the last line seen.
@@ -114,9 +127,11 @@ impl<'p> Scanner<'p> {
         file_agent: Option<String>,
         max_line_bytes: u64,
         line: u64,
+        parse: Parse,
     ) -> Scanner<'p> {
         Scanner {
             path,
+            parse,
             file_agent,
             max_line_bytes,
             line,
@@ -174,42 +189,65 @@ impl<'p> Scanner<'p> {
                 }
             }
         }
-        if self.facts.model.is_none() && self.needles.model.find(line).is_some() {
-            self.model_line(line);
+        // The model an assistant line ran on: whether the session could plan
+        // depends on it (SPEC §3). Wanted once a chunk.
+        let wants_model = self.facts.model.is_none() && self.needles.model.find(line).is_some();
+        let may_hold_plan = self.needles.may_hold_plan(line);
+        if !(wants_model || may_hold_plan) {
+            return;
         }
-        if self.needles.may_hold_plan(line) {
-            self.plan_line(line);
+        let typed = match self.parse {
+            Parse::Typed => Line::parse(line).ok(),
+            Parse::Values => None,
+        };
+        let value: serde_json::Value;
+        let parsed = match typed {
+            Some(parsed) => Ok(parsed),
+            // The typed parse fails exactly where a parse into a `Value` does
+            // (crate::loose): this one gives the message of a corrupt line
+            // (and would read the line, should the typed parse ever fail on
+            // one that is not).
+            None => match serde_json::from_slice(line) {
+                Ok(parsed) => {
+                    value = parsed;
+                    Ok(Line::from_value(Some(&value)))
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match parsed {
+            Ok(parsed) => {
+                if wants_model {
+                    self.model_of(&parsed);
+                }
+                if may_hold_plan {
+                    self.plan_line(&parsed);
+                }
+            }
+            Err(e) if may_hold_plan => {
+                let e = crate::error::ParseError::from_json(&e);
+                self.warn(format!("corrupt line: {e}"));
+            }
+            Err(_) => {}
         }
     }
 
-    /// The model an assistant line ran on: whether the session could plan
-    /// depends on it (SPEC §3). Parsed once a chunk.
-    fn model_line(&mut self, line: &[u8]) {
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
-            return;
-        };
-        if value.get("type").and_then(|t| t.as_str()) != Some("assistant") {
+    fn model_of(&mut self, line: &Line) {
+        if line.kind.as_str() != Some("assistant") {
             return;
         }
-        if let Some(model) = value.pointer("/message/model").and_then(|m| m.as_str()) {
+        if let Some(model) = line.message.model.as_str() {
             if !model.is_empty() && !model.starts_with('<') {
                 self.facts.model = Some(model.to_string());
             }
         }
     }
 
-    fn plan_line(&mut self, line: &[u8]) {
-        let value: serde_json::Value = match serde_json::from_slice(line) {
-            Ok(value) => value,
-            Err(e) => {
-                let e = crate::error::ParseError::from_json(&e);
-                return self.warn(format!("corrupt line: {e}"));
-            }
-        };
+    fn plan_line(&mut self, line: &Line) {
         let mut problems = Vec::new();
         let first = self.events.len();
         events::read_line(
-            &value,
+            line,
             self.line,
             self.file_agent.as_deref(),
             &mut self.events,

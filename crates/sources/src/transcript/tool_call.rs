@@ -3,8 +3,8 @@
 //! `tool_use` item and a hook's `tool_input` carry alike. This is the one
 //! reader of that input (docs/SOURCES.md, "Claude Code").
 
-use crate::json;
-use crate::todo_file::{todos_from_entries, TodoList};
+use crate::loose::{fields, FromValue, Id, Kept, List, Text};
+use crate::todo_file::{todo_list, TodoEntry, TodoList};
 use chittysync_core::Status;
 use serde_json::Value;
 
@@ -45,30 +45,58 @@ pub fn is_plan_tool(name: &str) -> bool {
 /// a plan tool, `Err` with the problem for a malformed call (Claude Code
 /// rejects such calls, so they changed nothing).
 pub fn read_tool_call(name: &str, input: &Value) -> Option<Result<ToolCall, String>> {
+    read_input(name, &Input::from_value(Some(input)))
+}
+
+/// The fields of a plan tool's input, of whichever tool (a transcript's
+/// `input` may come before the `name` that tells the tool).
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Input<'a> {
+    /// `todos` (`TodoWrite`) when it is an array.
+    todos: List<TodoEntry<'a>>,
+    subject: Text<'a>,
+    description: Text<'a>,
+    active_form: Text<'a>,
+    task_id: Id<'a>,
+    /// `status` (`TaskUpdate`).
+    pub(super) status: Kept<'a>,
+}
+
+fields!(Input {
+    "todos" => todos,
+    "subject" => subject,
+    "description" => description,
+    "activeForm" => active_form,
+    "taskId" => task_id,
+    "status" => status,
+});
+
+/// [`read_tool_call`] of an input read either way.
+pub(super) fn read_input(name: &str, input: &Input) -> Option<Result<ToolCall, String>> {
     Some(match name {
-        "TodoWrite" => match input.get("todos") {
-            Some(Value::Array(entries)) => Ok(ToolCall::TodoWrite(todos_from_entries(entries))),
+        "TodoWrite" => match &input.todos.0 {
+            Some(entries) => Ok(ToolCall::TodoWrite(todo_list(entries))),
             // e.g. `todos` sent as a JSON-encoded string.
-            _ => Err("TodoWrite call without a list in `todos`".to_string()),
+            None => Err("TodoWrite call without a list in `todos`".to_string()),
         },
-        "TaskCreate" => match json::text(input.get("subject")) {
+        "TaskCreate" => match input.subject.non_blank() {
             Some(subject) => Ok(ToolCall::TaskCreate {
                 subject,
-                description: json::text(input.get("description")),
-                active_form: json::text(input.get("activeForm")),
+                description: input.description.non_blank(),
+                active_form: input.active_form.non_blank(),
             }),
             None => Err("TaskCreate call without a non-empty `subject`".to_string()),
         },
         "TaskUpdate" | "TaskDelete" => {
-            let Some(task_id) = json::id_text(input.get("taskId")) else {
+            let Some(task_id) = input.task_id.text() else {
                 return Some(Err(format!("{name} call without a `taskId`")));
             };
             if name == "TaskDelete" {
                 Ok(ToolCall::TaskDelete { task_id })
             } else {
-                let (status, unknown_status) = match input.get("status") {
-                    None | Some(Value::Null) => (None, false),
-                    Some(value) => match value.as_str().and_then(Status::parse) {
+                let (status, unknown_status) = match &input.status {
+                    Kept::Absent => (None, false),
+                    value => match value.as_str().and_then(Status::parse) {
                         Some(status) => (Some(status), false),
                         None => (Some(Status::Pending), true),
                     },
@@ -77,8 +105,8 @@ pub fn read_tool_call(name: &str, input: &Value) -> Option<Result<ToolCall, Stri
                     task_id,
                     status,
                     unknown_status,
-                    subject: json::text(input.get("subject")),
-                    active_form: json::text(input.get("activeForm")),
+                    subject: input.subject.non_blank(),
+                    active_form: input.active_form.non_blank(),
                 })
             }
         }

@@ -92,3 +92,37 @@ pub fn permissions_are_bypassed(dir: &Path) -> bool {
     fs::remove_file(&probe).unwrap();
     bypassed
 }
+
+/// `line` with the ASCII letters inside its JSON strings that `pick` chooses
+/// spelled as `\u00XX` escapes (upper or lower case hex as `pick` says): the
+/// same JSON value.
+pub fn escape_letters(line: &str, mut pick: impl FnMut() -> (bool, bool)) -> String {
+    let mut out = String::with_capacity(line.len() * 2);
+    let mut chars = line.chars();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                in_string = !in_string;
+                out.push(c);
+            }
+            '\\' if in_string => {
+                // An escape already there is copied whole (`\u00e9`'s hex digits
+                // are not letters to escape).
+                out.push(c);
+                let next = chars.next().expect("escape");
+                out.push(next);
+                if next == 'u' {
+                    out.extend(chars.by_ref().take(4));
+                }
+            }
+            c if in_string && c.is_ascii_alphabetic() => match pick() {
+                (true, upper) if upper => out.push_str(&format!("\\u{:04X}", c as u32)),
+                (true, _) => out.push_str(&format!("\\u{:04x}", c as u32)),
+                _ => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
