@@ -51,9 +51,9 @@ struct Task<'a> {
 }
 
 impl<'a> Line<'a> {
-    /// The typed parse; Err exactly where a parse into a `Value` fails.
-    pub(super) fn parse(line: &'a [u8]) -> serde_json::Result<Line<'a>> {
-        loose::from_slice(line)
+    /// The typed parse; None exactly where a parse into a `Value` fails.
+    pub(super) fn parse(line: &'a [u8]) -> Option<Line<'a>> {
+        loose::parse(line)
     }
 
     /// `toolUseResult.task.id`.

@@ -197,7 +197,7 @@ impl<'p> Scanner<'p> {
             return;
         }
         let typed = match self.parse {
-            Parse::Typed => Line::parse(line).ok(),
+            Parse::Typed => Line::parse(line),
             Parse::Values => None,
         };
         let value: serde_json::Value;
