@@ -188,3 +188,88 @@ fn temporary_files_abandoned_by_killed_writers_are_removed_young_ones_kept() {
     );
     assert!(unrelated.exists(), "not ours");
 }
+
+/// Writes `ids` of one task list, as (id, subject, status).
+fn write_tasks(claude: &Path, list: &str, tasks: &[(&str, &str, &str)]) {
+    for (id, subject, status) in tasks {
+        write_task(claude, list, id, subject, status);
+    }
+}
+
+#[test]
+fn processes_that_run_once_copy_the_kept_entries_into_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let claude = dir.path().join("claude");
+    let home = dir.path().join("home");
+    // A long-lived engine in a home of its own renders every run from
+    // scratch: what the processes that run once must write, byte for byte.
+    let reference_home = dir.path().join("reference");
+    let once = || {
+        let mut engine = engine(&claude, &home);
+        engine.runs_once();
+        engine.consolidate(false).unwrap();
+        engine
+    };
+    let same_as_a_full_render = |once: &Engine| {
+        let mut reference = engine(&claude, &reference_home);
+        reference.consolidate(false).unwrap();
+        reference.write_outputs().unwrap();
+        assert_eq!(output_bodies(once), output_bodies(&reference));
+    };
+    let tasks: Vec<(String, String)> = (0..40)
+        .map(|i| (i.to_string(), format!("Task number {i:02}")))
+        .collect();
+    let all: Vec<(&str, &str, &str)> = tasks
+        .iter()
+        .map(|(id, subject)| (id.as_str(), subject.as_str(), "pending"))
+        .collect();
+    write_tasks(&claude, "alpha", &all);
+    write_tasks(&claude, "beta", &all[..5]);
+    let first = once();
+    same_as_a_full_render(&first);
+    assert!(home.join("rendered.cache").exists(), "the blocks are kept");
+    drop(first);
+
+    // One status in the middle of a block: the entries around it are
+    // copied from the previous todos.json. No conflict moved, so
+    // conflicts.json is left as it was — the kept blocks were taken.
+    let conflicts_before = inode(&home.join("conflicts.json"));
+    write_task(&claude, "alpha", "17", "Task number 17", "in_progress");
+    let second = once();
+    same_as_a_full_render(&second);
+    assert_eq!(inode(&home.join("conflicts.json")), conflicts_before);
+    let todos = std::fs::read_to_string(&second.outputs().todos).unwrap();
+    assert!(todos.contains("\"status\":\"in_progress\""));
+    drop(second);
+
+    // Run after run, each from the todos.json the last one wrote: a todo
+    // sorting first, one last, one deleted, a longer entry, a new project.
+    let changes: [(&str, &str, &str, &str); 5] = [
+        ("alpha", "100", "Aardvark first", "pending"),
+        ("alpha", "101", "Zebra last", "completed"),
+        ("alpha", "3", "Task number 03", "deleted"),
+        (
+            "alpha",
+            "20",
+            "Task number 20, now with a much longer subject",
+            "pending",
+        ),
+        ("gamma", "1", "Gamma's only task", "pending"),
+    ];
+    for (list, id, subject, status) in changes {
+        write_task(&claude, list, id, subject, status);
+        let run = once();
+        same_as_a_full_render(&run);
+    }
+    // Two changes in one run, around kept entries on both sides.
+    write_task(&claude, "alpha", "5", "Task number 05", "completed");
+    write_task(&claude, "alpha", "30", "Task number 30", "completed");
+    write_task(&claude, "beta", "2", "Task number 02", "in_progress");
+    let last = once();
+    same_as_a_full_render(&last);
+}
+
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().ino()
+}

@@ -13,7 +13,7 @@ use crate::EngineError;
 use chittysync_core::Timestamp;
 use chittysync_sources::open_regular;
 use chittysync_store::Store;
-use rendered::{FileId, Kept, Rendered, Totals, Versions};
+use rendered::{FileId, Kept, KeptTodos, Rendered, Totals, Versions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -209,15 +209,25 @@ fn read_cache(
     };
     // Only regular files are read: a FIFO would block the run, a link to
     // a device would be read without end (docs/ARCHITECTURE.md, "The outputs").
-    let (Ok(mut cache), Ok(todos)) = (open_regular(path), open_regular(&paths.todos)) else {
+    // `todos.json` is opened twice, for the two outputs copied from it.
+    let (Ok(mut cache), Ok(todos), Ok(coordination)) = (
+        open_regular(path),
+        open_regular(&paths.todos),
+        open_regular(&paths.todos),
+    ) else {
         return Ok(None);
     };
     let mut bytes = Vec::new();
     if cache.read_to_end(&mut bytes).is_err() {
         return Ok(None);
     }
-    let todos_id = todos.metadata().map(|m| FileId::of(&m)).ok();
-    let Some((rendered, kept)) = Rendered::decode(&bytes, token, &todos) else {
+    let id = |file: &std::fs::File| file.metadata().map(|m| FileId::of(&m)).ok();
+    let todos_id = id(&todos).filter(|todos_id| id(&coordination) == Some(*todos_id));
+    let todos = KeptTodos {
+        todos,
+        coordination,
+    };
+    let Some((rendered, kept)) = Rendered::decode(&bytes, token, todos) else {
         return Ok(None);
     };
     if todos_id != Some(kept.files[0])
@@ -494,16 +504,25 @@ impl Outputs {
     /// changes nothing in git.
     pub(crate) fn snapshots(&mut self, store: &Store) -> Result<Snapshots, EngineError> {
         let stamp = store.newest_update()?.unwrap_or_default();
-        let rendered = current(&mut self.rendered, store)?;
-        let text = |write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
-            let mut out = Vec::new();
-            write(&mut out).expect("writing to memory cannot fail");
-            String::from_utf8(out).expect("entries and stamps are UTF-8")
+        // `None` when entries left in the kept `todos.json` cannot be read
+        // back (or are not UTF-8).
+        let snapshots = |rendered: &Rendered| {
+            let text = |write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+                let mut out = Vec::new();
+                write(&mut out).ok()?;
+                String::from_utf8(out).ok()
+            };
+            Some(Snapshots {
+                todos: text(&|w| rendered.write_todos(w, stamp).map(|_| ()))?,
+                coordination: text(&|w| rendered.write_coordination(w, stamp))?,
+            })
         };
-        Ok(Snapshots {
-            todos: text(&|w| rendered.write_todos(w, stamp).map(|_| ())),
-            coordination: text(&|w| rendered.write_coordination(w, stamp)),
-        })
+        if let Some(snapshots) = snapshots(current(&mut self.rendered, store)?) {
+            return Ok(snapshots);
+        }
+        // Rendered from the store instead: every entry in memory.
+        let rendered = self.rendered.insert(Rendered::load(store)?);
+        Ok(snapshots(rendered).expect("entries in memory are UTF-8 and written to memory"))
     }
 
     /// Totals over the visible todos: from the rendered blocks when they are
@@ -523,6 +542,18 @@ impl Outputs {
             projects: counts.projects,
             conflicts: counts.conflicts,
         })
+    }
+}
+
+/// A process that runs once exits right after its run: its blocks are
+/// not freed (docs/ARCHITECTURE.md, "The outputs").
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        if self.cache.is_some() {
+            if let Some(rendered) = &mut self.rendered {
+                rendered.leak_blocks();
+            }
+        }
     }
 }
 

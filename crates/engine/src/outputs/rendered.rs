@@ -7,14 +7,240 @@
 //! generation it last changed at), so changes made by other processes —
 //! hooks, `consolidate`, a sync — are seen too.
 
-use super::format::{self, CoordinationProject};
+use super::format::{self, Block, CoordinationProject, Sink, FIRST_ENTRY, NEXT_ENTRY};
 use crate::EngineError;
 use chittysync_core::{Status, Timestamp};
 use chittysync_store::{Store, StoredTodo};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{self, Write};
 use std::ops::Range;
+use std::sync::OnceLock;
+
+/// A project's entries, as a [`format::list_block`]: in memory, or — read
+/// back from the kept blocks — partly still in the `todos.json` they were
+/// kept with, copied from there file to file when written
+/// (docs/ARCHITECTURE.md, "The outputs").
+#[derive(Default)]
+struct Entries {
+    /// The block's bytes, in order.
+    pieces: Vec<Piece>,
+    len: usize,
+}
+
+enum Piece {
+    Text(String),
+    /// These bytes of the kept `todos.json`.
+    Kept(Range<u64>),
+}
+
+impl Piece {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Text(text) => text.len(),
+            Piece::Kept(range) => (range.end - range.start) as usize,
+        }
+    }
+}
+
+/// Where an entry's bytes are.
+enum Located<'a> {
+    Text(&'a str),
+    Kept(Range<u64>),
+}
+
+impl Located<'_> {
+    /// The entry's text; `None` when the kept file cannot be read.
+    fn text(&self, kept: Option<&File>) -> Option<Cow<'_, str>> {
+        use std::os::unix::fs::FileExt;
+        match self {
+            Located::Text(text) => Some(Cow::Borrowed(text)),
+            Located::Kept(range) => {
+                let mut bytes = vec![0; usize::try_from(range.end - range.start).ok()?];
+                kept?.read_exact_at(&mut bytes, range.start).ok()?;
+                String::from_utf8(bytes).ok().map(Cow::Owned)
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Located::Text(text) => str::len(text),
+            Located::Kept(range) => (range.end - range.start) as usize,
+        }
+    }
+}
+
+impl Entries {
+    /// A block lying whole in the kept `todos.json`, at `range`.
+    fn kept(range: Range<u64>) -> Entries {
+        let len = (range.end - range.start) as usize;
+        Entries {
+            pieces: if len == 0 {
+                Vec::new()
+            } else {
+                vec![Piece::Kept(range)]
+            },
+            len,
+        }
+    }
+
+    /// An empty block that will take about `text` bytes of text.
+    fn with_capacity(text: usize) -> Entries {
+        Entries {
+            pieces: vec![Piece::Text(String::with_capacity(text))],
+            len: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes held in memory.
+    fn text_len(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(text) => text.len(),
+                Piece::Kept(_) => 0,
+            })
+            .sum()
+    }
+
+    /// The text piece at the end, begun if the last piece is kept.
+    fn text(&mut self) -> &mut String {
+        if !matches!(self.pieces.last(), Some(Piece::Text(_))) {
+            self.pieces.push(Piece::Text(String::new()));
+        }
+        match self.pieces.last_mut() {
+            Some(Piece::Text(text)) => text,
+            _ => unreachable!("a text piece was just pushed"),
+        }
+    }
+
+    /// What goes before the next entry.
+    fn separate(&mut self) {
+        let separator = if self.is_empty() {
+            FIRST_ENTRY
+        } else {
+            NEXT_ENTRY
+        };
+        self.text().push_str(separator);
+        self.len += separator.len();
+    }
+
+    /// Appends an entry held in memory; returns where it lies in the block.
+    fn push_text(&mut self, entry: &str) -> Range<usize> {
+        self.separate();
+        self.text().push_str(entry);
+        let start = self.len;
+        self.len += entry.len();
+        start..self.len
+    }
+
+    /// Appends an entry lying at `at` in the kept `todos.json`; returns
+    /// where it lies in the block. The entry right after the last one
+    /// there extends its piece: in a block, [`NEXT_ENTRY`] lies between.
+    fn push_kept(&mut self, at: Range<u64>) -> Range<usize> {
+        let next = NEXT_ENTRY.len() as u64;
+        match self.pieces.last_mut() {
+            Some(Piece::Kept(last)) if last.end + next == at.start => {
+                last.end = at.end;
+                self.len += NEXT_ENTRY.len();
+            }
+            _ => {
+                self.separate();
+                self.pieces.push(Piece::Kept(at.clone()));
+            }
+        }
+        let start = self.len;
+        self.len += (at.end - at.start) as usize;
+        start..self.len
+    }
+
+    /// The block written: kept bytes copied from `kept`.
+    fn out<'a>(&'a self, kept: Option<&'a File>) -> EntriesOut<'a> {
+        EntriesOut {
+            entries: self,
+            kept,
+        }
+    }
+}
+
+/// Walks a block's pieces to entries asked for in order.
+struct Cursor<'a> {
+    pieces: std::slice::Iter<'a, Piece>,
+    piece: Option<&'a Piece>,
+    /// Where `piece` begins in the block.
+    start: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(entries: &'a Entries) -> Cursor<'a> {
+        let mut pieces = entries.pieces.iter();
+        let piece = pieces.next();
+        Cursor {
+            pieces,
+            piece,
+            start: 0,
+        }
+    }
+
+    /// Where the entry at `range` in the block is. Entries are asked for
+    /// in order, each inside one piece (so they are built, and checked
+    /// when read back).
+    fn locate(&mut self, range: &Range<usize>) -> Located<'a> {
+        while let Some(piece) = self.piece.filter(|p| self.start + p.len() < range.end) {
+            self.start += piece.len();
+            self.piece = self.pieces.next();
+        }
+        let inside = range
+            .start
+            .checked_sub(self.start)
+            .zip(range.end.checked_sub(self.start));
+        match (self.piece, inside) {
+            (Some(Piece::Text(text)), Some((from, to))) => {
+                Located::Text(text.get(from..to).expect("entries lie inside a piece"))
+            }
+            (Some(Piece::Kept(kept)), Some((from, to)))
+                if to <= (kept.end - kept.start) as usize =>
+            {
+                Located::Kept(kept.start + from as u64..kept.start + to as u64)
+            }
+            _ => panic!("entries lie inside a piece, asked for in order"),
+        }
+    }
+}
+
+/// A block being written: its pieces, the kept ones copied from `kept`.
+pub(crate) struct EntriesOut<'a> {
+    entries: &'a Entries,
+    kept: Option<&'a File>,
+}
+
+impl<W: Sink> Block<W> for EntriesOut<'_> {
+    fn len(&self) -> u64 {
+        self.entries.len as u64
+    }
+
+    fn write_to(&self, w: &mut W) -> io::Result<()> {
+        for piece in &self.entries.pieces {
+            match piece {
+                Piece::Text(text) => w.write_all(text.as_bytes())?,
+                Piece::Kept(range) => {
+                    let kept = self.kept.ok_or_else(|| {
+                        io::Error::other("entries kept in todos.json, but no todos.json")
+                    })?;
+                    w.copy_from(kept, range.start, range.end - range.start)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// A visible todo's place in its project's block.
 struct Placed {
@@ -38,11 +264,13 @@ impl Placed {
 #[derive(Default)]
 struct ProjectBlock {
     /// The visible todos' entries, in output order, as a [`format::list_block`].
-    entries: String,
+    entries: Entries,
     /// The visible todos, in output order.
     placed: Vec<Placed>,
-    /// The visible todos' conflicts, as a [`format::list_block`].
-    conflicts: String,
+    /// The visible todos' conflicts, as a [`format::list_block`]: rendered
+    /// when first written (a run that writes no `conflicts.json` never
+    /// needs it).
+    conflicts: OnceLock<String>,
     conflict_count: u64,
     /// The project's `project-coordination.json` fields before its todos.
     coordination_head: String,
@@ -50,13 +278,22 @@ struct ProjectBlock {
 
 /// A block being rebuilt: entries appended in output order.
 struct Builder {
-    entries: String,
+    entries: Entries,
     placed: Vec<Placed>,
 }
 
 impl Builder {
     fn push(&mut self, entry: &str, mut placed: Placed) {
-        placed.range = format::push_to_block(&mut self.entries, entry);
+        placed.range = self.entries.push_text(entry);
+        self.placed.push(placed);
+    }
+
+    /// An unchanged todo, its entry where it was.
+    fn keep(&mut self, entry: Located<'_>, mut placed: Placed) {
+        placed.range = match entry {
+            Located::Text(text) => self.entries.push_text(text),
+            Located::Kept(at) => self.entries.push_kept(at),
+        };
         self.placed.push(placed);
     }
 
@@ -86,27 +323,28 @@ impl ProjectBlock {
     /// unchanged entries are copied over, changed ones replace or join them.
     /// What changed is told by comparing each changed todo with its previous
     /// version, not the blocks (tens of megabytes for a large project).
-    fn apply(&mut self, project: &str, changed: Vec<StoredTodo>) -> Changed {
+    /// Entries of the kept `todos.json` are read from `kept`.
+    fn apply(&mut self, project: &str, changed: Vec<StoredTodo>, kept: Option<&File>) -> Changed {
         let old_entries = std::mem::take(&mut self.entries);
+        let mut old_at = Cursor::new(&old_entries);
         let mut old = std::mem::take(&mut self.placed).into_iter().peekable();
         let mut out = Builder {
-            entries: String::with_capacity(old_entries.len() + 512 * changed.len()),
+            entries: Entries::with_capacity(old_entries.text_len() + 512 * changed.len()),
             placed: Vec::with_capacity(old.len() + changed.len()),
         };
         let mut moved = Moved::default();
         for todo in changed {
-            while let Some(kept) = old.next_if(|p| p.order(&todo) == Ordering::Less) {
-                let entry = &old_entries[kept.range.clone()];
-                out.push(entry, kept);
+            while let Some(unchanged) = old.next_if(|p| p.order(&todo) == Ordering::Less) {
+                out.keep(old_at.locate(&unchanged.range), unchanged);
             }
             // The todo's previous version, if any, is dropped for the new one.
             let previous = old.next_if(|p| p.order(&todo) == Ordering::Equal);
-            moved.compare(previous.as_ref(), &old_entries, &todo);
+            let entry = previous.as_ref().map(|p| old_at.locate(&p.range));
+            moved.compare(previous.as_ref(), entry, kept, &todo);
             out.push_changed(todo);
         }
-        for kept in old {
-            let entry = &old_entries[kept.range.clone()];
-            out.push(entry, kept);
+        for unchanged in old {
+            out.keep(old_at.locate(&unchanged.range), unchanged);
         }
         self.entries = out.entries;
         self.placed = out.placed;
@@ -118,15 +356,18 @@ impl ProjectBlock {
         }
     }
 
-    /// Renders the project's conflicts block from its todos' conflicts.
+    /// Counts the project's conflicts; their block is rendered again
+    /// when next written.
     fn render_conflicts(&mut self) {
-        let conflicts: Vec<&str> = self
-            .placed
-            .iter()
-            .filter_map(|p| p.conflict.as_deref())
-            .collect();
-        self.conflict_count = conflicts.len() as u64;
-        self.conflicts = format::list_block(conflicts.into_iter());
+        self.conflict_count = self.placed.iter().filter(|p| p.conflict.is_some()).count() as u64;
+        self.conflicts = OnceLock::new();
+    }
+
+    /// The project's conflicts block, from its todos' conflicts.
+    fn conflicts(&self) -> &str {
+        self.conflicts.get_or_init(|| {
+            format::list_block(self.placed.iter().filter_map(|p| p.conflict.as_deref()))
+        })
     }
 
     /// Re-renders what depends on all of the project's todos and moved:
@@ -191,10 +432,23 @@ struct Moved {
 }
 
 impl Moved {
-    fn compare(&mut self, previous: Option<&Placed>, old_entries: &str, todo: &StoredTodo) {
+    /// `entry` is where `previous`'s entry is, read from `kept` if there.
+    fn compare(
+        &mut self,
+        previous: Option<&Placed>,
+        entry: Option<Located<'_>>,
+        kept: Option<&File>,
+        todo: &StoredTodo,
+    ) {
         let now = (todo.status != Status::Deleted).then_some(todo);
-        let entry = |p: &Placed| &old_entries[p.range.clone()];
-        self.entries |= previous.map(entry) != now.map(|t| t.entry_json.as_str());
+        self.entries |= match (entry, now) {
+            (None, None) => false,
+            (Some(entry), Some(now)) if entry.len() == now.entry_json.len() => {
+                // Unreadable, it is taken as changed: the file is written.
+                entry.text(kept).is_none_or(|text| text != now.entry_json)
+            }
+            _ => true,
+        };
         self.conflicts |= previous.and_then(|p| p.conflict.as_deref())
             != now.and_then(|t| t.conflict_json.as_deref());
         self.sessions |= previous.map(|p| &p.sessions) != now.map(|t| &t.sessions);
@@ -240,6 +494,16 @@ pub(crate) struct Rendered {
     epoch: u64,
     blocks: BTreeMap<String, ProjectBlock>,
     versions: Versions,
+    /// The `todos.json` the blocks were read back with, where the entries
+    /// not changed since lie.
+    kept: Option<KeptTodos>,
+}
+
+/// The `todos.json` kept blocks were read back with, opened once for each
+/// output copied from it side by side (each copy seeks its own).
+pub(crate) struct KeptTodos {
+    pub todos: File,
+    pub coordination: File,
 }
 
 impl Rendered {
@@ -264,6 +528,7 @@ impl Rendered {
                 coordination: next_version(),
                 conflicts: next_version(),
             },
+            kept: None,
         }
     }
 
@@ -293,7 +558,8 @@ impl Rendered {
                 group.push(next);
             }
             let mut block = self.blocks.remove(&project).unwrap_or_default();
-            let changed = block.apply(&project, group);
+            let kept = self.kept.as_ref().map(|k| &k.todos);
+            let changed = block.apply(&project, group, kept);
             if changed.entries {
                 self.versions.todos = next_version();
             }
@@ -318,6 +584,13 @@ impl Rendered {
         self.generation
     }
 
+    /// Leaves the blocks' memory to the process's exit: freeing a large
+    /// project's todos one allocation at a time is work a process that is
+    /// about to exit does for nothing.
+    pub(crate) fn leak_blocks(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.blocks));
+    }
+
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch
     }
@@ -331,15 +604,19 @@ impl Rendered {
     }
 
     /// Writes `todos.json`; returns where each project's block begins in it.
-    pub(crate) fn write_todos(&self, w: &mut impl Write, at: Timestamp) -> io::Result<Vec<u64>> {
-        let blocks = self.blocks.values().map(|b| b.entries.as_str());
+    pub(crate) fn write_todos(&self, w: &mut impl Sink, at: Timestamp) -> io::Result<Vec<u64>> {
+        let kept = self.kept.as_ref().map(|k| &k.todos);
+        let blocks = self.blocks.values().map(|b| b.entries.out(kept));
         format::write_todos_file(w, blocks, at)
     }
 
-    pub(crate) fn write_coordination(&self, w: &mut impl Write, at: Timestamp) -> io::Result<()> {
+    /// Copies from the kept `todos.json` through its own descriptor: it may
+    /// run beside [`Rendered::write_todos`].
+    pub(crate) fn write_coordination(&self, w: &mut impl Sink, at: Timestamp) -> io::Result<()> {
+        let kept = self.kept.as_ref().map(|k| &k.coordination);
         let projects = self.blocks.values().map(|b| CoordinationProject {
             head: &b.coordination_head,
-            todos: &b.entries,
+            todos: b.entries.out(kept),
         });
         format::write_coordination_file(w, projects, at)
     }
@@ -350,7 +627,7 @@ impl Rendered {
         merge_conflicts: Option<&str>,
         at: Timestamp,
     ) -> io::Result<()> {
-        let blocks = self.blocks.values().map(|b| b.conflicts.as_str());
+        let blocks = self.blocks.values().map(ProjectBlock::conflicts);
         let count = self.totals().conflicts;
         format::write_conflicts_file(w, blocks, count, merge_conflicts, at)
     }
@@ -496,7 +773,7 @@ impl Rendered {
         for ((project, block), start) in self.blocks.iter().zip(starts) {
             e.str(project)?;
             e.u64(*start)?;
-            e.u64(block.entries.len() as u64)?;
+            e.u64(block.entries.len as u64)?;
             e.str(&block.coordination_head)?;
             e.u64(block.placed.len() as u64)?;
             for placed in &block.placed {
@@ -519,38 +796,38 @@ impl Rendered {
     }
 
     /// The blocks [`Rendered::encode`] wrote with this `token`, their
-    /// entries read from `todos` (the `todos.json` they were kept with), or
-    /// `None` when the bytes are not such blocks (another token, cut short,
-    /// damaged): the caller then renders from the store.
-    pub(crate) fn decode(
-        bytes: &[u8],
-        token: u64,
-        todos: &std::fs::File,
-    ) -> Option<(Rendered, Kept)> {
-        use std::os::unix::fs::FileExt;
+    /// entries left in `todos` (the `todos.json` they were kept with) until
+    /// written, or `None` when the bytes are not such blocks (another token,
+    /// cut short, damaged): the caller then renders from the store.
+    pub(crate) fn decode(bytes: &[u8], token: u64, todos: KeptTodos) -> Option<(Rendered, Kept)> {
         let (mut d, kept) = Self::header(bytes, token)?;
         // A block's entries lie inside `todos.json`: a length beyond it is
-        // damage, refused before anything is allocated for it.
-        let todos_len = todos.metadata().ok()?.len();
+        // damage.
+        let todos_len = todos.todos.metadata().ok()?.len();
         let mut rendered = Rendered::new(d.u64()?, d.u64()?);
         for _ in 0..d.u64()? {
             let project = d.str()?;
             let start = d.u64()?;
             let len = d.u64()?;
-            if start.checked_add(len)? > todos_len {
+            let end = start.checked_add(len)?;
+            if end > todos_len {
                 return None;
             }
-            let mut entries = vec![0; usize::try_from(len).ok()?];
-            todos.read_exact_at(&mut entries, start).ok()?;
-            let entries = String::from_utf8(entries).ok()?;
+            usize::try_from(len).ok()?;
+            let entries = Entries::kept(start..end);
             let coordination_head = d.str()?;
             let count = d.len()?;
             let mut placed = Vec::with_capacity(count.min(d.0.len() / 8));
+            // Entries lie in order, apart, inside the block.
+            let mut free_from = 0;
             for _ in 0..count {
                 let sort_key = d.str()?;
                 let todo_id = d.str()?;
                 let range = d.len()?..d.len()?;
-                entries.get(range.clone())?;
+                if range.start < free_from || range.end < range.start || range.end > entries.len {
+                    return None;
+                }
+                free_from = range.end;
                 let status = *Status::ALL.get(usize::from(d.u8()?))?;
                 let sessions = (0..d.u64()?).map(|_| d.str()).collect::<Option<_>>()?;
                 let conflict = d.opt()?;
@@ -573,6 +850,7 @@ impl Rendered {
             block.render_conflicts();
             rendered.blocks.insert(project, block);
         }
+        rendered.kept = Some(todos);
         d.0.is_empty().then_some((rendered, kept))
     }
 
@@ -701,43 +979,90 @@ mod tests {
 
         /// Blocks kept on disk (their entries in the `todos.json` written
         /// with them) and read back by the next process render the same
-        /// files, and take later changes as the originals do.
+        /// files, and take later changes as the originals do — run after
+        /// run, each writing its files with the unchanged entries copied
+        /// from the previous run's `todos.json`.
         #[test]
         fn kept_blocks_read_back_are_the_same_blocks(
             batches in prop::collection::vec(prop::collection::vec(arb_todo(), 0..8), 1..4),
-            later in prop::collection::vec(arb_todo(), 0..8),
+            laters in prop::collection::vec(prop::collection::vec(arb_todo(), 0..8), 1..4),
             token in any::<u64>(),
         ) {
-            let mut original = empty();
+            // `original` stays in memory; `run` is each process's blocks.
+            let (mut original, mut run) = (empty(), empty());
             for batch in &batches {
                 original.apply(as_reported(batch));
+                run.apply(as_reported(batch));
             }
-            let mut todos = tempfile::tempfile().unwrap();
-            let starts = original.write_todos(&mut todos, Timestamp(0)).unwrap();
             let kept = Kept {
                 files: [FileId { ino: 7, ..FileId::default() }; 3],
                 merge_conflicts: Some("[]".into()),
             };
-            let mut bytes = Vec::new();
-            original.encode(&mut bytes, token, &starts, &kept).unwrap();
-            let (mut decoded, read_kept) = Rendered::decode(&bytes, token, &todos).expect("decodes");
-            prop_assert_eq!(read_kept, kept);
-            prop_assert_eq!(files(&decoded), files(&original));
-            prop_assert_eq!(decoded.totals(), original.totals());
-            prop_assert_eq!((decoded.generation, decoded.epoch), (original.generation, original.epoch));
-            original.apply(as_reported(&later));
-            decoded.apply(as_reported(&later));
-            prop_assert_eq!(files(&decoded), files(&original));
-            // Another token, or bytes cut short, are refused.
-            prop_assert!(Rendered::decode(&bytes, token.wrapping_add(1), &todos).is_none());
-            prop_assert!(Rendered::decode(&bytes[..bytes.len() - 1], token, &todos).is_none());
-            // Damage anywhere (a length among them) is read without a panic
-            // or an allocation the bytes do not justify.
-            for at in 0..bytes.len() - 8 {
-                let mut damaged = bytes.clone();
-                damaged[at] ^= 0xff;
-                let _ = Rendered::decode(&damaged, token, &todos);
+            for later in &laters {
+                // The files as a run stages them, from file to file.
+                let (todos, starts) = staged(|w| run.write_todos(w, Timestamp(0)));
+                let (coordination, ()) = staged(|w| run.write_coordination(w, Timestamp(0)));
+                let expected = files(&original);
+                prop_assert_eq!(&read(&todos), &expected[0]);
+                prop_assert_eq!(&read(&coordination), &expected[1]);
+                let mut bytes = Vec::new();
+                run.encode(&mut bytes, token, &starts, &kept).unwrap();
+                let (mut decoded, read_kept) =
+                    Rendered::decode(&bytes, token, kept_todos(&todos)).expect("decodes");
+                prop_assert_eq!(&read_kept, &kept);
+                prop_assert_eq!(files(&decoded), files(&original));
+                prop_assert_eq!(decoded.totals(), original.totals());
+                prop_assert_eq!((decoded.generation, decoded.epoch), (original.generation, original.epoch));
+                // Another token, or bytes cut short, are refused.
+                prop_assert!(Rendered::decode(&bytes, token.wrapping_add(1), kept_todos(&todos)).is_none());
+                prop_assert!(Rendered::decode(&bytes[..bytes.len() - 1], token, kept_todos(&todos)).is_none());
+                // Damage anywhere (a length among them) is read without a
+                // panic or an allocation the bytes do not justify, and what
+                // is taken takes changes and is written without a panic.
+                for at in 0..bytes.len() - 8 {
+                    let mut damaged = bytes.clone();
+                    damaged[at] ^= 0xff;
+                    if let Some((mut taken, _)) = Rendered::decode(&damaged, token, kept_todos(&todos)) {
+                        taken.apply(as_reported(later));
+                        files(&taken);
+                    }
+                }
+                let versions = decoded.versions();
+                let before = files(&decoded);
+                original.apply(as_reported(later));
+                decoded.apply(as_reported(later));
+                let after = files(&decoded);
+                prop_assert_eq!(&after, &files(&original));
+                prop_assert!(before[0] == after[0] || versions.todos != decoded.versions().todos);
+                prop_assert!(before[1] == after[1] || versions.coordination != decoded.versions().coordination);
+                run = decoded;
             }
+        }
+    }
+
+    /// What `write` writes into a file as an output is staged.
+    fn staged<T>(write: impl FnOnce(&mut io::BufWriter<&File>) -> io::Result<T>) -> (File, T) {
+        let file = tempfile::tempfile().unwrap();
+        let mut w = io::BufWriter::with_capacity(8 << 10, &file);
+        let out = write(&mut w).unwrap();
+        w.flush().unwrap();
+        drop(w);
+        (file, out)
+    }
+
+    fn read(mut file: &File) -> Vec<u8> {
+        use std::io::{Read, Seek};
+        let mut bytes = Vec::new();
+        file.rewind().unwrap();
+        file.read_to_end(&mut bytes).unwrap();
+        bytes
+    }
+
+    /// `todos` opened for each output copied from it.
+    fn kept_todos(todos: &File) -> KeptTodos {
+        KeptTodos {
+            todos: todos.try_clone().unwrap(),
+            coordination: todos.try_clone().unwrap(),
         }
     }
 }
