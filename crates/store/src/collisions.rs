@@ -3,6 +3,7 @@
 //! and the events `[notify]` sends once each. The rule itself is core's
 //! (`chittysync_core::collision`); these are only the queries it needs.
 
+use crate::log::Record;
 use crate::{Result, SessionRecord, Store, Tx};
 use chittysync_core::collision::{Activity, Word};
 use chittysync_core::{Status, Timestamp};
@@ -55,23 +56,29 @@ fn status_of(text: &str) -> Status {
     Status::parse(text).unwrap_or(Status::Pending)
 }
 
+/// Reads a record of the observation log by `seq` (the store's or a
+/// transaction's view of it).
+type ReadLogged<'a> = &'a dyn Fn(i64) -> Result<Record>;
+
 /// Every observer's latest word on one todo.
-fn words_of(conn: &Connection, todo_id: &str) -> Result<Vec<Word>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.observer, o.session, o.device, o.status, o.observed_at
-         FROM latest l JOIN observations o ON o.seq = l.seq WHERE l.todo_id = ?1",
-    )?;
-    let rows = stmt.query_map([todo_id], |r| {
-        Ok(Word {
-            observer: r.get(0)?,
-            session: r.get(1)?,
-            device: r.get(2)?,
-            status: status_of(&r.get::<_, String>(3)?),
-            observed_at: Timestamp(r.get(4)?),
-            since: None,
+fn words_of(conn: &Connection, read: ReadLogged<'_>, todo_id: &str) -> Result<Vec<Word>> {
+    let mut stmt = conn.prepare_cached("SELECT seq FROM latest WHERE todo_id = ?1")?;
+    let seqs = stmt
+        .query_map([todo_id], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    seqs.into_iter()
+        .map(|seq| {
+            let o = read(seq)?.observation;
+            Ok(Word {
+                observer: o.observer,
+                session: o.session,
+                device: o.device,
+                status: o.status,
+                observed_at: o.observed_at,
+                since: None,
+            })
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect()
 }
 
 /// A todo's project, content and folded status.
@@ -96,7 +103,7 @@ fn content_of(entry: &str) -> String {
         .unwrap_or_default()
 }
 
-fn todo_words(conn: &Connection, todo_id: &str) -> Result<Option<TodoWords>> {
+fn todo_words(conn: &Connection, read: ReadLogged<'_>, todo_id: &str) -> Result<Option<TodoWords>> {
     let Some((project, content, folded)) = todo_head(conn, todo_id)? else {
         return Ok(None);
     };
@@ -105,24 +112,31 @@ fn todo_words(conn: &Connection, todo_id: &str) -> Result<Option<TodoWords>> {
         project,
         content,
         folded,
-        words: words_of(conn, todo_id)?,
+        words: words_of(conn, read, todo_id)?,
     }))
 }
 
 fn in_progress_since(
     conn: &Connection,
+    read: ReadLogged<'_>,
     todo_id: &str,
     observer: &str,
 ) -> Result<Option<Timestamp>> {
-    // A run of in-progress words is short; a few dozen is plenty to find its start.
-    let mut stmt = conn.prepare_cached(
-        "SELECT status, observed_at FROM observations
-         WHERE todo_id = ?1 AND observer = ?2 ORDER BY observed_at DESC, seq DESC LIMIT 256",
-    )?;
-    let rows = stmt.query_map([todo_id, observer], |r| {
-        Ok((status_of(&r.get::<_, String>(0)?), Timestamp(r.get(1)?)))
-    })?;
-    let history = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut words = Vec::new();
+    for seq in Store::seqs_of(conn, todo_id)? {
+        let o = read(seq)?.observation;
+        if o.observer == observer {
+            words.push((o.observed_at, seq, o.status));
+        }
+    }
+    // Newest first; a run of in-progress words is short, and a few dozen is
+    // plenty to find its start.
+    words.sort_unstable_by_key(|w| std::cmp::Reverse((w.0, w.1)));
+    let history: Vec<(Status, Timestamp)> = words
+        .into_iter()
+        .take(256)
+        .map(|(at, _, status)| (status, at))
+        .collect();
     Ok(chittysync_core::collision::in_progress_since(&history))
 }
 
@@ -166,9 +180,8 @@ impl Store {
         const MAY_BE_ACTIVE: &str = "(SELECT count(*) FROM json_each(t.sessions) j
               WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = j.value
                                 AND coalesce(s.last_seen, s.started_at, :since - 1) < :since)) >= 2";
-        const CONTESTED: &str = "(SELECT count(DISTINCT o.session) FROM latest l
-              JOIN observations o ON o.seq = l.seq
-              WHERE l.todo_id = t.todo_id AND o.status = 'in_progress' AND o.session IS NOT NULL) >= 2";
+        const CONTESTED: &str = "(SELECT count(DISTINCT l.session) FROM latest l
+              WHERE l.todo_id = t.todo_id AND l.status = 'in_progress' AND l.session IS NOT NULL) >= 2";
         // Two statements: `?1 IS NULL OR project = ?1` would keep SQLite off the index.
         let since = active_since.millis();
         let ids = match project {
@@ -195,14 +208,14 @@ impl Store {
         };
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.extend(todo_words(self.conn(), &id)?);
+            out.extend(todo_words(self.conn(), &|seq| self.logged(seq), &id)?);
         }
         Ok(out)
     }
 
     /// Since when an observer has had a todo in progress without a break.
     pub fn in_progress_since(&self, todo_id: &str, observer: &str) -> Result<Option<Timestamp>> {
-        in_progress_since(self.conn(), todo_id, observer)
+        in_progress_since(self.conn(), &|seq| self.logged(seq), todo_id, observer)
     }
 
     /// A session's activity, if it is known here (sessions of other devices
@@ -255,37 +268,33 @@ impl Tx<'_> {
     /// The last observation's local sequence number (0: none yet): what this
     /// transaction appends comes after it.
     pub fn last_seq(&self) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT coalesce(max(seq), 0) FROM observations", [], |r| {
-                r.get(0)
-            })?)
+        self.log_seq()
     }
 
     /// The observations appended after `seq` (by this transaction, which
     /// holds the write lock).
     pub fn words_after(&self, seq: i64) -> Result<Vec<NewWord>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT todo_id, observer, session, status FROM observations WHERE seq > ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([seq], |r| {
-            Ok(NewWord {
-                todo_id: r.get(0)?,
-                observer: r.get(1)?,
-                session: r.get(2)?,
-                status: status_of(&r.get::<_, String>(3)?),
-            })
+        let mut words = Vec::new();
+        self.each_logged_after(seq, |record| {
+            let o = record.observation;
+            words.push(NewWord {
+                todo_id: o.todo_id,
+                observer: o.observer,
+                session: o.session,
+                status: o.status,
+            });
+            Ok(true)
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        Ok(words)
     }
 
     /// A todo's head and every observer's latest word, inside this transaction.
     pub fn todo_words(&self, todo_id: &str) -> Result<Option<TodoWords>> {
-        todo_words(self.conn(), todo_id)
+        todo_words(self.conn(), &|seq| self.logged(seq), todo_id)
     }
 
     pub fn in_progress_since(&self, todo_id: &str, observer: &str) -> Result<Option<Timestamp>> {
-        in_progress_since(self.conn(), todo_id, observer)
+        in_progress_since(self.conn(), &|seq| self.logged(seq), todo_id, observer)
     }
 
     pub fn session_activity(&self, id: &str) -> Result<Option<Activity>> {

@@ -6,11 +6,12 @@
 //! name, apply, and write back only what changed — the same core code a full
 //! refold uses, so incremental equals full.
 
-use crate::observations::{observation_from_row, OBSERVATION_COLUMNS};
+use crate::observations::IdSet;
 use crate::{Result, Tx, Via};
 use chittysync_core::{normalize, Observation, Resolved, Timestamp, TodoState};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 /// What an ingest changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,6 +63,12 @@ const UPSERT_TODO: &str = "INSERT INTO todos (todo_id, project, sort_key, status
        completed_at = excluded.completed_at, first_completed = excluded.first_completed,
        entry = excluded.entry, conflict = excluded.conflict";
 
+/// The most fold states a fold of the whole log holds at once: each is a
+/// few KB (every observer's latest observation, the sessions), so this
+/// bounds a cold run's memory to some 100 MB for them whatever the size of
+/// the home.
+const STATES_PER_PASS: usize = 25_000;
+
 /// Above this many todos, one scan beats a lookup per todo.
 const BULK_LOAD_THRESHOLD: usize = 512;
 
@@ -78,6 +85,10 @@ pub struct BulkLoad {
     /// The tables and SQL of the dropped indexes, to build them again.
     deferred: Vec<(String, String)>,
     new_observations: usize,
+    /// The ids appended, to skip a second copy.
+    ids: IdSet,
+    /// What `log_index` will hold: (todo, id, seq) of each appended observation.
+    index: Vec<(String, String, i64)>,
 }
 
 impl Tx<'_> {
@@ -129,7 +140,7 @@ impl Tx<'_> {
             for (observer, obs) in &current.state.latest {
                 if before.get(observer) != Some(&obs.id) {
                     if let Some(seq) = seq_of_id.get(obs.id.as_str()) {
-                        self.write_latest(todo_id, observer, *seq)?;
+                        self.write_latest(todo_id, obs, *seq)?;
                     }
                 }
             }
@@ -153,8 +164,10 @@ impl Tx<'_> {
             return Ok(None);
         }
         Ok(Some(BulkLoad {
-            deferred: self.defer_indexes(&["observations", "latest", "todos"])?,
+            deferred: self.defer_indexes(&["latest", "todos"])?,
             new_observations: 0,
+            ids: IdSet::default(),
+            index: Vec::new(),
         }))
     }
 
@@ -166,37 +179,41 @@ impl Tx<'_> {
         observations: &[Observation],
         via: Via,
     ) -> Result<usize> {
-        let fresh = self.append_observations(observations, via)?.len();
+        let fresh = self
+            .append_unindexed(observations, via, &mut load.ids, &mut load.index)?
+            .len();
         load.new_observations += fresh;
         Ok(fresh)
     }
 
-    /// Appends a bulk load's last batch, folds its log, writes the fold and
-    /// builds the indexes again. A load that came in this one batch is
-    /// folded from memory, a todo's observations grouped; one that came in
-    /// several is read back from the log a todo at a time ([`Tx::fold_log`]),
-    /// so that no batch is held after it is appended.
+    /// Appends a bulk load's last batch, writes the log's index, folds the
+    /// log, writes the fold and builds the indexes again. A load that came
+    /// in this one batch is folded from memory, a todo's observations
+    /// grouped; one that came in several is read back from the log a todo
+    /// at a time, so that no batch is held after it is appended.
     pub fn finish_bulk_load(
         &self,
-        load: BulkLoad,
+        mut load: BulkLoad,
         last: &[Observation],
         via: Via,
     ) -> Result<FoldChange> {
-        let fresh = self.append_observations(last, via)?;
+        let fresh = self.append_unindexed(last, via, &mut load.ids, &mut load.index)?;
+        drop(load.ids);
         let generation = self.next_generation()?;
-        let (log, others): (Vec<_>, Vec<_>) = load
-            .deferred
-            .into_iter()
-            .partition(|(table, _)| table == "observations");
+        // In the index's key order: appended to its B-tree, not scattered.
+        load.index.sort_unstable();
+        for (todo_id, id, seq) in &load.index {
+            self.index_logged(todo_id, id, *seq)?;
+        }
         let changed_todos = if load.new_observations == 0 {
-            let changed = self.fold_batch(&fresh, generation)?;
-            self.restore_indexes(&log)?;
-            changed
+            drop(load.index);
+            self.fold_batch(&fresh, generation)?
         } else {
-            self.restore_indexes(&log)?;
-            self.fold_log(generation)?.1
+            let todos = 1 + load.index.windows(2).filter(|w| w[0].0 != w[1].0).count();
+            drop(load.index);
+            self.fold_whole_log(todos, generation)?.1
         };
-        self.restore_indexes(&others)?;
+        self.restore_indexes(&load.deferred)?;
         if !changed_todos.is_empty() {
             self.set_meta("fold_generation", &generation.to_string())?;
         }
@@ -223,7 +240,7 @@ impl Tx<'_> {
         ordered.sort_by_cached_key(|(_, new)| {
             (new[0].1.project.clone(), normalize(&new[0].1.content))
         });
-        let mut latest_rows: Vec<(&str, String, i64)> = Vec::new();
+        let mut latest_rows: Vec<(&str, String, i64, Observation)> = Vec::new();
         let mut changed = Vec::new();
         for (todo_id, new) in ordered {
             let mut entry = Loaded::default();
@@ -231,50 +248,83 @@ impl Tx<'_> {
                 entry.add(seq, obs);
             }
             for (observer, seq) in entry.seq_of_observer.drain() {
-                latest_rows.push((todo_id, observer, seq));
+                let word = entry.state.latest[&observer].clone();
+                latest_rows.push((todo_id, observer, seq, word));
             }
             if self.write_todo(todo_id, &entry, generation, true)? {
                 changed.push(todo_id.to_string());
             }
         }
-        latest_rows.sort_unstable();
-        for (todo_id, observer, seq) in &latest_rows {
-            self.insert_latest(todo_id, observer, *seq)?;
+        latest_rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        for (todo_id, _, seq, word) in &latest_rows {
+            self.insert_latest(todo_id, word, *seq)?;
         }
         Ok(changed)
     }
 
-    /// Folds the whole log into `latest` and `todos`, which hold nothing yet
-    /// (their secondary indexes deferred): the log is read in todo order by
-    /// its `observations_todo` index, so one todo's state is held at a time.
-    /// Returns how many todos there are and those whose rows were written.
-    fn fold_log(&self, generation: u64) -> Result<(usize, Vec<String>)> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT {OBSERVATION_COLUMNS} FROM observations o INDEXED BY observations_todo ORDER BY o.todo_id"
-        ))?;
-        let mut rows = stmt.query([])?;
-        let mut todos = 0;
+    /// Folds the whole log into `latest` and `todos`, which hold nothing of
+    /// it yet. The log is read from its start once per part of the todos
+    /// (split by a hash of their ids), each part's fold states held while
+    /// its records stream past and then written, so that at most
+    /// [`STATES_PER_PASS`] states are held (docs/ARCHITECTURE.md, "How a
+    /// cold run is stored"). `todos` is how many there are, to choose the
+    /// parts. Returns how many were folded and those whose rows were
+    /// written.
+    fn fold_whole_log(&self, todos: usize, generation: u64) -> Result<(usize, Vec<String>)> {
+        self.fold_whole_log_in_parts(todos.div_ceil(STATES_PER_PASS).max(1) as u64, generation)
+    }
+
+    fn fold_whole_log_in_parts(&self, parts: u64, generation: u64) -> Result<(usize, Vec<String>)> {
+        let part_of = |todo: &[u8]| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            todo.hash(&mut hasher);
+            hasher.finish() % parts
+        };
+        let mut folded = 0;
         let mut changed = Vec::new();
-        let mut current: Option<(String, Loaded)> = None;
-        while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            let obs = observation_from_row(row, 0)?;
-            if current.as_ref().is_none_or(|(id, _)| *id != obs.todo_id) {
-                if let Some((id, entry)) = current.take() {
-                    todos += 1;
-                    self.write_new_state(id, &entry, generation, &mut changed)?;
-                }
-                current = Some((obs.todo_id.clone(), Loaded::default()));
-            }
-            if let Some((_, entry)) = &mut current {
-                entry.add(seq, &obs);
+        for part in 0..parts {
+            let mut states: HashMap<String, Loaded> = HashMap::new();
+            self.each_logged_of_todos(
+                |todo| part_of(todo) == part,
+                |record| {
+                    let obs = &record.observation;
+                    match states.get_mut(obs.todo_id.as_str()) {
+                        Some(state) => state.add(record.seq, obs),
+                        None => {
+                            let mut state = Loaded::default();
+                            state.add(record.seq, obs);
+                            states.insert(obs.todo_id.clone(), state);
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
+            // In the table's key order, (project, content): appended to its
+            // B-tree, not scattered.
+            let mut ordered: Vec<(String, Loaded)> = states.into_iter().collect();
+            ordered.sort_by_cached_key(|(id, entry)| {
+                let any = entry.state.latest.values().next();
+                (
+                    any.map(|o| o.project.clone()),
+                    any.map(|o| normalize(&o.content)),
+                    id.clone(),
+                )
+            });
+            folded += ordered.len();
+            for (todo_id, entry) in ordered {
+                self.write_new_state(todo_id, &entry, generation, &mut changed)?;
             }
         }
-        if let Some((id, entry)) = current.take() {
-            todos += 1;
-            self.write_new_state(id, &entry, generation, &mut changed)?;
-        }
-        Ok((todos, changed))
+        Ok((folded, changed))
+    }
+
+    /// How many todos the log holds observations of.
+    fn logged_todos(&self) -> Result<usize> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM (SELECT DISTINCT todo_id FROM log_index)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as usize)
     }
 
     /// Writes the latest words and fold row of a todo that has none yet;
@@ -289,7 +339,7 @@ impl Tx<'_> {
         let mut observers: Vec<(&String, &i64)> = entry.seq_of_observer.iter().collect();
         observers.sort_unstable();
         for (observer, seq) in observers {
-            self.insert_latest(&todo_id, observer, *seq)?;
+            self.insert_latest(&todo_id, &entry.state.latest[observer], *seq)?;
         }
         if self.write_todo(&todo_id, entry, generation, true)? {
             changed.push(todo_id);
@@ -306,7 +356,7 @@ impl Tx<'_> {
         self.conn()
             .execute_batch("DELETE FROM latest; DELETE FROM todos;")?;
         let deferred = self.defer_indexes(&["latest", "todos"])?;
-        let (todos, _) = self.fold_log(generation)?;
+        let (todos, _) = self.fold_whole_log(self.logged_todos()?, generation)?;
         self.restore_indexes(&deferred)?;
         self.set_meta("fold_generation", &generation.to_string())?;
         Ok(todos)
@@ -317,32 +367,50 @@ impl Tx<'_> {
         Ok(self.counter("fold_generation")? + 1)
     }
 
-    fn write_latest(&self, todo_id: &str, observer: &str, seq: i64) -> Result<()> {
+    /// Sets an observer's latest word on a todo: the observation's `seq`,
+    /// and its status and session, which the collision queries read
+    /// without the log (docs/COLLISIONS.md).
+    fn write_latest(&self, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO latest (todo_id, observer, seq) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (todo_id, observer) DO UPDATE SET seq = excluded.seq",
+                "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (todo_id, observer) DO UPDATE SET
+                   seq = excluded.seq, status = excluded.status, session = excluded.session",
             )?
-            .execute(params![todo_id, observer, seq])?;
+            .execute(params![
+                todo_id,
+                word.observer,
+                seq,
+                word.status.as_str(),
+                word.session
+            ])?;
         Ok(())
     }
 
     /// Adds an observer's latest word on a todo that has none yet (bulk
     /// loads, whose tables' secondary indexes are deferred).
-    fn insert_latest(&self, todo_id: &str, observer: &str, seq: i64) -> Result<()> {
+    fn insert_latest(&self, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
         self.conn()
-            .prepare_cached("INSERT INTO latest (todo_id, observer, seq) VALUES (?1, ?2, ?3)")?
-            .execute(params![todo_id, observer, seq])?;
+            .prepare_cached(
+                "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                todo_id,
+                word.observer,
+                seq,
+                word.status.as_str(),
+                word.session
+            ])?;
         Ok(())
     }
 
     /// Whether the store holds no observation and no folded todo.
     fn is_empty_store(&self) -> Result<bool> {
         Ok(self.conn().query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM observations) AND NOT EXISTS (SELECT 1 FROM todos)",
+            "SELECT NOT EXISTS (SELECT 1 FROM log_index) AND NOT EXISTS (SELECT 1 FROM todos)",
             [],
             |r| r.get(0),
-        )?)
+        )? && self.log_seq()? == 0)
     }
 
     /// Drops the secondary indexes of these tables (their definitions as the
@@ -446,14 +514,13 @@ impl Tx<'_> {
                     out.insert(id, loaded_from_todo_row(row)?);
                 }
             }
-            let mut stmt = self.conn().prepare(&format!(
-                "SELECT l.todo_id, {OBSERVATION_COLUMNS} FROM latest l JOIN observations o ON o.seq = l.seq"
-            ))?;
+            let mut stmt = self.conn().prepare("SELECT todo_id, seq FROM latest")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
-                let id: String = row.get(0)?;
-                if let Some(entry) = out.get_mut(id.as_str()) {
-                    add_latest(entry, row.get(1)?, observation_from_row(row, 1)?);
+                let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                if let Some(entry) = out.get_mut(id) {
+                    let record = self.logged(row.get(1)?)?;
+                    add_latest(entry, record.seq, record.observation);
                 }
             }
             return Ok(out);
@@ -461,17 +528,20 @@ impl Tx<'_> {
         let mut todo_stmt = self.conn().prepare_cached(&format!(
             "SELECT {STATE_COLUMNS} FROM todos WHERE todo_id = ?1"
         ))?;
-        let mut latest_stmt = self.conn().prepare_cached(&format!(
-            "SELECT l.todo_id, {OBSERVATION_COLUMNS} FROM latest l JOIN observations o ON o.seq = l.seq WHERE l.todo_id = ?1"
-        ))?;
+        let mut latest_stmt = self
+            .conn()
+            .prepare_cached("SELECT seq FROM latest WHERE todo_id = ?1")?;
         for id in ids {
             let Some(mut entry) = todo_stmt.query_row([id], loaded_from_todo_row).optional()?
             else {
                 continue;
             };
-            let mut rows = latest_stmt.query([id])?;
-            while let Some(row) = rows.next()? {
-                add_latest(&mut entry, row.get(1)?, observation_from_row(row, 1)?);
+            let seqs = latest_stmt
+                .query_map([id], |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for seq in seqs {
+                let record = self.logged(seq)?;
+                add_latest(&mut entry, record.seq, record.observation);
             }
             out.insert(id.to_string(), entry);
         }
@@ -499,4 +569,50 @@ fn loaded_from_todo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Loaded> {
 fn add_latest(entry: &mut Loaded, seq: i64, obs: Observation) {
     entry.seq_of_observer.insert(obs.observer.clone(), seq);
     entry.state.latest.insert(obs.observer.clone(), obs);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Store, Via};
+    use chittysync_core::{Observation, Source, Status, Timestamp};
+
+    /// A fold of the whole log in parts (a home of more todos than
+    /// `STATES_PER_PASS`) writes the same rows as in one.
+    #[test]
+    fn the_whole_log_folded_in_parts_equals_it_folded_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let all: Vec<Observation> = (0..600)
+            .map(|i: usize| {
+                Observation::new(
+                    &format!("p{}", i % 5),
+                    format!("Todo {}", i % 97),
+                    None,
+                    Status::ALL[i % 4],
+                    format!("s{}", i % 11),
+                    Some(format!("s{}", i % 11)),
+                    "dev",
+                    Source::File,
+                    Timestamp((i * 7 % 13) as i64),
+                )
+            })
+            .collect();
+        for batch in all.chunks(50) {
+            let tx = store.begin().unwrap();
+            tx.ingest(batch, Via::Local).unwrap();
+            tx.commit().unwrap();
+        }
+        let rows = |store: &Store| store.folded_todos().unwrap();
+        let incremental = rows(&store);
+        for parts in [1, 2, 7, 1000] {
+            let tx = store.begin().unwrap();
+            tx.conn()
+                .execute_batch("DELETE FROM latest; DELETE FROM todos;")
+                .unwrap();
+            let (folded, _) = tx.fold_whole_log_in_parts(parts, 1).unwrap();
+            assert_eq!(folded, incremental.len(), "{parts} parts");
+            tx.commit().unwrap();
+            assert_eq!(rows(&store), incremental, "{parts} parts");
+        }
+    }
 }

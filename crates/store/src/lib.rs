@@ -1,6 +1,8 @@
-//! chittysync's embedded store: one SQLite file in chittysync's home.
+//! chittysync's embedded store: one SQLite file in chittysync's home, and the
+//! append-only observation log in a file beside it (docs/ARCHITECTURE.md,
+//! "The store").
 //!
-//! It holds the append-only observation log, each observer's latest word per
+//! SQLite holds the log's index by todo, each observer's latest word per
 //! todo, the materialized fold, the index of source files read, sessions and
 //! tasks. Several processes use it at once — the daemon, `consolidate`, eight
 //! hooks firing together — so it runs in WAL mode with a busy timeout, and every
@@ -11,6 +13,7 @@ mod collisions;
 mod error;
 mod files;
 mod fold_state;
+mod log;
 mod meta;
 mod migrate;
 mod observations;
@@ -26,6 +29,7 @@ pub use collisions::{NewWord, NotifyEvent, TodoWords};
 pub use error::StoreError;
 pub use files::FileRecord;
 pub use fold_state::{BulkLoad, FoldChange};
+pub use migrate::{create_schema_at, SCHEMA_VERSION};
 pub use observations::{LoggedObservation, Via};
 pub use sessions::{SessionRecord, SessionUpdate};
 pub use spawns::{NewSpawn, SpawnRecord};
@@ -41,6 +45,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// An open store.
 pub struct Store {
     conn: Connection,
+    /// The observation log beside the database (docs/ARCHITECTURE.md, "The store").
+    log: log::Log,
 }
 
 /// How long a run waits for another to let go of the store.
@@ -49,9 +55,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many prepared statements a connection keeps.
 const STATEMENT_CACHE: usize = 128;
 
-/// A write transaction. Dropped without [`Tx::commit`], it rolls back.
+/// A write transaction. Dropped without [`Tx::commit`], it rolls back (and
+/// what it appended to the observation log is cut by the next writer).
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
+    log: &'a log::Log,
+    /// This transaction's appends to the log, once it makes one.
+    appender: std::cell::RefCell<Option<log::Appender>>,
 }
 
 impl Store {
@@ -65,7 +75,7 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| StoreError::open(path, e))?;
-        Self::configure(conn, path)
+        Self::configure(conn, path, log::Log::beside(path))
     }
 
     /// Whether an error is another process holding the database for now: a
@@ -85,7 +95,7 @@ impl Store {
         Store::open(path).map(Some)
     }
 
-    fn configure(mut conn: Connection, path: &Path) -> Result<Store> {
+    fn configure(mut conn: Connection, path: &Path, log: log::Log) -> Result<Store> {
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| StoreError::open(path, e))?;
         // Every statement a consolidation runs stays prepared: more than
@@ -104,23 +114,30 @@ impl Store {
                      PRAGMA temp_store = MEMORY;
                      PRAGMA cache_size = -65536;",
                 )
-                .and_then(|()| migrate::migrate(&mut conn));
+                .map_err(|e| StoreError::open(path, e))
+                .and_then(|()| migrate::migrate(&mut conn, &log));
             match step {
-                Ok(()) => return Ok(Store { conn }),
-                Err(e) if Self::is_busy(&e) && std::time::Instant::now() < deadline => {
+                Ok(()) => return Ok(Store { conn, log }),
+                Err(StoreError::Open { source, .. } | StoreError::Sql(source))
+                    if Self::is_busy(&source) && std::time::Instant::now() < deadline =>
+                {
                     std::thread::sleep(Duration::from_millis(20));
                 }
-                Err(e) => return Err(StoreError::open(path, e)),
+                Err(StoreError::Sql(source)) => return Err(StoreError::open(path, source)),
+                Err(e) => return Err(e),
             }
         }
     }
 
     /// Starts a write transaction, waiting for other writers (up to the busy timeout).
     pub fn begin(&mut self) -> Result<Tx<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Tx { tx })
+        let Store { conn, log } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Tx {
+            tx,
+            log,
+            appender: std::cell::RefCell::new(None),
+        })
     }
 
     /// The connection, for the read queries of the modules below.
@@ -160,7 +177,16 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 impl Tx<'_> {
+    /// Commits: what was appended to the observation log is fsynced first,
+    /// and counted in the same SQLite transaction as everything that refers
+    /// to it (docs/ARCHITECTURE.md, "What is durable when").
     pub fn commit(self) -> Result<()> {
+        if let Some(appender) = self.appender.borrow_mut().as_mut() {
+            if appender.end != appender.committed {
+                appender.sync(self.log)?;
+                self.set_log_end(appender.end, appender.appended)?;
+            }
+        }
         self.tx.commit()?;
         Ok(())
     }

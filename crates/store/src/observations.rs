@@ -1,10 +1,15 @@
-//! The append-only observation log.
+//! The append-only observation log as the store's callers see it: appends
+//! that skip what is already logged, and reads by todo, by time and by
+//! local sequence number. The records are in the log file beside the
+//! database (`crate::log`); SQLite keeps `log_index` — each observation's
+//! todo, id and `seq`, for the histories and to skip what is logged — and
+//! how far the log is committed (docs/ARCHITECTURE.md, "The store").
 
-use crate::{Result, Store, StoreError, Tx};
+use crate::log::{Appender, Record};
+use crate::{Result, Store, Tx};
 use chittysync_core::{Observation, Source, Status, Timestamp};
-use rusqlite::{params, Connection, Row};
-use std::collections::HashMap;
-use std::sync::OnceLock;
+use rusqlite::OptionalExtension;
+use std::collections::HashSet;
 
 /// How an observation reached this store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +23,15 @@ pub enum Via {
 }
 
 impl Via {
+    /// The way named `text`; anything unknown was read here.
+    pub fn parse(text: &str) -> Via {
+        match text {
+            "git" => Via::Git,
+            "hub" => Via::Hub,
+            _ => Via::Local,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Via::Local => "local",
@@ -25,27 +39,6 @@ impl Via {
             Via::Hub => "hub",
         }
     }
-}
-
-pub(crate) const OBSERVATION_COLUMNS: &str = "o.seq, o.id, o.todo_id, o.project, o.content, o.active_form, o.status, o.observer, o.session, o.device, o.source, o.observed_at, o.via";
-
-/// Reads the columns of [`OBSERVATION_COLUMNS`] starting at `at`.
-pub(crate) fn observation_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Observation> {
-    let status: String = row.get(at + 6)?;
-    let source: String = row.get(at + 10)?;
-    Ok(Observation {
-        id: row.get(at + 1)?,
-        todo_id: row.get(at + 2)?,
-        project: row.get(at + 3)?,
-        content: row.get(at + 4)?,
-        active_form: row.get(at + 5)?,
-        status: Status::parse(&status).unwrap_or(Status::Pending),
-        observer: row.get(at + 7)?,
-        session: row.get(at + 8)?,
-        device: row.get(at + 9)?,
-        source: source.parse::<Source>().unwrap_or(Source::File),
-        observed_at: Timestamp(row.get(at + 11)?),
-    })
 }
 
 /// An observation with its place in the local log and how it arrived.
@@ -56,56 +49,127 @@ pub struct LoggedObservation {
     pub observation: Observation,
 }
 
-fn logged_from_row(row: &Row<'_>) -> rusqlite::Result<LoggedObservation> {
-    Ok(LoggedObservation {
-        seq: row.get(0)?,
-        via: row.get(12)?,
-        observation: observation_from_row(row, 0)?,
-    })
-}
-
-fn query_logged(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<LoggedObservation>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params, logged_from_row)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(StoreError::from)
-}
-
-/// The columns an appended observation fills, in the order bound.
-const INSERT_COLUMNS: &str = "id, todo_id, project, content, active_form, status, observer, session, device, source, observed_at, via";
-
-/// Observations per multi-row `INSERT`: 12 values each, far below SQLite's
-/// limit of 32,766 bound values, and large enough that the statement's cost
-/// is spread thin (docs/ARCHITECTURE.md, "How a cold run is stored").
-const ROWS_PER_INSERT: usize = 64;
-
-/// `INSERT … VALUES (…), (…) … ON CONFLICT (id) DO NOTHING RETURNING seq, id`
-/// for `rows` observations: what was new comes back with its sequence number.
-fn insert_sql(rows: usize) -> String {
-    let mut sql = format!("INSERT INTO observations ({INSERT_COLUMNS}) VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push(',');
+impl From<Record> for LoggedObservation {
+    fn from(record: Record) -> Self {
+        LoggedObservation {
+            seq: record.seq,
+            via: record.via.as_str().to_string(),
+            observation: record.observation,
         }
-        let at = row * 12;
-        sql.push('(');
-        for column in 1..=12 {
-            if column > 1 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("?{}", at + column));
-        }
-        sql.push(')');
     }
-    sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING seq, id");
-    sql
+}
+
+/// A log's ids, compact: 32 hex digits (every id chittysync makes) as a
+/// number, anything else as text.
+#[derive(Default)]
+pub(crate) struct IdSet {
+    hex: HashSet<u128>,
+    other: HashSet<String>,
+}
+
+impl IdSet {
+    /// Adds an id; false if it was there.
+    pub(crate) fn insert(&mut self, id: &str) -> bool {
+        let lower_hex = id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        match lower_hex
+            .then(|| u128::from_str_radix(id, 16).ok())
+            .flatten()
+        {
+            Some(n) => self.hex.insert(n),
+            None => self.other.insert(id.to_string()),
+        }
+    }
 }
 
 impl Tx<'_> {
+    /// How far the log is committed: its last `seq` and its length in bytes.
+    fn log_committed(&self) -> Result<(i64, u64)> {
+        Ok((self.counter("log.seq")? as i64, self.counter("log.bytes")?))
+    }
+
+    /// Counts the log's appends of this transaction as committed (called by
+    /// [`Tx::commit`] once they are fsynced).
+    pub(crate) fn set_log_end(&self, end: (i64, u64), appended: u64) -> Result<()> {
+        self.set_meta("log.seq", &end.0.to_string())?;
+        self.set_meta("log.bytes", &end.1.to_string())?;
+        let records = self.counter("log.records")? + appended;
+        self.set_meta("log.records", &records.to_string())
+    }
+
+    /// Runs `f` with this transaction's appender, made at its first use.
+    pub(crate) fn with_appender<T>(&self, f: impl FnOnce(&mut Appender) -> Result<T>) -> Result<T> {
+        let mut slot = self.appender.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(self.log.appender(self.log_committed()?)?);
+        }
+        f(slot.as_mut().expect("made above"))
+    }
+
+    /// The last `seq` of the log, this transaction's appends included.
+    pub(crate) fn log_seq(&self) -> Result<i64> {
+        match self.appender.borrow().as_ref() {
+            Some(appender) => Ok(appender.end.0),
+            None => Ok(self.log_committed()?.0),
+        }
+    }
+
+    /// Makes this transaction's appends readable.
+    fn flush_log(&self) -> Result<()> {
+        if let Some(appender) = self.appender.borrow_mut().as_mut() {
+            appender.flush(self.log)?;
+        }
+        Ok(())
+    }
+
+    /// Record `seq`, this transaction's appends included.
+    pub(crate) fn logged(&self, seq: i64) -> Result<Record> {
+        self.flush_log()?;
+        self.log.read(seq)
+    }
+
+    /// Every record after `after`, this transaction's appends included,
+    /// while `each` says go on.
+    pub(crate) fn each_logged_after(
+        &self,
+        after: i64,
+        each: impl FnMut(Record) -> Result<bool>,
+    ) -> Result<()> {
+        self.flush_log()?;
+        self.log.each_between(after, self.log_seq()?, each)
+    }
+
+    /// Every record of the log, this transaction's appends included, whose
+    /// todo `wanted` accepts; the others are not decoded.
+    pub(crate) fn each_logged_of_todos(
+        &self,
+        wanted: impl FnMut(&[u8]) -> bool,
+        each: impl FnMut(Record) -> Result<()>,
+    ) -> Result<()> {
+        self.flush_log()?;
+        self.log.each_of_todos(self.log_seq()?, wanted, each)
+    }
+
+    /// Whether the log holds an observation of this todo with this id.
+    fn is_logged(&self, todo_id: &str, id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT 1 FROM log_index WHERE todo_id = ?1 AND id = ?2")?
+            .query_row([todo_id, id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Adds an observation to the index of the log by todo.
+    pub(crate) fn index_logged(&self, todo_id: &str, id: &str, seq: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached("INSERT INTO log_index (todo_id, id, seq) VALUES (?1, ?2, ?3)")?
+            .execute(rusqlite::params![todo_id, id, seq])?;
+        Ok(())
+    }
+
     /// Appends the observations not already in the log (by id) and returns
     /// those that were new, with their sequence numbers, in log order.
     pub fn append_observations<'o>(
@@ -113,63 +177,45 @@ impl Tx<'_> {
         observations: impl IntoIterator<Item = &'o Observation>,
         via: Via,
     ) -> Result<Vec<(i64, &'o Observation)>> {
-        static ONE: OnceLock<String> = OnceLock::new();
-        static MANY: OnceLock<String> = OnceLock::new();
-        let observations: Vec<&Observation> = observations.into_iter().collect();
+        let mut batch = IdSet::default();
         let mut fresh = Vec::new();
-        let full = observations.len() / ROWS_PER_INSERT * ROWS_PER_INSERT;
-        let (many, rest) = observations.split_at(full);
-        let chunks = many
-            .chunks(ROWS_PER_INSERT)
-            .map(|c| (c, MANY.get_or_init(|| insert_sql(ROWS_PER_INSERT))))
-            .chain(
-                rest.chunks(1)
-                    .map(|c| (c, ONE.get_or_init(|| insert_sql(1)))),
-            );
-        for (chunk, sql) in chunks {
-            let mut stmt = self.conn().prepare_cached(sql)?;
-            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 12);
-            let statuses: Vec<&str> = chunk.iter().map(|o| o.status.as_str()).collect();
-            let sources: Vec<&str> = chunk.iter().map(|o| o.source.as_str()).collect();
-            let times: Vec<i64> = chunk.iter().map(|o| o.observed_at.millis()).collect();
-            let via = via.as_str();
-            for (i, o) in chunk.iter().enumerate() {
-                values.extend_from_slice(&[
-                    &o.id,
-                    &o.todo_id,
-                    &o.project,
-                    &o.content,
-                    &o.active_form,
-                    &statuses[i],
-                    &o.observer,
-                    &o.session,
-                    &o.device,
-                    &sources[i],
-                    &times[i],
-                    &via,
-                ]);
+        for obs in observations {
+            if !batch.insert(&obs.id) || self.is_logged(&obs.todo_id, &obs.id)? {
+                continue;
             }
-            // The first of a chunk's rows with an id is the one inserted.
-            let mut by_id: HashMap<&str, &Observation> = HashMap::with_capacity(chunk.len());
-            for o in chunk.iter().rev() {
-                by_id.insert(o.id.as_str(), o);
-            }
-            let mut rows = stmt.query(values.as_slice())?;
-            while let Some(row) = rows.next()? {
-                let seq: i64 = row.get(0)?;
-                let id = row.get_ref(1)?.as_str().ok();
-                if let Some(o) = id.and_then(|id| by_id.get(id)) {
-                    fresh.push((seq, *o));
-                }
-            }
+            let seq = self.with_appender(|a| a.append(self.log, obs, via))?;
+            self.index_logged(&obs.todo_id, &obs.id, seq)?;
+            fresh.push((seq, obs));
         }
-        // RETURNING gives rows in no promised order.
-        fresh.sort_unstable_by_key(|(seq, _)| *seq);
         Ok(fresh)
     }
-}
 
-impl Tx<'_> {
+    /// Appends observations to a log that held none before this
+    /// transaction's load, without indexing them: the load remembers `ids`
+    /// (to skip a second copy) and `index` (todo, id, seq), and writes the
+    /// index once, sorted, at its end.
+    pub(crate) fn append_unindexed<'o>(
+        &self,
+        observations: &'o [Observation],
+        via: Via,
+        ids: &mut IdSet,
+        index: &mut Vec<(String, String, i64)>,
+    ) -> Result<Vec<(i64, &'o Observation)>> {
+        let mut fresh = Vec::new();
+        self.with_appender(|a| {
+            for obs in observations {
+                if !ids.insert(&obs.id) {
+                    continue;
+                }
+                let seq = a.append(self.log, obs, via)?;
+                index.push((obs.todo_id.clone(), obs.id.clone(), seq));
+                fresh.push((seq, obs));
+            }
+            Ok(())
+        })?;
+        Ok(fresh)
+    }
+
     /// The observations read on this device (`via` local) by these sessions
     /// or by the tasks of these lists, oldest first: those to place again
     /// when what decides their project changed. A scan of the log, for the
@@ -179,50 +225,109 @@ impl Tx<'_> {
         sessions: &[String],
         lists: &[String],
     ) -> Result<Vec<Observation>> {
-        let sessions = serde_json::json!(sessions).to_string();
+        let sessions: HashSet<&str> = sessions.iter().map(String::as_str).collect();
         let prefixes: Vec<String> = lists.iter().map(|l| format!("task:{l}/")).collect();
-        let prefixes = serde_json::json!(prefixes).to_string();
-        Ok(query_logged(
-            self.conn(),
-            &format!(
-                "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.via = 'local' AND (
-                   o.session IN (SELECT value FROM json_each(?1))
-                   OR EXISTS (SELECT 1 FROM json_each(?2) p
-                              WHERE substr(o.observer, 1, length(p.value)) = p.value))
-                 ORDER BY o.observed_at, o.seq"
-            ),
-            params![sessions, prefixes],
-        )?
-        .into_iter()
-        .map(|l| l.observation)
-        .collect())
+        let mut found = Vec::new();
+        self.each_logged_after(0, |record| {
+            let o = &record.observation;
+            if record.via == Via::Local
+                && (o.session.as_deref().is_some_and(|s| sessions.contains(s))
+                    || prefixes.iter().any(|p| o.observer.starts_with(p.as_str())))
+            {
+                found.push(record);
+            }
+            Ok(true)
+        })?;
+        found.sort_by_key(|r| (r.observation.observed_at, r.seq));
+        Ok(found.into_iter().map(|r| r.observation).collect())
+    }
+}
+
+impl Tx<'_> {
+    /// Migration 009: moves the rows of the `observations` table of a store
+    /// written before the log into the log file, each keeping its `seq`
+    /// (sync cursors name them), indexes them, and drops the table — in the
+    /// migration's transaction, so a kill leaves the store as it was and the
+    /// file's appends to be cut (docs/ARCHITECTURE.md, "The store").
+    pub(crate) fn move_observations_to_log(&self) -> Result<()> {
+        let mut index = Vec::new();
+        {
+            let mut stmt = self.conn().prepare(
+                "SELECT seq, id, todo_id, project, content, active_form, status, observer,
+                        session, device, source, observed_at, via
+                 FROM observations ORDER BY seq",
+            )?;
+            let mut rows = stmt.query([])?;
+            self.with_appender(|appender| {
+                while let Some(row) = rows.next()? {
+                    let seq: i64 = row.get(0)?;
+                    let text = |i: usize| -> rusqlite::Result<String> { row.get(i) };
+                    let obs = Observation {
+                        id: text(1)?,
+                        todo_id: text(2)?,
+                        project: text(3)?,
+                        content: text(4)?,
+                        active_form: row.get(5)?,
+                        status: Status::parse(&text(6)?).unwrap_or(Status::Pending),
+                        observer: text(7)?,
+                        session: row.get(8)?,
+                        device: text(9)?,
+                        source: text(10)?.parse::<Source>().unwrap_or(Source::File),
+                        observed_at: Timestamp(row.get(11)?),
+                    };
+                    appender.append_as(self.log, seq, &obs, Via::parse(&text(12)?))?;
+                    index.push((obs.todo_id, obs.id, seq));
+                }
+                Ok(())
+            })?;
+        }
+        index.sort_unstable();
+        for (todo_id, id, seq) in &index {
+            self.index_logged(todo_id, id, *seq)?;
+        }
+        self.conn().execute_batch("DROP TABLE observations")?;
+        Ok(())
     }
 }
 
 impl Store {
+    /// The last `seq` of the log this store has committed.
+    pub(crate) fn log_seq(&self) -> Result<i64> {
+        Ok(self.counter("log.seq")? as i64)
+    }
+
+    /// Record `seq` of the log (at most [`Store::log_seq`] as read before).
+    pub(crate) fn logged(&self, seq: i64) -> Result<Record> {
+        self.log.read(seq)
+    }
+
+    /// The `seq` of every observation of a todo, by the index.
+    pub(crate) fn seqs_of(conn: &rusqlite::Connection, todo_id: &str) -> Result<Vec<i64>> {
+        let mut stmt = conn.prepare_cached("SELECT seq FROM log_index WHERE todo_id = ?1")?;
+        let rows = stmt.query_map([todo_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    }
+
     /// Every observation of a todo, oldest first.
     pub fn history(&self, todo_id: &str) -> Result<Vec<LoggedObservation>> {
-        query_logged(
-            self.conn(),
-            &format!(
-                "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.todo_id = ?1 ORDER BY o.observed_at, o.seq"
-            ),
-            [todo_id],
-        )
+        let mut records = Self::seqs_of(self.conn(), todo_id)?
+            .into_iter()
+            .map(|seq| self.logged(seq))
+            .collect::<Result<Vec<Record>>>()?;
+        records.sort_by_key(|r| (r.observation.observed_at, r.seq));
+        Ok(records.into_iter().map(LoggedObservation::from).collect())
     }
 
     /// Every observation made at or before `time`, for folding the past.
     pub fn observations_until(&self, time: Timestamp) -> Result<Vec<Observation>> {
-        Ok(query_logged(
-            self.conn(),
-            &format!(
-                "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.observed_at <= ?1 ORDER BY o.seq"
-            ),
-            [time.millis()],
-        )?
-        .into_iter()
-        .map(|l| l.observation)
-        .collect())
+        let mut found = Vec::new();
+        self.log.each_between(0, self.log_seq()?, |record| {
+            if record.observation.observed_at <= time {
+                found.push(record.observation);
+            }
+            Ok(true)
+        })?;
+        Ok(found)
     }
 
     /// Observations after local sequence number `after`, at most `limit`, that
@@ -233,21 +338,21 @@ impl Store {
         via: Via,
         limit: usize,
     ) -> Result<Vec<LoggedObservation>> {
-        query_logged(
-            self.conn(),
-            &format!(
-                "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.seq > ?1 AND o.via = ?2 ORDER BY o.seq LIMIT ?3"
-            ),
-            params![after, via.as_str(), limit as i64],
-        )
+        let mut found = Vec::new();
+        if limit == 0 {
+            return Ok(found);
+        }
+        self.log.each_between(after, self.log_seq()?, |record| {
+            if record.via == via {
+                found.push(LoggedObservation::from(record));
+            }
+            Ok(found.len() < limit)
+        })?;
+        Ok(found)
     }
 
     /// How many observations the log holds.
     pub fn observation_count(&self) -> Result<u64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM observations", [], |r| {
-                r.get::<_, i64>(0)
-            })? as u64)
+        self.counter("log.records")
     }
 }

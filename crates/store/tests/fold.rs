@@ -344,6 +344,7 @@ proptest! {
         cuts in prop::collection::vec(0usize..60, 0..6),
         repeat in prop::collection::vec(0usize..60, 0..8),
         reopen in any::<bool>(),
+        abandon in any::<bool>(),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
@@ -355,6 +356,14 @@ proptest! {
             let mut batch = shuffled[pair[0]..pair[1]].to_vec();
             // Some observations come again (a file read twice, a sync echo).
             batch.extend(repeat.iter().filter_map(|&i| shuffled.get(i)).cloned());
+            if abandon {
+                // A run that appends to the log and dies before its commit
+                // (its transaction dropped): its appends are never counted,
+                // and the next writer cuts them.
+                let tx = store.begin().unwrap();
+                tx.ingest(&shuffled, Via::Hub).unwrap();
+                drop(tx);
+            }
             let tx = store.begin().unwrap();
             tx.ingest(&batch, Via::Local).unwrap();
             tx.commit().unwrap();
@@ -381,6 +390,13 @@ proptest! {
         let by_then: Vec<Observation> =
             all.iter().filter(|o| o.observed_at <= Timestamp(3)).cloned().collect();
         prop_assert_eq!(core_entries(&until), core_entries(&by_then));
+        // Nothing came by the hub: the abandoned runs left nothing.
+        prop_assert!(store.observations_after(0, Via::Hub, 1 << 20).unwrap().is_empty());
+        // The log folded again from the start gives the same fold.
+        let tx = store.begin().unwrap();
+        tx.refold_all().unwrap();
+        tx.commit().unwrap();
+        prop_assert_eq!(stored_entries(&store), core_entries(&all));
     }
 }
 
@@ -407,4 +423,72 @@ fn kept_fold_counts_follow_the_fold() {
     assert_eq!((after.todos, after.projects, after.deleted), (1, 1, 1));
     assert_eq!(store.keep_fold_counts().unwrap(), after);
     assert_eq!(store.fold_counts().unwrap(), after);
+}
+
+/// The log's offsets file is a cache: lost or damaged, every read still
+/// finds its record (by walking the log), and the next writer rebuilds it
+/// (docs/ARCHITECTURE.md, "The store"). A log cut short under what the
+/// store counts is refused by name, not read as less.
+#[test]
+fn the_log_survives_its_offsets_and_refuses_a_cut() {
+    let all: Vec<Observation> = (0..40)
+        .map(|i| observation(i % 7, i % 3, Status::ALL[i % 4], i as i64))
+        .collect();
+    let todos: BTreeSet<String> = all.iter().map(|o| o.todo_id.clone()).collect();
+    let histories = |store: &Store| -> Vec<i64> {
+        let mut seqs: Vec<i64> = todos
+            .iter()
+            .flat_map(|t| store.history(t).unwrap())
+            .map(|l| l.seq)
+            .collect();
+        seqs.sort_unstable();
+        seqs
+    };
+    let stored = || {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = Store::open(&path).unwrap();
+        ingest(&mut store, &all[..20]);
+        ingest(&mut store, &all[20..]);
+        assert_eq!(histories(&store), (1..=40).collect::<Vec<i64>>());
+        (dir, path)
+    };
+
+    for damage in [&b""[..], &[0xffu8; 100][..], &[0u8; 8 * 60][..]] {
+        let (dir, path) = stored();
+        let idx = dir.path().join("s.db.log.idx");
+        std::fs::write(&idx, damage).unwrap();
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(histories(&store), (1..=40).collect::<Vec<i64>>());
+        assert_eq!(
+            store.observations_after(35, Via::Local, 10).unwrap().len(),
+            5
+        );
+        let entries = stored_entries(&store);
+        ingest(&mut store, &[observation(1, 9, Status::Completed, 99)]);
+        assert_eq!(std::fs::metadata(&idx).unwrap().len(), 8 * 41);
+        assert_eq!(
+            store.observations_after(40, Via::Local, 10).unwrap()[0].seq,
+            41
+        );
+        let tx = store.begin().unwrap();
+        tx.refold_all().unwrap();
+        drop(tx);
+        assert_ne!(stored_entries(&store), entries);
+    }
+
+    // The log cut under the length the store counts: a clear error naming it.
+    let (dir, path) = stored();
+    let log = dir.path().join("s.db.log");
+    let file = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    let len = file.metadata().unwrap().len();
+    file.set_len(len - 10).unwrap();
+    let mut store = Store::open(&path).unwrap();
+    let tx = store.begin().unwrap();
+    let err = tx
+        .ingest(&[observation(2, 9, Status::Completed, 99)], Via::Local)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("s.db.log"), "{err}");
+    assert!(err.contains("40 observations"), "{err}");
 }
