@@ -371,36 +371,35 @@ impl Tx<'_> {
     /// and its status and session, which the collision queries read
     /// without the log (docs/COLLISIONS.md).
     fn write_latest(&self, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (todo_id, observer) DO UPDATE SET
-                   seq = excluded.seq, status = excluded.status, session = excluded.session",
-            )?
-            .execute(params![
-                todo_id,
-                word.observer,
-                seq,
-                word.status.as_str(),
-                word.session
-            ])?;
-        Ok(())
+        self.put_latest(
+            "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (todo_id, observer) DO UPDATE SET
+               seq = excluded.seq, status = excluded.status, session = excluded.session",
+            todo_id,
+            word,
+            seq,
+        )
     }
 
     /// Adds an observer's latest word on a todo that has none yet (bulk
     /// loads, whose tables' secondary indexes are deferred).
     fn insert_latest(&self, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                todo_id,
-                word.observer,
-                seq,
-                word.status.as_str(),
-                word.session
-            ])?;
+        self.put_latest(
+            "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)",
+            todo_id,
+            word,
+            seq,
+        )
+    }
+
+    fn put_latest(&self, sql: &str, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
+        self.conn().prepare_cached(sql)?.execute(params![
+            todo_id,
+            word.observer,
+            seq,
+            word.status.as_str(),
+            word.session
+        ])?;
         Ok(())
     }
 

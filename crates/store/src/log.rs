@@ -157,6 +157,11 @@ impl Log {
         })
     }
 
+    /// A record at byte `at` that cannot be read, and why.
+    fn record_error(&self, at: u64, why: impl std::fmt::Display) -> StoreError {
+        damaged(&self.path, format!("the record at byte {at} {why}"))
+    }
+
     fn check_magic(&self, file: &File) -> Result<()> {
         let mut magic = [0u8; 8];
         file.read_exact_at(&mut magic, 0)
@@ -263,15 +268,10 @@ impl Log {
             if len + FRAME <= got {
                 frame.copy_from_slice(&head[..len + FRAME]);
             } else {
-                file.read_exact_at(&mut frame, at).map_err(|e| {
-                    damaged(
-                        &self.path,
-                        format!("the record at byte {at} is cut short: {e}"),
-                    )
-                })?;
+                file.read_exact_at(&mut frame, at)
+                    .map_err(|e| self.record_error(at, format!("is cut short: {e}")))?;
             }
-            let record = decode_frame(&frame)
-                .map_err(|e| damaged(&self.path, format!("the record at byte {at} {e}")))?;
+            let record = decode_frame(&frame).map_err(|e| self.record_error(at, e))?;
             Ok((record, at + (len + FRAME) as u64))
         })
     }
@@ -363,8 +363,7 @@ impl Log {
         mut each: impl FnMut(u64, Record) -> Result<()>,
     ) -> Result<()> {
         self.scan_bodies(start, upto, |at, body| {
-            let record = decode_body(body)
-                .map_err(|e| damaged(&self.path, format!("the record at byte {at} {e}")))?;
+            let record = decode_body(body).map_err(|e| self.record_error(at, e))?;
             each(at, record)
         })
     }
@@ -380,13 +379,11 @@ impl Log {
         mut each: impl FnMut(Record) -> Result<()>,
     ) -> Result<()> {
         self.scan_bodies(MAGIC.len() as u64, upto, |at, body| {
-            let todo = todo_of(body)
-                .map_err(|e| damaged(&self.path, format!("the record at byte {at} {e}")))?;
+            let todo = todo_of(body).map_err(|e| self.record_error(at, e))?;
             if !wanted(todo) {
                 return Ok(());
             }
-            let record = decode_body(body)
-                .map_err(|e| damaged(&self.path, format!("the record at byte {at} {e}")))?;
+            let record = decode_body(body).map_err(|e| self.record_error(at, e))?;
             each(record)
         })
     }
@@ -434,14 +431,10 @@ impl Log {
             frame.clear();
             frame.extend_from_slice(&(len as u32).to_le_bytes());
             frame.resize(len + FRAME, 0);
-            reader.read_exact(&mut frame[4..]).map_err(|e| {
-                damaged(
-                    &self.path,
-                    format!("the record at byte {at} is cut short: {e}"),
-                )
-            })?;
-            let body = checked_body(&frame)
-                .map_err(|e| damaged(&self.path, format!("the record at byte {at} {e}")))?;
+            reader
+                .read_exact(&mut frame[4..])
+                .map_err(|e| self.record_error(at, format!("is cut short: {e}")))?;
+            let body = checked_body(&frame).map_err(|e| self.record_error(at, e))?;
             let seq = Body(body).i64().unwrap_or(i64::MAX);
             each(at, body)?;
             at += (len + FRAME) as u64;

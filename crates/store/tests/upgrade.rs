@@ -50,6 +50,15 @@ fn logged(store: &Store) -> Vec<LoggedObservation> {
     all
 }
 
+/// The `observations` table and its index as migration 001 made them.
+fn schema_1_observations() -> &'static str {
+    let sql = include_str!("../migrations/001_initial.sql");
+    let end = sql
+        .find("-- Each observer's current word")
+        .expect("001 makes `latest` next");
+    &sql[..end]
+}
+
 /// Turns a store of today back into one of schema 8, the last that kept its
 /// observations in SQLite: the `observations` table with every row at its
 /// `seq` (moved by `gap` from the fourth on, as a store whose numbers are
@@ -60,29 +69,15 @@ fn back_to_schema_8(path: &Path, gap: i64) {
     let rows = logged(&store);
     drop(store);
     let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE observations (
-            seq         INTEGER PRIMARY KEY,
-            id          TEXT NOT NULL UNIQUE,
-            todo_id     TEXT NOT NULL,
-            project     TEXT NOT NULL,
-            content     TEXT NOT NULL,
-            active_form TEXT,
-            status      TEXT NOT NULL,
-            observer    TEXT NOT NULL,
-            session     TEXT,
-            device      TEXT NOT NULL,
-            source      TEXT NOT NULL,
-            observed_at INTEGER NOT NULL,
-            via         TEXT NOT NULL DEFAULT 'local'
-        );
-        CREATE INDEX observations_todo ON observations (todo_id, observed_at);
+    conn.execute_batch(&format!(
+        "{}
         DROP TABLE log_index;
         ALTER TABLE latest DROP COLUMN status;
         ALTER TABLE latest DROP COLUMN session;
         DELETE FROM meta WHERE key LIKE 'log.%';
         PRAGMA user_version = 8;",
-    )
+        schema_1_observations()
+    ))
     .unwrap();
     let moved = |seq: i64| if seq > 3 { seq + gap } else { seq };
     for l in &rows {
