@@ -405,11 +405,10 @@ impl Tx<'_> {
 
     /// Whether the store holds no observation and no folded todo.
     fn is_empty_store(&self) -> Result<bool> {
-        Ok(self.conn().query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM log_index) AND NOT EXISTS (SELECT 1 FROM todos)",
-            [],
-            |r| r.get(0),
-        )? && self.log_seq()? == 0)
+        Ok(self.log_seq()? == 0
+            && self
+                .conn()
+                .query_row("SELECT NOT EXISTS (SELECT 1 FROM todos)", [], |r| r.get(0))?)
     }
 
     /// Drops the secondary indexes of these tables (their definitions as the

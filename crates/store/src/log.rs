@@ -235,16 +235,20 @@ impl Log {
         Ok(fresh)
     }
 
+    /// The log opened to read, never through a symbolic link.
+    fn open_for_reading(&self) -> Result<File> {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&self.path)
+            .map_err(|e| io_error(&self.path, e))
+    }
+
     /// The file to read records from (opened once, kept).
     fn with_reader<T>(&self, f: impl FnOnce(&File) -> Result<T>) -> Result<T> {
         let mut reader = self.reader.borrow_mut();
         if reader.is_none() {
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&self.path)
-                .map_err(|e| io_error(&self.path, e))?;
-            *reader = Some(file);
+            *reader = Some(self.open_for_reading()?);
         }
         f(reader.as_ref().expect("opened above"))
     }
@@ -399,11 +403,7 @@ impl Log {
         if upto <= 0 {
             return Ok(());
         }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&self.path)
-            .map_err(|e| io_error(&self.path, e))?;
+        let file = self.open_for_reading()?;
         if start == MAGIC.len() as u64 {
             self.check_magic(&file)?;
         }
