@@ -13,6 +13,13 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The observation log beside the database could not be opened, read
+    /// or written (the cause follows in the chain).
+    #[error("cannot read or write the observation log {path}")]
+    Log {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("the store holds a malformed {what}: {message}")]

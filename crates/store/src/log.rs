@@ -63,7 +63,7 @@ pub(crate) struct Appender {
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> StoreError {
-    StoreError::Io {
+    StoreError::Log {
         path: path.to_path_buf(),
         source,
     }

@@ -492,3 +492,29 @@ fn the_log_survives_its_offsets_and_refuses_a_cut() {
     assert!(err.contains("s.db.log"), "{err}");
     assert!(err.contains("40 observations"), "{err}");
 }
+
+/// The log is never written through a symbolic link put in its place: the
+/// write is refused, naming the log, and the file the link points to is
+/// left as it was (docs/ARCHITECTURE.md, "The store").
+#[test]
+fn a_link_in_place_of_the_log_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    ingest(&mut store, &[observation(1, 1, Status::Pending, 1)]);
+    let log = dir.path().join("s.db.log");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::rename(&log, &elsewhere).unwrap();
+    let before = std::fs::read(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &log).unwrap();
+    let tx = store.begin().unwrap();
+    let err = tx
+        .ingest(&[observation(2, 1, Status::Pending, 2)], Via::Local)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot read or write the observation log {}", log.display())
+    );
+    drop(tx);
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), before);
+}
