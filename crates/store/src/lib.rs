@@ -20,6 +20,7 @@ mod observations;
 mod sessions;
 mod spawns;
 pub mod sync_state;
+mod tail;
 mod tasks;
 mod todos;
 mod views;
@@ -60,8 +61,10 @@ const STATEMENT_CACHE: usize = 128;
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     log: &'a log::Log,
-    /// This transaction's appends to the log, once it makes one.
+    /// This transaction's appends to the log file, once it makes one.
     appender: std::cell::RefCell<Option<log::Appender>>,
+    /// This transaction's appends to the log's tail, once it makes one.
+    tail: std::cell::RefCell<Option<tail::TailAppends>>,
 }
 
 impl Store {
@@ -133,11 +136,7 @@ impl Store {
     pub fn begin(&mut self) -> Result<Tx<'_>> {
         let Store { conn, log } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Tx {
-            tx,
-            log,
-            appender: std::cell::RefCell::new(None),
-        })
+        Ok(Tx::new(tx, log))
     }
 
     /// The connection, for the read queries of the modules below.
@@ -176,16 +175,31 @@ fn create_private(path: &Path) -> Result<()> {
     }
 }
 
-impl Tx<'_> {
-    /// Commits: what was appended to the observation log is fsynced first,
-    /// and counted in the same SQLite transaction as everything that refers
-    /// to it (docs/ARCHITECTURE.md, "What is durable when").
+impl<'a> Tx<'a> {
+    fn new(tx: rusqlite::Transaction<'a>, log: &'a log::Log) -> Tx<'a> {
+        Tx {
+            tx,
+            log,
+            appender: std::cell::RefCell::new(None),
+            tail: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// Commits: what was appended to the observation log file is fsynced
+    /// first, and counted in the same SQLite transaction as everything that
+    /// refers to it; what went to the log's tail is SQLite's own
+    /// (docs/ARCHITECTURE.md, "What is durable when").
     pub fn commit(self) -> Result<()> {
+        let mut appended = self.tail.borrow().map_or(0, |t| t.appended);
         if let Some(appender) = self.appender.borrow_mut().as_mut() {
             if appender.end != appender.committed {
                 appender.sync(self.log)?;
-                self.set_log_end(appender.end, appender.appended)?;
+                self.set_log_end(appender.end)?;
             }
+            appended += appender.appended;
+        }
+        if appended > 0 {
+            self.count_logged(appended)?;
         }
         self.tx.commit()?;
         Ok(())

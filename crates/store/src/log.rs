@@ -474,28 +474,39 @@ impl Appender {
         obs: &Observation,
         via: Via,
     ) -> Result<i64> {
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        encode_body(&mut body, seq, via, obs);
+        let written = self.append_body(log, seq, &body);
+        self.body = body;
+        written?;
+        self.appended += 1;
+        Ok(seq)
+    }
+
+    /// Appends record `seq` as already encoded (a record moved from the
+    /// log's tail keeps its bytes), after the last one. Not counted in
+    /// [`Appender::appended`]: the store counted it when it first stored it.
+    pub(crate) fn append_body(&mut self, log: &Log, seq: i64, body: &[u8]) -> Result<()> {
         for _hole in self.end.0 + 1..seq {
             self.offsets
                 .write_all(&0u64.to_le_bytes())
                 .map_err(|e| io_error(&log.offsets_path, e))?;
         }
-        self.body.clear();
-        encode_body(&mut self.body, seq, via, obs);
-        let len = self.body.len() as u32;
-        let crc = crc32fast::hash(&self.body);
+        let len = body.len() as u32;
+        let crc = crc32fast::hash(body);
         let at = self.end.1;
-        let write = |w: &mut BufWriter<File>, body: &[u8]| -> std::io::Result<()> {
+        let write = |w: &mut BufWriter<File>| -> std::io::Result<()> {
             w.write_all(&len.to_le_bytes())?;
             w.write_all(body)?;
             w.write_all(&crc.to_le_bytes())
         };
-        write(&mut self.log, &self.body).map_err(|e| io_error(&log.path, e))?;
+        write(&mut self.log).map_err(|e| io_error(&log.path, e))?;
         self.offsets
             .write_all(&at.to_le_bytes())
             .map_err(|e| io_error(&log.offsets_path, e))?;
-        self.end = (seq, at + self.body.len() as u64 + FRAME as u64);
-        self.appended += 1;
-        Ok(seq)
+        self.end = (seq, at + body.len() as u64 + FRAME as u64);
+        Ok(())
     }
 
     /// Makes the appends readable by this process (before the commit).
@@ -529,7 +540,7 @@ fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-fn encode_body(out: &mut Vec<u8>, seq: i64, via: Via, obs: &Observation) {
+pub(crate) fn encode_body(out: &mut Vec<u8>, seq: i64, via: Via, obs: &Observation) {
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&obs.observed_at.millis().to_le_bytes());
     put_str(out, via.as_str());
@@ -599,7 +610,7 @@ fn decode_frame(frame: &[u8]) -> std::result::Result<Record, String> {
 }
 
 /// The todo id of a record's body, read without decoding the rest.
-fn todo_of(body: &[u8]) -> std::result::Result<&[u8], String> {
+pub(crate) fn todo_of(body: &[u8]) -> std::result::Result<&[u8], String> {
     let mut b = Body(body);
     b.take(16)?;
     for _skipped in 0..2 {
@@ -610,7 +621,7 @@ fn todo_of(body: &[u8]) -> std::result::Result<&[u8], String> {
     b.take(len as usize)
 }
 
-fn decode_body(body: &[u8]) -> std::result::Result<Record, String> {
+pub(crate) fn decode_body(body: &[u8]) -> std::result::Result<Record, String> {
     let mut b = Body(body);
     let seq = b.i64()?;
     let observed_at = Timestamp(b.i64()?);

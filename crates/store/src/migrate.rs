@@ -24,6 +24,7 @@ const MIGRATIONS: &[Migration] = &[
         include_str!("../migrations/009_observation_log.sql"),
         Some(|tx| tx.move_observations_to_log()),
     ),
+    (include_str!("../migrations/010_log_tail.sql"), None),
 ];
 
 /// The schema version this chittysync writes.
@@ -52,11 +53,9 @@ pub(crate) fn migrate(conn: &mut Connection, log: &crate::log::Log) -> Result<()
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Another process may have migrated while we waited for the lock.
     let version = version_of(&tx)?;
-    let tx = Tx {
-        tx,
-        log,
-        appender: std::cell::RefCell::new(None),
-    };
+    let tx = Tx::new(tx, log);
+    // Before 010 there is no tail to move into the file when 009 opens it.
+    tx.tail.replace(Some(crate::tail::TailAppends::EMPTY));
     for (index, (sql, then)) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.tx.execute_batch(sql)?;
         if let Some(step) = then {

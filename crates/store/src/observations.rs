@@ -5,8 +5,8 @@
 //! todo, id and `seq`, for the histories and to skip what is logged — and
 //! how far the log is committed (docs/ARCHITECTURE.md, "The store").
 
-use crate::log::{Appender, Record};
-use crate::{Result, Store, Tx};
+use crate::log::{Appender, Log, Record};
+use crate::{tail, Result, Store, Tx};
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use rusqlite::OptionalExtension;
 use std::collections::HashSet;
@@ -90,30 +90,47 @@ impl Tx<'_> {
         Ok((self.counter("log.seq")? as i64, self.counter("log.bytes")?))
     }
 
-    /// Counts the log's appends of this transaction as committed (called by
-    /// [`Tx::commit`] once they are fsynced).
-    pub(crate) fn set_log_end(&self, end: (i64, u64), appended: u64) -> Result<()> {
+    /// Counts the log file's new end as committed (called by [`Tx::commit`]
+    /// once the appends are fsynced).
+    pub(crate) fn set_log_end(&self, end: (i64, u64)) -> Result<()> {
         self.set_meta("log.seq", &end.0.to_string())?;
-        self.set_meta("log.bytes", &end.1.to_string())?;
+        self.set_meta("log.bytes", &end.1.to_string())
+    }
+
+    /// Counts `appended` more observations in the log, file and tail.
+    pub(crate) fn count_logged(&self, appended: u64) -> Result<()> {
         let records = self.counter("log.records")? + appended;
         self.set_meta("log.records", &records.to_string())
     }
 
-    /// Runs `f` with this transaction's appender, made at its first use.
+    /// Runs `f` with this transaction's appender to the log file, made at
+    /// its first use, when the log's tail moves into the file.
     pub(crate) fn with_appender<T>(&self, f: impl FnOnce(&mut Appender) -> Result<T>) -> Result<T> {
         let mut slot = self.appender.borrow_mut();
         if slot.is_none() {
-            *slot = Some(self.log.appender(self.log_committed()?)?);
+            let mut appender = self.log.appender(self.log_committed()?)?;
+            self.move_tail(&mut appender, self.log)?;
+            *slot = Some(appender);
         }
         f(slot.as_mut().expect("made above"))
     }
 
     /// The last `seq` of the log, this transaction's appends included.
     pub(crate) fn log_seq(&self) -> Result<i64> {
-        match self.appender.borrow().as_ref() {
-            Some(appender) => Ok(appender.end.0),
-            None => Ok(self.log_committed()?.0),
+        if let Some(appender) = self.appender.borrow().as_ref() {
+            return Ok(appender.end.0);
         }
+        match self.tail.borrow().as_ref() {
+            Some(tail) => Ok(tail.last),
+            None => tail::last_seq(self.conn()),
+        }
+    }
+
+    /// The log file's last `seq` with this transaction's appends, once it
+    /// has opened the file (otherwise the committed one, which
+    /// [`tail::view_after`] reads).
+    fn file_end(&self) -> Option<i64> {
+        self.appender.borrow().as_ref().map(|a| a.end.0)
     }
 
     /// Makes this transaction's appends readable.
@@ -127,7 +144,7 @@ impl Tx<'_> {
     /// Record `seq`, this transaction's appends included.
     pub(crate) fn logged(&self, seq: i64) -> Result<Record> {
         self.flush_log()?;
-        self.log.read(seq)
+        read(self.conn(), self.log, seq)
     }
 
     /// Every record after `after`, this transaction's appends included,
@@ -138,7 +155,14 @@ impl Tx<'_> {
         each: impl FnMut(Record) -> Result<bool>,
     ) -> Result<()> {
         self.flush_log()?;
-        self.log.each_between(after, self.log_seq()?, each)
+        each_between(
+            self.conn(),
+            self.log,
+            self.file_end(),
+            after,
+            self.log_seq()?,
+            each,
+        )
     }
 
     /// Every record of the log, this transaction's appends included, whose
@@ -149,7 +173,14 @@ impl Tx<'_> {
         each: impl FnMut(Record) -> Result<()>,
     ) -> Result<()> {
         self.flush_log()?;
-        self.log.each_of_todos(self.log_seq()?, wanted, each)
+        each_of_todos(
+            self.conn(),
+            self.log,
+            self.file_end(),
+            self.log_seq()?,
+            wanted,
+            each,
+        )
     }
 
     /// Whether the log holds an observation of this todo with this id.
@@ -183,7 +214,10 @@ impl Tx<'_> {
             if !batch.insert(&obs.id) || self.is_logged(&obs.todo_id, &obs.id)? {
                 continue;
             }
-            let seq = self.with_appender(|a| a.append(self.log, obs, via))?;
+            let seq = match self.append_to_tail(obs, via)? {
+                Some(seq) => seq,
+                None => self.with_appender(|a| a.append(self.log, obs, via))?,
+            };
             self.index_logged(&obs.todo_id, &obs.id, seq)?;
             fresh.push((seq, obs));
         }
@@ -291,14 +325,14 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// The last `seq` of the log this store has committed.
+    /// The last `seq` of the log this store has committed, file and tail.
     pub(crate) fn log_seq(&self) -> Result<i64> {
-        Ok(self.counter("log.seq")? as i64)
+        tail::last_seq(self.conn())
     }
 
     /// Record `seq` of the log (at most [`Store::log_seq`] as read before).
     pub(crate) fn logged(&self, seq: i64) -> Result<Record> {
-        self.log.read(seq)
+        read(self.conn(), &self.log, seq)
     }
 
     /// The `seq` of every observation of a todo, by the index.
@@ -321,7 +355,7 @@ impl Store {
     /// Every observation made at or before `time`, for folding the past.
     pub fn observations_until(&self, time: Timestamp) -> Result<Vec<Observation>> {
         let mut found = Vec::new();
-        self.log.each_between(0, self.log_seq()?, |record| {
+        each_between(self.conn(), &self.log, None, 0, self.log_seq()?, |record| {
             if record.observation.observed_at <= time {
                 found.push(record.observation);
             }
@@ -342,12 +376,19 @@ impl Store {
         if limit == 0 {
             return Ok(found);
         }
-        self.log.each_between(after, self.log_seq()?, |record| {
-            if record.via == via {
-                found.push(LoggedObservation::from(record));
-            }
-            Ok(found.len() < limit)
-        })?;
+        each_between(
+            self.conn(),
+            &self.log,
+            None,
+            after,
+            self.log_seq()?,
+            |record| {
+                if record.via == via {
+                    found.push(LoggedObservation::from(record));
+                }
+                Ok(found.len() < limit)
+            },
+        )?;
         Ok(found)
     }
 
@@ -355,4 +396,68 @@ impl Store {
     pub fn observation_count(&self) -> Result<u64> {
         self.counter("log.records")
     }
+}
+
+/// Record `seq`, from the log's tail or else the file. The tail is asked
+/// first: a record that leaves it is in the file before the row is gone.
+fn read(conn: &rusqlite::Connection, log: &Log, seq: i64) -> Result<Record> {
+    match tail::read(conn, seq)? {
+        Some(record) => Ok(record),
+        None => log.read(seq),
+    }
+}
+
+/// Calls `each` with every record after `after` up to `upto`, the file's
+/// then the tail's, in order, while it says go on. `file_end` is the file's
+/// last `seq` when a transaction has appended to it; otherwise the one the
+/// tail was read with.
+fn each_between(
+    conn: &rusqlite::Connection,
+    log: &Log,
+    file_end: Option<i64>,
+    after: i64,
+    upto: i64,
+    mut each: impl FnMut(Record) -> Result<bool>,
+) -> Result<()> {
+    let view = tail::view_after(conn, after)?;
+    let mut more = true;
+    log.each_between(
+        after,
+        upto.min(file_end.unwrap_or(view.file_seq)),
+        |record| {
+            more = each(record)?;
+            Ok(more)
+        },
+    )?;
+    for (seq, body) in view.rows.iter().filter(|(seq, _)| *seq <= upto) {
+        if !more {
+            break;
+        }
+        more = each(tail::decode(*seq, body)?)?;
+    }
+    Ok(())
+}
+
+/// Calls `each` with every record up to `upto`, the file's then the
+/// tail's, whose todo `wanted` accepts; the others are not decoded.
+fn each_of_todos(
+    conn: &rusqlite::Connection,
+    log: &Log,
+    file_end: Option<i64>,
+    upto: i64,
+    mut wanted: impl FnMut(&[u8]) -> bool,
+    mut each: impl FnMut(Record) -> Result<()>,
+) -> Result<()> {
+    let view = tail::view_after(conn, 0)?;
+    log.each_of_todos(
+        upto.min(file_end.unwrap_or(view.file_seq)),
+        &mut wanted,
+        &mut each,
+    )?;
+    for (seq, body) in view.rows.iter().filter(|(seq, _)| *seq <= upto) {
+        if wanted(tail::todo_of(*seq, body)?) {
+            each(tail::decode(*seq, body)?)?;
+        }
+    }
+    Ok(())
 }

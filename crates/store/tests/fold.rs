@@ -268,6 +268,14 @@ fn ingest(store: &mut Store, observations: &[Observation]) {
     tx.commit().unwrap();
 }
 
+/// Ingests, and moves whatever is in the log's tail into the log file.
+fn ingest_into_file(store: &mut Store, observations: &[Observation]) {
+    let tx = store.begin().unwrap();
+    tx.ingest(observations, Via::Local).unwrap();
+    tx.settle_log().unwrap();
+    tx.commit().unwrap();
+}
+
 /// The contents of the todos changed after `generation`, in output order.
 fn changed_since(store: &Store, generation: u64) -> Vec<String> {
     store
@@ -345,6 +353,7 @@ proptest! {
         repeat in prop::collection::vec(0usize..60, 0..8),
         reopen in any::<bool>(),
         abandon in any::<bool>(),
+        settle in prop::collection::vec(any::<bool>(), 7),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
@@ -352,7 +361,14 @@ proptest! {
         let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(shuffled.len())).collect();
         cuts.extend([0, shuffled.len()]);
         cuts.sort_unstable();
-        for pair in cuts.windows(2) {
+        for (i, pair) in cuts.windows(2).enumerate() {
+            // Some batches move the log's tail into the log file; the
+            // others leave their records in the tail.
+            let settle = |tx: &chittysync_store::Tx| {
+                if settle[i] {
+                    tx.settle_log().unwrap();
+                }
+            };
             let mut batch = shuffled[pair[0]..pair[1]].to_vec();
             // Some observations come again (a file read twice, a sync echo).
             batch.extend(repeat.iter().filter_map(|&i| shuffled.get(i)).cloned());
@@ -362,10 +378,12 @@ proptest! {
                 // and the next writer cuts them.
                 let tx = store.begin().unwrap();
                 tx.ingest(&shuffled, Via::Hub).unwrap();
+                settle(&tx);
                 drop(tx);
             }
             let tx = store.begin().unwrap();
             tx.ingest(&batch, Via::Local).unwrap();
+            settle(&tx);
             tx.commit().unwrap();
             if reopen {
                 drop(store);
@@ -448,8 +466,8 @@ fn the_log_survives_its_offsets_and_refuses_a_cut() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let mut store = Store::open(&path).unwrap();
-        ingest(&mut store, &all[..20]);
-        ingest(&mut store, &all[20..]);
+        ingest_into_file(&mut store, &all[..20]);
+        ingest_into_file(&mut store, &all[20..]);
         assert_eq!(histories(&store), (1..=40).collect::<Vec<i64>>());
         (dir, path)
     };
@@ -465,7 +483,7 @@ fn the_log_survives_its_offsets_and_refuses_a_cut() {
             5
         );
         let entries = stored_entries(&store);
-        ingest(&mut store, &[observation(1, 9, Status::Completed, 99)]);
+        ingest_into_file(&mut store, &[observation(1, 9, Status::Completed, 99)]);
         assert_eq!(std::fs::metadata(&idx).unwrap().len(), 8 * 41);
         assert_eq!(
             store.observations_after(40, Via::Local, 10).unwrap()[0].seq,
@@ -485,10 +503,9 @@ fn the_log_survives_its_offsets_and_refuses_a_cut() {
     file.set_len(len - 10).unwrap();
     let mut store = Store::open(&path).unwrap();
     let tx = store.begin().unwrap();
-    let err = tx
-        .ingest(&[observation(2, 9, Status::Completed, 99)], Via::Local)
-        .unwrap_err()
-        .to_string();
+    tx.ingest(&[observation(2, 9, Status::Completed, 99)], Via::Local)
+        .unwrap();
+    let err = tx.settle_log().unwrap_err().to_string();
     assert!(err.contains("s.db.log"), "{err}");
     assert!(err.contains("40 observations"), "{err}");
 }
@@ -501,16 +518,16 @@ fn a_link_in_place_of_the_log_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     let mut store = Store::open(&path).unwrap();
-    ingest(&mut store, &[observation(1, 1, Status::Pending, 1)]);
+    ingest_into_file(&mut store, &[observation(1, 1, Status::Pending, 1)]);
     let log = dir.path().join("s.db.log");
     let elsewhere = dir.path().join("elsewhere");
     std::fs::rename(&log, &elsewhere).unwrap();
     let before = std::fs::read(&elsewhere).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &log).unwrap();
     let tx = store.begin().unwrap();
-    let err = tx
-        .ingest(&[observation(2, 1, Status::Pending, 2)], Via::Local)
-        .unwrap_err();
+    tx.ingest(&[observation(2, 1, Status::Pending, 2)], Via::Local)
+        .unwrap();
+    let err = tx.settle_log().unwrap_err();
     assert_eq!(
         err.to_string(),
         format!("cannot read or write the observation log {}", log.display())

@@ -63,7 +63,7 @@ fn schema_1_observations() -> &'static str {
 /// observations in SQLite: the `observations` table with every row at its
 /// `seq` (moved by `gap` from the fourth on, as a store whose numbers are
 /// not dense), `latest` without the columns 009 added, no `log_index`, no
-/// log file.
+/// log file and no log tail (010).
 fn back_to_schema_8(path: &Path, gap: i64) {
     let store = Store::open(path).unwrap();
     let rows = logged(&store);
@@ -71,6 +71,7 @@ fn back_to_schema_8(path: &Path, gap: i64) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(&format!(
         "{}
+        DROP TABLE log_tail;
         DROP TABLE log_index;
         ALTER TABLE latest DROP COLUMN status;
         ALTER TABLE latest DROP COLUMN session;
@@ -108,7 +109,9 @@ fn back_to_schema_8(path: &Path, gap: i64) {
         .unwrap();
     drop(conn);
     for file in log_files(path) {
-        std::fs::remove_file(file).unwrap();
+        if let Err(e) = std::fs::remove_file(file) {
+            assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        }
     }
 }
 
@@ -275,6 +278,55 @@ fn a_store_of_schema_8_moves_its_observations_into_the_log() {
     let last = logged(&store).pop().unwrap();
     assert_eq!((last.seq, last.observation), (17, late));
     assert_eq!(store.observation_count().unwrap(), 7);
+}
+
+/// A store of schema 9 (its observations in the log file, no tail) gains
+/// the log's tail (010) with its records where they were; the next small
+/// write goes to the tail, after them.
+#[test]
+fn a_store_of_schema_9_gains_the_tail_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chittysync.db");
+    let mut store = Store::open(&path).unwrap();
+    let facts = [
+        observation("Ship it", Status::Pending, 1),
+        observation("Test it", Status::InProgress, 2),
+        observation("Ship it", Status::Completed, 3),
+    ];
+    let tx = store.begin().unwrap();
+    tx.ingest(&facts, Via::Local).unwrap();
+    tx.settle_log().unwrap();
+    tx.commit().unwrap();
+    let todos = store.folded_todos().unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE log_tail; PRAGMA user_version = 9;")
+        .unwrap();
+    drop(conn);
+    let [log, _] = log_files(&path);
+    let log_before = std::fs::read(&log).unwrap();
+
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(
+        logged(&store)
+            .into_iter()
+            .map(|l| (l.seq, l.observation))
+            .collect::<Vec<_>>(),
+        vec![
+            (1, facts[0].clone()),
+            (2, facts[1].clone()),
+            (3, facts[2].clone())
+        ]
+    );
+    assert_eq!(store.folded_todos().unwrap(), todos);
+    let late = observation("Test it", Status::Completed, 4);
+    let tx = store.begin().unwrap();
+    tx.ingest(std::slice::from_ref(&late), Via::Local).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(std::fs::read(&log).unwrap(), log_before);
+    let last = logged(&store).pop().unwrap();
+    assert_eq!((last.seq, last.observation), (4, late));
+    assert_eq!(store.observation_count().unwrap(), 4);
 }
 
 /// Runs that open a new store at the same moment all get it, with one schema

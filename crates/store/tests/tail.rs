@@ -1,0 +1,151 @@
+//! The log's tail (docs/ARCHITECTURE.md, "The store"): small writes stay in
+//! SQLite until the tail is full, then move into the log file keeping their
+//! numbers, and readers see every record whichever side it is on.
+
+use chittysync_core::{Observation, Source, Status, Timestamp};
+use chittysync_store::{Store, Via};
+use std::path::Path;
+
+fn observation(n: usize, t: i64) -> Observation {
+    Observation::new(
+        "p",
+        format!("Todo {}", n % 17),
+        None,
+        Status::ALL[n % 4],
+        format!("s{}", n % 5),
+        Some(format!("s{}", n % 5)),
+        "dev",
+        Source::File,
+        Timestamp(t),
+    )
+}
+
+fn ingest(store: &mut Store, observations: &[Observation]) {
+    let tx = store.begin().unwrap();
+    tx.ingest(observations, Via::Local).unwrap();
+    tx.commit().unwrap();
+}
+
+fn seqs(store: &Store) -> Vec<i64> {
+    store
+        .observations_after(0, Via::Local, 1 << 20)
+        .unwrap()
+        .iter()
+        .map(|l| l.seq)
+        .collect()
+}
+
+/// Rows in the tail, and the bytes of records in the log file (past its
+/// 8-byte magic).
+fn sides(path: &Path) -> (i64, u64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let rows = conn
+        .query_row("SELECT count(*) FROM log_tail", [], |r| r.get(0))
+        .unwrap();
+    let log = std::fs::metadata(format!("{}.log", path.display()))
+        .map_or(0, |m| m.len().saturating_sub(8));
+    (rows, log)
+}
+
+#[test]
+fn small_writes_stay_in_the_tail_until_it_is_full_then_move_keeping_their_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    let all: Vec<Observation> = (0..600).map(|n| observation(n, n as i64)).collect();
+
+    // A hook's write: the log file is not opened, let alone fsynced.
+    ingest(&mut store, &all[..2]);
+    assert_eq!(sides(&path), (2, 0));
+    assert_eq!(seqs(&store), vec![1, 2]);
+
+    // Writes of two, until the tail would pass its bound: the write that
+    // would moves the tail into the file first, and goes on there.
+    let mut most = 0;
+    for pair in all[2..].chunks(2) {
+        ingest(&mut store, pair);
+        let (rows, _) = sides(&path);
+        most = most.max(rows);
+    }
+    let (rows, log) = sides(&path);
+    assert!(log > 0, "the tail never moved into the file");
+    assert!(
+        most >= 200 && most <= 256,
+        "the tail held up to {most} rows"
+    );
+    assert!(rows < most, "the tail was never emptied");
+    assert_eq!(seqs(&store), (1..=600).collect::<Vec<i64>>());
+    assert_eq!(store.observation_count().unwrap(), 600);
+
+    // Everything read across both sides, as one store built at once holds it.
+    let whole_dir = tempfile::tempdir().unwrap();
+    let mut whole = Store::open(&whole_dir.path().join("s.db")).unwrap();
+    ingest(&mut whole, &all);
+    assert_eq!(store.folded_todos().unwrap(), whole.folded_todos().unwrap());
+    let todo = &all[3].todo_id;
+    let ids = |s: &Store| -> Vec<String> {
+        let mut ids: Vec<String> = s
+            .history(todo)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.observation.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&store), ids(&whole));
+    assert_eq!(store.observations_until(Timestamp(299)).unwrap().len(), 300);
+    let after: Vec<i64> = store
+        .observations_after(590, Via::Local, 100)
+        .unwrap()
+        .iter()
+        .map(|l| l.seq)
+        .collect();
+    assert_eq!(after, (591..=600).collect::<Vec<i64>>());
+
+    // The tail moved into the file by hand, then folded again from the log.
+    let tx = store.begin().unwrap();
+    tx.settle_log().unwrap();
+    tx.refold_all().unwrap();
+    tx.commit().unwrap();
+    assert_eq!(sides(&path).0, 0);
+    assert_eq!(seqs(&store), (1..=600).collect::<Vec<i64>>());
+    assert_eq!(store.folded_todos().unwrap(), whole.folded_todos().unwrap());
+}
+
+/// A reader with its own connection sees every record while another
+/// process's writes go to the tail and move it into the file: the file's
+/// end and the tail are read in one statement, so no record is between
+/// them.
+#[test]
+fn a_reader_sees_every_record_while_the_tail_moves_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut writer = Store::open(&path).unwrap();
+    let reader = Store::open(&path).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for n in 0..400 {
+                let tx = writer.begin().unwrap();
+                tx.ingest(&[observation(n, n as i64)], Via::Local).unwrap();
+                if n % 7 == 0 {
+                    tx.settle_log().unwrap();
+                }
+                tx.commit().unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut last = 0;
+        let mut reads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || reads == 0 {
+            let seen = seqs(&reader);
+            let n = seen.len() as i64;
+            assert_eq!(seen, (1..=n).collect::<Vec<i64>>(), "a record was missed");
+            assert!(n >= last);
+            last = n;
+            reads += 1;
+        }
+    });
+    assert_eq!(seqs(&reader), (1..=400).collect::<Vec<i64>>());
+}
