@@ -30,6 +30,9 @@ const MIGRATIONS: &[Migration] = &[
 /// The schema version this chittysync writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+/// The schema version that made the log's tail (`log_tail`).
+const TAIL_SINCE: usize = 10;
+
 /// The schema versions after which the stored fold is computed again from
 /// the log, because the rows it keeps gained something (004: each todo's
 /// agents).
@@ -54,12 +57,16 @@ pub(crate) fn migrate(conn: &mut Connection, log: &crate::log::Log) -> Result<()
     // Another process may have migrated while we waited for the lock.
     let version = version_of(&tx)?;
     let tx = Tx::new(tx, log);
-    // Before 010 there is no tail to move into the file when 009 opens it.
-    tx.tail.replace(Some(crate::tail::TailAppends::EMPTY));
     for (index, (sql, then)) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.tx.execute_batch(sql)?;
         if let Some(step) = then {
+            // Before 010 there is no log tail to move into the file when
+            // 009 opens it: the step is told the tail is empty.
+            if index + 1 < TAIL_SINCE {
+                tx.tail.replace(Some(crate::tail::TailAppends::EMPTY));
+            }
             step(&tx)?;
+            tx.tail.replace(None);
         }
         tx.tx
             .pragma_update(None, "user_version", (index + 1) as i64)?;
