@@ -70,7 +70,7 @@ fn small_writes_stay_in_the_tail_until_it_is_full_then_move_keeping_their_number
     let (rows, log) = sides(&path);
     assert!(log > 0, "the tail never moved into the file");
     assert!(
-        most >= 200 && most <= 256,
+        (200..=256).contains(&most),
         "the tail held up to {most} rows"
     );
     assert!(rows < most, "the tail was never emptied");
