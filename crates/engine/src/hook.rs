@@ -98,12 +98,16 @@ impl Engine {
             return Ok(note);
         };
         let since = Timestamp(env.now.millis() - env.stale_after.as_millis() as i64);
-        let (todos, total) =
-            self.store
-                .open_todos_of_others(&project, session, since, CONTEXT_LINES)?;
+        // One read transaction: one snapshot, and SQLite's locks taken once
+        // rather than for each of the many reads (docs/BENCHMARKS.md, "The
+        // log's tail").
+        let ((todos, total), collisions) = self.store.read_consistent(|store| {
+            Ok((
+                store.open_todos_of_others(&project, session, since, CONTEXT_LINES)?,
+                collisions::collisions_in(store, Some(&project), env.now, env.stale_after)?,
+            ))
+        })?;
         let others = context::render(&project, session, &todos, total, env.now)?;
-        let collisions =
-            collisions::collisions_in(&self.store, Some(&project), env.now, env.stale_after)?;
         let collisions = collisions::render_for_start(&collisions, &project, env.now);
         let parts: Vec<String> = [others, collisions, note].into_iter().flatten().collect();
         Ok((!parts.is_empty()).then(|| parts.join("\n\n")))

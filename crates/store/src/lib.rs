@@ -48,6 +48,8 @@ pub struct Store {
     conn: Connection,
     /// The observation log beside the database (docs/ARCHITECTURE.md, "The store").
     log: log::Log,
+    /// What this store's reads outside a transaction learned of the log's tail.
+    seen: std::cell::RefCell<tail::Seen>,
 }
 
 /// How long a run waits for another to let go of the store.
@@ -120,7 +122,13 @@ impl Store {
                 .map_err(|e| StoreError::open(path, e))
                 .and_then(|()| migrate::migrate(&mut conn, &log));
             match step {
-                Ok(()) => return Ok(Store { conn, log }),
+                Ok(()) => {
+                    return Ok(Store {
+                        conn,
+                        log,
+                        seen: Default::default(),
+                    })
+                }
                 Err(StoreError::Open { source, .. } | StoreError::Sql(source))
                     if Self::is_busy(&source) && std::time::Instant::now() < deadline =>
                 {
@@ -134,7 +142,7 @@ impl Store {
 
     /// Starts a write transaction, waiting for other writers (up to the busy timeout).
     pub fn begin(&mut self) -> Result<Tx<'_>> {
-        let Store { conn, log } = self;
+        let Store { conn, log, .. } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         Ok(Tx::new(tx, log))
     }

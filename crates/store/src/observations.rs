@@ -332,7 +332,7 @@ impl Store {
 
     /// Record `seq` of the log (at most [`Store::log_seq`] as read before).
     pub(crate) fn logged(&self, seq: i64) -> Result<Record> {
-        read(self.conn(), &self.log, seq)
+        self.seen.borrow_mut().read(self.conn(), &self.log, seq)
     }
 
     /// The `seq` of every observation of a todo, by the index.

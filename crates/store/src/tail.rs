@@ -90,6 +90,48 @@ pub(crate) fn last_seq(conn: &Connection) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// What a [`crate::Store`]'s reads outside a transaction learned of the
+/// tail, so that looking up many records (a hook telling a session who
+/// else holds its project's todos) costs one statement, not one each — each
+/// statement outside a transaction takes and lets go SQLite's locks.
+///
+/// Kept across reads because a record never changes once written: a row
+/// read here is the record's bytes wherever it lies later, and the file's
+/// last `seq` only grows. Rows the file has since taken are let go, so at
+/// most the tail's size is held.
+#[derive(Default)]
+pub(crate) struct Seen {
+    /// The file's last `seq` as last read: every record up to it is in the file.
+    file_seq: i64,
+    /// The tail's rows past `file_seq` as last read, up to `last`.
+    rows: std::collections::BTreeMap<i64, Vec<u8>>,
+    /// The last `seq` these cover, file and rows.
+    last: i64,
+}
+
+impl Seen {
+    /// Record `seq`: from the rows seen, else the file, reading the tail's
+    /// new rows first when `seq` is past what was seen.
+    pub(crate) fn read(&mut self, conn: &Connection, log: &Log, seq: i64) -> Result<Record> {
+        if seq > self.last {
+            let view = view_after(conn, self.last)?;
+            self.file_seq = self.file_seq.max(view.file_seq);
+            let file_seq = self.file_seq;
+            self.rows.retain(|&s, _| s > file_seq);
+            self.rows.extend(view.rows);
+            self.last = self
+                .rows
+                .last_key_value()
+                .map_or(file_seq, |(&s, _)| s.max(file_seq))
+                .max(self.last);
+        }
+        match self.rows.get(&seq) {
+            Some(body) => decode(seq, body),
+            None => log.read(seq),
+        }
+    }
+}
+
 /// Record `seq` if the tail holds it.
 pub(crate) fn read(conn: &Connection, seq: i64) -> Result<Option<Record>> {
     let body: Option<Vec<u8>> = conn
