@@ -13,7 +13,7 @@ use chittysync_core::{Status, Timestamp};
 use chittysync_store::{Store, StoredTodo};
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -386,9 +386,9 @@ impl ProjectBlock {
             count(Status::Completed),
         );
         // The fields before the counts (the name, the sessions) are kept
-        // unless a todo's sessions moved: `, "todo_count"` cannot occur
-        // inside the JSON strings before it, whose quotes are escaped.
-        let kept = (!moved.sessions)
+        // unless the project's sessions changed: `, "todo_count"` cannot
+        // occur inside the JSON strings before it, whose quotes are escaped.
+        let kept = (!moved.sessions.change_project(&self.placed))
             .then(|| self.coordination_head.rfind(", \"todo_count\": "))
             .flatten()
             .map(|at| &self.coordination_head[..at]);
@@ -428,7 +428,53 @@ impl ProjectBlock {
 struct Moved {
     entries: bool,
     conflicts: bool,
-    sessions: bool,
+    sessions: SessionMoves,
+}
+
+/// The sessions the changed todos gained and lost, each compared with its
+/// previous version.
+#[derive(Default)]
+struct SessionMoves {
+    gained: BTreeMap<String, usize>,
+    lost: BTreeSet<String>,
+}
+
+/// Past this many sessions gained or lost, whether the project's list
+/// changed is not worked out session by session: the list is made again.
+const SESSIONS_CHECKED: usize = 8;
+
+impl SessionMoves {
+    fn compare(&mut self, previous: &[String], now: &[String]) {
+        for session in now.iter().filter(|s| !previous.contains(s)) {
+            *self.gained.entry(session.clone()).or_default() += 1;
+        }
+        for session in previous.iter().filter(|s| !now.contains(s)) {
+            self.lost.insert(session.clone());
+        }
+    }
+
+    /// Whether the project's set of sessions changed, `placed` being its
+    /// todos after the change: a session gained is new to the project when
+    /// only the todos that gained it hold it now, a session lost is gone
+    /// when no todo holds it. Looked up one session at a time, so a
+    /// one-todo change costs a pass over the project's todos, not the
+    /// sorted list of all their sessions made again.
+    fn change_project(&self, placed: &[Placed]) -> bool {
+        if self.gained.is_empty() && self.lost.is_empty() {
+            return false;
+        }
+        if self.gained.len() + self.lost.len() > SESSIONS_CHECKED {
+            return true;
+        }
+        let holders = |session: &str| {
+            placed
+                .iter()
+                .filter(|p| p.sessions.iter().any(|s| s == session))
+                .count()
+        };
+        self.gained.iter().any(|(s, gained)| holders(s) <= *gained)
+            || self.lost.iter().any(|s| holders(s) == 0)
+    }
 }
 
 impl Moved {
@@ -451,7 +497,10 @@ impl Moved {
         };
         self.conflicts |= previous.and_then(|p| p.conflict.as_deref())
             != now.and_then(|t| t.conflict_json.as_deref());
-        self.sessions |= previous.map(|p| &p.sessions) != now.map(|t| &t.sessions);
+        self.sessions.compare(
+            previous.map_or(&[], |p| &p.sessions),
+            now.map_or(&[], |t| &t.sessions),
+        );
     }
 }
 
