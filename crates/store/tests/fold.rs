@@ -1,7 +1,10 @@
 //! The stored, incremental fold must equal a full fold of the same facts.
 
 use chittysync_core::{fold, Observation, Source, Status, Timestamp};
+mod common;
+
 use chittysync_store::{Store, Via};
+use common::{history_ids, ingest};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -220,16 +223,7 @@ fn a_bulk_load_into_an_empty_store_equals_the_same_facts_in_small_batches() {
     assert_eq!(logged_ids(&bulk), logged_ids(&small));
     assert_eq!(bulk.observation_count().unwrap(), 3000);
     let todo = &all[17].todo_id;
-    let ids = |store: &Store| -> Vec<String> {
-        let mut ids: Vec<String> = store
-            .history(todo)
-            .unwrap()
-            .into_iter()
-            .map(|l| l.observation.id)
-            .collect();
-        ids.sort();
-        ids
-    };
+    let ids = |store: &Store| history_ids(store, todo);
     assert_eq!(ids(&bulk), ids(&small));
     assert_eq!(
         bulk.fold_generation().unwrap() > 0,
@@ -259,13 +253,6 @@ fn in_project(project: &str, content: &str, status: Status, t: i64) -> Observati
         Source::File,
         Timestamp(t),
     )
-}
-
-/// Ingests in one committed transaction.
-fn ingest(store: &mut Store, observations: &[Observation]) {
-    let tx = store.begin().unwrap();
-    tx.ingest(observations, Via::Local).unwrap();
-    tx.commit().unwrap();
 }
 
 /// Ingests, and moves whatever is in the log's tail into the log file.

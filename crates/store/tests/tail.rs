@@ -3,7 +3,10 @@
 //! numbers, and readers see every record whichever side it is on.
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
+mod common;
+
 use chittysync_store::{Store, Via};
+use common::{history_ids, ingest};
 use std::path::Path;
 
 fn observation(n: usize, t: i64) -> Observation {
@@ -18,12 +21,6 @@ fn observation(n: usize, t: i64) -> Observation {
         Source::File,
         Timestamp(t),
     )
-}
-
-fn ingest(store: &mut Store, observations: &[Observation]) {
-    let tx = store.begin().unwrap();
-    tx.ingest(observations, Via::Local).unwrap();
-    tx.commit().unwrap();
 }
 
 fn seqs(store: &Store) -> Vec<i64> {
@@ -83,16 +80,7 @@ fn small_writes_stay_in_the_tail_until_it_is_full_then_move_keeping_their_number
     ingest(&mut whole, &all);
     assert_eq!(store.folded_todos().unwrap(), whole.folded_todos().unwrap());
     let todo = &all[3].todo_id;
-    let ids = |s: &Store| -> Vec<String> {
-        let mut ids: Vec<String> = s
-            .history(todo)
-            .unwrap()
-            .into_iter()
-            .map(|l| l.observation.id)
-            .collect();
-        ids.sort();
-        ids
-    };
+    let ids = |store: &Store| history_ids(store, todo);
     assert_eq!(ids(&store), ids(&whole));
     assert_eq!(store.observations_until(Timestamp(299)).unwrap().len(), 300);
     let after: Vec<i64> = store
