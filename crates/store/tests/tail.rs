@@ -153,3 +153,52 @@ fn a_reader_sees_every_record_while_the_tail_moves_under_it() {
     });
     assert_eq!(seqs(&reader), (1..=400).collect::<Vec<i64>>());
 }
+
+/// A tail row damaged behind the store's back (a body cut short, another
+/// record's bytes) is refused with an error naming the table and the
+/// record; the store still opens, and the other records are read.
+#[test]
+fn a_damaged_tail_row_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    let all: Vec<Observation> = (0..3).map(|n| observation(n, n as i64)).collect();
+    ingest(&mut store, &all);
+    assert_eq!(sides(&path), (3, 0));
+    drop(store);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let body: Vec<u8> = conn
+        .query_row("SELECT body FROM log_tail WHERE seq = 2", [], |r| r.get(0))
+        .unwrap();
+    conn.execute(
+        "UPDATE log_tail SET body = ?1 WHERE seq = 2",
+        [&body[..body.len() / 2]],
+    )
+    .unwrap();
+    // Record 3's bytes where record 1's should be.
+    conn.execute(
+        "UPDATE log_tail SET body = (SELECT body FROM log_tail WHERE seq = 3) WHERE seq = 1",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = Store::open(&path).unwrap();
+    let cut = store.history(&all[1].todo_id).unwrap_err().to_string();
+    assert!(
+        cut.contains("log_tail") && cut.contains("record 2"),
+        "the error names the table and the record: {cut}"
+    );
+    let swapped = store.history(&all[0].todo_id).unwrap_err().to_string();
+    assert!(
+        swapped.contains("log_tail")
+            && swapped.contains("record 1")
+            && swapped.contains("holds record 3"),
+        "{swapped}"
+    );
+    assert_eq!(
+        history_ids(&store, &all[2].todo_id),
+        vec![all[2].id.clone()]
+    );
+}
