@@ -103,27 +103,27 @@ pub(crate) fn last_seq(conn: &Connection) -> Result<i64> {
 pub(crate) struct Seen {
     /// The file's last `seq` as last read: every record up to it is in the file.
     file_seq: i64,
-    /// The tail's rows past `file_seq` as last read, up to `last`.
+    /// The tail's rows past `file_seq` as last read.
     rows: std::collections::BTreeMap<i64, Vec<u8>>,
-    /// The last `seq` these cover, file and rows.
-    last: i64,
 }
 
 impl Seen {
+    /// The last `seq` what was seen covers, file and rows.
+    fn last(&self) -> i64 {
+        self.rows
+            .last_key_value()
+            .map_or(self.file_seq, |(&seq, _)| seq)
+    }
+
     /// Record `seq`: from the rows seen, else the file, reading the tail's
     /// new rows first when `seq` is past what was seen.
     pub(crate) fn read(&mut self, conn: &Connection, log: &Log, seq: i64) -> Result<Record> {
-        if seq > self.last {
-            let view = view_after(conn, self.last)?;
+        if seq > self.last() {
+            let view = view_after(conn, self.last())?;
             self.file_seq = self.file_seq.max(view.file_seq);
             let file_seq = self.file_seq;
             self.rows.retain(|&s, _| s > file_seq);
             self.rows.extend(view.rows);
-            self.last = self
-                .rows
-                .last_key_value()
-                .map_or(file_seq, |(&s, _)| s.max(file_seq))
-                .max(self.last);
         }
         match self.rows.get(&seq) {
             Some(body) => decode(seq, body),

@@ -1,8 +1,8 @@
 //! The stored, incremental fold must equal a full fold of the same facts.
 
-use chittysync_core::{fold, Observation, Source, Status, Timestamp};
 mod common;
 
+use chittysync_core::{fold, Observation, Source, Status, Timestamp};
 use chittysync_store::{Store, Via};
 use common::{history_ids, ingest};
 use proptest::prelude::*;

@@ -2,9 +2,9 @@
 //! SQLite until the tail is full, then move into the log file keeping their
 //! numbers, and readers see every record whichever side it is on.
 
-use chittysync_core::{Observation, Source, Status, Timestamp};
 mod common;
 
+use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_store::{Store, Via};
 use common::{history_ids, ingest};
 use std::path::Path;
