@@ -227,7 +227,7 @@ fn read_cache(
         todos,
         coordination,
     };
-    let Some((rendered, kept)) = Rendered::decode(&bytes, token, todos) else {
+    let Some((rendered, kept)) = Rendered::decode(bytes, token, todos) else {
         return Ok(None);
     };
     if todos_id != Some(kept.files[0])

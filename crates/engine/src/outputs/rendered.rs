@@ -7,258 +7,23 @@
 //! generation it last changed at), so changes made by other processes —
 //! hooks, `consolidate`, a sync — are seen too.
 
-use super::format::{self, Block, CoordinationProject, Sink, FIRST_ENTRY, NEXT_ENTRY};
+mod cache;
+mod entries;
+mod placed;
+
+pub(crate) use cache::{FileId, Kept};
+use entries::{Cursor, Entries, Located};
+use placed::{Placed, Sessions};
+
+use super::format::{self, CoordinationProject, Sink};
 use crate::EngineError;
 use chittysync_core::{Status, Timestamp};
 use chittysync_store::{Store, StoredTodo};
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, Write};
-use std::ops::Range;
 use std::sync::OnceLock;
-
-/// A project's entries, as a [`format::list_block`]: in memory, or — read
-/// back from the kept blocks — partly still in the `todos.json` they were
-/// kept with, copied from there file to file when written
-/// (docs/ARCHITECTURE.md, "The outputs").
-#[derive(Default)]
-struct Entries {
-    /// The block's bytes, in order.
-    pieces: Vec<Piece>,
-    len: usize,
-}
-
-enum Piece {
-    Text(String),
-    /// These bytes of the kept `todos.json`.
-    Kept(Range<u64>),
-}
-
-impl Piece {
-    fn len(&self) -> usize {
-        match self {
-            Piece::Text(text) => text.len(),
-            Piece::Kept(range) => (range.end - range.start) as usize,
-        }
-    }
-}
-
-/// Where an entry's bytes are.
-enum Located<'a> {
-    Text(&'a str),
-    Kept(Range<u64>),
-}
-
-impl Located<'_> {
-    /// The entry's text; `None` when the kept file cannot be read.
-    fn text(&self, kept: Option<&File>) -> Option<Cow<'_, str>> {
-        use std::os::unix::fs::FileExt;
-        match self {
-            Located::Text(text) => Some(Cow::Borrowed(text)),
-            Located::Kept(range) => {
-                let mut bytes = vec![0; usize::try_from(range.end - range.start).ok()?];
-                kept?.read_exact_at(&mut bytes, range.start).ok()?;
-                String::from_utf8(bytes).ok().map(Cow::Owned)
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Located::Text(text) => str::len(text),
-            Located::Kept(range) => (range.end - range.start) as usize,
-        }
-    }
-}
-
-impl Entries {
-    /// A block lying whole in the kept `todos.json`, at `range`.
-    fn kept(range: Range<u64>) -> Entries {
-        let len = (range.end - range.start) as usize;
-        Entries {
-            pieces: if len == 0 {
-                Vec::new()
-            } else {
-                vec![Piece::Kept(range)]
-            },
-            len,
-        }
-    }
-
-    /// An empty block that will take about `text` bytes of text.
-    fn with_capacity(text: usize) -> Entries {
-        Entries {
-            pieces: vec![Piece::Text(String::with_capacity(text))],
-            len: 0,
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The bytes held in memory.
-    fn text_len(&self) -> usize {
-        self.pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Text(text) => text.len(),
-                Piece::Kept(_) => 0,
-            })
-            .sum()
-    }
-
-    /// The text piece at the end, begun if the last piece is kept.
-    fn text(&mut self) -> &mut String {
-        if !matches!(self.pieces.last(), Some(Piece::Text(_))) {
-            self.pieces.push(Piece::Text(String::new()));
-        }
-        match self.pieces.last_mut() {
-            Some(Piece::Text(text)) => text,
-            _ => unreachable!("a text piece was just pushed"),
-        }
-    }
-
-    /// What goes before the next entry.
-    fn separate(&mut self) {
-        let separator = if self.is_empty() {
-            FIRST_ENTRY
-        } else {
-            NEXT_ENTRY
-        };
-        self.text().push_str(separator);
-        self.len += separator.len();
-    }
-
-    /// Appends an entry held in memory; returns where it lies in the block.
-    fn push_text(&mut self, entry: &str) -> Range<usize> {
-        self.separate();
-        self.text().push_str(entry);
-        let start = self.len;
-        self.len += entry.len();
-        start..self.len
-    }
-
-    /// Appends an entry lying at `at` in the kept `todos.json`; returns
-    /// where it lies in the block. The entry right after the last one
-    /// there extends its piece: in a block, [`NEXT_ENTRY`] lies between.
-    fn push_kept(&mut self, at: Range<u64>) -> Range<usize> {
-        let next = NEXT_ENTRY.len() as u64;
-        match self.pieces.last_mut() {
-            Some(Piece::Kept(last)) if last.end + next == at.start => {
-                last.end = at.end;
-                self.len += NEXT_ENTRY.len();
-            }
-            _ => {
-                self.separate();
-                self.pieces.push(Piece::Kept(at.clone()));
-            }
-        }
-        let start = self.len;
-        self.len += (at.end - at.start) as usize;
-        start..self.len
-    }
-
-    /// The block written: kept bytes copied from `kept`.
-    fn out<'a>(&'a self, kept: Option<&'a File>) -> EntriesOut<'a> {
-        EntriesOut {
-            entries: self,
-            kept,
-        }
-    }
-}
-
-/// Walks a block's pieces to entries asked for in order.
-struct Cursor<'a> {
-    pieces: std::slice::Iter<'a, Piece>,
-    piece: Option<&'a Piece>,
-    /// Where `piece` begins in the block.
-    start: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(entries: &'a Entries) -> Cursor<'a> {
-        let mut pieces = entries.pieces.iter();
-        let piece = pieces.next();
-        Cursor {
-            pieces,
-            piece,
-            start: 0,
-        }
-    }
-
-    /// Where the entry at `range` in the block is. Entries are asked for
-    /// in order, each inside one piece (so they are built, and checked
-    /// when read back).
-    fn locate(&mut self, range: &Range<usize>) -> Located<'a> {
-        while let Some(piece) = self.piece.filter(|p| self.start + p.len() < range.end) {
-            self.start += piece.len();
-            self.piece = self.pieces.next();
-        }
-        let inside = range
-            .start
-            .checked_sub(self.start)
-            .zip(range.end.checked_sub(self.start));
-        match (self.piece, inside) {
-            (Some(Piece::Text(text)), Some((from, to))) => {
-                Located::Text(text.get(from..to).expect("entries lie inside a piece"))
-            }
-            (Some(Piece::Kept(kept)), Some((from, to)))
-                if to <= (kept.end - kept.start) as usize =>
-            {
-                Located::Kept(kept.start + from as u64..kept.start + to as u64)
-            }
-            _ => panic!("entries lie inside a piece, asked for in order"),
-        }
-    }
-}
-
-/// A block being written: its pieces, the kept ones copied from `kept`.
-pub(crate) struct EntriesOut<'a> {
-    entries: &'a Entries,
-    kept: Option<&'a File>,
-}
-
-impl<W: Sink> Block<W> for EntriesOut<'_> {
-    fn len(&self) -> u64 {
-        self.entries.len as u64
-    }
-
-    fn write_to(&self, w: &mut W) -> io::Result<()> {
-        for piece in &self.entries.pieces {
-            match piece {
-                Piece::Text(text) => w.write_all(text.as_bytes())?,
-                Piece::Kept(range) => {
-                    let kept = self.kept.ok_or_else(|| {
-                        io::Error::other("entries kept in todos.json, but no todos.json")
-                    })?;
-                    w.copy_from(kept, range.start, range.end - range.start)?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A visible todo's place in its project's block.
-struct Placed {
-    sort_key: String,
-    todo_id: String,
-    /// Where its entry lies in [`ProjectBlock::entries`].
-    range: Range<usize>,
-    status: Status,
-    sessions: Vec<String>,
-    conflict: Option<String>,
-}
-
-impl Placed {
-    fn order(&self, todo: &StoredTodo) -> Ordering {
-        (self.sort_key.as_str(), self.todo_id.as_str())
-            .cmp(&(todo.sort_key.as_str(), todo.todo_id.as_str()))
-    }
-}
 
 /// One project's part of every output.
 #[derive(Default)]
@@ -283,11 +48,6 @@ struct Builder {
 }
 
 impl Builder {
-    fn push(&mut self, entry: &str, mut placed: Placed) {
-        placed.range = self.entries.push_text(entry);
-        self.placed.push(placed);
-    }
-
     /// An unchanged todo, its entry where it was.
     fn keep(&mut self, entry: Located<'_>, mut placed: Placed) {
         placed.range = match entry {
@@ -302,15 +62,8 @@ impl Builder {
         if todo.status == Status::Deleted {
             return;
         }
-        let placed = Placed {
-            sort_key: todo.sort_key,
-            todo_id: todo.todo_id,
-            range: 0..0,
-            status: todo.status,
-            sessions: todo.sessions,
-            conflict: todo.conflict_json,
-        };
-        self.push(&todo.entry_json, placed);
+        let range = self.entries.push_text(&todo.entry_json);
+        self.placed.push(Placed::changed(todo, range));
     }
 }
 
@@ -323,24 +76,41 @@ impl ProjectBlock {
     /// unchanged entries are copied over, changed ones replace or join them.
     /// What changed is told by comparing each changed todo with its previous
     /// version, not the blocks (tens of megabytes for a large project).
-    /// Entries of the kept `todos.json` are read from `kept`.
-    fn apply(&mut self, project: &str, changed: Vec<StoredTodo>, kept: Option<&File>) -> Changed {
+    /// Entries of the kept `todos.json` are read from `kept`, records of the
+    /// kept blocks from `records`.
+    fn apply(
+        &mut self,
+        project: &str,
+        changed: Vec<StoredTodo>,
+        kept: Option<&File>,
+        records: &[u8],
+    ) -> Changed {
         let old_entries = std::mem::take(&mut self.entries);
         let mut old_at = Cursor::new(&old_entries);
-        let mut old = std::mem::take(&mut self.placed).into_iter().peekable();
+        let mut old = std::mem::take(&mut self.placed).into_iter();
         let mut out = Builder {
             entries: Entries::with_capacity(old_entries.text_len() + 512 * changed.len()),
             placed: Vec::with_capacity(old.len() + changed.len()),
         };
         let mut moved = Moved::default();
         for todo in changed {
-            while let Some(unchanged) = old.next_if(|p| p.order(&todo) == Ordering::Less) {
+            // The unchanged todos before it, found by halving: a few changes
+            // in a large block compare a few keys, not every one.
+            let before = old
+                .as_slice()
+                .partition_point(|p| p.order(records, &todo) == Ordering::Less);
+            for unchanged in old.by_ref().take(before) {
                 out.keep(old_at.locate(&unchanged.range), unchanged);
             }
             // The todo's previous version, if any, is dropped for the new one.
-            let previous = old.next_if(|p| p.order(&todo) == Ordering::Equal);
+            let previous = old
+                .as_slice()
+                .first()
+                .is_some_and(|p| p.order(records, &todo) == Ordering::Equal)
+                .then(|| old.next())
+                .flatten();
             let entry = previous.as_ref().map(|p| old_at.locate(&p.range));
-            moved.compare(previous.as_ref(), entry, kept, &todo);
+            moved.compare(previous.as_ref(), entry, kept, records, &todo);
             out.push_changed(todo);
         }
         for unchanged in old {
@@ -348,7 +118,7 @@ impl ProjectBlock {
         }
         self.entries = out.entries;
         self.placed = out.placed;
-        let (conflicts, head) = self.summarize(project, &moved);
+        let (conflicts, head) = self.summarize(project, &moved, records);
         Changed {
             entries: moved.entries,
             conflicts,
@@ -359,21 +129,23 @@ impl ProjectBlock {
     /// Counts the project's conflicts; their block is rendered again
     /// when next written.
     fn render_conflicts(&mut self) {
-        self.conflict_count = self.placed.iter().filter(|p| p.conflict.is_some()).count() as u64;
+        self.conflict_count = self.placed.iter().filter(|p| p.conflicted).count() as u64;
         self.conflicts = OnceLock::new();
     }
 
-    /// The project's conflicts block, from its todos' conflicts.
-    fn conflicts(&self) -> &str {
+    /// The project's conflicts block, from its todos' conflicts (kept
+    /// records read from `records`).
+    fn conflicts(&self, records: &[u8]) -> &str {
         self.conflicts.get_or_init(|| {
-            format::list_block(self.placed.iter().filter_map(|p| p.conflict.as_deref()))
+            let conflicted = self.placed.iter().filter(|p| p.conflicted);
+            format::list_block(conflicted.filter_map(|p| p.fields(records).conflict))
         })
     }
 
     /// Re-renders what depends on all of the project's todos and moved:
     /// its conflicts and its coordination fields; returns whether each
     /// changed.
-    fn summarize(&mut self, project: &str, moved: &Moved) -> (bool, bool) {
+    fn summarize(&mut self, project: &str, moved: &Moved, records: &[u8]) -> (bool, bool) {
         if moved.conflicts {
             self.render_conflicts();
         }
@@ -388,7 +160,7 @@ impl ProjectBlock {
         // The fields before the counts (the name, the sessions) are kept
         // unless the project's sessions changed: `, "todo_count"` cannot
         // occur inside the JSON strings before it, whose quotes are escaped.
-        let kept = (!moved.sessions.change_project(&self.placed))
+        let kept = (!moved.sessions.change_project(&self.placed, records))
             .then(|| self.coordination_head.rfind(", \"todo_count\": "))
             .flatten()
             .map(|at| &self.coordination_head[..at]);
@@ -398,7 +170,7 @@ impl ProjectBlock {
                 let mut sessions: Vec<&str> = self
                     .placed
                     .iter()
-                    .flat_map(|p| p.sessions.iter().map(String::as_str))
+                    .flat_map(|p| p.fields(records).sessions.iter())
                     .collect();
                 sessions.sort_unstable();
                 sessions.dedup();
@@ -444,12 +216,12 @@ struct SessionMoves {
 const SESSIONS_CHECKED: usize = 8;
 
 impl SessionMoves {
-    fn compare(&mut self, previous: &[String], now: &[String]) {
+    fn compare(&mut self, previous: Sessions<'_>, now: &[String]) {
         for session in now.iter().filter(|s| !previous.contains(s)) {
             *self.gained.entry(session.clone()).or_default() += 1;
         }
-        for session in previous.iter().filter(|s| !now.contains(s)) {
-            self.lost.insert(session.clone());
+        for session in previous.iter().filter(|s| !now.iter().any(|n| n == s)) {
+            self.lost.insert(session.to_owned());
         }
     }
 
@@ -459,7 +231,7 @@ impl SessionMoves {
     /// when no todo holds it. Looked up one session at a time, so a
     /// one-todo change costs a pass over the project's todos, not the
     /// sorted list of all their sessions made again.
-    fn change_project(&self, placed: &[Placed]) -> bool {
+    fn change_project(&self, placed: &[Placed], records: &[u8]) -> bool {
         if self.gained.is_empty() && self.lost.is_empty() {
             return false;
         }
@@ -469,7 +241,7 @@ impl SessionMoves {
         let holders = |session: &str| {
             placed
                 .iter()
-                .filter(|p| p.sessions.iter().any(|s| s == session))
+                .filter(|p| p.fields(records).sessions.contains(session))
                 .count()
         };
         self.gained.iter().any(|(s, gained)| holders(s) <= *gained)
@@ -478,14 +250,17 @@ impl SessionMoves {
 }
 
 impl Moved {
-    /// `entry` is where `previous`'s entry is, read from `kept` if there.
+    /// `entry` is where `previous`'s entry is, read from `kept` if there;
+    /// its record, if kept, is read from `records`.
     fn compare(
         &mut self,
         previous: Option<&Placed>,
         entry: Option<Located<'_>>,
         kept: Option<&File>,
+        records: &[u8],
         todo: &StoredTodo,
     ) {
+        let previous = previous.map(|p| p.fields(records));
         let now = (todo.status != Status::Deleted).then_some(todo);
         self.entries |= match (entry, now) {
             (None, None) => false,
@@ -495,10 +270,10 @@ impl Moved {
             }
             _ => true,
         };
-        self.conflicts |= previous.and_then(|p| p.conflict.as_deref())
+        self.conflicts |= previous.as_ref().and_then(|p| p.conflict)
             != now.and_then(|t| t.conflict_json.as_deref());
         self.sessions.compare(
-            previous.map_or(&[], |p| &p.sessions),
+            previous.map_or(Sessions::Owned(&[]), |p| p.sessions),
             now.map_or(&[], |t| &t.sessions),
         );
     }
@@ -546,6 +321,9 @@ pub(crate) struct Rendered {
     /// The `todos.json` the blocks were read back with, where the entries
     /// not changed since lie.
     kept: Option<KeptTodos>,
+    /// The bytes the blocks were read back from, where the records of the
+    /// todos not changed since lie (empty when rendered from the store).
+    records: Vec<u8>,
 }
 
 /// The `todos.json` kept blocks were read back with, opened once for each
@@ -578,6 +356,7 @@ impl Rendered {
                 conflicts: next_version(),
             },
             kept: None,
+            records: Vec::new(),
         }
     }
 
@@ -608,7 +387,7 @@ impl Rendered {
             }
             let mut block = self.blocks.remove(&project).unwrap_or_default();
             let kept = self.kept.as_ref().map(|k| &k.todos);
-            let changed = block.apply(&project, group, kept);
+            let changed = block.apply(&project, group, kept, &self.records);
             if changed.entries {
                 self.versions.todos = next_version();
             }
@@ -676,267 +455,10 @@ impl Rendered {
         merge_conflicts: Option<&str>,
         at: Timestamp,
     ) -> io::Result<()> {
-        let blocks = self.blocks.values().map(ProjectBlock::conflicts);
+        let blocks = self.blocks.values().map(|b| b.conflicts(&self.records));
         let count = self.totals().conflicts;
         format::write_conflicts_file(w, blocks, count, merge_conflicts, at)
     }
-}
-
-/// The first bytes of a [`Rendered::encode`]d file, and its format's version.
-const CACHE_MAGIC: &[u8; 8] = b"CSRENDR2";
-
-/// Writes a [`Rendered::encode`]d file, counting its bytes.
-struct Encoder<W: Write> {
-    w: W,
-    len: u64,
-}
-
-impl<W: Write> Encoder<W> {
-    fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
-        self.len += b.len() as u64;
-        self.w.write_all(b)
-    }
-
-    fn u64(&mut self, v: u64) -> io::Result<()> {
-        self.bytes(&v.to_le_bytes())
-    }
-
-    fn str(&mut self, s: &str) -> io::Result<()> {
-        self.u64(s.len() as u64)?;
-        self.bytes(s.as_bytes())
-    }
-
-    fn opt(&mut self, s: Option<&str>) -> io::Result<()> {
-        match s {
-            Some(s) => {
-                self.bytes(&[1])?;
-                self.str(s)
-            }
-            None => self.bytes(&[0]),
-        }
-    }
-}
-
-/// Reads a [`Rendered::encode`]d buffer; `None` at anything out of place.
-struct Decoder<'a>(&'a [u8]);
-
-impl<'a> Decoder<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.0.len() {
-            return None;
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-
-    fn len(&mut self) -> Option<usize> {
-        usize::try_from(self.u64()?).ok()
-    }
-
-    fn str(&mut self) -> Option<String> {
-        let n = self.len()?;
-        Some(std::str::from_utf8(self.take(n)?).ok()?.to_owned())
-    }
-
-    fn opt(&mut self) -> Option<Option<String>> {
-        match self.u8()? {
-            0 => Some(None),
-            1 => Some(Some(self.str()?)),
-            _ => None,
-        }
-    }
-}
-
-/// What a process that exits after one run keeps on disk for the next
-/// (docs/ARCHITECTURE.md, "The outputs"), besides the blocks: written by
-/// [`Rendered::encode`], read back by [`Rendered::decode`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Kept {
-    /// Which file each output was when the blocks were kept (`todos.json`,
-    /// `project-coordination.json`, `conflicts.json`; the default when not
-    /// known): the entries are read back from `todos.json`, and an output
-    /// still the same file holds what the blocks say.
-    pub files: [FileId; 3],
-    /// The merge conflicts `conflicts.json` named.
-    pub merge_conflicts: Option<String>,
-}
-
-/// One file as `stat` tells it apart from another: replaced (renamed over)
-/// or rewritten, it differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct FileId {
-    pub dev: u64,
-    pub ino: u64,
-    pub size: u64,
-    pub mtime_ns: i128,
-}
-
-impl FileId {
-    pub(crate) fn of(meta: &std::fs::Metadata) -> FileId {
-        use std::os::unix::fs::MetadataExt;
-        FileId {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            size: meta.size(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-        }
-    }
-}
-
-impl Rendered {
-    /// Writes these blocks, tagged with `token`, without their entries:
-    /// those are in `todos.json`, at `starts` (where [`Rendered::write_todos`]
-    /// put each project's block), and read back from there.
-    pub(crate) fn encode(
-        &self,
-        w: impl Write,
-        token: u64,
-        starts: &[u64],
-        kept: &Kept,
-    ) -> io::Result<()> {
-        if starts.len() != self.blocks.len() {
-            return Err(io::Error::other("todos.json holds other blocks"));
-        }
-        let mut e = Encoder { w, len: 0 };
-        e.bytes(CACHE_MAGIC)?;
-        e.u64(token)?;
-        for file in &kept.files {
-            e.u64(file.dev)?;
-            e.u64(file.ino)?;
-            e.u64(file.size)?;
-            e.bytes(&file.mtime_ns.to_le_bytes())?;
-        }
-        e.opt(kept.merge_conflicts.as_deref())?;
-        e.u64(self.generation)?;
-        e.u64(self.epoch)?;
-        e.u64(self.blocks.len() as u64)?;
-        for ((project, block), start) in self.blocks.iter().zip(starts) {
-            e.str(project)?;
-            e.u64(*start)?;
-            e.u64(block.entries.len as u64)?;
-            e.str(&block.coordination_head)?;
-            e.u64(block.placed.len() as u64)?;
-            for placed in &block.placed {
-                e.str(&placed.sort_key)?;
-                e.str(&placed.todo_id)?;
-                e.u64(placed.range.start as u64)?;
-                e.u64(placed.range.end as u64)?;
-                e.bytes(&[status_code(placed.status)])?;
-                e.u64(placed.sessions.len() as u64)?;
-                for session in &placed.sessions {
-                    e.str(session)?;
-                }
-                e.opt(placed.conflict.as_deref())?;
-            }
-        }
-        // The length last: a file cut short is told apart from a whole one.
-        let len = e.len + 8;
-        e.u64(len)?;
-        e.w.flush()
-    }
-
-    /// The blocks [`Rendered::encode`] wrote with this `token`, their
-    /// entries left in `todos` (the `todos.json` they were kept with) until
-    /// written, or `None` when the bytes are not such blocks (another token,
-    /// cut short, damaged): the caller then renders from the store.
-    pub(crate) fn decode(bytes: &[u8], token: u64, todos: KeptTodos) -> Option<(Rendered, Kept)> {
-        let (mut d, kept) = Self::header(bytes, token)?;
-        // A block's entries lie inside `todos.json`: a length beyond it is
-        // damage.
-        let todos_len = todos.todos.metadata().ok()?.len();
-        let mut rendered = Rendered::new(d.u64()?, d.u64()?);
-        for _ in 0..d.u64()? {
-            let project = d.str()?;
-            let start = d.u64()?;
-            let len = d.u64()?;
-            let end = start.checked_add(len)?;
-            if end > todos_len {
-                return None;
-            }
-            usize::try_from(len).ok()?;
-            let entries = Entries::kept(start..end);
-            let coordination_head = d.str()?;
-            let count = d.len()?;
-            let mut placed = Vec::with_capacity(count.min(d.0.len() / 8));
-            // Entries lie in order, apart, inside the block.
-            let mut free_from = 0;
-            for _ in 0..count {
-                let sort_key = d.str()?;
-                let todo_id = d.str()?;
-                let range = d.len()?..d.len()?;
-                if range.start < free_from || range.end < range.start || range.end > entries.len {
-                    return None;
-                }
-                free_from = range.end;
-                let status = *Status::ALL.get(usize::from(d.u8()?))?;
-                let sessions = (0..d.u64()?).map(|_| d.str()).collect::<Option<_>>()?;
-                let conflict = d.opt()?;
-                placed.push(Placed {
-                    sort_key,
-                    todo_id,
-                    range,
-                    status,
-                    sessions,
-                    conflict,
-                });
-            }
-            let mut block = ProjectBlock {
-                entries,
-                placed,
-                coordination_head,
-                ..ProjectBlock::default()
-            };
-            // Derived from the todos: built again, not kept.
-            block.render_conflicts();
-            rendered.blocks.insert(project, block);
-        }
-        rendered.kept = Some(todos);
-        d.0.is_empty().then_some((rendered, kept))
-    }
-
-    /// Checks the length, magic and token of an encoded file and reads what
-    /// it says of the outputs; the decoder is left at the generation.
-    fn header(bytes: &[u8], token: u64) -> Option<(Decoder<'_>, Kept)> {
-        let (body, len) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-        if u64::from_le_bytes(len.try_into().ok()?) != bytes.len() as u64 {
-            return None;
-        }
-        let mut d = Decoder(body);
-        if d.take(CACHE_MAGIC.len())? != CACHE_MAGIC || d.u64()? != token {
-            return None;
-        }
-        let mut files = [FileId::default(); 3];
-        for file in &mut files {
-            *file = FileId {
-                dev: d.u64()?,
-                ino: d.u64()?,
-                size: d.u64()?,
-                mtime_ns: i128::from_le_bytes(d.take(16)?.try_into().ok()?),
-            };
-        }
-        let merge_conflicts = d.opt()?;
-        Some((
-            d,
-            Kept {
-                files,
-                merge_conflicts,
-            },
-        ))
-    }
-}
-
-/// A status as one byte: its place in [`Status::ALL`].
-fn status_code(status: Status) -> u8 {
-    Status::ALL.iter().position(|s| *s == status).unwrap_or(0) as u8
 }
 
 #[cfg(test)]
@@ -1057,21 +579,21 @@ mod tests {
                 let mut bytes = Vec::new();
                 run.encode(&mut bytes, token, &starts, &kept).unwrap();
                 let (mut decoded, read_kept) =
-                    Rendered::decode(&bytes, token, kept_todos(&todos)).expect("decodes");
+                    Rendered::decode(bytes.clone(), token, kept_todos(&todos)).expect("decodes");
                 prop_assert_eq!(&read_kept, &kept);
                 prop_assert_eq!(files(&decoded), files(&original));
                 prop_assert_eq!(decoded.totals(), original.totals());
                 prop_assert_eq!((decoded.generation, decoded.epoch), (original.generation, original.epoch));
                 // Another token, or bytes cut short, are refused.
-                prop_assert!(Rendered::decode(&bytes, token.wrapping_add(1), kept_todos(&todos)).is_none());
-                prop_assert!(Rendered::decode(&bytes[..bytes.len() - 1], token, kept_todos(&todos)).is_none());
+                prop_assert!(Rendered::decode(bytes.clone(), token.wrapping_add(1), kept_todos(&todos)).is_none());
+                prop_assert!(Rendered::decode(bytes[..bytes.len() - 1].to_vec(), token, kept_todos(&todos)).is_none());
                 // Damage anywhere (a length among them) is read without a
                 // panic or an allocation the bytes do not justify, and what
                 // is taken takes changes and is written without a panic.
                 for at in 0..bytes.len() - 8 {
                     let mut damaged = bytes.clone();
                     damaged[at] ^= 0xff;
-                    if let Some((mut taken, _)) = Rendered::decode(&damaged, token, kept_todos(&todos)) {
+                    if let Some((mut taken, _)) = Rendered::decode(damaged, token, kept_todos(&todos)) {
                         taken.apply(as_reported(later));
                         files(&taken);
                     }
