@@ -236,3 +236,21 @@ fn consolidate_survives_a_kept_cache_that_is_a_fifo_or_dev_zero() {
         assert!(cache.is_file(), "{case}: the cache is a file again");
     }
 }
+
+/// A store that cannot be opened (its file is a folder) is refused naming
+/// it and SQLite's reason, each told once: the `caused by:` lines do not
+/// print a cause already in the message above them again.
+#[test]
+fn a_store_that_is_a_folder_is_refused_telling_each_cause_once() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.home().join("chittysync.db")).unwrap();
+    let out = sandbox.run(&["status"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("chittysync.db"), "{stderr}");
+    assert_eq!(
+        stderr.matches("unable to open database file").count(),
+        1,
+        "{stderr}"
+    );
+}

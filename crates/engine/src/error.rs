@@ -6,9 +6,10 @@ use std::path::PathBuf;
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] chittysync_store::StoreError),
-    #[error("cannot write {path}: {source}")]
+    /// The cause is in the message, not chained again (see `StoreError`).
+    #[error("cannot write {path}: {cause}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }

@@ -129,12 +129,12 @@ impl Store {
                         seen: Default::default(),
                     })
                 }
-                Err(StoreError::Open { source, .. } | StoreError::Sql(source))
-                    if Self::is_busy(&source) && std::time::Instant::now() < deadline =>
+                Err(StoreError::Open { cause, .. } | StoreError::Sql(cause))
+                    if Self::is_busy(&cause) && std::time::Instant::now() < deadline =>
                 {
                     std::thread::sleep(Duration::from_millis(20));
                 }
-                Err(StoreError::Sql(source)) => return Err(StoreError::open(path, source)),
+                Err(StoreError::Sql(cause)) => return Err(StoreError::open(path, cause)),
                 Err(e) => return Err(e),
             }
         }
@@ -162,7 +162,7 @@ fn create_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| StoreError::Io { path, source }
+        move |cause| StoreError::Io { path, cause }
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()

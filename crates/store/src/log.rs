@@ -62,10 +62,10 @@ pub(crate) struct Appender {
     body: Vec<u8>,
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> StoreError {
+fn io_error(path: &Path, cause: std::io::Error) -> StoreError {
     StoreError::Log {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 

@@ -515,10 +515,15 @@ fn a_link_in_place_of_the_log_is_refused_by_name() {
     tx.ingest(&[observation(2, 1, Status::Pending, 2)], Via::Local)
         .unwrap();
     let err = tx.settle_log().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("cannot read or write the observation log {}", log.display())
+    // The cause (a link refused) is told once: in the message, not chained.
+    let message = err.to_string();
+    let prefix = format!(
+        "cannot read or write the observation log {}: ",
+        log.display()
     );
+    assert!(message.starts_with(&prefix), "{message}");
+    assert!(message.len() > prefix.len(), "{message}");
+    assert!(std::error::Error::source(&err).is_none(), "{err:?}");
     drop(tx);
     assert_eq!(std::fs::read(&elsewhere).unwrap(), before);
 }

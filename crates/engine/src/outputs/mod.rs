@@ -85,9 +85,9 @@ pub fn remove_abandoned_temporaries(dir: &Path) -> std::io::Result<usize> {
 }
 
 fn write_failed(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
-    move |source| EngineError::Write {
+    move |cause| EngineError::Write {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
