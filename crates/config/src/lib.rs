@@ -18,10 +18,10 @@ use std::time::Duration;
 /// Why a config file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("config file {path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -242,9 +242,9 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config::default());
         };
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Config::parse(&text, path)
     }
@@ -281,6 +281,21 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config file that cannot be read (a folder) is refused naming it
+    /// and the reason, the reason told once: in the message, not chained
+    /// again for the CLI's `caused by:` lines.
+    #[test]
+    fn an_unreadable_config_file_tells_its_reason_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::create_dir(&path).unwrap();
+        let err = Config::load(Some(&path)).unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with(&format!("cannot read config file {}: ", path.display())));
+        assert!(message.contains("directory"), "{message}");
+        assert!(std::error::Error::source(&err).is_none(), "{err:?}");
+    }
 
     #[test]
     fn every_key_is_optional() {

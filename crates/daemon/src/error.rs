@@ -6,19 +6,19 @@ use std::path::PathBuf;
 pub enum DaemonError {
     #[error("another chittysync daemon ({}) already runs for this home: it holds {}", holder(.pid), .lock.display())]
     AlreadyRunning { pid: Option<u32>, lock: PathBuf },
-    #[error("cannot use the lock file {path}: {source}")]
+    #[error("cannot use the lock file {path}: {cause}")]
     Lock {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cannot set up logging in {path}: {message}")]
     Logging { path: PathBuf, message: String },
     #[error("invalid log filter `{filter}` (config `log.level` or RUST_LOG): {message}")]
     LogFilter { filter: String, message: String },
     #[error("cannot start the file watcher: {0}")]
-    Watcher(#[source] notify::Error),
+    Watcher(notify::Error),
     #[error("cannot handle signals: {0}")]
-    Signals(#[source] std::io::Error),
+    Signals(std::io::Error),
     #[error(transparent)]
     Engine(#[from] chittysync_engine::EngineError),
 }

@@ -34,9 +34,9 @@ impl DaemonLock {
     /// which process holds it.
     pub fn acquire(home: &Path) -> Result<DaemonLock, DaemonError> {
         let path = lock_path(home);
-        let fail = |source| DaemonError::Lock {
+        let fail = |cause| DaemonError::Lock {
             path: path.clone(),
-            source,
+            cause,
         };
         std::fs::DirBuilder::new()
             .recursive(true)

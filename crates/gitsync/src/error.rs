@@ -6,20 +6,17 @@ use std::path::PathBuf;
 pub enum GitSyncError {
     #[error("no sync repository at {} — run `chittysync git init` first", path.display())]
     NotInitialized { path: PathBuf },
-    #[error("git: {context}: {}", source.message())]
-    Git {
-        context: String,
-        source: git2::Error,
-    },
+    #[error("git: {context}: {}", cause.message())]
+    Git { context: String, cause: git2::Error },
     #[error(transparent)]
     Store(#[from] chittysync_store::StoreError),
     #[error(transparent)]
     Engine(#[from] chittysync_engine::EngineError),
-    #[error("cannot {action} {}: {source}", path.display())]
+    #[error("cannot {action} {}: {cause}", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A history chittysync did not write, and `--adopt` was not given
     /// (docs/GIT_SYNC.md, "Whose history").
@@ -65,9 +62,9 @@ pub(crate) trait GitContext<T> {
 
 impl<T> GitContext<T> for Result<T, git2::Error> {
     fn ctx(self, context: impl FnOnce() -> String) -> Result<T, GitSyncError> {
-        self.map_err(|source| GitSyncError::Git {
+        self.map_err(|cause| GitSyncError::Git {
             context: context(),
-            source,
+            cause,
         })
     }
 }

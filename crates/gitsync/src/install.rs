@@ -30,15 +30,15 @@ pub fn install_merge_driver(dir: &Path, exe: &Path) -> Result<Installed, GitSync
     let workdir = repo.workdir().ok_or_else(|| GitSyncError::Io {
         action: "install a merge driver in",
         path: repo.path().to_path_buf(),
-        source: std::io::Error::other("a bare repository has no .gitattributes"),
+        cause: std::io::Error::other("a bare repository has no .gitattributes"),
     })?;
     let attributes = workdir.join(".gitattributes");
     let io = |action: &'static str| {
         let path = attributes.clone();
-        move |source| GitSyncError::Io {
+        move |cause| GitSyncError::Io {
             action,
             path,
-            source,
+            cause,
         }
     };
     let existing = match std::fs::read_to_string(&attributes) {

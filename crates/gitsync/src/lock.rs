@@ -18,15 +18,15 @@ impl SyncLock {
             .truncate(false)
             .write(true)
             .open(path)
-            .map_err(|source| GitSyncError::Io {
+            .map_err(|cause| GitSyncError::Io {
                 action: "open the lock file",
                 path: path.to_path_buf(),
-                source,
+                cause,
             })?;
-        lock_exclusive(&file).map_err(|source| GitSyncError::Io {
+        lock_exclusive(&file).map_err(|cause| GitSyncError::Io {
             action: "lock",
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Ok(SyncLock { _file: file })
     }

@@ -79,10 +79,10 @@ pub fn pack(repo: &Repository) -> Result<(), GitSyncError> {
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> GitSyncError {
     let path = path.to_path_buf();
-    move |source| GitSyncError::Io {
+    move |cause| GitSyncError::Io {
         action,
         path,
-        source,
+        cause,
     }
 }
 

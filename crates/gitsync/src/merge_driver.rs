@@ -19,18 +19,18 @@ use std::fmt;
 /// Why a side could not be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeDriverError {
-    #[error("{side}: not JSON: {source}")]
+    #[error("{side}: not JSON: {cause}")]
     Json {
         side: &'static str,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     #[error("{side}: expected a todos.json object with a `todos` array, or an array of todos")]
     Shape { side: &'static str },
-    #[error("{side}: todo #{index}: {source}")]
+    #[error("{side}: todo #{index}: {cause}")]
     Entry {
         side: &'static str,
         index: usize,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -126,7 +126,7 @@ fn parse(side: &'static str, bytes: &[u8]) -> Result<Side, MergeDriverError> {
         return Ok(parsed);
     }
     let value: Value =
-        serde_json::from_slice(bytes).map_err(|source| MergeDriverError::Json { side, source })?;
+        serde_json::from_slice(bytes).map_err(|cause| MergeDriverError::Json { side, cause })?;
     let shape_error = || MergeDriverError::Shape { side };
     let items: Vec<Ordered> = match value {
         // Read again to keep each todo's keys in their written order.
@@ -156,11 +156,11 @@ fn parse(side: &'static str, bytes: &[u8]) -> Result<Side, MergeDriverError> {
     for (index, raw) in items.into_iter().enumerate() {
         let object: Map<String, Value> = raw.0.iter().cloned().collect();
         let entry =
-            serde_json::from_value::<TodoEntry>(Value::Object(object)).map_err(|source| {
+            serde_json::from_value::<TodoEntry>(Value::Object(object)).map_err(|cause| {
                 MergeDriverError::Entry {
                     side,
                     index: index + 1,
-                    source,
+                    cause,
                 }
             })?;
         parsed.entries.push(entry);

@@ -104,11 +104,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
-    #[error("cannot create the database (or its folder) {path}: {source}")]
-    Folder {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot create the database (or its folder) {path}: {cause}")]
+    Folder { path: String, cause: std::io::Error },
     #[error("stored row is invalid: {0}")]
     Corrupt(String),
 }

@@ -78,7 +78,7 @@ fn create_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let fail = |path: &Path| {
         let path = path.display().to_string();
-        move |source| StoreError::Folder { path, source }
+        move |cause| StoreError::Folder { path, cause }
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
