@@ -25,6 +25,12 @@ impl Context {
             home: global.home.clone(),
             config: global.config.clone(),
         });
+        if std::fs::metadata(&locations.home).is_ok_and(|m| !m.is_dir()) {
+            anyhow::bail!(
+                "chittysync's home {} is not a folder (give another with --home or CHITTYSYNC_HOME)",
+                locations.home.display()
+            );
+        }
         let home_tightened = make_private(&locations.home);
         let config = Config::load(locations.config.as_deref())?;
         Ok(Context {
@@ -75,9 +81,11 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// or by hand under a 022 umask) is made private (0700); returns what to tell
 /// the user, once: afterwards it is private. A home not there yet is left to
 /// whatever creates it, privately; a home that cannot be changed is left too,
-/// and its files still are the user's alone.
+/// and its files still are the user's alone. Anything but a folder (a file
+/// given as the home by mistake) is the user's, and left as it is.
 fn make_private(home: &Path) -> Option<String> {
-    let mode = std::fs::metadata(home).ok()?.permissions().mode() & 0o777;
+    let meta = std::fs::metadata(home).ok().filter(|m| m.is_dir())?;
+    let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 == 0 {
         return None;
     }

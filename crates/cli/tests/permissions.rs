@@ -207,3 +207,29 @@ fn an_existing_home_others_can_read_is_made_private_once() {
     let again = run_ok(under_umask_022(&sandbox, &home), &["status"]);
     assert!(!again.contains("readable by others"), "said twice: {again}");
 }
+
+/// A file given as the home by mistake is the user's: it is refused as a
+/// home, its mode and bytes left as they were (not "made private"), and
+/// nothing is created beside it.
+#[test]
+fn a_file_given_as_the_home_is_refused_and_left_as_it_was() {
+    let sandbox = Sandbox::new();
+    let home = sandbox.write("notes.txt", "my notes\n");
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = under_umask_022(&sandbox, &home)
+        .arg("consolidate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "chittysync's home {} is not a folder",
+            home.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("readable by others"), "{stderr}");
+    assert_eq!(mode(&home), 0o644);
+    assert_eq!(std::fs::read_to_string(&home).unwrap(), "my notes\n");
+}
