@@ -254,3 +254,78 @@ fn a_store_that_is_a_folder_is_refused_telling_each_cause_once() {
         "{stderr}"
     );
 }
+
+/// `path` made a FIFO, or a link to `/dev/zero` (a device): what `kind`
+/// names in the error.
+fn make_odd(path: &Path, kind: &str) {
+    match kind {
+        "FIFO" => mkfifo(path),
+        _ => std::os::unix::fs::symlink("/dev/zero", path).unwrap(),
+    }
+}
+
+/// A config file that is a FIFO or a link to `/dev/zero` is refused, naming
+/// it and what it is: never waited on, never read without end. A hook reads
+/// the config too, and still exits 0 at once.
+#[test]
+fn a_config_file_that_is_a_fifo_or_a_device_is_refused() {
+    for kind in ["FIFO", "device"] {
+        let sandbox = Sandbox::new();
+        let config = sandbox.home().join("odd.toml");
+        make_odd(&config, kind);
+        let config_arg = config.to_str().unwrap();
+        let run = guarded(&sandbox, &["status", "--config", config_arg], "");
+        assert_eq!(run.code, Some(1), "{kind}: {}", run.stderr);
+        let expected = format!(
+            "cannot read config file {}: not a regular file but a {kind}",
+            config.display()
+        );
+        assert!(run.stderr.contains(&expected), "{kind}: {}", run.stderr);
+        let cwd = sandbox.claude();
+        let hook = guarded(
+            &sandbox,
+            &["hook", "session-start", "--config", config_arg],
+            &session_start("s1", &cwd),
+        );
+        assert_eq!(hook.code, Some(0), "{kind}: {}", hook.stderr);
+    }
+}
+
+/// Claude Code's `settings.json` that is a FIFO or a link to `/dev/zero` is
+/// refused by `hooks install`, naming it and what it is, and left as it was:
+/// neither replaced nor backed up.
+#[test]
+fn hooks_install_refuses_a_settings_file_that_is_a_fifo_or_a_device() {
+    for kind in ["FIFO", "device"] {
+        let sandbox = Sandbox::new();
+        let settings = sandbox.claude().join("settings.json");
+        make_odd(&settings, kind);
+        let before = std::fs::symlink_metadata(&settings).unwrap().file_type();
+        let run = guarded(&sandbox, &["hooks", "install"], "");
+        assert_eq!(run.code, Some(1), "{kind}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("cannot read {}", settings.display())),
+            "{kind}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("not a regular file but a {kind}")),
+            "{kind}: {}",
+            run.stderr
+        );
+        let after = std::fs::symlink_metadata(&settings).unwrap().file_type();
+        assert_eq!(before, after, "{kind}: the file was replaced");
+        let backups: Vec<_> = std::fs::read_dir(sandbox.claude())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .contains("chittysync-backup")
+            })
+            .collect();
+        assert!(backups.is_empty(), "{kind}: a backup was written");
+    }
+}

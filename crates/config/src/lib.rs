@@ -15,13 +15,16 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The largest config file read: a hand-written TOML file is a few KiB.
+const CONFIG_BYTES: u64 = 1 << 20;
+
 /// Why a config file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {cause}")]
     Read {
         path: PathBuf,
-        cause: std::io::Error,
+        cause: chittysync_sources::ReadError,
     },
     #[error("config file {path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -242,9 +245,16 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config::default());
         };
-        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+        // Read by every hook too: never waiting on a FIFO, never reading a
+        // device without end (docs/HOOKS.md, "Files read from your folders").
+        let read = |cause| ConfigError::Read {
             path: path.to_path_buf(),
             cause,
+        };
+        let bytes = chittysync_sources::read_limited(path, CONFIG_BYTES).map_err(read)?;
+        let text = String::from_utf8(bytes).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("not UTF-8 text ({e})"),
         })?;
         Config::parse(&text, path)
     }
@@ -293,7 +303,10 @@ mod tests {
         let err = Config::load(Some(&path)).unwrap_err();
         let message = err.to_string();
         assert!(message.starts_with(&format!("cannot read config file {}: ", path.display())));
-        assert!(message.contains("directory"), "{message}");
+        assert!(
+            message.ends_with("not a regular file but a folder"),
+            "{message}"
+        );
         assert!(std::error::Error::source(&err).is_none(), "{err:?}");
     }
 

@@ -22,7 +22,7 @@ pub enum ReadError {
     /// so callers can tell a vanished file from a forbidden one; and a path
     /// that is not a regular file (a folder, a FIFO, a device), as
     /// [`io::ErrorKind::InvalidInput`].
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
 }
 

@@ -4,6 +4,7 @@
 //! yours").
 
 use anyhow::{bail, Context as _, Result};
+use chittysync_sources::ReadError;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -14,6 +15,12 @@ const BACKUP_SUFFIX: &str = ".chittysync-backup";
 
 /// Mode of a settings file chittysync creates: settings can hold secrets in `env`.
 const NEW_FILE_MODE: u32 = 0o600;
+
+/// A settings file or backup's bytes: a regular file of at most
+/// [`super::SETTINGS_BYTES`], opened without waiting.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadError> {
+    chittysync_sources::read_limited(path, super::SETTINGS_BYTES)
+}
 
 #[derive(Debug)]
 pub struct SettingsFile {
@@ -29,13 +36,13 @@ pub struct SettingsFile {
 impl SettingsFile {
     pub fn read(path: &Path) -> Result<SettingsFile> {
         let target = resolve(path)?;
-        let (original, metadata) = match std::fs::read(&target) {
+        let (original, metadata) = match read_bounded(&target) {
             Ok(bytes) => {
                 let metadata = std::fs::metadata(&target)
                     .with_context(|| format!("cannot read {}", target.display()))?;
                 (Some(bytes), Some(metadata))
             }
-            Err(e) if e.kind() == ErrorKind::NotFound => (None, None),
+            Err(ReadError::Io(e)) if e.kind() == ErrorKind::NotFound => (None, None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
         Ok(SettingsFile {
@@ -89,10 +96,10 @@ impl SettingsFile {
         };
         for n in 0.. {
             let candidate = backup_name(&self.path, n);
-            match std::fs::read(&candidate) {
+            match read_bounded(&candidate) {
                 Ok(kept) if &kept == bytes => return Ok(None),
                 Ok(_) => continue,
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(ReadError::Io(e)) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => {
                     return Err(e)
                         .with_context(|| format!("cannot read the backup {}", candidate.display()))

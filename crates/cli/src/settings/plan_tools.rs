@@ -91,13 +91,10 @@ impl PlanTools {
 }
 
 /// `env.CLAUDE_CODE_ENABLE_TODO_TOOLS` of a settings file, if set.
-/// The most read of a settings file.
-const SETTINGS_BYTES: u64 = 4 << 20;
-
 fn settings_env_value(path: &Path) -> Result<Option<Value>, String> {
     // Read by every SessionStart hook: bounded and never blocking, as any
     // file of a user's folder (docs/HOOKS.md, "Files read from your folders").
-    let bytes = match chittysync_sources::read_limited(path, SETTINGS_BYTES) {
+    let bytes = match chittysync_sources::read_limited(path, super::SETTINGS_BYTES) {
         Ok(bytes) => bytes,
         Err(chittysync_sources::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(None)
