@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod context;
+mod install_record;
 mod output;
 mod settings;
 mod time_arg;

@@ -233,3 +233,15 @@ fn a_file_given_as_the_home_is_refused_and_left_as_it_was() {
     assert_eq!(mode(&home), 0o644);
     assert_eq!(std::fs::read_to_string(&home).unwrap(), "my notes\n");
 }
+
+/// `hooks install` before anything else made the home: the record of what it
+/// added is kept in a home it makes private, as every command does (it
+/// was made 0755 under umask 022).
+#[test]
+fn hooks_install_makes_a_private_home_for_its_record() {
+    let sandbox = Sandbox::new();
+    let home = fresh_home(&sandbox);
+    run_ok(under_umask_022(&sandbox, &home), &["hooks", "install"]);
+    let files = assert_private(&home);
+    assert_eq!(files, vec!["hooks-install.json".to_string()]);
+}

@@ -18,7 +18,6 @@ use crate::settings::json_text::{JsonText, Step};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The name of chittysync's entry in every agent's config.
@@ -106,7 +105,7 @@ pub fn run(
         agents.dedup();
         agents
     };
-    let mut records = Records::load(&ctx.locations.home)?;
+    let mut records = Records::load(&ctx.locations.home, RECORD_FILE, "mcp install")?;
     let mut failed = 0;
     for agent in agents {
         let path = config_path(ctx, agent);
@@ -449,44 +448,4 @@ struct Added {
     container: bool,
 }
 
-struct Records {
-    path: PathBuf,
-    files: BTreeMap<PathBuf, Added>,
-}
-
-impl Records {
-    fn load(home: &Path) -> Result<Records> {
-        let path = home.join(RECORD_FILE);
-        let files = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
-                format!(
-                    "{} is not a record of what `mcp install` added; fix or delete it",
-                    path.display()
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
-        Ok(Records { path, files })
-    }
-
-    fn get(&self, file: &Path) -> Added {
-        self.files.get(file).copied().unwrap_or_default()
-    }
-
-    fn save(&mut self, file: &Path, added: Added) -> Result<()> {
-        if self.get(file) == added {
-            return Ok(());
-        }
-        if added == Added::default() {
-            self.files.remove(file);
-        } else {
-            self.files.insert(file.to_path_buf(), added);
-        }
-        let mut text = serde_json::to_string_pretty(&self.files)?;
-        text.push('\n');
-        crate::context::create_private_dir(self.path.parent().unwrap_or(Path::new(".")))?;
-        chittysync_engine::write_atomically(&self.path, text.as_bytes())?;
-        Ok(())
-    }
-}
+type Records = crate::install_record::Records<Added>;

@@ -19,7 +19,7 @@ use crate::settings::json_text::JsonText;
 use crate::settings::plan_tools::{self, is_on, ON, VAR};
 use anyhow::{anyhow, bail, Result};
 use entries::{key, Edit};
-use record::{Added, Records};
+use record::Added;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -56,7 +56,7 @@ pub fn run(
         JsonText::parse(start).map_err(|e| refuse(format!("it is not valid JSON ({e})")))?;
     entries::check_shape(doc.value()).map_err(refuse)?;
 
-    let mut records = Records::load(&ctx.locations.home)?;
+    let mut records = record::load(&ctx.locations.home)?;
     let mut added = records.get(&file.target);
     let mut lines = Vec::new();
     let hooks_before = doc.text().to_string();
