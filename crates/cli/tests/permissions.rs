@@ -245,3 +245,15 @@ fn hooks_install_makes_a_private_home_for_its_record() {
     let files = assert_private(&home);
     assert_eq!(files, vec!["hooks-install.json".to_string()]);
 }
+
+/// `git init` before anything else made the home: the repository (every
+/// device's observations) is in a folder only the user may enter, under a
+/// home made private (both were made 0755 under umask 022).
+#[test]
+fn git_init_makes_a_private_home_and_repository_folder() {
+    let sandbox = Sandbox::new();
+    let home = fresh_home(&sandbox);
+    run_ok(under_umask_022(&sandbox, &home), &["git", "init"]);
+    assert_eq!(mode(&home), 0o700);
+    assert_eq!(mode(&home.join("git")), 0o700);
+}

@@ -229,6 +229,22 @@ fn create(
     report: &mut InitReport,
 ) -> Result<(), GitSyncError> {
     let path = &settings.repo;
+    // The repository holds every device's observations: a folder made for
+    // it (and the missing ones above, chittysync's home among them) is
+    // the user's alone, whatever the umask (docs/DAEMON.md, "Files and
+    // their modes"). A folder that exists is left as it is.
+    if !path.exists() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(|cause| GitSyncError::Io {
+                action: "create",
+                path: path.clone(),
+                cause,
+            })?;
+    }
     let mut options = RepositoryInitOptions::new();
     options.initial_head(branch).mkpath(true);
     let repo = Repository::init_opts(path, &options)
