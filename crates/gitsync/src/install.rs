@@ -2,14 +2,19 @@
 //! routes `todos.json` to it, and the repository's git config that defines it.
 
 use crate::error::{GitContext, GitSyncError};
+use chittysync_sources::ReadError;
 use git2::{ConfigLevel, Repository};
 use serde::Serialize;
+use std::io::Write;
 use std::path::Path;
 
 /// The driver's name in `.gitattributes` and git config.
 pub const DRIVER: &str = "chittysync";
 /// The attributes line that sends `todos.json` to the driver.
 pub const ATTRIBUTES_LINE: &str = "todos.json merge=chittysync\n";
+
+/// The most read of a `.gitattributes`: a few lines by hand.
+const ATTRIBUTES_BYTES: u64 = 1 << 20;
 
 /// What an install changed.
 #[derive(Debug, Clone, Serialize)]
@@ -41,22 +46,35 @@ pub fn install_merge_driver(dir: &Path, exe: &Path) -> Result<Installed, GitSync
             cause,
         }
     };
-    let existing = match std::fs::read_to_string(&attributes) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(io("read")(e)),
+    // The user's file (a FIFO or a link to a device is refused, never
+    // waited on): read to see whether the line is there, and the line
+    // appended to it, its other bytes never rewritten — a kill mid-write
+    // cannot cost the user what the file held.
+    let existing = match chittysync_sources::read_limited(&attributes, ATTRIBUTES_BYTES) {
+        Ok(bytes) => bytes,
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(ReadError::Io(e)) => return Err(io("read")(e)),
+        Err(e) => return Err(io("read")(std::io::Error::other(e.to_string()))),
     };
     let wanted: Vec<&str> = ATTRIBUTES_LINE.split_whitespace().collect();
-    let present = existing
+    let present = String::from_utf8_lossy(&existing)
         .lines()
         .any(|l| l.split_whitespace().collect::<Vec<_>>() == wanted);
     if !present {
-        let mut text = existing;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
+        let mut line = String::new();
+        if existing.last().is_some_and(|&b| b != b'\n') {
+            line.push('\n');
         }
-        text.push_str(ATTRIBUTES_LINE);
-        std::fs::write(&attributes, text).map_err(io("write"))?;
+        line.push_str(ATTRIBUTES_LINE);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&attributes)
+            .and_then(|mut file| {
+                file.write_all(line.as_bytes())?;
+                file.sync_all()
+            })
+            .map_err(io("write"))?;
     }
     let driver = format!(
         "{} merge-driver %O %A %B %P",
@@ -117,6 +135,43 @@ mod tests {
         assert_eq!(
             config.get_string("merge.chittysync.driver").unwrap(),
             first.driver
+        );
+    }
+
+    /// The user's `.gitattributes` keeps every byte it had (CRLF lines, bytes
+    /// that are not UTF-8) with the line appended, and stays the link it
+    /// was, its target written.
+    #[test]
+    fn appends_to_the_users_file_keeping_its_bytes_and_link() {
+        let dir = tempfile::tempdir().unwrap();
+        Repository::init(dir.path()).unwrap();
+        let target = dir.path().join("shared-attributes");
+        let before: &[u8] = b"*.png binary\r\n# caf\xe9\r\n*.txt text";
+        std::fs::write(&target, before).unwrap();
+        let link = dir.path().join(".gitattributes");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        install_merge_driver(dir.path(), Path::new("/bin/chittysync")).unwrap();
+        let mut expected = before.to_vec();
+        expected.extend_from_slice(b"\ntodos.json merge=chittysync\n");
+        assert_eq!(std::fs::read(&target).unwrap(), expected);
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    }
+
+    /// A `.gitattributes` that is a FIFO is refused naming it, never waited on.
+    #[test]
+    fn refuses_a_gitattributes_that_is_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        Repository::init(dir.path()).unwrap();
+        let attributes = dir.path().join(".gitattributes");
+        let c = std::ffi::CString::new(attributes.to_str().unwrap()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let err = install_merge_driver(dir.path(), Path::new("/bin/chittysync")).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(".gitattributes"), "{message}");
+        assert!(
+            message.contains("not a regular file but a FIFO"),
+            "{message}"
         );
     }
 }
