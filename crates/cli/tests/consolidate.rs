@@ -364,3 +364,34 @@ fn as_of_shows_the_past() {
     assert!(sb.todos(&["--as-of", "2023-11-14T00:00:00Z"]).is_empty());
     let _: Value = sb.json(&["todos", "--as-of", "1h"]);
 }
+
+/// An output that cannot be written (a folder in its place) fails the run
+/// with the home and the file named; what the run read is kept, so the next
+/// run, once the folder is gone, writes every todo without reading again.
+#[test]
+fn an_output_that_cannot_be_written_is_named_and_nothing_read_is_lost() {
+    let sandbox = Sandbox::new();
+    sandbox.write("todos/s1.json", todo_list(&[("Ship it", "pending")]));
+    let blocker = sandbox.home().join("todos.json");
+    std::fs::create_dir(&blocker).unwrap();
+    let out = sandbox.run(&["consolidate"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot consolidate into chittysync's home {}",
+            sandbox.home().display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("cannot write {}", blocker.display())),
+        "{stderr}"
+    );
+    std::fs::remove_dir(&blocker).unwrap();
+    let (summary, _) = sandbox.consolidate(&[]);
+    assert_eq!(summary["files_changed"], 0, "{summary}");
+    let todos = sandbox.todos(&[]);
+    assert_eq!(todos.len(), 1, "{todos:?}");
+    assert_eq!(todos[0]["content"], "Ship it");
+}

@@ -2,7 +2,7 @@
 
 use crate::context::Context;
 use crate::output::{print_json, print_warning, BOLD};
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use chittysync_engine::Engine;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -26,7 +26,12 @@ pub fn run(ctx: &Context, full: bool, json: bool) -> Result<()> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let report = report?;
+    let report = report.with_context(|| {
+        format!(
+            "cannot consolidate into chittysync's home {}",
+            ctx.locations.home.display()
+        )
+    })?;
     let shown = if ctx.verbose {
         report.warnings.len()
     } else {
