@@ -187,14 +187,18 @@ fn one_spelling(dir: PathBuf) -> PathBuf {
         .unwrap_or(dir)
 }
 
+/// The config file found where it is looked for: in the home, else under
+/// the user's config folder. Anything there (a folder, a FIFO) is taken,
+/// not only a regular file: reading it then refuses it, saying what it is,
+/// instead of passing it over in silence for the defaults.
 fn default_config(home: &Path) -> Option<PathBuf> {
     let in_home = home.join("config.toml");
-    if in_home.is_file() {
+    if in_home.exists() {
         return Some(in_home);
     }
     dirs::config_dir()
         .map(|d| d.join("chittysync").join("config.toml"))
-        .filter(|p| p.is_file())
+        .filter(|p| p.exists())
 }
 
 #[cfg(test)]
@@ -214,6 +218,26 @@ mod tests {
         assert_eq!(loc.claude_dir, PathBuf::from("/c"));
         assert_eq!(loc.home, dir.path());
         assert_eq!(loc.config, Some(dir.path().join("config.toml")));
+    }
+
+    /// A `config.toml` in the home that is not a regular file is found,
+    /// and refused when read, naming what it is.
+    #[test]
+    fn a_home_config_that_is_not_a_file_is_found_and_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("config.toml")).unwrap();
+        let loc = Locations::resolve(&LocationOverrides {
+            claude_dir: Some("/c".into()),
+            agents_home: None,
+            home: Some(dir.path().to_path_buf()),
+            config: None,
+        });
+        assert_eq!(loc.config, Some(dir.path().join("config.toml")));
+        let err = crate::Config::load(loc.config.as_deref()).unwrap_err();
+        assert!(
+            err.to_string().ends_with("not a regular file but a folder"),
+            "{err}"
+        );
     }
 
     #[test]
