@@ -13,14 +13,19 @@ use tracing_subscriber::{fmt, EnvFilter};
 /// Daily files kept (two weeks).
 const LOG_FILES_KEPT: usize = 14;
 
+/// The level when neither `RUST_LOG` nor the config sets one: `info`, the
+/// file watcher library's own lines from `error` up (it warns when a watched
+/// folder is deleted, which the daemon handles: docs/DAEMON.md, "Logs").
+const DEFAULT_FILTER: &str = "info,notify=error";
+
 /// Installs the daemon's logger. The level is `RUST_LOG` if set, else the
-/// config's `log.level`, else `info`.
+/// config's `log.level`, else [`DEFAULT_FILTER`].
 pub fn init_logging(logs_dir: &Path, configured: Option<&str>) -> Result<(), DaemonError> {
     let filter_text = std::env::var("RUST_LOG")
         .ok()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| configured.map(str::to_string))
-        .unwrap_or_else(|| "info".to_string());
+        .unwrap_or_else(|| DEFAULT_FILTER.to_string());
     let filter = EnvFilter::try_new(&filter_text).map_err(|e| DaemonError::LogFilter {
         filter: filter_text.clone(),
         message: e.to_string(),

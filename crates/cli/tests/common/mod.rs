@@ -80,7 +80,8 @@ impl Sandbox {
             .env_remove("CODEX_HOME")
             .env_remove("QWEN_HOME")
             .env_remove("XDG_DATA_HOME")
-            .env_remove("CLAUDE_CODE_ENABLE_TODO_TOOLS");
+            .env_remove("CLAUDE_CODE_ENABLE_TODO_TOOLS")
+            .env_remove("RUST_LOG");
         cmd
     }
 
