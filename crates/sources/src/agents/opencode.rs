@@ -257,8 +257,10 @@ pub struct DbRead {
 /// fatal to a consolidation, and the next read tries again.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    /// The cause is told in the message, not chained again (docs/ARCHITECTURE.md,
+    /// "Errors, and files that are not what they seem").
+    #[error("{}: {cause}", path.display())]
+    Io { path: PathBuf, cause: io::Error },
     /// Zero bytes: OpenCode is creating it.
     #[error("{}: the database is empty (OpenCode may be creating it)", path.display())]
     Empty { path: PathBuf },
@@ -290,9 +292,9 @@ pub enum DbError {
 /// deleted, and a list emptied are all seen; without a `time_updated` column,
 /// by a digest of the rows.
 pub fn read_db(path: &Path, since: Option<&DbCursor>) -> Result<DbRead, DbError> {
-    let meta = fs::metadata(path).map_err(|source| DbError::Io {
+    let meta = fs::metadata(path).map_err(|cause| DbError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     if meta.len() == 0 {
         return Err(DbError::Empty {
