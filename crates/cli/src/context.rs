@@ -25,13 +25,15 @@ impl Context {
             home: global.home.clone(),
             config: global.config.clone(),
         });
-        if std::fs::metadata(&locations.home).is_ok_and(|m| !m.is_dir()) {
-            anyhow::bail!(
+        // A home not there yet is left to whatever creates it, privately.
+        let home_tightened = match std::fs::metadata(&locations.home) {
+            Ok(meta) if !meta.is_dir() => anyhow::bail!(
                 "chittysync's home {} is not a folder (give another with --home or CHITTYSYNC_HOME)",
                 locations.home.display()
-            );
-        }
-        let home_tightened = make_private(&locations.home);
+            ),
+            Ok(meta) => make_private(&locations.home, &meta),
+            Err(_) => None,
+        };
         let config = Config::load(locations.config.as_deref())?;
         Ok(Context {
             locations,
@@ -77,14 +79,11 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         .create(dir)
 }
 
-/// An existing home that others may read or enter (made by an older version,
-/// or by hand under a 022 umask) is made private (0700); returns what to tell
-/// the user, once: afterwards it is private. A home not there yet is left to
-/// whatever creates it, privately; a home that cannot be changed is left too,
-/// and its files still are the user's alone. Anything but a folder (a file
-/// given as the home by mistake) is the user's, and left as it is.
-fn make_private(home: &Path) -> Option<String> {
-    let meta = std::fs::metadata(home).ok().filter(|m| m.is_dir())?;
+/// An existing home folder (`meta`) that others may read or enter (made by
+/// an older version, or by hand under a 022 umask) is made private (0700);
+/// returns what to tell the user, once: afterwards it is private. A home that
+/// cannot be changed is left, and its files still are the user's alone.
+fn make_private(home: &Path, meta: &std::fs::Metadata) -> Option<String> {
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 == 0 {
         return None;

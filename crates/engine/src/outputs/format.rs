@@ -10,7 +10,7 @@ use std::ops::Range;
 
 /// What comes before an array's first entry in a block, and before each
 /// later one.
-pub(crate) const FIRST_ENTRY: &str = "  ";
+const FIRST_ENTRY: &str = "  ";
 pub(crate) const NEXT_ENTRY: &str = ",\n  ";
 
 /// Where an output is written: a file being staged, or memory (the git
@@ -68,6 +68,17 @@ impl<W: Write> Block<W> for &str {
     }
 }
 
+/// What goes before an entry of a [`list_block`]: the first, or one after
+/// another (the block's layout: each entry's place follows from the lengths
+/// of those before it).
+pub(crate) fn separator(first: bool) -> &'static str {
+    if first {
+        FIRST_ENTRY
+    } else {
+        NEXT_ENTRY
+    }
+}
+
 /// Entries joined as they appear in an array: one per line, indented.
 pub(crate) fn list_block<'a>(entries: impl Iterator<Item = &'a str>) -> String {
     let mut block = String::new();
@@ -79,11 +90,7 @@ pub(crate) fn list_block<'a>(entries: impl Iterator<Item = &'a str>) -> String {
 
 /// Appends one entry to a [`list_block`]; returns where it lies in it.
 pub(crate) fn push_to_block(block: &mut String, entry: &str) -> Range<usize> {
-    block.push_str(if block.is_empty() {
-        FIRST_ENTRY
-    } else {
-        NEXT_ENTRY
-    });
+    block.push_str(separator(block.is_empty()));
     let start = block.len();
     block.push_str(entry);
     start..block.len()

@@ -103,12 +103,12 @@ impl ProjectBlock {
                 out.keep(old_at.locate(&unchanged.range), unchanged);
             }
             // The todo's previous version, if any, is dropped for the new one.
-            let previous = old
-                .as_slice()
-                .first()
-                .is_some_and(|p| p.order(records, &todo) == Ordering::Equal)
-                .then(|| old.next())
-                .flatten();
+            let same = |p: &Placed| p.order(records, &todo) == Ordering::Equal;
+            let previous = if old.as_slice().first().is_some_and(same) {
+                old.next()
+            } else {
+                None
+            };
             let entry = previous.as_ref().map(|p| old_at.locate(&p.range));
             moved.compare(previous.as_ref(), entry, kept, records, &todo);
             out.push_changed(todo);

@@ -8,9 +8,9 @@
 //! again, so a run pays per changed todo, not per todo.
 
 use super::entries::Entries;
-use super::placed::{Fields, FieldsRef, Placed, Sessions};
+use super::placed::{Fields, FieldsRef, Owned, Placed, Sessions};
 use super::{KeptTodos, ProjectBlock, Rendered};
-use crate::outputs::format::{FIRST_ENTRY, NEXT_ENTRY};
+use crate::outputs::format::separator;
 use chittysync_core::Status;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -49,25 +49,18 @@ impl<W: Write> Encoder<W> {
         }
     }
 
-    /// A todo's record (see [`record`]).
-    fn record(
-        &mut self,
-        fields: &FieldsRef<'_>,
-        entry_len: usize,
-        status: Status,
-    ) -> io::Result<()> {
-        self.str(fields.sort_key)?;
-        self.str(fields.todo_id)?;
+    /// The record (see [`record`]) of a todo whose fields are in memory:
+    /// a kept one is copied as it lies.
+    fn record(&mut self, fields: &Owned, entry_len: usize, status: Status) -> io::Result<()> {
+        self.str(&fields.sort_key)?;
+        self.str(&fields.todo_id)?;
         self.u64(entry_len as u64)?;
         self.bytes(&[status_code(status)])?;
-        let Sessions::Owned(sessions) = fields.sessions else {
-            return Err(io::Error::other("a kept record is copied, not encoded"));
-        };
-        self.u64(sessions.len() as u64)?;
-        for session in sessions {
+        self.u64(fields.sessions.len() as u64)?;
+        for session in &fields.sessions {
             self.str(session)?;
         }
-        self.opt(fields.conflict)
+        self.opt(fields.conflict.as_deref())
     }
 }
 
@@ -242,10 +235,9 @@ impl Rendered {
                     Fields::Kept(at) => {
                         e.bytes(&self.records[std::mem::replace(&mut run, at.clone())])?;
                     }
-                    Fields::Owned(_) => {
+                    Fields::Owned(fields) => {
                         e.bytes(&self.records[std::mem::take(&mut run)])?;
-                        let fields = placed.fields(&self.records);
-                        e.record(&fields, placed.range.len(), placed.status)?;
+                        e.record(fields, placed.range.len(), placed.status)?;
                     }
                 }
             }
@@ -287,7 +279,7 @@ impl Rendered {
             for i in 0..count {
                 let (record, record_len) = read_record(d.0)?;
                 let from = body_len - d.0.len();
-                let entry_start = at + if i == 0 { FIRST_ENTRY } else { NEXT_ENTRY }.len();
+                let entry_start = at + separator(i == 0).len();
                 at = entry_start.checked_add(record.entry_len)?;
                 placed.push(Placed {
                     range: entry_start..at,

@@ -2,7 +2,7 @@
 //! of the `todos.json` the blocks were kept with, copied file to file
 //! (docs/ARCHITECTURE.md, "The outputs").
 
-use crate::outputs::format::{Block, Sink, FIRST_ENTRY, NEXT_ENTRY};
+use crate::outputs::format::{separator, Block, Sink, NEXT_ENTRY};
 use std::borrow::Cow;
 use std::fs::File;
 use std::io;
@@ -117,11 +117,7 @@ impl Entries {
 
     /// What goes before the next entry.
     fn separate(&mut self) {
-        let separator = if self.is_empty() {
-            FIRST_ENTRY
-        } else {
-            NEXT_ENTRY
-        };
+        let separator = separator(self.is_empty());
         self.text().push_str(separator);
         self.len += separator.len();
     }
