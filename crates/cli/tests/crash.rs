@@ -253,3 +253,80 @@ fn kill_9_at_random_points_loses_nothing_and_ends_equal_to_a_clean_run() {
     run_clean(&sb, &home);
     assert!(observation_ids(&home).is_superset(&finished));
 }
+
+/// A cold run over more files than one reading step into an empty store
+/// loads it with a rollback journal instead of the WAL (docs/ARCHITECTURE.md,
+/// "How a cold run is stored"). Killed at any point of it, the store opens
+/// (a hot journal is rolled back), is in WAL mode again, and the next run
+/// ends equal to a clean run on a fresh home.
+#[test]
+fn kill_9_during_a_cold_bulk_load_leaves_a_store_that_opens_in_wal() {
+    const KILLS: usize = 12;
+    let sb = Sandbox::new();
+    std::fs::remove_dir_all(sb.claude()).unwrap();
+    generate(
+        &sb.claude(),
+        &CorpusSpec::new(1_300, 29).with_transcripts(chittysync_corpus::TranscriptSize::None),
+    )
+    .expect("generate a Claude folder");
+    let files = ["todos", "tasks"]
+        .iter()
+        .flat_map(|dir| walk(&sb.claude().join(dir)))
+        .count();
+    assert!(files > 2_048, "{files} files: not a bulk load");
+    let home = sb.home();
+    let mut rng = chittysync_corpus::rng::stream(29, 0xB01C, 0);
+
+    let calibration = sb.dir.path().join("calibration");
+    fresh_home(&calibration);
+    let cold = run_clean(&sb, &calibration);
+    let (mut kills, mut runs, mut hot_journals) = (0, 0, 0);
+    while kills < KILLS {
+        runs += 1;
+        assert!(
+            runs <= MAX_RUNS_PER_PHASE,
+            "only {kills} kills in {runs} runs"
+        );
+        let delay = Duration::from_micros(rng.below(cold.as_micros() as u64 + 1));
+        let killed = run_and_kill(&sb, &home, delay);
+        // Killed mid-load: the journal of the load is left for the next open.
+        hot_journals += usize::from(home.join("chittysync.db-journal").exists());
+        let held = observation_ids(&home);
+        assert!(!home.join("chittysync.db-journal").exists());
+        let conn = rusqlite::Connection::open(home.join("chittysync.db")).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal", "after a kill at {delay:?}");
+        if killed {
+            kills += 1;
+        } else {
+            assert!(!held.is_empty(), "a finished cold run stored the corpus");
+            fresh_home(&home);
+        }
+    }
+    eprintln!(
+        "cold bulk load: {kills} kills in {runs} runs, {hot_journals} mid-load (a clean run took {cold:?})"
+    );
+    assert!(hot_journals > 0, "no kill fell within a load");
+
+    run_clean(&sb, &home);
+    assert_eq!(observation_ids(&home), observation_ids(&calibration));
+    for name in ["todos.json", "project-coordination.json", "conflicts.json"] {
+        assert_eq!(output(&home, name), output(&calibration, name), "{name}");
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}

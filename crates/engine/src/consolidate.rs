@@ -126,7 +126,11 @@ impl Engine {
     ) -> Result<Staged, EngineError> {
         report.summary.files_changed = plan.changed.len() as u64;
         if !plan.changed.is_empty() || !plan.vanished.is_empty() {
-            let tx = self.store.begin()?;
+            let tx = if Ingest::may_bulk_load(plan.changed.len()) {
+                self.store.begin_load()?
+            } else {
+                self.store.begin()?
+            };
             for path in &plan.vanished {
                 tx.forget_file(path)?;
             }

@@ -405,10 +405,7 @@ impl Tx<'_> {
 
     /// Whether the store holds no observation and no folded todo.
     fn is_empty_store(&self) -> Result<bool> {
-        Ok(self.log_seq()? == 0
-            && self
-                .conn()
-                .query_row("SELECT NOT EXISTS (SELECT 1 FROM todos)", [], |r| r.get(0))?)
+        Ok(self.log_seq()? == 0 && no_todos(self.conn())?)
     }
 
     /// Drops the secondary indexes of these tables (their definitions as the
@@ -567,6 +564,11 @@ fn loaded_from_todo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Loaded> {
 fn add_latest(entry: &mut Loaded, seq: i64, obs: Observation) {
     entry.seq_of_observer.insert(obs.observer.clone(), seq);
     entry.state.latest.insert(obs.observer.clone(), obs);
+}
+
+/// Whether the fold holds no todo.
+pub(crate) fn no_todos(conn: &rusqlite::Connection) -> Result<bool> {
+    Ok(conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM todos)", [], |r| r.get(0))?)
 }
 
 #[cfg(test)]

@@ -67,6 +67,25 @@ pub struct Tx<'a> {
     appender: std::cell::RefCell<Option<log::Appender>>,
     /// This transaction's appends to the log's tail, once it makes one.
     tail: std::cell::RefCell<Option<tail::TailAppends>>,
+    /// Set when this transaction runs with a rollback journal: turns the
+    /// store back to WAL once the transaction is committed or rolled back
+    /// ([`Store::begin_load`]). After `tx`, so dropped after it.
+    back_to_wal: Option<BackToWal<'a>>,
+}
+
+/// Turns the store back to WAL when dropped, after a load run with a
+/// rollback journal ([`Store::begin_load`]). A connection another process
+/// opened meanwhile may refuse the change for now; the store then stays as
+/// it is until the next [`Store::open`] turns it to WAL, as each open does.
+/// Either journal keeps every commit, so nothing hangs on it.
+struct BackToWal<'a>(&'a Connection);
+
+impl Drop for BackToWal<'_> {
+    fn drop(&mut self) {
+        let _refused_for_now = self
+            .0
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+    }
 }
 
 impl Store {
@@ -147,6 +166,51 @@ impl Store {
         Ok(Tx::new(tx, log))
     }
 
+    /// Starts a write transaction that may load many observations at once
+    /// (a cold run). If the store holds nothing yet and no other connection
+    /// has it open, the transaction runs with a rollback journal instead of
+    /// the WAL, and the store turns back to WAL once it commits: pages that
+    /// did not exist before the load need no journal, so each is written
+    /// once, into the database, instead of into the WAL and again by the
+    /// checkpoint (docs/ARCHITECTURE.md, "How a cold run is stored").
+    /// Otherwise it is [`Store::begin`].
+    pub fn begin_load(&mut self) -> Result<Tx<'_>> {
+        if !(self.is_empty()? && self.leave_wal()?) {
+            return self.begin();
+        }
+        let Store { conn, log, .. } = self;
+        let conn: &Connection = conn;
+        let back_to_wal = BackToWal(conn);
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let mut tx = Tx::new(tx, log);
+        tx.back_to_wal = Some(back_to_wal);
+        Ok(tx)
+    }
+
+    /// Whether the store holds no observation and no folded todo.
+    fn is_empty(&self) -> Result<bool> {
+        Ok(tail::last_seq(&self.conn)? == 0 && fold_state::no_todos(&self.conn)?)
+    }
+
+    /// Turns the store from WAL to a rollback journal if no other
+    /// connection has it open (one that has holds it shared, and the change
+    /// is refused at once: the busy timeout is not waited for here); returns
+    /// whether it did.
+    fn leave_wal(&self) -> Result<bool> {
+        self.conn.busy_timeout(Duration::ZERO)?;
+        let mode = self
+            .conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                r.get::<_, String>(0)
+            });
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        match mode {
+            Ok(mode) => Ok(mode.eq_ignore_ascii_case("delete")),
+            Err(e) if Self::is_busy(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The connection, for the read queries of the modules below.
     fn conn(&self) -> &Connection {
         &self.conn
@@ -190,6 +254,7 @@ impl<'a> Tx<'a> {
             log,
             appender: std::cell::RefCell::new(None),
             tail: std::cell::RefCell::new(None),
+            back_to_wal: None,
         }
     }
 
@@ -209,6 +274,8 @@ impl<'a> Tx<'a> {
         if appended > 0 {
             self.count_logged(appended)?;
         }
+        // A load's journal goes back to WAL when `self.back_to_wal` drops,
+        // after this.
         self.tx.commit()?;
         Ok(())
     }

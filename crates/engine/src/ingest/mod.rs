@@ -300,6 +300,12 @@ pub(crate) struct Moved {
 }
 
 impl Ingest<'_, '_, '_> {
+    /// Whether a run over this many changed files is a bulk load when the
+    /// store is empty (a cold run: more files than one step).
+    pub(crate) fn may_bulk_load(changed: usize) -> bool {
+        changed > FILES_PER_STEP
+    }
+
     /// Reads the changed files a step at a time and takes each in, then
     /// stores the observations; returns how many were new. At most
     /// [`FILES_PER_STEP`] files' parsed contents are held at once: a cold run
@@ -329,7 +335,7 @@ impl Ingest<'_, '_, '_> {
         // A cold run over many files stores as it reads, so that what it
         // holds stays bounded (docs/ARCHITECTURE.md, "How a cold run is
         // stored").
-        if changed.len() > FILES_PER_STEP {
+        if Self::may_bulk_load(changed.len()) {
             if let Some(load) = self.tx.begin_bulk_load()? {
                 self.sightings.bulk = Some(Settling {
                     load,

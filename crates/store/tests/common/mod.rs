@@ -1,4 +1,6 @@
 //! Helpers shared by the store's integration tests.
+// Each test file uses some of them.
+#![allow(dead_code)]
 
 use chittysync_core::Observation;
 use chittysync_store::{Store, Via};
