@@ -28,6 +28,15 @@ const REWRITE_KILLS: usize = 10;
 /// than loops when this many runs did not give the kills wanted.
 const MAX_RUNS_PER_PHASE: usize = 200;
 
+/// Held by each test for its whole run: kill points are drawn from how long
+/// a clean run took when the test began, which another test's runs beside it
+/// would skew (a calibration slowed by them makes most kills come too late).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn consolidate(sb: &Sandbox, home: &Path) -> Command {
     let mut cmd = Sandbox::bare_command();
     cmd.arg("--claude-dir")
@@ -131,6 +140,7 @@ fn fresh_home(path: &Path) {
 
 #[test]
 fn kill_9_at_random_points_loses_nothing_and_ends_equal_to_a_clean_run() {
+    let _alone = one_at_a_time();
     let sb = Sandbox::new();
     std::fs::remove_dir_all(sb.claude()).unwrap();
     generate(&sb.claude(), &CorpusSpec::new(60, 13)).expect("generate a Claude folder");
@@ -262,6 +272,7 @@ fn kill_9_at_random_points_loses_nothing_and_ends_equal_to_a_clean_run() {
 #[test]
 fn kill_9_during_a_cold_bulk_load_leaves_a_store_that_opens_in_wal() {
     const KILLS: usize = 12;
+    let _alone = one_at_a_time();
     let sb = Sandbox::new();
     std::fs::remove_dir_all(sb.claude()).unwrap();
     generate(
