@@ -212,6 +212,9 @@ pub(crate) struct Settling {
     /// Other agents' files still to be read: each may tell its sessions'
     /// folders (their ids are namespaced, `agent:id`).
     pending_agent_files: usize,
+    /// How many of [`Sightings::items`] were found waiting at the end of an
+    /// earlier step (they come first).
+    held: usize,
 }
 
 impl Sightings {
@@ -354,6 +357,7 @@ impl Ingest<'_, '_, '_> {
                         .iter()
                         .filter(|(file, _)| matches!(file.kind, SourceKind::Agent(_)))
                         .count(),
+                    held: 0,
                 });
             }
         }
@@ -365,9 +369,16 @@ impl Ingest<'_, '_, '_> {
                 break;
             }
             done += step.len() as u64;
+            // Whether this step read a file that can tell a session's folder
+            // (todo and task files never do).
+            let mut told_folders = false;
             // Each file's parsed content is freed once taken in.
             for file in crate::read::read_all(sources, step, max_file_bytes) {
                 self.take_file(&file)?;
+                told_folders |= matches!(
+                    file.file.kind,
+                    SourceKind::Transcript { .. } | SourceKind::Agent(_)
+                );
                 if let Some(settling) = &mut self.sightings.bulk {
                     match &file.file.kind {
                         SourceKind::Transcript {
@@ -382,7 +393,7 @@ impl Ingest<'_, '_, '_> {
                     }
                 }
             }
-            self.store_settled()?;
+            self.store_settled(told_folders)?;
             if let Some(progress) = progress {
                 progress(done, total);
             }
@@ -399,14 +410,22 @@ impl Ingest<'_, '_, '_> {
     /// end (a transcript may tie a session to it). So every sighting is
     /// placed as if all were placed at the end, and the run stores what it
     /// would have stored in one batch.
-    fn store_settled(&mut self) -> Result<(), StoreError> {
+    ///
+    /// The sightings held from earlier steps are looked at again only after
+    /// a step that `told_folders` (read transcripts or other agents' files):
+    /// after one of todo and task files alone none of them can have settled,
+    /// and a cold run of todo files only would otherwise look up every
+    /// waiting session again at every step. Held ones stay first, in the
+    /// order they came, as if all were looked at.
+    fn store_settled(&mut self, told_folders: bool) -> Result<(), StoreError> {
         let Some(settling) = &self.sightings.bulk else {
             return Ok(());
         };
+        let from = if told_folders { 0 } else { settling.held };
+        let examined = self.sightings.items.split_off(from);
         let mut settled: HashMap<String, bool> = HashMap::new();
         let mut ready = Vec::new();
-        let mut waiting = Vec::new();
-        for (sighting, placement) in std::mem::take(&mut self.sightings.items) {
+        for (sighting, placement) in examined {
             let session = match &placement {
                 Placement::Session(session) => Some(session.as_str()),
                 Placement::TaskList(list) => session_of_list(list),
@@ -430,10 +449,12 @@ impl Ingest<'_, '_, '_> {
             if is_settled {
                 ready.push((sighting, placement));
             } else {
-                waiting.push((sighting, placement));
+                self.sightings.items.push((sighting, placement));
             }
         }
-        self.sightings.items = waiting;
+        if let Some(settling) = &mut self.sightings.bulk {
+            settling.held = self.sightings.items.len();
+        }
         let observations = self.place(ready)?;
         self.store(&observations)?;
         Ok(())
