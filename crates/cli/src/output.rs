@@ -111,6 +111,10 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// Prints the table. On a terminal, the last column (a todo's content,
+    /// a command) is cut with `…` where a row would pass the terminal's
+    /// width, as `gh` and `docker ps` do, unless that leaves it fewer than
+    /// [`MIN_LAST_COLUMN`] columns; piped, every cell is whole.
     pub fn print(&self) {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.width()).collect();
         for row in &self.rows {
@@ -122,11 +126,21 @@ impl Table {
         }
         let mut out = anstream::stdout().lock();
         let last = self.headers.len().saturating_sub(1);
+        let room = terminal_columns()
+            .map(|columns| {
+                let before: usize = widths[..last].iter().map(|w| w + 2).sum();
+                columns.saturating_sub(before)
+            })
+            .filter(|room| *room >= MIN_LAST_COLUMN);
         let header: Vec<(String, Style)> =
             self.headers.iter().map(|h| (h.to_string(), BOLD)).collect();
         for row in std::iter::once(&header).chain(self.rows.iter()) {
             let mut line = String::new();
             for (i, (text, style)) in row.iter().enumerate() {
+                let text = match room {
+                    Some(room) if i == last => cut_to_width(text, room),
+                    _ => Cow::Borrowed(text.as_str()),
+                };
                 line.push_str(&format!("{style}{text}{style:#}"));
                 if i < last {
                     line.push_str(&" ".repeat(widths[i] - text.width() + 2));
@@ -137,6 +151,34 @@ impl Table {
     }
 }
 
+/// The fewest columns a table's last column is cut to; with less room the
+/// rows are left to wrap.
+const MIN_LAST_COLUMN: usize = 16;
+
+/// How many columns the terminal standard output writes to has, when it is one.
+fn terminal_columns() -> Option<usize> {
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(width, _)| usize::from(width.0))
+}
+
+/// `text` cut to at most `room` columns of the terminal, its end shown by `…`.
+fn cut_to_width(text: &str, room: usize) -> Cow<'_, str> {
+    if text.width() <= room {
+        return Cow::Borrowed(text);
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > room - 1 {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
+    cut.push('…');
+    Cow::Owned(cut)
+}
+
 /// A plain cell.
 pub fn cell(text: impl Into<String>) -> (String, Style) {
     (text.into(), Style::new())
@@ -144,7 +186,17 @@ pub fn cell(text: impl Into<String>) -> (String, Style) {
 
 #[cfg(test)]
 mod tests {
-    use super::visible;
+    use super::{cut_to_width, visible};
+
+    #[test]
+    fn cells_are_cut_by_the_columns_they_take() {
+        assert_eq!(cut_to_width("short", 16), "short");
+        assert_eq!(cut_to_width("exactly sixteen!", 16), "exactly sixteen!");
+        assert_eq!(cut_to_width("seventeen columns", 16), "seventeen colum…");
+        // Wide characters take two columns each: no half of one is shown.
+        assert_eq!(cut_to_width("日本語のテキストです", 8), "日本語…");
+        assert_eq!(cut_to_width("日本語のテキストです", 9), "日本語の…");
+    }
 
     #[test]
     fn controls_are_escaped_and_the_rest_kept() {

@@ -81,3 +81,56 @@ fn control_characters_in_sessions_and_projects_are_shown() {
         assert!(stdout.contains(r"evil\nFAKE"), "{view}: {stdout:?}");
     }
 }
+
+/// `todos` on a terminal 80 columns wide: every line fits, the content is
+/// cut with `…`; piped, the content is whole. The terminal is a real
+/// pseudo-terminal (`script`, util-linux), its width set by `stty`.
+#[test]
+fn on_a_terminal_a_table_fits_its_width_and_piped_it_is_whole() {
+    let sandbox = Sandbox::new();
+    let content = format!("Rewrite the {} parser", "very ".repeat(40));
+    sandbox.write("todos/s1.json", todo_list(&[(&content, "pending")]));
+    sandbox.consolidate(&[]);
+
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut shell = String::from("stty cols 80 rows 40; exec");
+    let binary = env!("CARGO_BIN_EXE_chittysync");
+    let (claude, home) = (sandbox.claude(), sandbox.home());
+    let agents = sandbox.dir.path().display().to_string();
+    for arg in [
+        binary,
+        "--color",
+        "never",
+        "--claude-dir",
+        &claude.display().to_string(),
+        "--agents-home",
+        &agents,
+        "--home",
+        &home.display().to_string(),
+        "todos",
+    ] {
+        shell.push(' ');
+        shell.push_str(&quote(arg));
+    }
+    let out = Command::new("script")
+        .args(["-qec", &shell, "/dev/null"])
+        .env_remove("CHITTYSYNC_HOME")
+        .output()
+        .expect("run script(1)");
+    assert!(out.status.success(), "{out:?}");
+    let shown = String::from_utf8(out.stdout).unwrap().replace('\r', "");
+    let lines = table_lines(&shown);
+    assert_eq!(lines.len(), 2, "a header and one row: {shown:?}");
+    for line in &lines {
+        assert!(line.chars().count() <= 80, "{line:?} is wider than 80");
+    }
+    assert!(lines[1].ends_with('…'), "{:?}", lines[1]);
+    assert_eq!(lines[1].chars().count(), 80, "{:?}", lines[1]);
+    assert!(lines[1].contains("Rewrite the very very"), "{:?}", lines[1]);
+
+    let piped = sandbox.ok(&["todos"]);
+    assert!(
+        table_lines(&piped)[1].ends_with(&content),
+        "piped, the content is whole: {piped:?}"
+    );
+}
