@@ -240,23 +240,26 @@ impl Tx<'_> {
         ordered.sort_by_cached_key(|(_, new)| {
             (new[0].1.project.clone(), normalize(&new[0].1.content))
         });
-        let mut latest_rows: Vec<(&str, String, i64, Observation)> = Vec::new();
+        // Each observer's latest word, borrowed from the batch by its `seq`
+        // (the batch outlives this; a clone of each would be freed unused).
+        let mut latest_rows: Vec<(&str, i64, &Observation)> = Vec::new();
         let mut changed = Vec::new();
         for (todo_id, new) in ordered {
             let mut entry = Loaded::default();
-            for (seq, obs) in new {
-                entry.add(seq, obs);
+            for (seq, obs) in &new {
+                entry.add(*seq, obs);
             }
-            for (observer, seq) in entry.seq_of_observer.drain() {
-                let word = entry.state.latest[&observer].clone();
-                latest_rows.push((todo_id, observer, seq, word));
+            for (seq, word) in &new {
+                if entry.seq_of_observer.get(word.observer.as_str()) == Some(seq) {
+                    latest_rows.push((todo_id, *seq, word));
+                }
             }
             if self.write_todo(todo_id, &entry, generation, true)? {
                 changed.push(todo_id.to_string());
             }
         }
-        latest_rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        for (todo_id, _, seq, word) in &latest_rows {
+        latest_rows.sort_unstable_by(|a, b| (a.0, &a.2.observer).cmp(&(b.0, &b.2.observer)));
+        for (todo_id, seq, word) in &latest_rows {
             self.insert_latest(todo_id, word, *seq)?;
         }
         Ok(changed)
