@@ -419,7 +419,14 @@ fn bad_chat_lines_are_warnings_with_their_line() {
     for w in &read.warnings {
         assert_eq!(w.path, path);
     }
-    assert!(read.warnings[0].message.contains("invalid JSON"));
+    // Told as every other reader tells it: where, then why.
+    assert!(
+        read.warnings[0]
+            .message
+            .starts_with("invalid JSON at line 1, column "),
+        "{}",
+        read.warnings[0].message
+    );
     assert!(read.warnings[1].message.contains("timestamp"));
     assert!(read.warnings[2].message.contains("without a list"));
     assert!(read.warnings[3].message.contains("too long"));

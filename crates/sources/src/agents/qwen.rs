@@ -171,7 +171,7 @@ pub fn parse_chat_line(line: &[u8]) -> Result<ChatLine, String> {
     }
     let envelope: Envelope = match serde_json::from_slice(line) {
         Ok(envelope) => envelope,
-        Err(e) => return Err(format!("invalid JSON: {e}")),
+        Err(e) => return Err(ParseError::from_json(&e).to_string()),
     };
     let text = |v: &Option<Value>| json::text(v.as_ref()).map(|s| s.trim().to_string());
     let is_assistant = envelope.kind.as_ref().and_then(Value::as_str) == Some("assistant");
@@ -191,7 +191,8 @@ pub fn parse_chat_line(line: &[u8]) -> Result<ChatLine, String> {
     if !is_assistant || memchr::memmem::find(line, TOOL_NAME.as_bytes()).is_none() {
         return Ok(facts);
     }
-    let value: Value = serde_json::from_slice(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let value: Value =
+        serde_json::from_slice(line).map_err(|e| ParseError::from_json(&e).to_string())?;
     let parts = value
         .pointer("/message/parts")
         .and_then(Value::as_array)
