@@ -275,15 +275,12 @@ fn kill_9_during_a_cold_bulk_load_leaves_a_store_that_opens_in_wal() {
     let _alone = one_at_a_time();
     let sb = Sandbox::new();
     std::fs::remove_dir_all(sb.claude()).unwrap();
-    generate(
+    let written = generate(
         &sb.claude(),
         &CorpusSpec::new(1_300, 29).with_transcripts(chittysync_corpus::TranscriptSize::None),
     )
     .expect("generate a Claude folder");
-    let files = ["todos", "tasks"]
-        .iter()
-        .flat_map(|dir| walk(&sb.claude().join(dir)))
-        .count();
+    let files = written.todo_files + written.task_files;
     assert!(files > 2_048, "{files} files: not a bulk load");
     let home = sb.home();
     let mut rng = chittysync_corpus::rng::stream(29, 0xB01C, 0);
@@ -326,18 +323,4 @@ fn kill_9_during_a_cold_bulk_load_leaves_a_store_that_opens_in_wal() {
     for name in ["todos.json", "project-coordination.json", "conflicts.json"] {
         assert_eq!(output(&home, name), output(&calibration, name), "{name}");
     }
-}
-
-/// Every file under `dir`.
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(walk(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }

@@ -189,7 +189,7 @@ impl Store {
 
     /// Whether the store holds no observation and no folded todo.
     fn is_empty(&self) -> Result<bool> {
-        Ok(tail::last_seq(&self.conn)? == 0 && fold_state::no_todos(&self.conn)?)
+        Ok(self.log_seq()? == 0 && fold_state::no_todos(&self.conn)?)
     }
 
     /// Turns the store from WAL to a rollback journal if no other
