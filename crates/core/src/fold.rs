@@ -11,6 +11,7 @@ use crate::snapshot::TodoEntry;
 use crate::status::Status;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The rule that resolves observers that disagree.
@@ -65,6 +66,17 @@ fn min_time(a: Option<Timestamp>, b: Timestamp) -> Option<Timestamp> {
 impl TodoState {
     /// Takes one observation into account. Commutative and idempotent.
     pub fn apply(&mut self, obs: &Observation) {
+        self.take(Cow::Borrowed(obs));
+    }
+
+    /// [`TodoState::apply`] of an observation the caller is done with: kept
+    /// without a copy if it is its observer's current word, which is then
+    /// returned (a fold of the whole log reads each observation once).
+    pub fn apply_owned(&mut self, obs: Observation) -> Option<&Observation> {
+        self.take(Cow::Owned(obs))
+    }
+
+    fn take(&mut self, obs: Cow<'_, Observation>) -> Option<&Observation> {
         self.first_seen = min_time(self.first_seen, obs.observed_at);
         match obs.status {
             Status::InProgress => self.started_at = min_time(self.started_at, obs.observed_at),
@@ -78,7 +90,7 @@ impl TodoState {
                 self.sessions.insert(session.clone());
             }
         }
-        self.offer_latest(obs);
+        self.offer_latest(obs)
     }
 
     /// Merges another accumulator of the same todo into this one.
@@ -94,18 +106,25 @@ impl TodoState {
         }
         self.sessions.extend(other.sessions.iter().cloned());
         for obs in other.latest.values() {
-            self.offer_latest(obs);
+            self.offer_latest(Cow::Borrowed(obs));
         }
     }
 
-    /// Keeps `obs` as its observer's current word if it is newer than what we have.
-    fn offer_latest(&mut self, obs: &Observation) {
-        match self.latest.get_mut(&obs.observer) {
-            Some(current) if current.recency_key() >= obs.recency_key() => {}
-            Some(current) => *current = obs.clone(),
-            None => {
-                self.latest.insert(obs.observer.clone(), obs.clone());
+    /// Keeps `obs` as its observer's current word if it is newer than what
+    /// we have, and returns it then.
+    fn offer_latest(&mut self, obs: Cow<'_, Observation>) -> Option<&Observation> {
+        match self.latest.get(&obs.observer) {
+            Some(current) if current.recency_key() >= obs.recency_key() => None,
+            Some(_) => {
+                let current = self.latest.get_mut(&obs.observer)?;
+                *current = obs.into_owned();
+                Some(current)
             }
+            None => Some(
+                self.latest
+                    .entry(obs.observer.clone())
+                    .or_insert(obs.into_owned()),
+            ),
         }
     }
 

@@ -67,6 +67,33 @@ proptest! {
     }
 
     #[test]
+    fn an_observation_taken_owned_folds_as_one_borrowed(all in prop::collection::vec(arb_observation(), 0..30)) {
+        // A fold of the whole log hands each observation over instead of
+        // lending it; the accumulator must end the same, and the word handed
+        // back must be exactly the observation when it became its
+        // observer's current word (not when it already was).
+        let mut borrowed = chittysync_core::TodoState::default();
+        let mut owned = chittysync_core::TodoState::default();
+        for obs in &all {
+            let already = borrowed.latest.get(&obs.observer).is_some_and(|o| o.id == obs.id);
+            borrowed.apply(obs);
+            let kept = owned.apply_owned(obs.clone()).cloned();
+            let became = !already && borrowed.latest[&obs.observer].id == obs.id;
+            prop_assert_eq!(kept.is_some(), became);
+            if let Some(kept) = kept {
+                prop_assert_eq!(&kept, obs);
+            }
+        }
+        prop_assert_eq!(borrowed.resolve(), owned.resolve());
+        prop_assert_eq!(&borrowed.latest, &owned.latest);
+        prop_assert_eq!(&borrowed.sessions, &owned.sessions);
+        prop_assert_eq!(
+            (borrowed.first_seen, borrowed.started_at, borrowed.first_completed),
+            (owned.first_seen, owned.started_at, owned.first_completed)
+        );
+    }
+
+    #[test]
     fn the_same_observation_twice_changes_nothing(all in prop::collection::vec(arb_observation(), 0..30)) {
         let mut doubled = all.clone();
         doubled.extend(all.iter().cloned());

@@ -8,10 +8,9 @@
 
 use crate::observations::IdSet;
 use crate::{Result, Tx, Via};
-use chittysync_core::{normalize, Observation, Resolved, Timestamp, TodoState};
+use chittysync_core::{normalize, Observation, Resolved, Status, Timestamp, TodoState};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 /// What an ingest changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,7 +37,25 @@ impl Loaded {
     fn add(&mut self, seq: i64, obs: &Observation) {
         self.state.apply(obs);
         if self.state.latest.get(&obs.observer).map(|o| &o.id) == Some(&obs.id) {
-            self.seq_of_observer.insert(obs.observer.clone(), seq);
+            note_seq(&mut self.seq_of_observer, &obs.observer, seq);
+        }
+    }
+
+    /// [`Loaded::add`] of an observation the caller is done with.
+    fn add_owned(&mut self, seq: i64, obs: Observation) {
+        if let Some(word) = self.state.apply_owned(obs) {
+            note_seq(&mut self.seq_of_observer, &word.observer, seq);
+        }
+    }
+}
+
+/// Sets the `seq` of an observer's latest word (its name copied only the
+/// first time).
+fn note_seq(seq_of_observer: &mut HashMap<String, i64>, observer: &str, seq: i64) {
+    match seq_of_observer.get_mut(observer) {
+        Some(known) => *known = seq,
+        None => {
+            seq_of_observer.insert(observer.to_string(), seq);
         }
     }
 }
@@ -62,6 +79,33 @@ const UPSERT_TODO: &str = "INSERT INTO todos (todo_id, project, sort_key, status
        started_at = excluded.started_at, updated_at = excluded.updated_at,
        completed_at = excluded.completed_at, first_completed = excluded.first_completed,
        entry = excluded.entry, conflict = excluded.conflict";
+
+/// An observer's latest word on a todo that has none yet.
+const INSERT_LATEST: &str =
+    "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// A row of `latest`: an observer's latest word on a todo, by its `seq`,
+/// with the status and session the collision queries read.
+struct LatestRow {
+    todo_id: String,
+    observer: String,
+    seq: i64,
+    status: Status,
+    session: Option<String>,
+}
+
+/// The part of a fold of the whole log in `parts` that a todo falls in, by
+/// its id: a range of ids, in order (its first eight hex digits, spread
+/// evenly by the hash they are a prefix of). An id that does not start with
+/// hex digits (none that this program writes) falls in the first part.
+fn part_of(todo: &[u8], parts: u64) -> u64 {
+    let prefix = todo
+        .get(..8)
+        .and_then(|p| std::str::from_utf8(p).ok())
+        .and_then(|p| u32::from_str_radix(p, 16).ok())
+        .unwrap_or(0);
+    (u64::from(prefix) * parts) >> 32
+}
 
 /// The most fold states a fold of the whole log holds at once: each is a
 /// few KB (every observer's latest observation, the sessions), so this
@@ -266,37 +310,35 @@ impl Tx<'_> {
     }
 
     /// Folds the whole log into `latest` and `todos`, which hold nothing of
-    /// it yet. The log is read from its start once per part of the todos
-    /// (split by a hash of their ids), each part's fold states held while
-    /// its records stream past and then written, so that at most
-    /// [`STATES_PER_PASS`] states are held (docs/ARCHITECTURE.md, "How a
-    /// cold run is stored"). `todos` is how many there are, to choose the
-    /// parts. Returns how many were folded and those whose rows were
-    /// written.
+    /// it yet. The log is read from its start once per part of the todos,
+    /// each part's fold states held while its records stream past and then
+    /// written, so that at most [`STATES_PER_PASS`] states are held
+    /// (docs/ARCHITECTURE.md, "How a cold run is stored"). The parts are
+    /// ranges of the todos' ids, in order, so each observer's latest word
+    /// goes into `latest` (keyed by todo, then observer) after every row
+    /// written before it: appended to its B-tree, not put between rows.
+    /// `todos` is how many there are, to choose the parts. Returns how many
+    /// were folded and those whose rows were written.
     fn fold_whole_log(&self, todos: usize, generation: u64) -> Result<(usize, Vec<String>)> {
         self.fold_whole_log_in_parts(todos.div_ceil(STATES_PER_PASS).max(1) as u64, generation)
     }
 
     fn fold_whole_log_in_parts(&self, parts: u64, generation: u64) -> Result<(usize, Vec<String>)> {
-        let part_of = |todo: &[u8]| {
-            let mut hasher = std::hash::DefaultHasher::new();
-            todo.hash(&mut hasher);
-            hasher.finish() % parts
-        };
         let mut folded = 0;
         let mut changed = Vec::new();
         for part in 0..parts {
             let mut states: HashMap<String, Loaded> = HashMap::new();
             self.each_logged_of_todos(
-                |todo| part_of(todo) == part,
+                |todo| part_of(todo, parts) == part,
                 |record| {
-                    let obs = &record.observation;
+                    let obs = record.observation;
                     match states.get_mut(obs.todo_id.as_str()) {
-                        Some(state) => state.add(record.seq, obs),
+                        Some(state) => state.add_owned(record.seq, obs),
                         None => {
                             let mut state = Loaded::default();
-                            state.add(record.seq, obs);
-                            states.insert(obs.todo_id.clone(), state);
+                            let todo_id = obs.todo_id.clone();
+                            state.add_owned(record.seq, obs);
+                            states.insert(todo_id, state);
                         }
                     }
                     Ok(())
@@ -314,8 +356,27 @@ impl Tx<'_> {
                 )
             });
             folded += ordered.len();
-            for (todo_id, entry) in ordered {
-                self.write_new_state(todo_id, &entry, generation, &mut changed)?;
+            let mut latest_rows = Vec::new();
+            for (todo_id, mut entry) in ordered {
+                if self.write_todo(&todo_id, &entry, generation, true)? {
+                    changed.push(todo_id.clone());
+                }
+                for (observer, seq) in entry.seq_of_observer {
+                    if let Some(word) = entry.state.latest.remove(&observer) {
+                        latest_rows.push(LatestRow {
+                            todo_id: todo_id.clone(),
+                            observer,
+                            seq,
+                            status: word.status,
+                            session: word.session,
+                        });
+                    }
+                }
+            }
+            latest_rows
+                .sort_unstable_by(|a, b| (&a.todo_id, &a.observer).cmp(&(&b.todo_id, &b.observer)));
+            for row in &latest_rows {
+                self.insert_latest_row(row)?;
             }
         }
         Ok((folded, changed))
@@ -328,26 +389,6 @@ impl Tx<'_> {
             [],
             |r| r.get::<_, i64>(0),
         )? as usize)
-    }
-
-    /// Writes the latest words and fold row of a todo that has none yet;
-    /// adds it to `changed` if its row was written.
-    fn write_new_state(
-        &self,
-        todo_id: String,
-        entry: &Loaded,
-        generation: u64,
-        changed: &mut Vec<String>,
-    ) -> Result<()> {
-        let mut observers: Vec<(&String, &i64)> = entry.seq_of_observer.iter().collect();
-        observers.sort_unstable();
-        for (observer, seq) in observers {
-            self.insert_latest(&todo_id, &entry.state.latest[observer], *seq)?;
-        }
-        if self.write_todo(&todo_id, entry, generation, true)? {
-            changed.push(todo_id);
-        }
-        Ok(())
     }
 
     /// Forgets the stored fold and folds the whole log again. The result must
@@ -387,12 +428,19 @@ impl Tx<'_> {
     /// Adds an observer's latest word on a todo that has none yet (bulk
     /// loads, whose tables' secondary indexes are deferred).
     fn insert_latest(&self, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
-        self.put_latest(
-            "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)",
-            todo_id,
-            word,
-            seq,
-        )
+        self.put_latest(INSERT_LATEST, todo_id, word, seq)
+    }
+
+    /// [`Tx::insert_latest`] of a word folded from the whole log.
+    fn insert_latest_row(&self, row: &LatestRow) -> Result<()> {
+        self.conn().prepare_cached(INSERT_LATEST)?.execute(params![
+            row.todo_id,
+            row.observer,
+            row.seq,
+            row.status.as_str(),
+            row.session
+        ])?;
+        Ok(())
     }
 
     fn put_latest(&self, sql: &str, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
@@ -579,6 +627,31 @@ mod tests {
     use crate::{Store, Via};
     use chittysync_core::{Observation, Source, Status, Timestamp};
 
+    /// The parts of a fold of the whole log are ranges of todo ids, in
+    /// order, so `latest` is written in its key order; every id has one.
+    #[test]
+    fn the_parts_are_ranges_of_ids_in_order() {
+        let mut ids: Vec<String> = (0..2000)
+            .map(|i| chittysync_core::todo_id("p", &format!("todo {i}")))
+            .collect();
+        ids.sort();
+        for parts in [1, 2, 5, 7] {
+            let of: Vec<u64> = ids
+                .iter()
+                .map(|id| super::part_of(id.as_bytes(), parts))
+                .collect();
+            assert!(of.windows(2).all(|w| w[0] <= w[1]), "{parts} parts");
+            assert!(of.iter().all(|p| *p < parts), "{parts} parts");
+            // Spread evenly: each part holds some of 2,000 hashed ids.
+            for part in 0..parts {
+                assert!(of.iter().filter(|p| **p == part).count() > 2000 / parts as usize / 2);
+            }
+        }
+        assert_eq!(super::part_of(b"ffffffffffffffff", 7), 6);
+        assert_eq!(super::part_of(b"not hex!", 7), 0);
+        assert_eq!(super::part_of(b"abc", 7), 0);
+    }
+
     /// A fold of the whole log in parts (a home of more todos than
     /// `STATES_PER_PASS`) writes the same rows as in one.
     #[test]
@@ -605,7 +678,19 @@ mod tests {
             tx.ingest(batch, Via::Local).unwrap();
             tx.commit().unwrap();
         }
-        let rows = |store: &Store| store.folded_todos().unwrap();
+        let rows = |store: &Store| {
+            let latest: Vec<(String, String, i64, String, Option<String>)> = store
+                .conn()
+                .prepare("SELECT todo_id, observer, seq, status, session FROM latest ORDER BY 1, 2")
+                .unwrap()
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            (store.folded_todos().unwrap(), latest)
+        };
         let incremental = rows(&store);
         for parts in [1, 2, 7, 1000] {
             let tx = store.begin().unwrap();
@@ -613,7 +698,7 @@ mod tests {
                 .execute_batch("DELETE FROM latest; DELETE FROM todos;")
                 .unwrap();
             let (folded, _) = tx.fold_whole_log_in_parts(parts, 1).unwrap();
-            assert_eq!(folded, incremental.len(), "{parts} parts");
+            assert_eq!(folded, incremental.0.len(), "{parts} parts");
             tx.commit().unwrap();
             assert_eq!(rows(&store), incremental, "{parts} parts");
         }

@@ -575,19 +575,29 @@ impl<'a> Body<'a> {
         ))
     }
 
-    fn opt(&mut self) -> std::result::Result<Option<String>, String> {
+    /// An optional text field, borrowed.
+    fn opt_text(&mut self) -> std::result::Result<Option<&'a str>, String> {
         let len = u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"));
         if len == u32::MAX {
             return Ok(None);
         }
         let bytes = self.take(len as usize)?;
-        String::from_utf8(bytes.to_vec())
+        std::str::from_utf8(bytes)
             .map(Some)
             .map_err(|_| "holds text that is not UTF-8".into())
     }
 
+    /// A text field, borrowed.
+    fn text(&mut self) -> std::result::Result<&'a str, String> {
+        self.opt_text()?.ok_or_else(|| "lacks a field".into())
+    }
+
+    fn opt(&mut self) -> std::result::Result<Option<String>, String> {
+        Ok(self.opt_text()?.map(str::to_string))
+    }
+
     fn str(&mut self) -> std::result::Result<String, String> {
-        self.opt()?.ok_or_else(|| "lacks a field".into())
+        Ok(self.text()?.to_string())
     }
 }
 
@@ -625,17 +635,17 @@ pub(crate) fn decode_body(body: &[u8]) -> std::result::Result<Record, String> {
     let mut b = Body(body);
     let seq = b.i64()?;
     let observed_at = Timestamp(b.i64()?);
-    let via = Via::parse(&b.str()?);
+    let via = Via::parse(b.text()?);
     let id = b.str()?;
     let todo_id = b.str()?;
     let project = b.str()?;
     let content = b.str()?;
     let active_form = b.opt()?;
-    let status = Status::parse(&b.str()?).unwrap_or(Status::Pending);
+    let status = Status::parse(b.text()?).unwrap_or(Status::Pending);
     let observer = b.str()?;
     let session = b.opt()?;
     let device = b.str()?;
-    let source = b.str()?.parse::<Source>().unwrap_or(Source::File);
+    let source = b.text()?.parse::<Source>().unwrap_or(Source::File);
     Ok(Record {
         seq,
         via,
