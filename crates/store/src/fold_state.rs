@@ -6,7 +6,7 @@
 //! name, apply, and write back only what changed — the same core code a full
 //! refold uses, so incremental equals full.
 
-use crate::observations::IdSet;
+use crate::observations::{IdSet, LoadIndex};
 use crate::{Result, Tx, Via};
 use chittysync_core::{normalize, Observation, Resolved, Status, Timestamp, TodoState};
 use rusqlite::{params, OptionalExtension};
@@ -132,7 +132,7 @@ pub struct BulkLoad {
     /// The ids appended, to skip a second copy.
     ids: IdSet,
     /// What `log_index` will hold: (todo, id, seq) of each appended observation.
-    index: Vec<(String, String, i64)>,
+    index: LoadIndex,
 }
 
 impl Tx<'_> {
@@ -211,7 +211,7 @@ impl Tx<'_> {
             deferred: self.defer_indexes(&["latest", "todos"])?,
             new_observations: 0,
             ids: IdSet::default(),
-            index: Vec::new(),
+            index: LoadIndex::default(),
         }))
     }
 
@@ -245,15 +245,13 @@ impl Tx<'_> {
         drop(load.ids);
         let generation = self.next_generation()?;
         // In the index's key order: appended to its B-tree, not scattered.
-        load.index.sort_unstable();
-        for (todo_id, id, seq) in &load.index {
-            self.index_logged(todo_id, id, *seq)?;
-        }
+        load.index.sort();
+        self.write_load_index(&load.index)?;
         let changed_todos = if load.new_observations == 0 {
             drop(load.index);
             self.fold_batch(&fresh, generation)?
         } else {
-            let todos = 1 + load.index.windows(2).filter(|w| w[0].0 != w[1].0).count();
+            let todos = load.index.todos();
             drop(load.index);
             self.fold_whole_log(todos, generation)?.1
         };

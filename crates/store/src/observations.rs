@@ -70,21 +70,73 @@ pub(crate) struct IdSet {
 impl IdSet {
     /// Adds an id; false if it was there.
     pub(crate) fn insert(&mut self, id: &str) -> bool {
-        let lower_hex = id.len() == 32
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        match lower_hex
-            .then(|| u128::from_str_radix(id, 16).ok())
-            .flatten()
-        {
+        match lower_hex(id, 32) {
             Some(n) => self.hex.insert(n),
             None => self.other.insert(id.to_string()),
         }
     }
 }
 
+/// The rows of `log_index` a load appends, kept until its end to be
+/// written once, sorted: (todo, id, seq), compact as [`IdSet`] keeps ids.
+/// A todo id of 16 lowercase hex digits and an id of 32 (what chittysync
+/// makes) are kept as numbers, which sort as their text does; anything
+/// else as text. At 815,770 observations this is 26 MB, not 106.
+#[derive(Default)]
+pub(crate) struct LoadIndex {
+    hex: Vec<(u64, u128, i64)>,
+    other: Vec<(String, String, i64)>,
+}
+
+/// `text` as a number, if it is `digits` lowercase hex digits.
+fn lower_hex(text: &str, digits: usize) -> Option<u128> {
+    (text.len() == digits
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then(|| u128::from_str_radix(text, 16).ok())
+    .flatten()
+}
+
+impl LoadIndex {
+    fn push(&mut self, todo_id: &str, id: &str, seq: i64) {
+        match (lower_hex(todo_id, 16), lower_hex(id, 32)) {
+            (Some(todo), Some(id)) => self.hex.push((todo as u64, id, seq)),
+            _ => self.other.push((todo_id.to_string(), id.to_string(), seq)),
+        }
+    }
+
+    /// How many todos it names (each counted once after [`LoadIndex::sort`]).
+    pub(crate) fn todos(&self) -> usize {
+        self.hex.chunk_by(|a, b| a.0 == b.0).count()
+            + self.other.chunk_by(|a, b| a.0 == b.0).count()
+    }
+
+    /// Puts the rows in `log_index`'s key order.
+    pub(crate) fn sort(&mut self) {
+        self.hex.sort_unstable();
+        self.other.sort_unstable();
+    }
+}
+
 impl Tx<'_> {
+    /// Writes a load's index of the log, in the order it holds it.
+    pub(crate) fn write_load_index(&self, index: &LoadIndex) -> Result<()> {
+        let (mut todo, mut id) = (String::with_capacity(16), String::with_capacity(32));
+        for (todo_n, id_n, seq) in &index.hex {
+            use std::fmt::Write as _;
+            todo.clear();
+            id.clear();
+            let _ = write!(todo, "{todo_n:016x}");
+            let _ = write!(id, "{id_n:032x}");
+            self.index_logged(&todo, &id, *seq)?;
+        }
+        for (todo, id, seq) in &index.other {
+            self.index_logged(todo, id, *seq)?;
+        }
+        Ok(())
+    }
+
     /// How far the log is committed: its last `seq` and its length in bytes.
     fn log_committed(&self) -> Result<(i64, u64)> {
         Ok((self.counter("log.seq")? as i64, self.counter("log.bytes")?))
@@ -233,7 +285,7 @@ impl Tx<'_> {
         observations: &'o [Observation],
         via: Via,
         ids: &mut IdSet,
-        index: &mut Vec<(String, String, i64)>,
+        index: &mut LoadIndex,
     ) -> Result<Vec<(i64, &'o Observation)>> {
         let mut fresh = Vec::new();
         self.with_appender(|a| {
@@ -242,7 +294,7 @@ impl Tx<'_> {
                     continue;
                 }
                 let seq = a.append(self.log, obs, via)?;
-                index.push((obs.todo_id.clone(), obs.id.clone(), seq));
+                index.push(&obs.todo_id, &obs.id, seq);
                 fresh.push((seq, obs));
             }
             Ok(())

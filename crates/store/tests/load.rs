@@ -7,7 +7,7 @@ mod common;
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_store::{Store, Tx, Via};
-use common::ingest;
+use common::{history_ids, ingest};
 use std::path::{Path, PathBuf};
 
 fn observations(count: usize) -> Vec<Observation> {
@@ -157,4 +157,43 @@ fn a_load_into_a_store_that_holds_data_stays_in_wal() {
     tx.commit().unwrap();
     assert_eq!(journal_mode(&path), "wal");
     assert_folded_as_incrementally(&store, dir.path(), &all);
+}
+
+/// A load keeps the index of the log it writes at its end compactly, ids
+/// of the usual form as numbers; ids of another form (not made by this
+/// program) are kept as text, and every observation of either is found in
+/// its todo's history afterwards, as after an incremental ingest.
+#[test]
+fn a_load_indexes_ids_of_any_form() {
+    let (dir, _path, mut all, mut store) = fresh_store();
+    for (n, obs) in all.iter_mut().enumerate().filter(|(n, _)| n % 97 == 0) {
+        obs.id = format!("Legacy-{n}");
+        if n % 2 == 0 {
+            obs.todo_id = format!("legacy todo {}", n % 5);
+        }
+    }
+    let tx = store.begin().unwrap();
+    load(&tx, &all);
+    tx.commit().unwrap();
+
+    let mut incremental = Store::open(&dir.path().join("incremental.db")).unwrap();
+    for batch in all.chunks(500) {
+        ingest(&mut incremental, batch);
+    }
+    let mut todos: Vec<&str> = all.iter().map(|o| o.todo_id.as_str()).collect();
+    todos.sort();
+    todos.dedup();
+    assert!(todos.iter().any(|t| t.starts_with("legacy")));
+    for todo in todos {
+        let ids = history_ids(&store, todo);
+        let mut expected: Vec<String> = all
+            .iter()
+            .filter(|o| o.todo_id == todo)
+            .map(|o| o.id.clone())
+            .collect();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(ids, expected, "{todo}");
+        assert_eq!(ids, history_ids(&incremental, todo), "{todo}");
+    }
 }
