@@ -6,9 +6,9 @@
 //! name, apply, and write back only what changed — the same core code a full
 //! refold uses, so incremental equals full.
 
-use crate::observations::{IdSet, LoadIndex};
+use crate::observations::{IdSet, LoadIndex, WholeLog};
 use crate::{Result, Tx, Via};
-use chittysync_core::{normalize, Observation, Resolved, Status, Timestamp, TodoState};
+use chittysync_core::{normalize, Observation, Resolved, Timestamp, TodoState};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -84,16 +84,6 @@ const UPSERT_TODO: &str = "INSERT INTO todos (todo_id, project, sort_key, status
 const INSERT_LATEST: &str =
     "INSERT INTO latest (todo_id, observer, seq, status, session) VALUES (?1, ?2, ?3, ?4, ?5)";
 
-/// A row of `latest`: an observer's latest word on a todo, by its `seq`,
-/// with the status and session the collision queries read.
-struct LatestRow {
-    todo_id: String,
-    observer: String,
-    seq: i64,
-    status: Status,
-    session: Option<String>,
-}
-
 /// The part of a fold of the whole log in `parts` that a todo falls in, by
 /// its id: a range of ids, in order (its first eight hex digits, spread
 /// evenly by the hash they are a prefix of). An id that does not start with
@@ -110,8 +100,10 @@ fn part_of(todo: &[u8], parts: u64) -> u64 {
 /// The most fold states a fold of the whole log holds at once: each is a
 /// few KB (every observer's latest observation, the sessions), so this
 /// bounds a cold run's memory to some 100 MB for them whatever the size of
-/// the home.
-const STATES_PER_PASS: usize = 25_000;
+/// the home. Two parts are held at once, one folded while the other is
+/// written.
+const STATES_HELD: usize = 25_000;
+const STATES_PER_PART: usize = STATES_HELD / 2;
 
 /// Above this many todos, one scan beats a lookup per todo.
 const BULK_LOAD_THRESHOLD: usize = 512;
@@ -246,14 +238,16 @@ impl Tx<'_> {
         let generation = self.next_generation()?;
         // In the index's key order: appended to its B-tree, not scattered.
         load.index.sort();
-        self.write_load_index(&load.index)?;
         let changed_todos = if load.new_observations == 0 {
+            self.write_load_index(&load.index)?;
             drop(load.index);
             self.fold_batch(&fresh, generation)?
         } else {
-            let todos = load.index.todos();
-            drop(load.index);
-            self.fold_whole_log(todos, generation)?.1
+            let index = load.index;
+            let todos = index.todos();
+            // Written while the first part is folded; freed once written.
+            self.fold_whole_log(todos, generation, move || self.write_load_index(&index))?
+                .1
         };
         self.restore_indexes(&load.deferred)?;
         if !changed_todos.is_empty() {
@@ -308,76 +302,96 @@ impl Tx<'_> {
     }
 
     /// Folds the whole log into `latest` and `todos`, which hold nothing of
-    /// it yet. The log is read from its start once per part of the todos,
-    /// each part's fold states held while its records stream past and then
-    /// written, so that at most [`STATES_PER_PASS`] states are held
-    /// (docs/ARCHITECTURE.md, "How a cold run is stored"). The parts are
-    /// ranges of the todos' ids, in order, so each observer's latest word
-    /// goes into `latest` (keyed by todo, then observer) after every row
-    /// written before it: appended to its B-tree, not put between rows.
-    /// `todos` is how many there are, to choose the parts. Returns how many
-    /// were folded and those whose rows were written.
-    fn fold_whole_log(&self, todos: usize, generation: u64) -> Result<(usize, Vec<String>)> {
-        self.fold_whole_log_in_parts(todos.div_ceil(STATES_PER_PASS).max(1) as u64, generation)
+    /// it yet (docs/ARCHITECTURE.md, "How a cold run is stored"). The log
+    /// is read from its start once per part of the todos, on a thread of
+    /// its own: while this one writes a part's rows (and first runs
+    /// `meanwhile`, a load's index of the log), that one folds the next, so
+    /// at most two parts of [`STATES_PER_PART`] fold states are held. The
+    /// parts are ranges of the todos' ids, in order, so each observer's
+    /// latest word goes into `latest` (keyed by todo, then observer) after
+    /// every row written before it: appended to its B-tree, not put between
+    /// rows. `todos` is how many there are, to choose the parts. Returns
+    /// how many were folded and those whose rows were written.
+    fn fold_whole_log(
+        &self,
+        todos: usize,
+        generation: u64,
+        meanwhile: impl FnOnce() -> Result<()>,
+    ) -> Result<(usize, Vec<String>)> {
+        let parts = todos.div_ceil(STATES_PER_PART).max(1) as u64;
+        self.fold_whole_log_in_parts(parts, generation, meanwhile)
     }
 
-    fn fold_whole_log_in_parts(&self, parts: u64, generation: u64) -> Result<(usize, Vec<String>)> {
-        let mut folded = 0;
-        let mut changed = Vec::new();
-        for part in 0..parts {
-            let mut states: HashMap<String, Loaded> = HashMap::new();
-            self.each_logged_of_todos(
-                |todo| part_of(todo, parts) == part,
-                |record| {
-                    let obs = record.observation;
-                    match states.get_mut(obs.todo_id.as_str()) {
-                        Some(state) => state.add_owned(record.seq, obs),
-                        None => {
-                            let mut state = Loaded::default();
-                            let todo_id = obs.todo_id.clone();
-                            state.add_owned(record.seq, obs);
-                            states.insert(todo_id, state);
-                        }
+    fn fold_whole_log_in_parts(
+        &self,
+        parts: u64,
+        generation: u64,
+        meanwhile: impl FnOnce() -> Result<()>,
+    ) -> Result<(usize, Vec<String>)> {
+        let log = self.whole_log()?;
+        std::thread::scope(|scope| {
+            // No room in the channel: the folding thread waits with the
+            // next part until this one takes it.
+            let (send, folded_parts) = std::sync::mpsc::sync_channel(0);
+            // A written part goes back to be freed by the thread that made
+            // it: freed here, its many small blocks would go back to that
+            // thread's malloc arena under its lock, against its own mallocs.
+            let (written, to_free) = std::sync::mpsc::channel::<Vec<(String, Loaded)>>();
+            let log = &log;
+            scope.spawn(move || {
+                for part in 0..parts {
+                    let folded = fold_part(log, part, parts);
+                    let failed = folded.is_err();
+                    // Gone: this thread failed and stopped listening.
+                    if send.send(folded).is_err() || failed {
+                        return;
                     }
-                    Ok(())
-                },
-            )?;
-            // In the table's key order, (project, content): appended to its
-            // B-tree, not scattered.
-            let mut ordered: Vec<(String, Loaded)> = states.into_iter().collect();
-            ordered.sort_by_cached_key(|(id, entry)| {
-                let any = entry.state.latest.values().next();
-                (
-                    any.map(|o| o.project.clone()),
-                    any.map(|o| normalize(&o.content)),
-                    id.clone(),
-                )
+                    to_free.try_iter().for_each(drop);
+                }
+                drop(send);
+                to_free.iter().for_each(drop);
             });
-            folded += ordered.len();
-            let mut latest_rows = Vec::new();
-            for (todo_id, mut entry) in ordered {
-                if self.write_todo(&todo_id, &entry, generation, true)? {
-                    changed.push(todo_id.clone());
-                }
-                for (observer, seq) in entry.seq_of_observer {
-                    if let Some(word) = entry.state.latest.remove(&observer) {
-                        latest_rows.push(LatestRow {
-                            todo_id: todo_id.clone(),
-                            observer,
-                            seq,
-                            status: word.status,
-                            session: word.session,
-                        });
-                    }
-                }
+            meanwhile()?;
+            let mut folded = 0;
+            let mut changed = Vec::new();
+            for ordered in folded_parts {
+                let ordered = ordered?;
+                folded += ordered.len();
+                self.write_part(&ordered, generation, &mut changed)?;
+                // The folding thread is gone only after a failure, met
+                // here next.
+                let _ = written.send(ordered);
             }
-            latest_rows
-                .sort_unstable_by(|a, b| (&a.todo_id, &a.observer).cmp(&(&b.todo_id, &b.observer)));
-            for row in &latest_rows {
-                self.insert_latest_row(row)?;
+            drop(written);
+            Ok((folded, changed))
+        })
+    }
+
+    /// Writes the fold rows of a part of a fold of the whole log, in
+    /// `todos`' key order, then each observer's latest word in `latest`'s;
+    /// adds to `changed` the todos whose rows were written.
+    fn write_part(
+        &self,
+        ordered: &[(String, Loaded)],
+        generation: u64,
+        changed: &mut Vec<String>,
+    ) -> Result<()> {
+        let mut latest_rows = Vec::new();
+        for (todo_id, entry) in ordered {
+            if self.write_todo(todo_id, entry, generation, true)? {
+                changed.push(todo_id.clone());
+            }
+            for (observer, seq) in &entry.seq_of_observer {
+                if let Some(word) = entry.state.latest.get(observer) {
+                    latest_rows.push((todo_id.as_str(), *seq, word));
+                }
             }
         }
-        Ok((folded, changed))
+        latest_rows.sort_unstable_by(|a, b| (a.0, &a.2.observer).cmp(&(b.0, &b.2.observer)));
+        for (todo_id, seq, word) in latest_rows {
+            self.insert_latest(todo_id, word, seq)?;
+        }
+        Ok(())
     }
 
     /// How many todos the log holds observations of.
@@ -398,7 +412,7 @@ impl Tx<'_> {
         self.conn()
             .execute_batch("DELETE FROM latest; DELETE FROM todos;")?;
         let deferred = self.defer_indexes(&["latest", "todos"])?;
-        let (todos, _) = self.fold_whole_log(self.logged_todos()?, generation)?;
+        let (todos, _) = self.fold_whole_log(self.logged_todos()?, generation, || Ok(()))?;
         self.restore_indexes(&deferred)?;
         self.set_meta("fold_generation", &generation.to_string())?;
         Ok(todos)
@@ -427,18 +441,6 @@ impl Tx<'_> {
     /// loads, whose tables' secondary indexes are deferred).
     fn insert_latest(&self, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
         self.put_latest(INSERT_LATEST, todo_id, word, seq)
-    }
-
-    /// [`Tx::insert_latest`] of a word folded from the whole log.
-    fn insert_latest_row(&self, row: &LatestRow) -> Result<()> {
-        self.conn().prepare_cached(INSERT_LATEST)?.execute(params![
-            row.todo_id,
-            row.observer,
-            row.seq,
-            row.status.as_str(),
-            row.session
-        ])?;
-        Ok(())
     }
 
     fn put_latest(&self, sql: &str, todo_id: &str, word: &Observation, seq: i64) -> Result<()> {
@@ -620,6 +622,39 @@ pub(crate) fn no_todos(conn: &rusqlite::Connection) -> Result<bool> {
     Ok(conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM todos)", [], |r| r.get(0))?)
 }
 
+/// Folds the todos of one part of the whole log (see
+/// [`Tx::fold_whole_log`]): every record of them, in the order logged.
+/// Returns their states in `todos`' key order, (project, content).
+fn fold_part(log: &WholeLog, part: u64, parts: u64) -> Result<Vec<(String, Loaded)>> {
+    let mut states: HashMap<String, Loaded> = HashMap::new();
+    log.each_of_todos(
+        |todo| part_of(todo, parts) == part,
+        |record| {
+            let obs = record.observation;
+            match states.get_mut(obs.todo_id.as_str()) {
+                Some(state) => state.add_owned(record.seq, obs),
+                None => {
+                    let mut state = Loaded::default();
+                    let todo_id = obs.todo_id.clone();
+                    state.add_owned(record.seq, obs);
+                    states.insert(todo_id, state);
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut ordered: Vec<(String, Loaded)> = states.into_iter().collect();
+    ordered.sort_by_cached_key(|(id, entry)| {
+        let any = entry.state.latest.values().next();
+        (
+            any.map(|o| o.project.clone()),
+            any.map(|o| normalize(&o.content)),
+            id.clone(),
+        )
+    });
+    Ok(ordered)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{Store, Via};
@@ -651,7 +686,7 @@ mod tests {
     }
 
     /// A fold of the whole log in parts (a home of more todos than
-    /// `STATES_PER_PASS`) writes the same rows as in one.
+    /// `STATES_PER_PART`) writes the same rows as in one.
     #[test]
     fn the_whole_log_folded_in_parts_equals_it_folded_at_once() {
         let dir = tempfile::tempdir().unwrap();
@@ -695,7 +730,7 @@ mod tests {
             tx.conn()
                 .execute_batch("DELETE FROM latest; DELETE FROM todos;")
                 .unwrap();
-            let (folded, _) = tx.fold_whole_log_in_parts(parts, 1).unwrap();
+            let (folded, _) = tx.fold_whole_log_in_parts(parts, 1, || Ok(())).unwrap();
             assert_eq!(folded, incremental.0.len(), "{parts} parts");
             tx.commit().unwrap();
             assert_eq!(rows(&store), incremental, "{parts} parts");

@@ -36,10 +36,18 @@ const MAX_BODY: usize = 64 << 20;
 
 /// Where the log and its offsets live, and a handle to read them.
 pub(crate) struct Log {
-    path: PathBuf,
+    file: LogFile,
     offsets_path: PathBuf,
     reader: RefCell<Option<File>>,
     offsets: RefCell<Option<File>>,
+}
+
+/// The log file, to be read from start to end: what a fold of the whole
+/// log needs, and nothing that ties it to one thread (docs/ARCHITECTURE.md,
+/// "How a cold run is stored").
+#[derive(Clone)]
+pub(crate) struct LogFile {
+    path: PathBuf,
 }
 
 /// A logged observation as read back.
@@ -107,11 +115,16 @@ impl Log {
         let mut offsets_path = path.as_os_str().to_owned();
         offsets_path.push(".idx");
         Log {
-            path,
+            file: LogFile { path },
             offsets_path: PathBuf::from(offsets_path),
             reader: RefCell::new(None),
             offsets: RefCell::new(None),
         }
+    }
+
+    /// The log file, to read from start to end on any thread.
+    pub(crate) fn file(&self) -> &LogFile {
+        &self.file
     }
 
     /// Starts appending after `committed` (records, bytes): cuts what lies
@@ -119,30 +132,35 @@ impl Log {
     /// offsets to the same count.
     pub(crate) fn appender(&self, committed: (i64, u64)) -> Result<Appender> {
         let (count, bytes) = committed;
-        let mut log = open_rw(&self.path)?;
-        let len = log.metadata().map_err(|e| io_error(&self.path, e))?.len();
+        let mut log = open_rw(&self.file.path)?;
+        let len = log
+            .metadata()
+            .map_err(|e| io_error(&self.file.path, e))?
+            .len();
         if bytes == 0 {
-            if len != MAGIC.len() as u64 || self.check_magic(&log).is_err() {
-                log.set_len(0).map_err(|e| io_error(&self.path, e))?;
-                log.write_all(MAGIC).map_err(|e| io_error(&self.path, e))?;
+            if len != MAGIC.len() as u64 || self.file.check_magic(&log).is_err() {
+                log.set_len(0).map_err(|e| io_error(&self.file.path, e))?;
+                log.write_all(MAGIC)
+                    .map_err(|e| io_error(&self.file.path, e))?;
             }
         } else {
             if len < bytes {
                 return Err(damaged(
-                    &self.path,
+                    &self.file.path,
                     format!(
                         "it is {len} bytes long, but the store counts {count} observations in its first {bytes} bytes"
                     ),
                 ));
             }
             if len > bytes {
-                log.set_len(bytes).map_err(|e| io_error(&self.path, e))?;
+                log.set_len(bytes)
+                    .map_err(|e| io_error(&self.file.path, e))?;
             }
-            self.check_magic(&log)?;
+            self.file.check_magic(&log)?;
         }
         let start = bytes.max(MAGIC.len() as u64);
         log.seek(SeekFrom::Start(start))
-            .map_err(|e| io_error(&self.path, e))?;
+            .map_err(|e| io_error(&self.file.path, e))?;
         let mut offsets = self.offsets_for(count, start)?;
         offsets
             .seek(SeekFrom::Start(count as u64 * 8))
@@ -155,21 +173,6 @@ impl Log {
             appended: 0,
             body: Vec::with_capacity(512),
         })
-    }
-
-    /// A record at byte `at` that cannot be read, and why.
-    fn record_error(&self, at: u64, why: impl std::fmt::Display) -> StoreError {
-        damaged(&self.path, format!("the record at byte {at} {why}"))
-    }
-
-    fn check_magic(&self, file: &File) -> Result<()> {
-        let mut magic = [0u8; 8];
-        file.read_exact_at(&mut magic, 0)
-            .map_err(|e| io_error(&self.path, e))?;
-        if &magic != MAGIC {
-            return Err(damaged(&self.path, "it does not start as a chittysync log"));
-        }
-        Ok(())
     }
 
     /// The offsets file, holding exactly `count` offsets: cut if longer,
@@ -225,7 +228,7 @@ impl Log {
         drop(out);
         if seen != count {
             return Err(damaged(
-                &self.path,
+                &self.file.path,
                 format!("it holds {seen} observations; the store counts {count}"),
             ));
         }
@@ -235,20 +238,11 @@ impl Log {
         Ok(fresh)
     }
 
-    /// The log opened to read, never through a symbolic link.
-    fn open_for_reading(&self) -> Result<File> {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&self.path)
-            .map_err(|e| io_error(&self.path, e))
-    }
-
     /// The file to read records from (opened once, kept).
     fn with_reader<T>(&self, f: impl FnOnce(&File) -> Result<T>) -> Result<T> {
         let mut reader = self.reader.borrow_mut();
         if reader.is_none() {
-            *reader = Some(self.open_for_reading()?);
+            *reader = Some(self.file.open_for_reading()?);
         }
         f(reader.as_ref().expect("opened above"))
     }
@@ -257,14 +251,15 @@ impl Log {
     pub(crate) fn record_at(&self, at: u64) -> Result<(Record, u64)> {
         self.with_reader(|file| {
             let mut head = [0u8; 512];
-            let got = read_at_most(file, &mut head, at).map_err(|e| io_error(&self.path, e))?;
+            let got =
+                read_at_most(file, &mut head, at).map_err(|e| io_error(&self.file.path, e))?;
             if got < 4 {
-                return Err(damaged(&self.path, format!("no record at byte {at}")));
+                return Err(damaged(&self.file.path, format!("no record at byte {at}")));
             }
             let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
             if len > MAX_BODY {
                 return Err(damaged(
-                    &self.path,
+                    &self.file.path,
                     format!("a record at byte {at} claims {len} bytes"),
                 ));
             }
@@ -273,9 +268,9 @@ impl Log {
                 frame.copy_from_slice(&head[..len + FRAME]);
             } else {
                 file.read_exact_at(&mut frame, at)
-                    .map_err(|e| self.record_error(at, format!("is cut short: {e}")))?;
+                    .map_err(|e| self.file.record_error(at, format!("is cut short: {e}")))?;
             }
-            let record = decode_frame(&frame).map_err(|e| self.record_error(at, e))?;
+            let record = decode_frame(&frame).map_err(|e| self.file.record_error(at, e))?;
             Ok((record, at + (len + FRAME) as u64))
         })
     }
@@ -327,7 +322,7 @@ impl Log {
             }
             Ok(())
         })?;
-        found.ok_or_else(|| damaged(&self.path, format!("it holds no observation {seq}")))
+        found.ok_or_else(|| damaged(&self.file.path, format!("it holds no observation {seq}")))
     }
 
     /// Calls `each` with every record after `after` up to `upto` (seqs), in order.
@@ -366,10 +361,36 @@ impl Log {
         upto: i64,
         mut each: impl FnMut(u64, Record) -> Result<()>,
     ) -> Result<()> {
-        self.scan_bodies(start, upto, |at, body| {
-            let record = decode_body(body).map_err(|e| self.record_error(at, e))?;
+        self.file.scan_bodies(start, upto, |at, body| {
+            let record = decode_body(body).map_err(|e| self.file.record_error(at, e))?;
             each(at, record)
         })
+    }
+}
+
+impl LogFile {
+    /// A record at byte `at` that cannot be read, and why.
+    fn record_error(&self, at: u64, why: impl std::fmt::Display) -> StoreError {
+        damaged(&self.path, format!("the record at byte {at} {why}"))
+    }
+
+    fn check_magic(&self, file: &File) -> Result<()> {
+        let mut magic = [0u8; 8];
+        file.read_exact_at(&mut magic, 0)
+            .map_err(|e| io_error(&self.path, e))?;
+        if &magic != MAGIC {
+            return Err(damaged(&self.path, "it does not start as a chittysync log"));
+        }
+        Ok(())
+    }
+
+    /// The log opened to read, never through a symbolic link.
+    fn open_for_reading(&self) -> Result<File> {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&self.path)
+            .map_err(|e| io_error(&self.path, e))
     }
 
     /// Calls `each` with every record up to `upto` whose todo `wanted`
@@ -501,7 +522,7 @@ impl Appender {
             w.write_all(body)?;
             w.write_all(&crc.to_le_bytes())
         };
-        write(&mut self.log).map_err(|e| io_error(&log.path, e))?;
+        write(&mut self.log).map_err(|e| io_error(&log.file.path, e))?;
         self.offsets
             .write_all(&at.to_le_bytes())
             .map_err(|e| io_error(&log.offsets_path, e))?;
@@ -511,7 +532,7 @@ impl Appender {
 
     /// Makes the appends readable by this process (before the commit).
     pub(crate) fn flush(&mut self, log: &Log) -> Result<()> {
-        self.log.flush().map_err(|e| io_error(&log.path, e))?;
+        self.log.flush().map_err(|e| io_error(&log.file.path, e))?;
         self.offsets
             .flush()
             .map_err(|e| io_error(&log.offsets_path, e))
@@ -524,7 +545,7 @@ impl Appender {
         self.log
             .get_ref()
             .sync_data()
-            .map_err(|e| io_error(&log.path, e))
+            .map_err(|e| io_error(&log.file.path, e))
     }
 }
 

@@ -5,7 +5,7 @@
 //! todo, id and `seq`, for the histories and to skip what is logged — and
 //! how far the log is committed (docs/ARCHITECTURE.md, "The store").
 
-use crate::log::{Appender, Log, Record};
+use crate::log::{Appender, Log, LogFile, Record};
 use crate::{tail, Result, Store, Tx};
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use rusqlite::OptionalExtension;
@@ -217,22 +217,21 @@ impl Tx<'_> {
         )
     }
 
-    /// Every record of the log, this transaction's appends included, whose
-    /// todo `wanted` accepts; the others are not decoded.
-    pub(crate) fn each_logged_of_todos(
-        &self,
-        wanted: impl FnMut(&[u8]) -> bool,
-        each: impl FnMut(Record) -> Result<()>,
-    ) -> Result<()> {
+    /// The whole log as this transaction sees it, its own appends
+    /// included, to read from start to end (on any thread).
+    pub(crate) fn whole_log(&self) -> Result<WholeLog> {
         self.flush_log()?;
-        each_of_todos(
-            self.conn(),
-            self.log,
-            self.file_end(),
-            self.log_seq()?,
-            wanted,
-            each,
-        )
+        let upto = self.log_seq()?;
+        let view = tail::view_after(self.conn(), 0)?;
+        Ok(WholeLog {
+            file: self.log.file().clone(),
+            file_upto: upto.min(self.file_end().unwrap_or(view.file_seq)),
+            tail: view
+                .rows
+                .into_iter()
+                .filter(|(seq, _)| *seq <= upto)
+                .collect(),
+        })
     }
 
     /// Whether the log holds an observation of this todo with this id.
@@ -490,26 +489,32 @@ fn each_between(
     Ok(())
 }
 
-/// Calls `each` with every record up to `upto`, the file's then the
-/// tail's, whose todo `wanted` accepts; the others are not decoded.
-fn each_of_todos(
-    conn: &rusqlite::Connection,
-    log: &Log,
-    file_end: Option<i64>,
-    upto: i64,
-    mut wanted: impl FnMut(&[u8]) -> bool,
-    mut each: impl FnMut(Record) -> Result<()>,
-) -> Result<()> {
-    let view = tail::view_after(conn, 0)?;
-    log.each_of_todos(
-        upto.min(file_end.unwrap_or(view.file_seq)),
-        &mut wanted,
-        &mut each,
-    )?;
-    for (seq, body) in view.rows.iter().filter(|(seq, _)| *seq <= upto) {
-        if wanted(tail::todo_of(*seq, body)?) {
-            each(tail::decode(*seq, body)?)?;
+/// The whole log as a transaction saw it: the file up to the last record
+/// it held then, and the tail's rows. It holds nothing of SQLite's, so a
+/// fold of the whole log reads it on a thread of its own while the
+/// transaction writes what was folded (docs/ARCHITECTURE.md, "How a cold
+/// run is stored").
+pub(crate) struct WholeLog {
+    file: LogFile,
+    file_upto: i64,
+    tail: Vec<(i64, Vec<u8>)>,
+}
+
+impl WholeLog {
+    /// Calls `each` with every record, the file's then the tail's, whose
+    /// todo `wanted` accepts; the others are not decoded.
+    pub(crate) fn each_of_todos(
+        &self,
+        mut wanted: impl FnMut(&[u8]) -> bool,
+        mut each: impl FnMut(Record) -> Result<()>,
+    ) -> Result<()> {
+        self.file
+            .each_of_todos(self.file_upto, &mut wanted, &mut each)?;
+        for (seq, body) in &self.tail {
+            if wanted(tail::todo_of(*seq, body)?) {
+                each(tail::decode(*seq, body)?)?;
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
