@@ -61,7 +61,7 @@ pub(crate) async fn connect(
 enum SessionError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("socket: {0}")]
+    #[error(transparent)]
     Socket(#[from] axum::Error),
 }
 

@@ -50,11 +50,12 @@ pub enum ClientError {
     /// The TLS handshake with the hub failed: a certificate problem, permanent.
     #[error("TLS handshake with {url} failed: {detail}")]
     Tls { url: String, detail: String },
-    #[error("cannot reach the hub: {0}")]
+    /// The cause (reqwest's) is chained, not repeated in the message.
+    #[error("cannot reach the hub")]
     Transport(#[from] reqwest::Error),
     #[error("hub answered {status}: {message}")]
     Api { status: u16, message: String },
-    #[error("hub WebSocket: {0}")]
+    #[error("the hub's WebSocket failed")]
     WebSocket(#[from] Box<tokio_tungstenite::tungstenite::Error>),
     #[error("unexpected message from the hub: {0}")]
     Protocol(String),
@@ -409,5 +410,23 @@ impl Subscription {
             .close(None)
             .await
             .map_err(|e| ClientError::WebSocket(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientError;
+    use std::error::Error as _;
+
+    /// A cause is chained once: the message says what failed, the chain
+    /// (printed as "caused by" by the CLI) says why, not both.
+    #[test]
+    fn a_socket_error_is_chained_not_repeated() {
+        let cause = tokio_tungstenite::tungstenite::Error::ConnectionClosed;
+        let why = cause.to_string();
+        let error = ClientError::from(Box::new(cause));
+        assert_eq!(error.to_string(), "the hub's WebSocket failed");
+        assert!(!error.to_string().contains(&why));
+        assert_eq!(error.source().map(|s| s.to_string()), Some(why));
     }
 }
