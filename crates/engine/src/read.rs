@@ -161,3 +161,19 @@ pub(crate) fn read_all(
         })
         .collect()
 }
+
+/// Reads every changed file, one after another, on the calling thread (a
+/// cold run's reader beside the thread that takes the files in).
+pub(crate) fn read_each(
+    sources: &Sources,
+    changed: Vec<(SourceFile, ReadFrom)>,
+    max_file_bytes: u64,
+) -> Vec<ReadFile> {
+    changed
+        .into_iter()
+        .map(|(file, from)| {
+            let content = sources.read(&file, &from, max_file_bytes);
+            ReadFile { file, content }
+        })
+        .collect()
+}

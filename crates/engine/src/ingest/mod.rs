@@ -361,44 +361,93 @@ impl Ingest<'_, '_, '_> {
                 });
             }
         }
-        let mut done = 0;
+        if changed.len() <= FILES_PER_STEP {
+            let files = crate::read::read_all(sources, changed, max_file_bytes);
+            self.take_step(&files, &mut 0, total, progress)?;
+            return self.finish();
+        }
+        // Several steps: the next is read on a thread of its own while this
+        // one is taken in, one file after another (the run's thread keeps
+        // the other core). The reader hands a step over only when it is
+        // taken, so two steps' parsed contents are held at most.
+        let mut steps = Vec::new();
         let mut changed = changed.into_iter();
         loop {
             let step: Vec<_> = changed.by_ref().take(FILES_PER_STEP).collect();
             if step.is_empty() {
                 break;
             }
-            done += step.len() as u64;
-            // Whether this step read a file that can tell a session's folder
-            // (todo and task files never do).
-            let mut told_folders = false;
-            // Each file's parsed content is freed once taken in.
-            for file in crate::read::read_all(sources, step, max_file_bytes) {
-                self.take_file(&file)?;
-                told_folders |= matches!(
-                    file.file.kind,
-                    SourceKind::Transcript { .. } | SourceKind::Agent(_)
-                );
-                if let Some(settling) = &mut self.sightings.bulk {
-                    match &file.file.kind {
-                        SourceKind::Transcript {
-                            session,
-                            agent: None,
-                            ..
-                        } => {
-                            settling.pending_mains.remove(session);
-                        }
-                        SourceKind::Agent(_) => settling.pending_agent_files -= 1,
-                        _ => {}
+            steps.push(step);
+        }
+        std::thread::scope(|scope| {
+            let (send, read_steps) = std::sync::mpsc::sync_channel(0);
+            // A step taken in goes back to be freed by the reader, whose
+            // malloc arena holds it: freed here, its blocks would go back
+            // under that arena's lock, against the reader's own mallocs.
+            let (taken, to_free) = std::sync::mpsc::channel::<Vec<ReadFile>>();
+            scope.spawn(move || {
+                for step in steps {
+                    let files = crate::read::read_each(sources, step, max_file_bytes);
+                    // Gone: the run failed and stopped taking steps.
+                    if send.send(files).is_err() {
+                        return;
                     }
+                    to_free.try_iter().for_each(drop);
+                }
+                drop(send);
+                to_free.iter().for_each(drop);
+            });
+            let mut done = 0;
+            for files in read_steps {
+                self.take_step(&files, &mut done, total, progress)?;
+                let _ = taken.send(files);
+            }
+            drop(taken);
+            Ok::<_, StoreError>(())
+        })?;
+        self.finish()
+    }
+
+    /// Takes in a step's files (each file's parsed content freed once taken
+    /// in) and stores what settled; counts them in `done` and tells
+    /// `progress`.
+    fn take_step(
+        &mut self,
+        files: &[ReadFile],
+        done: &mut u64,
+        total: u64,
+        progress: Option<&Progress>,
+    ) -> Result<(), StoreError> {
+        // Whether this step read a file that can tell a session's folder
+        // (todo and task files never do).
+        let mut told_folders = false;
+        let count = files.len() as u64;
+        for file in files {
+            self.take_file(file)?;
+            told_folders |= matches!(
+                file.file.kind,
+                SourceKind::Transcript { .. } | SourceKind::Agent(_)
+            );
+            if let Some(settling) = &mut self.sightings.bulk {
+                match &file.file.kind {
+                    SourceKind::Transcript {
+                        session,
+                        agent: None,
+                        ..
+                    } => {
+                        settling.pending_mains.remove(session);
+                    }
+                    SourceKind::Agent(_) => settling.pending_agent_files -= 1,
+                    _ => {}
                 }
             }
-            self.store_settled(told_folders)?;
-            if let Some(progress) = progress {
-                progress(done, total);
-            }
         }
-        self.finish()
+        self.store_settled(told_folders)?;
+        *done += count;
+        if let Some(progress) = progress {
+            progress(*done, total);
+        }
+        Ok(())
     }
 
     /// In a cold run, places and stores the sightings whose project nothing
