@@ -155,10 +155,7 @@ pub(crate) fn read_all(
 ) -> Vec<ReadFile> {
     changed
         .into_par_iter()
-        .map(|(file, from)| {
-            let content = sources.read(&file, &from, max_file_bytes);
-            ReadFile { file, content }
-        })
+        .map(|changed| read_one(sources, changed, max_file_bytes))
         .collect()
 }
 
@@ -171,9 +168,15 @@ pub(crate) fn read_each(
 ) -> Vec<ReadFile> {
     changed
         .into_iter()
-        .map(|(file, from)| {
-            let content = sources.read(&file, &from, max_file_bytes);
-            ReadFile { file, content }
-        })
+        .map(|changed| read_one(sources, changed, max_file_bytes))
         .collect()
+}
+
+fn read_one(
+    sources: &Sources,
+    (file, from): (SourceFile, ReadFrom),
+    max_file_bytes: u64,
+) -> ReadFile {
+    let content = sources.read(&file, &from, max_file_bytes);
+    ReadFile { file, content }
 }
