@@ -271,19 +271,37 @@ fn kill_9_at_random_points_loses_nothing_and_ends_equal_to_a_clean_run() {
 /// ends equal to a clean run on a fresh home.
 #[test]
 fn kill_9_during_a_cold_bulk_load_leaves_a_store_that_opens_in_wal() {
+    // Todo and task files: the load's observations come in one batch at
+    // its end, folded from memory.
+    kill_9_during_cold_bulk_loads(
+        CorpusSpec::new(1_300, 29).with_transcripts(chittysync_corpus::TranscriptSize::None),
+        29,
+    );
+}
+
+#[test]
+fn kill_9_during_a_cold_bulk_load_with_transcripts_leaves_a_store_that_opens_in_wal() {
+    // With transcripts the load stores as it reads, each next step read on
+    // a thread beside the run, and folds the whole log back on another
+    // while the run writes the rows (docs/ARCHITECTURE.md, "How a cold run
+    // is stored").
+    kill_9_during_cold_bulk_loads(CorpusSpec::new(800, 31), 31);
+}
+
+/// Kills the real binary at random points of cold runs that are bulk loads
+/// of the home `spec` makes: after each kill the store opens, in WAL mode,
+/// with no journal left; a clean run at the end equals a clean run on a
+/// fresh home.
+fn kill_9_during_cold_bulk_loads(spec: CorpusSpec, seed: u64) {
     const KILLS: usize = 12;
     let _alone = one_at_a_time();
     let sb = Sandbox::new();
     std::fs::remove_dir_all(sb.claude()).unwrap();
-    let written = generate(
-        &sb.claude(),
-        &CorpusSpec::new(1_300, 29).with_transcripts(chittysync_corpus::TranscriptSize::None),
-    )
-    .expect("generate a Claude folder");
-    let files = written.todo_files + written.task_files;
+    let written = generate(&sb.claude(), &spec).expect("generate a Claude folder");
+    let files = written.todo_files + written.task_files + written.transcripts;
     assert!(files > 2_048, "{files} files: not a bulk load");
     let home = sb.home();
-    let mut rng = chittysync_corpus::rng::stream(29, 0xB01C, 0);
+    let mut rng = chittysync_corpus::rng::stream(seed, 0xB01C, 0);
 
     let calibration = sb.dir.path().join("calibration");
     fresh_home(&calibration);
