@@ -310,10 +310,11 @@ impl Ingest<'_, '_, '_> {
     }
 
     /// Reads the changed files a step at a time and takes each in, then
-    /// stores the observations; returns how many were new. At most
-    /// [`FILES_PER_STEP`] files' parsed contents are held at once: a cold run
-    /// over tens of thousands of files never holds them all beside what they
-    /// became (docs/ARCHITECTURE.md, "How a cold run is stored").
+    /// stores the observations; returns how many were new. At most two
+    /// steps of [`FILES_PER_STEP`] files' parsed contents are held at once
+    /// (one taken in, the next read): a cold run over tens of thousands of
+    /// files never holds them all beside what they became
+    /// (docs/ARCHITECTURE.md, "How a cold run is stored").
     /// `progress` is told how many of the files are taken in after each step.
     pub(crate) fn read_and_run(
         mut self,
@@ -408,8 +409,8 @@ impl Ingest<'_, '_, '_> {
         self.finish()
     }
 
-    /// Takes in a step's files (each file's parsed content freed once taken
-    /// in) and stores what settled; counts them in `done` and tells
+    /// Takes in a step's files and stores what settled (the caller frees
+    /// the step's parsed contents after); counts them in `done` and tells
     /// `progress`.
     fn take_step(
         &mut self,
