@@ -122,9 +122,9 @@ impl LoadIndex {
 impl Tx<'_> {
     /// Writes a load's index of the log, in the order it holds it.
     pub(crate) fn write_load_index(&self, index: &LoadIndex) -> Result<()> {
+        use std::fmt::Write as _;
         let (mut todo, mut id) = (String::with_capacity(16), String::with_capacity(32));
         for (todo_n, id_n, seq) in &index.hex {
-            use std::fmt::Write as _;
             todo.clear();
             id.clear();
             let _ = write!(todo, "{todo_n:016x}");

@@ -371,15 +371,7 @@ impl Ingest<'_, '_, '_> {
         // one is taken in, one file after another (the run's thread keeps
         // the other core). The reader hands a step over only when it is
         // taken, so two steps' parsed contents are held at most.
-        let mut steps = Vec::new();
         let mut changed = changed.into_iter();
-        loop {
-            let step: Vec<_> = changed.by_ref().take(FILES_PER_STEP).collect();
-            if step.is_empty() {
-                break;
-            }
-            steps.push(step);
-        }
         std::thread::scope(|scope| {
             let (send, read_steps) = std::sync::mpsc::sync_channel(0);
             // A step taken in goes back to be freed by the reader, whose
@@ -387,7 +379,11 @@ impl Ingest<'_, '_, '_> {
             // under that arena's lock, against the reader's own mallocs.
             let (taken, to_free) = std::sync::mpsc::channel::<Vec<ReadFile>>();
             scope.spawn(move || {
-                for step in steps {
+                loop {
+                    let step: Vec<_> = changed.by_ref().take(FILES_PER_STEP).collect();
+                    if step.is_empty() {
+                        break;
+                    }
                     let files = crate::read::read_each(sources, step, max_file_bytes);
                     // Gone: the run failed and stopped taking steps.
                     if send.send(files).is_err() {
