@@ -6,8 +6,9 @@ mod common;
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_hub::client::HubClient;
-use common::hub::{hub_token, serve_on, Running};
+use common::hub::{hub_token, serve_log, serve_on, Running};
 use common::{free_port, todo_list, Sandbox};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,12 +21,33 @@ fn database_args(database: Option<&str>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+/// Waits until `done`; on a timeout fails with the text of the `logs` (the
+/// files in folders among them), which say how far the processes got.
+fn wait_for(what: &str, logs: &[PathBuf], mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
+        if started.elapsed() >= WAIT {
+            panic!("timed out waiting for {what}\n{}", read_logs(logs));
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+fn read_logs(logs: &[PathBuf]) -> String {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for path in logs {
+        match std::fs::read_dir(path) {
+            Ok(entries) => files.extend(entries.flatten().map(|e| e.path())),
+            Err(_) => files.push(path.clone()),
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_else(|e| format!("({e})"));
+            format!("--- {}\n{text}", f.display())
+        })
+        .collect()
 }
 
 #[test]
@@ -68,7 +90,12 @@ fn two_daemons_through_a_hub(database: Option<&str>) {
             Running(child)
         })
         .collect();
-    wait_for("both daemons' first runs", || {
+    let logs = [
+        serve_log(hub_home.path(), port),
+        a.home().join("logs"),
+        b.home().join("logs"),
+    ];
+    wait_for("both daemons' first runs", &logs, || {
         a.home().join("daemon.json").exists() && b.home().join("daemon.json").exists()
     });
 
@@ -77,7 +104,7 @@ fn two_daemons_through_a_hub(database: Option<&str>) {
         todo_list(&[("Shared through the hub", "in_progress")]),
     );
     let on_b = b.home().join("todos.json");
-    wait_for("the todo on machine B", || {
+    wait_for("the todo on machine B", &logs, || {
         std::fs::read_to_string(&on_b).is_ok_and(|t| t.contains("Shared through the hub"))
     });
     let listed = b.todos(&[]);

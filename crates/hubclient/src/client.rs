@@ -18,6 +18,7 @@ use chittysync_core::Observation;
 use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -324,19 +325,34 @@ impl HubClient {
         let mut subscription = Subscription {
             socket,
             cursor: String::new(),
+            early: VecDeque::new(),
         };
         let hello = ClientMessage::Subscribe(Subscribe {
             since: since.map(str::to_string),
         });
         subscription.send(&hello).await?;
-        match subscription.receive().await {
-            Some(Ok(ServerMessage::Subscribed { cursor })) => {
-                subscription.cursor = cursor;
-                Ok(subscription)
+        loop {
+            match subscription.receive().await {
+                Some(Ok(ServerMessage::Subscribed { cursor })) => {
+                    subscription.cursor = cursor;
+                    return Ok(subscription);
+                }
+                // The hub pushes from the moment of connection until it has
+                // read the subscription (docs/HUB_API.md, `GET /api/ws`): a
+                // sync that landed in between comes first, and is kept.
+                Some(Ok(ServerMessage::Observations {
+                    cursor,
+                    observations,
+                })) => subscription.early.push_back(Batch {
+                    cursor,
+                    observations,
+                }),
+                Some(Ok(ServerMessage::Error { error })) => {
+                    return Err(ClientError::Protocol(error))
+                }
+                Some(Err(error)) => return Err(error),
+                None => return Err(ClientError::Protocol("connection closed".into())),
             }
-            Some(Ok(other)) => Err(ClientError::Protocol(format!("{other:?}"))),
-            Some(Err(error)) => Err(error),
-            None => Err(ClientError::Protocol("connection closed".into())),
         }
     }
 }
@@ -354,6 +370,9 @@ pub struct Subscription {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// Where the subscription started, then the cursor of the last batch.
     pub cursor: String,
+    /// Batches pushed before the hub answered the subscription, handed out
+    /// first (their cursors are at or before where it started).
+    early: VecDeque<Batch>,
 }
 
 impl Subscription {
@@ -385,6 +404,9 @@ impl Subscription {
     /// The next batch of observations; `None` once the hub closed the connection
     /// (for instance because it is shutting down).
     pub async fn next(&mut self) -> Option<Result<Batch, ClientError>> {
+        if let Some(batch) = self.early.pop_front() {
+            return Some(Ok(batch));
+        }
         match self.receive().await? {
             Ok(ServerMessage::Observations {
                 cursor,
@@ -415,8 +437,61 @@ impl Subscription {
 
 #[cfg(test)]
 mod tests {
-    use super::ClientError;
+    use super::{ClientError, HubClient};
+    use crate::api::ServerMessage;
+    use chittysync_core::{Observation, Source, Status, Timestamp};
+    use futures_util::{SinkExt, StreamExt};
     use std::error::Error as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    /// A hub that, like the real one between a connection and reading its
+    /// subscription, pushes a batch before answering `subscribed`: the batch
+    /// is not a protocol error, and comes first from `next()`.
+    #[tokio::test]
+    async fn a_push_before_the_subscription_is_answered_is_kept() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let observation = Observation::new(
+            "api",
+            "Stored while subscribing".into(),
+            None,
+            Status::Pending,
+            "s1".into(),
+            None,
+            "laptop",
+            Source::File,
+            Timestamp(1_700_000_000_000),
+        );
+        let pushed = observation.clone();
+        let hub = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut socket = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            let send = |m: ServerMessage| Message::Text(serde_json::to_string(&m).unwrap().into());
+            socket
+                .send(send(ServerMessage::Observations {
+                    cursor: "7".into(),
+                    observations: vec![pushed],
+                }))
+                .await
+                .unwrap();
+            let hello = socket.next().await.unwrap().unwrap();
+            assert!(hello.to_text().unwrap().contains("subscribe"), "{hello:?}");
+            socket
+                .send(send(ServerMessage::Subscribed { cursor: "7".into() }))
+                .await
+                .unwrap();
+            // Held open until the client has read what it needs.
+            let _ = socket.next().await;
+        });
+        let client = HubClient::new(&format!("http://127.0.0.1:{port}"), "token").unwrap();
+        let mut subscription = client.subscribe(None).await.unwrap();
+        assert_eq!(subscription.cursor, "7");
+        let batch = subscription.next().await.unwrap().unwrap();
+        assert_eq!(batch.cursor, "7");
+        assert_eq!(batch.observations, vec![observation]);
+        subscription.close().await.unwrap();
+        hub.await.unwrap();
+    }
 
     /// A cause is chained once: the message says what failed, the chain
     /// (printed as "caused by" by the CLI) says why, not both.

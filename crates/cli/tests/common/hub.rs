@@ -33,11 +33,13 @@ pub fn hub_command(home: &Path) -> Command {
 /// `serve` on 127.0.0.1:`port` with `extra` arguments (`--database`,
 /// `--tls-cert`…), once it accepts connections.
 pub fn serve_on(home: &Path, port: u16, extra: &[&str]) -> Running {
+    // Its log, for a test that fails to show (`serve_log`).
+    let log = std::fs::File::create(serve_log(home, port)).unwrap();
     let child = hub_command(home)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let running = Running(child);
@@ -47,6 +49,11 @@ pub fn serve_on(home: &Path, port: u16, extra: &[&str]) -> Running {
         std::thread::sleep(Duration::from_millis(50));
     }
     running
+}
+
+/// Where [`serve_on`] keeps the standard error of the hub on `port`.
+pub fn serve_log(home: &Path, port: u16) -> std::path::PathBuf {
+    home.join(format!("serve-{port}.stderr"))
 }
 
 /// `serve` on a free loopback port with SQLite in `home` (`<home>/hub.db`).
