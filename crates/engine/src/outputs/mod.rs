@@ -227,9 +227,10 @@ fn read_cache(
         todos,
         coordination,
     };
-    let Some((rendered, kept)) = Rendered::decode(bytes, token, todos) else {
+    let Some((mut rendered, kept)) = Rendered::decode(bytes, token, todos) else {
         return Ok(None);
     };
+    rendered.records_read_from(cache);
     if todos_id != Some(kept.files[0])
         || store.fold_epoch()? != rendered.epoch()
         || rendered.generation() > store.fold_generation()?

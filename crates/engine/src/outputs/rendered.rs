@@ -324,6 +324,10 @@ pub(crate) struct Rendered {
     /// The bytes the blocks were read back from, where the records of the
     /// todos not changed since lie (empty when rendered from the store).
     records: Vec<u8>,
+    /// The file `records` were read from, as it was then: long runs of
+    /// records are copied from it, file to file, when the blocks are kept
+    /// again (see [`Rendered::encode`]).
+    records_file: Option<(File, FileId)>,
 }
 
 /// The `todos.json` kept blocks were read back with, opened once for each
@@ -357,6 +361,7 @@ impl Rendered {
             },
             kept: None,
             records: Vec::new(),
+            records_file: None,
         }
     }
 
@@ -578,8 +583,13 @@ mod tests {
                 prop_assert_eq!(&read(&coordination), &expected[1]);
                 let mut bytes = Vec::new();
                 run.encode(&mut bytes, token, &starts, &kept).unwrap();
+                // Written as a run writes it, every run of kept records
+                // copied from the file they were read from: the same bytes.
+                let (cache, ()) = staged(|w| run.encode_copying(w, token, &starts, &kept, 0));
+                prop_assert_eq!(&read(&cache), &bytes);
                 let (mut decoded, read_kept) =
                     Rendered::decode(bytes.clone(), token, kept_todos(&todos)).expect("decodes");
+                decoded.records_read_from(cache);
                 prop_assert_eq!(&read_kept, &kept);
                 prop_assert_eq!(files(&decoded), files(&original));
                 prop_assert_eq!(decoded.totals(), original.totals());
@@ -609,6 +619,33 @@ mod tests {
                 run = decoded;
             }
         }
+    }
+
+    /// Blocks read back from a file that was changed in place since (by
+    /// anything but chittysync, which replaces it) are kept again from the
+    /// bytes read, not from the file.
+    #[test]
+    fn a_records_file_changed_since_it_was_read_is_not_copied_from() {
+        let mut run = empty();
+        run.apply(as_reported(&[
+            todo(1, 1, 1, Status::Pending, 1),
+            todo(1, 2, 2, Status::Completed, 2),
+        ]));
+        let (todos, starts) = staged(|w| run.write_todos(w, Timestamp(0)));
+        let kept = Kept {
+            files: [FileId::default(); 3],
+            merge_conflicts: None,
+        };
+        let mut bytes = Vec::new();
+        run.encode(&mut bytes, 1, &starts, &kept).unwrap();
+        let (cache, ()) = staged(|w| run.encode_copying(w, 1, &starts, &kept, 0));
+        let (mut decoded, _) = Rendered::decode(bytes.clone(), 1, kept_todos(&todos)).unwrap();
+        decoded.records_read_from(cache.try_clone().unwrap());
+        // The same length, other bytes, a later mtime.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::os::unix::fs::FileExt::write_all_at(&cache, &vec![b'x'; bytes.len()], 0).unwrap();
+        let (again, ()) = staged(|w| decoded.encode_copying(w, 1, &starts, &kept, 0));
+        assert_eq!(read(&again), bytes);
     }
 
     /// What `write` writes into a file as an output is staged.

@@ -10,24 +10,46 @@
 use super::entries::Entries;
 use super::placed::{Fields, FieldsRef, Owned, Placed, Sessions};
 use super::{KeptTodos, ProjectBlock, Rendered};
-use crate::outputs::format::separator;
+use crate::outputs::format::{separator, Sink};
 use chittysync_core::Status;
-use std::io::{self, Write};
+use std::fs::File;
+use std::io;
 use std::ops::Range;
 
 /// The first bytes of a [`Rendered::encode`]d file, and its format's version.
 const CACHE_MAGIC: &[u8; 8] = b"CSRENDR3";
 
+/// A run of kept records at least this long is copied file to file (one
+/// `copy_file_range`, cheaper than writing the bytes from memory); a shorter
+/// one is written from memory (docs/BENCHMARKS.md, "One changed file").
+const COPY_AT_LEAST: usize = 64 << 10;
+
 /// Writes a [`Rendered::encode`]d file, counting its bytes.
-struct Encoder<W: Write> {
-    w: W,
+struct Encoder<'a, W: Sink> {
+    w: &'a mut W,
     len: u64,
+    /// The file the kept records were read from, where it still holds them.
+    from: Option<&'a File>,
+    /// Runs this long and longer are copied from `from`.
+    copy_at_least: usize,
 }
 
-impl<W: Write> Encoder<W> {
+impl<W: Sink> Encoder<'_, W> {
     fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
         self.len += b.len() as u64;
         self.w.write_all(b)
+    }
+
+    /// The kept records at `run` of `records`: copied from the file they
+    /// were read from when the run is long, else written from memory.
+    fn kept(&mut self, records: &[u8], run: Range<usize>) -> io::Result<()> {
+        match self.from {
+            Some(file) if run.len() >= self.copy_at_least && !run.is_empty() => {
+                self.len += run.len() as u64;
+                self.w.copy_from(file, run.start as u64, run.len() as u64)
+            }
+            _ => self.bytes(&records[run]),
+        }
     }
 
     fn u64(&mut self, v: u64) -> io::Result<()> {
@@ -200,15 +222,38 @@ impl Rendered {
     /// back are copied as they lie, a run of them side by side at once.
     pub(crate) fn encode(
         &self,
-        w: impl Write,
+        w: &mut impl Sink,
         token: u64,
         starts: &[u64],
         kept: &Kept,
     ) -> io::Result<()> {
+        self.encode_copying(w, token, starts, kept, COPY_AT_LEAST)
+    }
+
+    /// [`Rendered::encode`], copying runs of kept records `copy_at_least`
+    /// long and longer from the file they were read from, if it is still as
+    /// it was then (a file changed in place since is not copied from).
+    pub(super) fn encode_copying(
+        &self,
+        w: &mut impl Sink,
+        token: u64,
+        starts: &[u64],
+        kept: &Kept,
+        copy_at_least: usize,
+    ) -> io::Result<()> {
         if starts.len() != self.blocks.len() {
             return Err(io::Error::other("todos.json holds other blocks"));
         }
-        let mut e = Encoder { w, len: 0 };
+        let from = self.records_file.as_ref().and_then(|(file, id)| {
+            let now = file.metadata().ok().map(|m| FileId::of(&m));
+            (now == Some(*id) && id.size == self.records.len() as u64).then_some(file)
+        });
+        let mut e = Encoder {
+            w,
+            len: 0,
+            from,
+            copy_at_least,
+        };
         e.bytes(CACHE_MAGIC)?;
         e.u64(token)?;
         for file in &kept.files {
@@ -233,15 +278,15 @@ impl Rendered {
                 match &placed.fields {
                     Fields::Kept(at) if run.end == at.start && !run.is_empty() => run.end = at.end,
                     Fields::Kept(at) => {
-                        e.bytes(&self.records[std::mem::replace(&mut run, at.clone())])?;
+                        e.kept(&self.records, std::mem::replace(&mut run, at.clone()))?;
                     }
                     Fields::Owned(fields) => {
-                        e.bytes(&self.records[std::mem::take(&mut run)])?;
+                        e.kept(&self.records, std::mem::take(&mut run))?;
                         e.record(fields, placed.range.len(), placed.status)?;
                     }
                 }
             }
-            e.bytes(&self.records[run])?;
+            e.kept(&self.records, run)?;
         }
         // The length last: a file cut short is told apart from a whole one.
         let len = e.len + 8;
@@ -308,6 +353,18 @@ impl Rendered {
         rendered.kept = Some(todos);
         rendered.records = bytes;
         Some((rendered, kept))
+    }
+
+    /// Tells these blocks, read back by [`Rendered::decode`], the file their
+    /// bytes were read from: as long as it stays as it is now, the next
+    /// [`Rendered::encode`] copies long runs of records from it.
+    pub(crate) fn records_read_from(&mut self, file: File) {
+        self.records_file = file
+            .metadata()
+            .ok()
+            .map(|m| FileId::of(&m))
+            .filter(|id| id.size == self.records.len() as u64)
+            .map(|id| (file, id));
     }
 }
 
