@@ -6,8 +6,8 @@ mod common;
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
 use chittysync_hub::client::HubClient;
-use common::hub::{hub_token, serve_log, serve_on, Running};
-use common::{free_port, todo_list, Sandbox};
+use common::hub::{hub_token, serve_on, Running};
+use common::{todo_list, Sandbox};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -65,8 +65,8 @@ fn the_same_with_the_hub_on_postgresql() {
 /// and one hub process on `database` (SQLite in its home by default).
 fn two_daemons_through_a_hub(database: Option<&str>) {
     let hub_home = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _hub = serve_on(hub_home.path(), port, &database_args(database));
+    let hub = serve_on(hub_home.path(), &database_args(database));
+    let port = hub.port;
     let token = hub_token(hub_home.path(), &database_args(database));
 
     let (a, b) = (Sandbox::new(), Sandbox::new());
@@ -91,7 +91,7 @@ fn two_daemons_through_a_hub(database: Option<&str>) {
         })
         .collect();
     let logs = [
-        serve_log(hub_home.path(), port),
+        hub.log.clone(),
         a.home().join("logs"),
         b.home().join("logs"),
     ];
@@ -175,9 +175,9 @@ fn two_hub_processes_on_postgresql_push_to_each_others_websocket_clients() {
     let url = db.url();
     let home = tempfile::tempdir().unwrap();
     let token = hub_token(home.path(), &database_args(Some(&url)));
-    let (port_one, port_two) = (free_port(), free_port());
-    let _one = serve_on(home.path(), port_one, &database_args(Some(&url)));
-    let _two = serve_on(home.path(), port_two, &database_args(Some(&url)));
+    let one = serve_on(home.path(), &database_args(Some(&url)));
+    let two = serve_on(home.path(), &database_args(Some(&url)));
+    let (port_one, port_two) = (one.port, two.port);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -48,11 +48,11 @@ fn make_pki(dir: &Path) -> Pki {
     pki
 }
 
-/// `serve` with TLS on 127.0.0.1:`port`, and a token of tenant `me`.
-fn serve_tls(home: &Path, port: u16, pki: &Pki) -> (Running, String) {
+/// `serve` with TLS on a loopback port, the port, and a token of tenant `me`.
+fn serve_tls(home: &Path, pki: &Pki) -> (Running, u16, String) {
     let (cert, key) = (pki.cert.to_str().unwrap(), pki.key.to_str().unwrap());
-    let hub = serve_on(home, port, &["--tls-cert", cert, "--tls-key", key]);
-    (hub, hub_token(home, &[]))
+    let hub = serve_on(home, &["--tls-cert", cert, "--tls-key", key]);
+    (hub.process, hub.port, hub_token(home, &[]))
 }
 
 fn configure(sandbox: &Sandbox, device: &str, url: &str, token: &str, ca: Option<&Path>) {
@@ -67,8 +67,7 @@ fn configure(sandbox: &Sandbox, device: &str, url: &str, token: &str, ca: Option
 fn sync_and_websocket_over_tls_trusting_the_ca_file_and_refused_without_it() {
     let dir = tempfile::tempdir().unwrap();
     let pki = make_pki(dir.path());
-    let port = free_port();
-    let (_hub, token) = serve_tls(dir.path(), port, &pki);
+    let (_hub, port, token) = serve_tls(dir.path(), &pki);
     let url = format!("https://localhost:{port}");
 
     // Device A pushes a todo over https; device B, trusting the same CA, pulls it.

@@ -253,33 +253,13 @@ fn a_failing_command_is_backed_off() {
     );
 }
 
-/// A process killed when the test ends, however it ends.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_hub_groups_topics_by_its_own_rules_as_the_cli_does() {
     // The hub's home holds its config: the router rule.
     let hub = Sandbox::new();
     config(&hub, "");
-    let port = common::free_port();
-    let _serve = Running(
-        hub.command()
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("the hub to listen", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let serve = common::hub::serve_on(&hub.home(), &[]);
+    let port = serve.port;
     let token = hub.ok(&["hub", "token", "create", "--tenant", "me"]);
     let token = token.trim();
     let url = format!("http://127.0.0.1:{port}");

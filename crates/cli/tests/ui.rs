@@ -203,9 +203,9 @@ async fn every_view_renders_the_example_and_the_board_is_live() {
     }
     let sandbox = example_sandbox();
     let _daemon = Daemon::start(&sandbox);
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let (ui, base) = start_ui(&sandbox, &listen, &[]);
+    let (ui, base) = start_ui(&sandbox, "127.0.0.1:0", &[]);
+    // Where it is started again below, to be reconnected to.
+    let listen = base.strip_prefix("http://").unwrap().to_string();
     let profile = tempfile::tempdir().unwrap();
     let (_driver, b) = browser(profile.path()).await;
 
@@ -417,13 +417,7 @@ fn open_starts_the_browser_on_the_board() {
         std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
     )
     .unwrap();
-    let port = free_port();
-    let (_ui, base) = start_ui_with(
-        &sandbox,
-        &format!("127.0.0.1:{port}"),
-        &["--open"],
-        &[("PATH", path)],
-    );
+    let (_ui, base) = start_ui_with(&sandbox, "127.0.0.1:0", &["--open"], &[("PATH", path)]);
     let started = Instant::now();
     while !opened.exists() {
         assert!(
@@ -743,15 +737,14 @@ async fn dashboard_at_scale() {
         busiest["todo_count"], busiest["session_count"]
     );
     let _daemon = Daemon::start(&sandbox);
-    let port = free_port();
-    let (_ui, base) = start_ui(&sandbox, &format!("127.0.0.1:{port}"), &[]);
+    let (_ui, base) = start_ui(&sandbox, "127.0.0.1:0", &[]);
     let path = format!(
         "/board{}",
         chittysync_ui::html::query(&[("project", &project)])
     );
     // At once, before the browser starts: the worst case, a page asked for
     // while the dashboard is still reading the picture it starts with.
-    let addr = format!("127.0.0.1:{port}");
+    let addr = base.strip_prefix("http://").unwrap().to_string();
     let asked = Instant::now();
     let (code, _) = get(&addr, &path, "");
     assert_eq!(code, 200);

@@ -1,9 +1,10 @@
 //! A sync hub (`chittysync serve`) run by a test on loopback, and the child
 //! processes the hub tests start (docs/HUB_API.md).
 
-use super::{free_port, Sandbox};
-use std::path::Path;
+use super::Sandbox;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a hub may take to start listening, as a guard against a hang.
@@ -30,36 +31,59 @@ pub fn hub_command(home: &Path) -> Command {
     cmd
 }
 
-/// `serve` on 127.0.0.1:`port` with `extra` arguments (`--database`,
-/// `--tls-cert`…), once it accepts connections.
-pub fn serve_on(home: &Path, port: u16, extra: &[&str]) -> Running {
-    // Its log, for a test that fails to show (`serve_log`).
-    let log = std::fs::File::create(serve_log(home, port)).unwrap();
+/// A `serve` process started by [`serve_on`].
+pub struct Served {
+    pub process: Running,
+    /// The loopback port it listens on.
+    pub port: u16,
+    /// Its standard error, for a test that fails to show.
+    pub log: PathBuf,
+}
+
+/// `serve` on a loopback port it picks itself (`--listen 127.0.0.1:0`: no
+/// port chosen beforehand that another process could take meanwhile), with
+/// `extra` arguments (`--database`, `--tls-cert`…), once it says it listens.
+/// Its standard error goes to a file in `home`.
+pub fn serve_on(home: &Path, extra: &[&str]) -> Served {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let log = home.join(format!(
+        "serve-{}.stderr",
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    ));
     let child = hub_command(home)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(log)
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let running = Running(child);
+    let mut process = Running(child);
     let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < START, "the hub did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    loop {
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(port) = listening_port(&said) {
+            return Served { process, port, log };
+        }
+        if let Some(status) = process.0.try_wait().unwrap() {
+            panic!("the hub exited ({status}) before listening:\n{said}");
+        }
+        assert!(started.elapsed() < START, "the hub did not start:\n{said}");
+        std::thread::sleep(Duration::from_millis(20));
     }
-    running
 }
 
-/// Where [`serve_on`] keeps the standard error of the hub on `port`.
-pub fn serve_log(home: &Path, port: u16) -> std::path::PathBuf {
-    home.join(format!("serve-{port}.stderr"))
+/// The port of `chittysync hub listening on http://127.0.0.1:PORT`.
+fn listening_port(said: &str) -> Option<u16> {
+    said.lines().find_map(|line| {
+        let url = line.strip_prefix("chittysync hub listening on ")?;
+        url.trim().rsplit_once(':')?.1.parse().ok()
+    })
 }
 
-/// `serve` on a free loopback port with SQLite in `home` (`<home>/hub.db`).
+/// `serve` with SQLite in `home` (`<home>/hub.db`), and its port.
 pub fn serve(home: &Path) -> (Running, u16) {
-    let port = free_port();
-    (serve_on(home, port, &[]), port)
+    let served = serve_on(home, &[]);
+    (served.process, served.port)
 }
 
 /// A new token of tenant `me`, with `extra` arguments (`--database`).
