@@ -246,7 +246,7 @@ impl Rendered {
         }
         let from = self.records_file.as_ref().and_then(|(file, id)| {
             let now = file.metadata().ok().map(|m| FileId::of(&m));
-            (now == Some(*id) && id.size == self.records.len() as u64).then_some(file)
+            (now == Some(*id)).then_some(file)
         });
         let mut e = Encoder {
             w,
