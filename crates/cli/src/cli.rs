@@ -1,4 +1,4 @@
-//! The command line: every command and flag of SPEC §7.
+//! The command line: every command and flag (docs/DESIGN.md, "Commands").
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

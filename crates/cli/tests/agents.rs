@@ -1,4 +1,4 @@
-//! Plans of every agent (SPEC §3b), through the real binary: the bundled
+//! Plans of every agent (docs/SOURCES.md), through the real binary: the bundled
 //! example home, one picture across agents, incremental reads, broken files.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Collisions and notifications (SPEC §14, docs/COLLISIONS.md): the real
+//! Collisions and notifications (docs/COLLISIONS.md): the real
 //! binary fed real-shaped hook payloads, a real command for `[notify]
 //! command`, a real HTTP receiver for the webhook, the real daemon.
 

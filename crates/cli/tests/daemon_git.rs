@@ -1,4 +1,4 @@
-//! The daemon runs the git sync by itself (SPEC §9, docs/GIT_SYNC.md): with a
+//! The daemon runs the git sync by itself (docs/GIT_SYNC.md): with a
 //! sync repository set up, a todo written while the daemon runs is committed
 //! within `commit_interval` and reaches the bare remote with no `sync`
 //! command (the first push is due at once, the next after `push_interval`,

@@ -1,4 +1,4 @@
-//! End-to-end encryption (SPEC §10, docs/ENCRYPTION.md) through the real
+//! End-to-end encryption (docs/ENCRYPTION.md) through the real
 //! binary: two devices sharing one key converge through a real hub (`serve`
 //! on loopback, SQLite) and through a real git server (`git daemon` on
 //! loopback), while the hub's database files and every object of the git

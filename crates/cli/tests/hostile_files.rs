@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+#[allow(unsafe_code)]
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
     // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
@@ -48,6 +49,7 @@ fn guarded_hook(sandbox: &Sandbox, event: &str, payload: &str) -> HookRun {
     clippy::zombie_processes,
     reason = "the child is reaped by wait4, which also gives its peak memory"
 )]
+#[allow(unsafe_code)]
 fn guarded(sandbox: &Sandbox, args: &[&str], payload: &str) -> HookRun {
     let what = args.join(" ");
     let base = sandbox.command();

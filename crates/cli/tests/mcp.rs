@@ -1,4 +1,4 @@
-//! `chittysync mcp` (SPEC §11; docs/MCP.md): the real binary spawned in a
+//! `chittysync mcp` (docs/MCP.md): the real binary spawned in a
 //! project folder and spoken to through the official MCP Rust SDK's client
 //! (`rmcp`), as an agent would; and `mcp install|uninstall` on real-looking
 //! config files of every agent.
@@ -694,7 +694,7 @@ mod toml_value {
     }
 }
 
-/// SPEC §14: a plan write that makes a todo collide answers with the hook's
+/// docs/COLLISIONS.md: a plan write that makes a todo collide answers with the hook's
 /// warning, naming the other session (short id, agent, device, since when),
 /// once per collision; the collision is the one `chittysync collisions` lists.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! `[notify]`'s desktop channel and its events besides collisions (SPEC §14,
+//! `[notify]`'s desktop channel and its events besides collisions
 //! docs/COLLISIONS.md): the real binary and daemon, a real D-Bus session bus
 //! (`dbus-daemon`) with a notification server served here by zbus, and a
 //! real command (`tee -a`) that keeps the events it is given.

@@ -1,4 +1,4 @@
-//! Claude Code's plan tools on today's models (SPEC §3, §8): a session on a
+//! Claude Code's plan tools on today's models (docs/SOURCES.md, "Claude Code"; docs/DAEMON.md): a session on a
 //! model without them writes no plan, `status` counts such sessions by model,
 //! and a starting session without them is told once.
 

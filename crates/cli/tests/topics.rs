@@ -1,4 +1,4 @@
-//! Topics, orchestrate and specialist agents (SPEC §13, docs/TOPICS.md): the
+//! Topics, orchestrate and specialist agents (docs/TOPICS.md): the
 //! real binary, the real daemon, and a real process standing in for the
 //! agent — a script that writes a Claude Code transcript and todo file in its
 //! folder, as a session would, and keeps the arguments it was given.

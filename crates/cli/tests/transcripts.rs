@@ -1,4 +1,4 @@
-//! Transcripts as the record of every plan (SPEC §3): finished lists known as
+//! Transcripts as the record of every plan (docs/SOURCES.md, "Claude Code"): finished lists known as
 //! finished, replaced lists kept, incremental reads, tasks.
 
 mod common;

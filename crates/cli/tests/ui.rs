@@ -1,4 +1,4 @@
-//! The dashboard (SPEC §12; docs/UI.md) in a real browser: Debian's chromium
+//! The dashboard (docs/UI.md) in a real browser: Debian's chromium
 //! driven through Debian's chromedriver by a WebDriver client, against the
 //! real binary serving the bundled example while the real daemon keeps the
 //! store current.
@@ -48,6 +48,7 @@ fn browser_installed() -> bool {
 struct Driver(Child);
 
 impl Drop for Driver {
+    #[allow(unsafe_code)]
     fn drop(&mut self) {
         // SAFETY: signalling the process group our own child leads.
         unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
@@ -269,7 +270,7 @@ async fn every_view_renders_the_example_and_the_board_is_live() {
     )
     .await;
     let latency = written.elapsed();
-    eprintln!("a todo written reached the open board in {latency:?} (SPEC §12 asks within 1 s)");
+    eprintln!("a todo written reached the open board in {latency:?} (docs/UI.md: within 1 s)");
     assert_eq!(
         js(&b, "return window.__sameDocument").await,
         json!(42),
@@ -535,7 +536,7 @@ fn push(addr: &str, token: &str, device: &str, session: &str, content: &str, sta
     assert_eq!(code, 200, "{answer}");
 }
 
-/// SPEC §12 on the hub: a tenant signs in with its token and sees every
+/// The dashboard on the hub (docs/UI.md): a tenant signs in with its token and sees every
 /// device's sessions and todos of its own tenant, none of another's, live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hub_dashboard_shows_a_tenant_its_own_devices_live() {

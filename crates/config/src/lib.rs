@@ -1,8 +1,10 @@
-//! Where chittysync keeps its files (SPEC §2) and what `config.toml` may say.
+//! Where chittysync keeps its files (docs/CONFIG.md, "Locations") and what `config.toml` may say.
 //!
 //! Every key is optional and every command works without a config file. A key
 //! that is unknown or ill-typed is an error naming the key and the file: a typo
 //! that silently does nothing is worse than a refusal.
+
+#![forbid(unsafe_code)]
 
 mod locations;
 mod topics;
@@ -52,7 +54,7 @@ pub struct Config {
 }
 
 /// `[notify]`: telling the person of collisions, completed plans, stale
-/// sessions and failing syncs (SPEC §14, docs/COLLISIONS.md).
+/// sessions and failing syncs (docs/COLLISIONS.md).
 /// Off by default; when on, each event goes to every channel configured.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -86,7 +88,7 @@ impl Default for NotifyConfig {
 }
 
 /// `[sources.<agent>]`: which agents' records are read, and from where
-/// (SPEC §3b). An agent is read when its folder exists, unless switched off.
+/// (docs/SOURCES.md). An agent is read when its folder exists, unless switched off.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourcesConfig {
@@ -189,7 +191,7 @@ pub struct GitConfig {
     pub commit_interval: Duration,
     #[serde(with = "humantime_serde")]
     pub push_interval: Duration,
-    /// Seal what goes to the remote with the device key (SPEC §10,
+    /// Seal what goes to the remote with the device key
     /// docs/ENCRYPTION.md): the remote sees no project, content or activeForm.
     pub encrypt: bool,
 }
@@ -219,7 +221,7 @@ pub struct HubConfig {
     /// Allow plain `http://` to a hub on another machine (a trusted network);
     /// without it such a URL is refused. Loopback needs no permission.
     pub insecure: bool,
-    /// Seal what goes to the hub with the device key (SPEC §10,
+    /// Seal what goes to the hub with the device key
     /// docs/ENCRYPTION.md): the hub sees no project, content or activeForm.
     pub encrypt: bool,
 }

@@ -1,4 +1,4 @@
-//! Resolving the three locations of SPEC §2: the agent home, chittysync's home
+//! Resolving the three locations (docs/CONFIG.md, "Locations"): the agent home, chittysync's home
 //! and the config file, from flags, then environment, then defaults.
 
 use std::path::{Path, PathBuf};
@@ -81,7 +81,7 @@ impl Locations {
     }
 
     /// The other agents whose records are read, each with its folder
-    /// (SPEC §3b): `[sources.<agent>] dir`, else under `--agents-home`, else
+    /// (docs/SOURCES.md): `[sources.<agent>] dir`, else under `--agents-home`, else
     /// the agent's own variable (`CODEX_HOME`, `QWEN_HOME`, `XDG_DATA_HOME`),
     /// else its default under the user's home. Every agent not switched off
     /// (`enabled = false`) is listed: one whose folder does not exist yet
@@ -140,7 +140,7 @@ pub struct AgentFolder {
 }
 
 /// Each other agent: its name, the variable that moves its folder, and its
-/// folder under a user's home (SPEC §3b).
+/// folder under a user's home (docs/SOURCES.md).
 const AGENT_DEFAULTS: [(&str, Option<&str>, &str); 4] = [
     ("codex", Some("CODEX_HOME"), ".codex"),
     ("gemini", None, ".gemini"),

@@ -1,5 +1,5 @@
 //! `[topics]` and `[spawn]`: topics of pending work and the specialist agents
-//! started when one piles up (SPEC §13, docs/TOPICS.md).
+//! started when one piles up (docs/TOPICS.md).
 
 use chittysync_core::topic::{TopicRule, TopicRules};
 use serde::Deserialize;

@@ -1,4 +1,4 @@
-//! Which agent an observer or a session belongs to (SPEC §3b).
+//! Which agent an observer or a session belongs to (docs/SOURCES.md).
 //!
 //! Claude Code's observers and sessions are named as Claude Code names them
 //! (a session id, `<session>/<sub-agent>`, `task:<list>/<id>`); every other

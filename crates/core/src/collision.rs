@@ -1,4 +1,4 @@
-//! Sessions' states and collisions (SPEC §8, §14; docs/COLLISIONS.md).
+//! Sessions' states and collisions (docs/COLLISIONS.md).
 //!
 //! A session is *active* until it ends (its `SessionEnd` hook) or stays idle
 //! for longer than `sessions.stale_after`; activity after an end is a resumed
@@ -63,7 +63,7 @@ pub struct Word {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holder {
     pub session: String,
-    /// `claude`, `codex`… (read from the session's name, SPEC §3b).
+    /// `claude`, `codex`… (read from the session's name, docs/SOURCES.md).
     pub agent: &'static str,
     pub device: String,
     /// When the session took it in progress.
@@ -113,7 +113,7 @@ impl Collision {
 /// The active sessions holding a todo in progress, from its observers'
 /// latest words — one holder per session (a session's sub-agents and tasks
 /// speak for it), only when the fold itself says in progress (a todo another
-/// session completed is done, whoever still has an old copy; SPEC §5).
+/// session completed is done, whoever still has an old copy; docs/DESIGN.md, "The fold").
 /// `active` says whether a session is active (see [`session_state`]).
 pub fn holders(folded: Status, words: &[Word], active: impl Fn(&str) -> bool) -> Vec<Holder> {
     if folded != Status::InProgress {

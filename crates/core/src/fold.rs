@@ -1,4 +1,4 @@
-//! The fold: many observations of a todo become one state (SPEC §5).
+//! The fold: many observations of a todo become one state (docs/DESIGN.md, "The fold").
 //!
 //! [`TodoState`] is an accumulator: applying observations in any order, any
 //! number of times, gives the same state, so the store can keep it on disk and

@@ -1,4 +1,4 @@
-//! Todo identity: a todo is its project and its normalized content (SPEC §5).
+//! Todo identity: a todo is its project and its normalized content (docs/DESIGN.md, "Identity").
 
 use sha2::{Digest, Sha256};
 

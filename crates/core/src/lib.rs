@@ -7,6 +7,8 @@
 //! can never disagree with one another. Callers bring the data; this crate only
 //! computes.
 
+#![forbid(unsafe_code)]
+
 pub mod agent;
 pub mod collision;
 pub mod fold;

@@ -1,4 +1,4 @@
-//! The three-way merge of two snapshots with a common ancestor (SPEC §5), as git
+//! The three-way merge of two snapshots with a common ancestor (docs/DESIGN.md, "The three-way merge"), as git
 //! merges a `todos.json` edited on two branches.
 //!
 //! Per todo: a side that did not change from the ancestor yields to the side that

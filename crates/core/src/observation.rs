@@ -1,4 +1,4 @@
-//! Observations: one observer saw one todo in one state at one time (SPEC §5).
+//! Observations: one observer saw one todo in one state at one time (docs/DESIGN.md, "Identity").
 //!
 //! Observations are facts. They are appended and never edited, and everything
 //! else — the consolidated list, conflicts, history — is computed from them.
@@ -177,7 +177,7 @@ impl Observation {
     }
 
     /// The ordering of two observations by the same observer: the later one is its
-    /// current word; at the same instant the higher status counts (SPEC §5: one
+    /// current word; at the same instant the higher status counts (docs/DESIGN.md, "The fold": one
     /// observer listing a todo twice at once counts once, with the higher status);
     /// the remaining fields only make the order total, so the fold is deterministic.
     pub fn recency_key(&self) -> (Timestamp, Status, &str, Option<&str>, &str) {

@@ -1,4 +1,4 @@
-//! The orchestration plan (SPEC §10, §13; docs/TOPICS.md): pending todos
+//! The orchestration plan (docs/HUB_API.md; docs/TOPICS.md): pending todos
 //! spread over the active sessions of their project by load.
 //!
 //! For each project (or only one), its pending todos in the order of

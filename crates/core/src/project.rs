@@ -1,4 +1,4 @@
-//! Which project a todo belongs to (SPEC §4).
+//! Which project a todo belongs to (docs/DESIGN.md, "Projects").
 //!
 //! The order is: a path rule matching the session's cwd; the cwd itself (its
 //! git work tree's folder name when the cwd exists here, else its last

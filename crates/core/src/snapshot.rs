@@ -1,4 +1,4 @@
-//! One consolidated todo as it appears in `todos.json` (SPEC §6) — also the unit
+//! One consolidated todo as it appears in `todos.json` (docs/DESIGN.md, "The outputs") — also the unit
 //! the three-way merge works on.
 
 use crate::key::normalize;

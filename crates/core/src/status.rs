@@ -33,7 +33,7 @@ impl Status {
     }
 
     /// Reads a status as an agent wrote it. `None` for a value that is not one of
-    /// the four; callers read that as `pending` and count a warning (SPEC §3).
+    /// the four; callers read that as `pending` and count a warning (docs/SOURCES.md, "Claude Code").
     pub fn parse(text: &str) -> Option<Status> {
         match text {
             "pending" => Some(Status::Pending),
@@ -44,8 +44,8 @@ impl Status {
         }
     }
 
-    /// Reads a status as the other agents of SPEC §3b write it: the four of
-    /// SPEC §5, and `cancelled` (deleted), `blocked` (pending) and `done`
+    /// Reads a status as the other agents write it (docs/DESIGN.md,
+    /// "Statuses"): the four, and `cancelled` (deleted), `blocked` (pending) and `done`
     /// (completed). Claude Code's files keep to [`Status::parse`], where
     /// those words are unknown.
     pub fn parse_agent_word(text: &str) -> Option<Status> {

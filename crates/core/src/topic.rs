@@ -1,4 +1,4 @@
-//! Topics: pending work grouped by what it is about (SPEC §13, docs/TOPICS.md).
+//! Topics: pending work grouped by what it is about (docs/TOPICS.md).
 //!
 //! A topic lives inside a project. `[[topics.rules]]` name topics by keywords
 //! (`contains`, any case) or a regular expression (`matches`, any case),

@@ -1,4 +1,4 @@
-//! The laws of the fold and the merge (SPEC §5), checked on random inputs.
+//! The laws of the fold and the merge (docs/DESIGN.md, "The fold" and "The three-way merge"), checked on random inputs.
 
 use chittysync_core::{fold, merge_snapshots, Observation, Source, Status, Timestamp, TodoEntry};
 use proptest::prelude::*;

@@ -1,4 +1,4 @@
-//! A user's home with every agent's folder (SPEC §3b): the sessions of a
+//! A user's home with every agent's folder (docs/SOURCES.md): the sessions of a
 //! corpus spread across the agents, each written under its agent's folder
 //! relative to the home — `.claude`, `.codex`, `.gemini`, `.qwen`,
 //! `.local/share/opencode`.

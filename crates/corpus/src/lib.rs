@@ -2,7 +2,7 @@
 //! and tests.
 //!
 //! [`generate`] writes, into an empty folder, what `~/.claude` looks like after
-//! thousands of sessions (SPEC §3): `todos/<session>-agent-<agent>.json` files
+//! thousands of sessions (docs/SOURCES.md, "Claude Code"): `todos/<session>-agent-<agent>.json` files
 //! (about half of them `[]`, the rest 3–9 todos in the 2.x shape or the old
 //! 1.0.x shape), `tasks/<session>/<N>.json` task lists with their `.lock` and
 //! `.highwatermark`, and `projects/<folder>/<session>.jsonl` transcripts (with
@@ -16,7 +16,7 @@
 //!
 //! With other agents in [`CorpusSpec::agents`], [`generate_home`] spreads the
 //! sessions across them and writes a user's home: each agent's records in its
-//! own format under its own folder (SPEC §3b), in the same projects and with
+//! own format under its own folder (docs/SOURCES.md), in the same projects and with
 //! the same shared todo texts as Claude Code's sessions.
 //!
 //! The output is a pure function of the [`CorpusSpec`]: same spec, same bytes and
@@ -25,6 +25,8 @@
 //! [`touch_one_todo_file`] and [`append_transcript_line`] make the changes that
 //! incremental benchmarks measure: one todo file rewritten with one status
 //! changed, one line appended to one transcript.
+
+#![forbid(unsafe_code)]
 
 mod agents;
 mod claude;

@@ -442,7 +442,7 @@ fn touch_changes_one_status_and_bumps_mtime() {
         .into_iter()
         .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
         .collect();
-    let old_mtime = std::time::UNIX_EPOCH;
+    let old_mtime = UNIX_EPOCH;
     let touched = touch_one_todo_file(&dir, 1).unwrap();
     assert!(touched.mtime > old_mtime);
     let mut changed = 0;

@@ -1,4 +1,4 @@
-//! End-to-end encryption of observations (SPEC §10, docs/ENCRYPTION.md).
+//! End-to-end encryption of observations (docs/ENCRYPTION.md).
 //!
 //! A device key ([`DeviceKey`], `<home>/sync.key`) never leaves the devices
 //! that share it. Before an observation goes to a hub or a git remote, a
@@ -20,6 +20,8 @@
 //! Opening recomputes the local observation from the decrypted fields (its
 //! plain `todo_id` and `id`, exactly what the device that wrote it holds), so
 //! the local stores keep plain ids and pulls fold with local todos.
+
+#![forbid(unsafe_code)]
 
 mod encryption;
 mod key;

@@ -309,6 +309,7 @@ fn report(what: &str, mut times: Vec<Duration>, percentiles: &[usize]) {
 }
 
 /// CPU time (user + sys) of every child process waited for so far.
+#[allow(unsafe_code)]
 fn children_cpu() -> Duration {
     // SAFETY: getrusage only writes the struct it is given.
     let usage = unsafe {

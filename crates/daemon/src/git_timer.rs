@@ -1,4 +1,4 @@
-//! The daemon's git sync (SPEC §9, docs/GIT_SYNC.md, docs/DAEMON.md): commit
+//! The daemon's git sync (docs/GIT_SYNC.md, docs/DAEMON.md): commit
 //! after consolidating (at most once per `[git] commit_interval`), pull and
 //! push once per `[git] push_interval`, and everything at once when a
 //! session ends. An unreachable or refusing remote is retried with the

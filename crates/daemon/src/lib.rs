@@ -1,4 +1,4 @@
-//! The chittysync daemon (SPEC §8): watches Claude Code's `todos/`, `tasks/`
+//! The chittysync daemon (docs/DAEMON.md): watches Claude Code's `todos/`, `tasks/`
 //! and `projects/` with the OS notifier and consolidates each burst of changes
 //! at once, so `todos.json` is current within milliseconds; rescans on an
 //! interval as a safety net; one per home (a lock); a heartbeat file and

@@ -34,13 +34,16 @@ pub fn init_logging(logs_dir: &Path, configured: Option<&str>) -> Result<(), Dae
         path: logs_dir.to_path_buf(),
         message,
     };
+    #[allow(unsafe_code)]
     // The logs tell todos and folders: they are the user's alone, whatever
     // the umask it was started with (docs/DAEMON.md, "Files and their
     // modes"). The appender makes its daily files with the process's umask
     // and has no mode of its own, so the daemon's umask becomes 077: what it
     // creates from here on (logs, heartbeat, lock, store files) is private.
     // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
-    unsafe { libc::umask(0o077) };
+    unsafe {
+        libc::umask(0o077)
+    };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

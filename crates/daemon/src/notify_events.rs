@@ -1,4 +1,4 @@
-//! The daemon's `[notify]` events (SPEC §14, docs/COLLISIONS.md, "Telling
+//! The daemon's `[notify]` events (docs/COLLISIONS.md, "Telling
 //! the person"): after each consolidation, hub sync and git tick it queues
 //! what the picture has to tell — collisions, plans completed, sessions gone
 //! stale, syncs failing (read from each remote's sync state, which the

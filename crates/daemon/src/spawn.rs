@@ -1,4 +1,4 @@
-//! Specialist agents (SPEC §13, docs/TOPICS.md): when a topic has
+//! Specialist agents (docs/TOPICS.md): when a topic has
 //! `[spawn] threshold` pending todos, start `[spawn] command` in the folder of
 //! the topic's most recent session — once per `cooldown`, at most
 //! `max_running` at a time, a failing command backed off — and record the
@@ -78,6 +78,7 @@ impl Picture {
 }
 
 /// Whether a process is alive (signal 0 reaches it).
+#[allow(unsafe_code)]
 pub fn alive(pid: u32) -> bool {
     // SAFETY: kill with signal 0 only checks that the process exists.
     pid > 0 && unsafe { libc::kill(pid as libc::pid_t, 0) } == 0
@@ -645,8 +646,11 @@ impl Spawner {
         };
         for (id, pid) in children.iter() {
             tracing::info!(id, pid, "stopping specialist");
+            #[allow(unsafe_code)]
             // SAFETY: signals the process group this process started.
-            unsafe { libc::kill(-(*pid as libc::pid_t), libc::SIGTERM) };
+            unsafe {
+                libc::kill(-(*pid as libc::pid_t), libc::SIGTERM)
+            };
         }
     }
 }

@@ -29,6 +29,7 @@ fn env_or(name: &str, default: &str) -> String {
 
 /// CPU time of this process so far (user + system, all threads). On a shared,
 /// loaded machine it varies far less than wall time.
+#[allow(unsafe_code)]
 fn cpu_time() -> Duration {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.

@@ -1,4 +1,4 @@
-//! Collisions (SPEC §14, docs/COLLISIONS.md): which todos are in progress in
+//! Collisions (docs/COLLISIONS.md): which todos are in progress in
 //! two or more active sessions at once, and what a session writing its plan
 //! is told of them. The rule is core's ([`chittysync_core::collision`]); here
 //! it meets the store.
@@ -126,7 +126,7 @@ pub fn collisions_in(
     Ok(out)
 }
 
-/// What a session's plan write is told (SPEC §14): the collisions its write
+/// What a session's plan write is told (docs/COLLISIONS.md): the collisions its write
 /// is in, each other session once. `new` is what the write appended. A todo
 /// the session let go forgets its warnings, so taking it again warns again.
 pub(crate) fn warn_writer(

@@ -1,4 +1,4 @@
-//! One consolidation run (SPEC §7 `consolidate`).
+//! One consolidation run (docs/DESIGN.md, "Commands"; `consolidate`).
 
 use crate::ingest::{Ingest, Moved, Placer, Sightings};
 use crate::outputs::StagedOutputs;

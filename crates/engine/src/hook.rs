@@ -1,4 +1,4 @@
-//! Claude Code's hooks (SPEC §8): a session tells chittysync as it starts, as it
+//! Claude Code's hooks (docs/HOOKS.md): a session tells chittysync as it starts, as it
 //! uses a plan tool, and as it ends.
 //!
 //! Each hook is one short store transaction in a fresh process that Claude Code
@@ -49,7 +49,7 @@ pub struct HookEnv {
     pub plan_tools_on: bool,
 }
 
-/// What a session started without the plan tools is told, once (SPEC §3, §8).
+/// What a session started without the plan tools is told, once (docs/SOURCES.md, "Claude Code"; docs/HOOKS.md).
 const PLAN_TOOLS_OFF: &str = "chittysync: Claude Code's plan tools (TodoWrite, TaskCreate, TaskUpdate) are not turned on for this session, so on the newer Claude models its plan is not recorded and other sessions cannot see it. The user can turn them on for every session with `chittysync hooks install` (it sets CLAUDE_CODE_ENABLE_TODO_TOOLS=1 in settings.json).";
 
 /// What a `post-tool-use` hook took in.
@@ -60,7 +60,7 @@ pub struct ToolReport {
     /// Parts of the call that could not be used (entries without content…).
     pub warnings: Vec<String>,
     /// The collisions this write is in that the session was not told of yet
-    /// (SPEC §14, docs/COLLISIONS.md).
+    /// (docs/COLLISIONS.md).
     pub collisions: Vec<chittysync_core::Collision>,
     /// What to tell the session of them, as Claude Code's
     /// `additionalContext` (None: nothing new).

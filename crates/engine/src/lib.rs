@@ -6,6 +6,8 @@
 //! the outputs only when the fold changed. The daemon, the hooks and the
 //! `consolidate` command all go through [`Engine`].
 
+#![forbid(unsafe_code)]
+
 mod collisions;
 mod consolidate;
 mod error;

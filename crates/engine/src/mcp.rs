@@ -1,4 +1,4 @@
-//! Plans written through chittysync's MCP server (SPEC §11; docs/MCP.md).
+//! Plans written through chittysync's MCP server (docs/MCP.md).
 //!
 //! A `plan_write` is what a `TodoWrite` hook is, told by another door: the
 //! caller's whole current list, one observation per item, stamped now, with
@@ -28,12 +28,12 @@ pub struct McpCaller {
     /// The server's folder: the session's (the agent starts the server there).
     pub cwd: Option<String>,
     pub now: Timestamp,
-    /// `sessions.stale_after`: which sessions a collision counts (SPEC §14).
+    /// `sessions.stale_after`: which sessions a collision counts (docs/COLLISIONS.md).
     pub stale_after: std::time::Duration,
 }
 
 /// The collisions a write put its caller in, each other session told once
-/// (SPEC §14; docs/COLLISIONS.md): what the PostToolUse hook would say.
+/// (docs/COLLISIONS.md): what the PostToolUse hook would say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Warned {
     pub collisions: Vec<Collision>,
@@ -114,14 +114,14 @@ impl From<StoreError> for UpdateError {
 }
 
 impl Engine {
-    /// The project the caller's folder decides (SPEC §4): the same rules as
+    /// The project the caller's folder decides (docs/DESIGN.md, "Projects"): the same rules as
     /// every session's.
     pub fn project_of_cwd(&self, cwd: &str) -> String {
         Placer::new(&self.rules).project_of_cwd(cwd)
     }
 
     /// `plan_write`: the caller's whole current list, as `TodoWrite` would
-    /// give it. Items it no longer lists keep their last word (SPEC §5).
+    /// give it. Items it no longer lists keep their last word (docs/DESIGN.md, "The fold").
     pub fn record_plan(
         &mut self,
         caller: &McpCaller,
@@ -262,8 +262,8 @@ fn record_session(
     })
 }
 
-/// The caller's session's project as stored (its first folder decides, SPEC
-/// §4), else its folder's, else `general`.
+/// The caller's session's project as stored (its first folder decides,
+/// docs/DESIGN.md, "Projects"), else its folder's, else `general`.
 fn session_project(
     tx: &Tx<'_>,
     caller: &McpCaller,

@@ -1,4 +1,4 @@
-//! Asking the disk where a cwd's git work tree is (SPEC §4, rule 2).
+//! Asking the disk where a cwd's git work tree is (docs/DESIGN.md, "Projects"; rule 2).
 
 use chittysync_core::project::CwdOnDisk;
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! Rollback (SPEC §9, `chittysync rollback`): the fold restored as it was at
+//! Rollback (docs/GIT_SYNC.md; `chittysync rollback`): the fold restored as it was at
 //! an earlier point by appending observations, never by rewriting history.
 //! The rule (which words to append) is core's `rollback::plan`; this is the
 //! flow around it: the fold of now and of then, and storing the new words.

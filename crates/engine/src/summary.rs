@@ -3,7 +3,7 @@
 use chittysync_sources::Warning;
 use serde::Serialize;
 
-/// The summary of one run — exactly the fields SPEC §7 names.
+/// The summary of one run — exactly the fields docs/DESIGN.md, "Commands" names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Source files found and stat'ed.

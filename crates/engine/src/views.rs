@@ -1,7 +1,7 @@
 //! The views of the picture as data — the todos, the sessions, the conflicts
 //! and one todo's history — built once here for every reader: the CLI's
-//! `--json` and the MCP server's tools give the same JSON (SPEC §7, §11;
-//! docs/MCP.md).
+//! `--json` and the MCP server's tools give the same JSON (docs/DESIGN.md,
+//! "Commands"; docs/MCP.md).
 
 use chittysync_core::agent::{agent_of, NAMESPACED};
 use chittysync_core::{Conflict, Observation, Status, Timestamp, TodoEntry};
@@ -138,7 +138,7 @@ pub fn project_views(store: &Store) -> Result<Vec<ProjectView>, StoreError> {
 
 pub use chittysync_core::SessionState;
 
-/// A session's state (SPEC §8): the rule is core's, shared with the
+/// A session's state (docs/COLLISIONS.md): the rule is core's, shared with the
 /// collisions and the hooks (docs/COLLISIONS.md).
 pub fn session_state(s: &SessionRecord, now: Timestamp, stale_after_ms: i64) -> SessionState {
     chittysync_core::collision::session_state(&s.activity(), now, stale_after_ms)
@@ -274,7 +274,7 @@ pub fn project_conflicts(
 pub struct HistoryStep {
     #[serde(flatten)]
     pub observation: Observation,
-    /// The agent that wrote it (`claude`, `codex`…; SPEC §3b).
+    /// The agent that wrote it (`claude`, `codex`…; docs/SOURCES.md).
     pub agent: &'static str,
     /// The sub-agent, when the observer is one (`<session>/<agent>`).
     pub sub_agent: Option<String>,

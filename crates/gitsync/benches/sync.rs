@@ -19,6 +19,7 @@ const EMPTY_RUNS: usize = 50;
 const THOUSAND_RUNS: usize = 20;
 
 /// This process's CPU time so far.
+#[allow(unsafe_code)]
 fn cpu_time() -> Duration {
     // SAFETY: getrusage only writes the struct it is given.
     let usage = unsafe {

@@ -157,15 +157,20 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
     }
 
+    #[allow(unsafe_code)]
+    fn mkfifo(path: &Path) {
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    }
+
     /// A `.gitattributes` that is a FIFO is refused naming it, never waited on.
     #[test]
     fn refuses_a_gitattributes_that_is_a_fifo() {
         let dir = tempfile::tempdir().unwrap();
         Repository::init(dir.path()).unwrap();
         let attributes = dir.path().join(".gitattributes");
-        let c = std::ffi::CString::new(attributes.to_str().unwrap()).unwrap();
-        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        mkfifo(&attributes);
         let err = install_merge_driver(dir.path(), Path::new("/bin/chittysync")).unwrap_err();
         let message = err.to_string();
         assert!(message.contains(".gitattributes"), "{message}");

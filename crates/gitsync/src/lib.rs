@@ -1,5 +1,5 @@
 //! Git sync: chittysync's history, shared across machines through any git
-//! remote (SPEC §9).
+//! remote (docs/GIT_SYNC.md).
 //!
 //! A sync repository (`<home>/git` by default) holds one append-only
 //! observation log per device and the snapshots regenerated from the fold of

@@ -23,7 +23,9 @@ impl SyncLock {
                 path: path.to_path_buf(),
                 cause,
             })?;
-        lock_exclusive(&file).map_err(|cause| GitSyncError::Io {
+        // flock(2) on Unix: released when the file is closed, so also
+        // when the process dies.
+        file.lock().map_err(|cause| GitSyncError::Io {
             action: "lock",
             path: path.to_path_buf(),
             cause,
@@ -32,24 +34,32 @@ impl SyncLock {
     }
 }
 
-#[cfg(unix)]
-fn lock_exclusive(file: &File) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
-    loop {
-        // SAFETY: flock on a descriptor this function borrows for the call.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::SyncLock;
+    use std::sync::mpsc;
+    use std::time::Duration;
 
-/// Elsewhere the lock is advisory only: libgit2's own ref locks still refuse
-/// a conflicting ref update.
-#[cfg(not(unix))]
-fn lock_exclusive(_file: &File) -> std::io::Result<()> {
-    Ok(())
+    /// A second sync waits while the first holds the lock, and goes on once
+    /// it is released.
+    #[test]
+    fn a_second_sync_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chittysync.lock");
+        let first = SyncLock::acquire(&path).unwrap();
+        let (taken, heard) = mpsc::channel();
+        let second = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let lock = SyncLock::acquire(&path).unwrap();
+                taken.send(()).unwrap();
+                drop(lock);
+            }
+        });
+        // Held: the second has not taken it (however long it is given).
+        assert!(heard.recv_timeout(Duration::from_millis(300)).is_err());
+        drop(first);
+        heard.recv().unwrap();
+        second.join().unwrap();
+    }
 }

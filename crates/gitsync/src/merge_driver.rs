@@ -1,4 +1,4 @@
-//! The git merge driver: SPEC §5's three-way merge for files shaped like our
+//! The git merge driver: the three-way merge (docs/DESIGN.md) for files shaped like our
 //! `todos.json` (`{"version": 1, …, "todos": [...]}`) and for the seed's plain
 //! arrays of `{content, status, activeForm}`.
 //!

@@ -27,6 +27,7 @@ pub fn is_local(url: &str) -> bool {
 
 /// libgit2 waits forever for a silent server by default; an unreachable remote
 /// must fail in bounded time so the work queues instead of hanging.
+#[allow(unsafe_code)]
 fn set_timeouts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {

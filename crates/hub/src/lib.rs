@@ -1,4 +1,4 @@
-//! The chittysync sync hub (SPEC §10), and a typed client for it.
+//! The chittysync sync hub (docs/HUB_API.md), and a typed client for it.
 //!
 //! The hub stores every tenant's observations — append-only, idempotent by id —
 //! and serves their fold, computed by `chittysync_core` exactly as the daemon
@@ -22,6 +22,8 @@
 //! `auth`, `ws`, `metrics`, `openapi` beside it); `views` computes what the
 //! views show; `store` is the storage trait and its SQLite and PostgreSQL
 //! backends; [`api`] holds the bodies shared with [`client`].
+
+#![forbid(unsafe_code)]
 
 mod auth;
 mod error;

@@ -21,7 +21,7 @@ pub(crate) const BEARER: &str = "bearer";
 #[openapi(
     info(
         title = "chittysync hub",
-        description = "Stores every tenant's todo observations and serves their fold (SPEC §10)."
+        description = "Stores every tenant's todo observations and serves their fold (docs/HUB_API.md)."
     ),
     components(schemas(ObservationDoc, TodoEntryDoc, ConflictDoc, ConflictSideDoc, StatusDoc)),
     modifiers(&BearerAuth)

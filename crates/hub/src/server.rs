@@ -28,7 +28,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Where the CLI's `serve` listens unless told otherwise (SPEC §2's `[hub] url`).
+/// Where the CLI's `serve` listens unless told otherwise (docs/CONFIG.md, "Locations"; 's `[hub] url`).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 /// The largest request body accepted unless configured otherwise: 16 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -312,13 +312,10 @@ pub(crate) mod tests {
     #[test]
     fn redacts_passwords_only() {
         assert_eq!(
-            super::redact("postgres://me:secret@db/hub"),
+            redact("postgres://me:secret@db/hub"),
             "postgres://me:***@db/hub"
         );
-        assert_eq!(
-            super::redact("postgres://me@db/hub"),
-            "postgres://me@db/hub"
-        );
-        assert_eq!(super::redact("/var/lib/hub.db"), "/var/lib/hub.db");
+        assert_eq!(redact("postgres://me@db/hub"), "postgres://me@db/hub");
+        assert_eq!(redact("/var/lib/hub.db"), "/var/lib/hub.db");
     }
 }

@@ -1,4 +1,4 @@
-//! TLS for the hub and its clients (SPEC §10, docs/HUB_API.md#tls).
+//! TLS for the hub and its clients (docs/HUB_API.md#tls).
 //!
 //! rustls with the ring provider on both sides, no OpenSSL. A client trusts
 //! the system's roots (the OS store, and Mozilla's bundle as a fallback) plus

@@ -1,4 +1,4 @@
-//! The sync hub's client side (SPEC §10, issue 5): a device pushes the
+//! The sync hub's client side (docs/HUB_API.md; issue 5): a device pushes the
 //! observations it made to the hub and pulls the other devices' from it.
 //!
 //! - [`HubSync::sync_once`] — the engine's one sync loop
@@ -15,6 +15,8 @@
 //!   subscription that calls a wake function when another device posts, and
 //!   schedules a wake after a failed sync (exponential [`Backoff`], capped).
 //! - [`HubSyncState`] — what `status` shows, read from the store alone.
+
+#![forbid(unsafe_code)]
 
 mod error;
 mod live;

@@ -88,7 +88,7 @@ impl Identity {
 
 impl Caller {
     /// The caller as the engine records its writes; `stale_after_ms` decides
-    /// which sessions a collision counts (SPEC §14).
+    /// which sessions a collision counts (docs/COLLISIONS.md).
     pub fn engine_caller(&self, now: Timestamp, stale_after_ms: i64) -> McpCaller {
         McpCaller {
             session: self.session.clone(),

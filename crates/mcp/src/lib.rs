@@ -1,4 +1,4 @@
-//! chittysync as a Model Context Protocol server (SPEC §11; docs/MCP.md).
+//! chittysync as a Model Context Protocol server (docs/MCP.md).
 //!
 //! An agent starts `chittysync mcp` in its session's folder and speaks MCP
 //! to it over stdin and stdout (the official Rust SDK, `rmcp`): it lists the
@@ -7,6 +7,8 @@
 //! the engine, the one door to the store: a write is an observation with
 //! source `mcp`, folded like any other, and the outputs are refreshed at
 //! once. Logs go to stderr only; stdout is the protocol's.
+
+#![forbid(unsafe_code)]
 
 mod identity;
 mod server;

@@ -1,4 +1,4 @@
-//! The tools of SPEC §11: their schemas and descriptions, what their
+//! The MCP tools (docs/MCP.md): their schemas and descriptions, what their
 //! arguments may be, and what they answer (docs/MCP.md, "Tools").
 //!
 //! Every answer is the same JSON as the CLI's `--json` of the same view

@@ -53,7 +53,7 @@ impl SendError {
 
 impl Channel {
     /// Checks a webhook URL: `https://`, or `http://` to this machine only
-    /// (SPEC §10: nothing leaves the machine unencrypted).
+    /// (docs/ENCRYPTION.md: nothing leaves the machine unencrypted).
     pub fn webhook(url: &str) -> Result<Channel, String> {
         let url = url.trim();
         let (plain, rest) = if let Some(rest) = url.strip_prefix("https://") {

@@ -1,7 +1,7 @@
-//! The events of SPEC §14 besides collisions (docs/COLLISIONS.md, "Events"):
+//! The events besides collisions (docs/COLLISIONS.md, "Events"):
 //! `plan_completed` — a session of this device whose whole plan just
-//! completed; `session_stale` — a session of this device gone stale (SPEC
-//! §8's `stale_after`) with work in progress; `sync_failing` — the git or
+//! completed; `session_stale` — a session of this device gone stale
+//! (`[sessions] stale_after`, docs/CONFIG.md) with work in progress; `sync_failing` — the git or
 //! hub sync failing for longer than `[notify] sync_failing_after`.
 //!
 //! The rules are pure functions of the picture and `now`; each event carries

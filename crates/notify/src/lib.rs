@@ -1,4 +1,4 @@
-//! `[notify]` (SPEC §14, docs/COLLISIONS.md): tells the person when two
+//! `[notify]` (docs/COLLISIONS.md): tells the person when two
 //! sessions collide, a session's plan completes, a session goes stale with
 //! work in progress or a sync keeps failing — through a command of theirs, a
 //! webhook and/or a desktop notification.
@@ -12,6 +12,8 @@
 //! what is due, at most `max_per_hour` per channel, and reschedules a failure
 //! with a growing delay; the daemon runs it on a thread of its own
 //! ([`Worker`]), so a slow webhook never holds up the picture.
+
+#![forbid(unsafe_code)]
 
 mod channel;
 mod events;

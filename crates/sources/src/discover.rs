@@ -60,7 +60,7 @@ pub enum SourceKind {
         session: String,
         agent: Option<String>,
     },
-    /// A record of another agent (SPEC §3b), under that agent's folder.
+    /// A record of another agent (docs/SOURCES.md), under that agent's folder.
     Agent(crate::source::AgentFile),
 }
 
@@ -237,7 +237,7 @@ fn scan_todos(dir: &Path, scan: &mut Discovery) {
 }
 
 /// What a file named `name` in `todos/` is. Every visible file is a
-/// candidate, not only `*.json`: SPEC §3 wants other tools' files here
+/// candidate, not only `*.json`: docs/SOURCES.md, "Claude Code" wants other tools' files here
 /// (`notes.md`, `run.sh`) named in a warning when they are first seen, like
 /// any file that is not a list of todos.
 fn todo_kind(name: &str) -> Option<SourceKind> {

@@ -42,7 +42,7 @@ pub(crate) fn id_text(value: Option<&Value>) -> Option<String> {
 }
 
 /// A status as written, and whether it was unknown (missing, not a string, or
-/// not one of the four). Unknown reads as pending (SPEC §3).
+/// not one of the four). Unknown reads as pending (docs/SOURCES.md, "Claude Code").
 pub(crate) fn status(value: Option<&Value>) -> (Status, bool) {
     status_text(value.and_then(Value::as_str))
 }

@@ -1,4 +1,4 @@
-//! Reads the agents' plan records from disk into plain data (SPEC §3, §3b):
+//! Reads the agents' plan records from disk into plain data (docs/SOURCES.md, "Claude Code"):
 //! Claude Code's files, and Codex CLI's, Gemini CLI's, Qwen Code's and
 //! OpenCode's, each agent one [`AgentSource`].
 //!
@@ -11,6 +11,8 @@
 //! Nothing here panics or fails on bad input: a file that cannot be understood
 //! is an `Err` value or a [`Warning`] naming the file (and line), so one broken
 //! file never stops a consolidation.
+
+#![forbid(unsafe_code)]
 
 pub mod agents;
 mod discover;

@@ -90,7 +90,7 @@ struct ShapeVisitor<T>(PhantomData<T>);
 impl<'de, T: Shape<'de>> Visitor<'de> for ShapeVisitor<T> {
     type Value = T;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
@@ -296,7 +296,7 @@ impl Kept<'_> {
 
 /// As JSON (a string quoted and escaped), as a `Value` displays.
 impl fmt::Display for Kept<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Kept::Absent => Value::Null.fmt(f),
             Kept::Str(s) => Value::String(s.to_string()).fmt(f),
@@ -474,14 +474,14 @@ mod tests {
         }
         let bytes = b"{\"x\":\"\xff\",\"name\":\"a\"}";
         assert!(serde_json::from_slice::<Value>(bytes).is_err());
-        assert!(parse::<Pair>(bytes).is_none());
+        assert!(parse::<Pair<'_>>(bytes).is_none());
     }
 
     #[test]
     fn kept_values_display_as_json() {
         let kept = |json: &str| {
             let value: Value = serde_json::from_str(json).unwrap();
-            let typed = parse::<Kept>(json.as_bytes()).unwrap();
+            let typed = parse::<Kept<'_>>(json.as_bytes()).unwrap();
             assert_eq!(typed, Kept::from_value(Some(&value)));
             typed.to_string()
         };

@@ -115,7 +115,7 @@ pub trait AgentSource: Send + Sync {
     fn watch_folders(&self) -> Vec<(PathBuf, bool)>;
 }
 
-/// Claude Code: `todos/`, `tasks/`, `projects/` under its folder (SPEC §3).
+/// Claude Code: `todos/`, `tasks/`, `projects/` under its folder (docs/SOURCES.md, "Claude Code").
 pub struct Claude {
     pub dir: PathBuf,
 }

@@ -40,7 +40,7 @@ pub fn parse_todo_list(bytes: &[u8]) -> Result<TodoList, ParseError> {
 
 /// Reads the entries of a list.
 pub(crate) fn todos_from_entries(entries: &[Value]) -> TodoList {
-    let entries: Vec<TodoEntry> = entries
+    let entries: Vec<TodoEntry<'_>> = entries
         .iter()
         .map(|entry| TodoEntry::from_value(Some(entry)))
         .collect();
@@ -64,7 +64,7 @@ fields!(TodoEntry {
 });
 
 /// The list of the entries, read either way.
-pub(crate) fn todo_list(entries: &[TodoEntry]) -> TodoList {
+pub(crate) fn todo_list(entries: &[TodoEntry<'_>]) -> TodoList {
     let mut list = TodoList {
         items: Vec::with_capacity(entries.len()),
         ..TodoList::default()

@@ -67,6 +67,7 @@ fn read_guarded(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, ReadError
         .unwrap_or_else(|_| panic!("read_limited did not return: it blocked or read forever"))
 }
 
+#[allow(unsafe_code)]
 fn mkfifo(path: &std::path::Path) {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();

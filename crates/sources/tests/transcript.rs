@@ -100,7 +100,7 @@ fn todo_write_lines_become_events_and_facts() {
     let facts = &chunk.session;
     assert_eq!(facts.session_id.as_deref(), Some(SESSION));
     // The session's folder is the first cwd it recorded; the later `cd` into
-    // `sub` does not move it (SPEC §4).
+    // `sub` does not move it (docs/DESIGN.md, "Projects").
     assert_eq!(facts.cwd.as_deref(), Some("/home/me/work/api"));
     assert_eq!(facts.git_branch.as_deref(), Some("feature/x"));
     assert_eq!(facts.version.as_deref(), Some("2.1.3"));

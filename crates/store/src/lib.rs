@@ -8,6 +8,8 @@
 //! hooks firing together — so it runs in WAL mode with a busy timeout, and every
 //! write is one short `BEGIN IMMEDIATE` transaction.
 
+#![forbid(unsafe_code)]
+
 mod board;
 mod collisions;
 mod error;

@@ -9,7 +9,7 @@ use crate::{Result, StoreError, Tx};
 use rusqlite::Connection;
 
 /// A migration's SQL, and what runs after it.
-type Migration = (&'static str, Option<fn(&Tx) -> Result<()>>);
+type Migration = (&'static str, Option<fn(&Tx<'_>) -> Result<()>>);
 
 const MIGRATIONS: &[Migration] = &[
     (include_str!("../migrations/001_initial.sql"), None),

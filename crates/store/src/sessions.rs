@@ -11,7 +11,7 @@ pub struct SessionUpdate {
     pub id: String,
     pub device: String,
     /// The folder the session works in. A session keeps the first cwd it is
-    /// known by (SPEC §4: a later `cd` does not move it) unless
+    /// known by (docs/DESIGN.md, "Projects": a later `cd` does not move it) unless
     /// [`SessionUpdate::first_cwd`] says this one is the first it recorded.
     pub cwd: Option<String>,
     /// `cwd` (and `project`) are the first the session recorded — read from

@@ -1,4 +1,4 @@
-//! Specialist agents started for a topic (SPEC §13, docs/TOPICS.md): each
+//! Specialist agents started for a topic (docs/TOPICS.md): each
 //! start, its pid, its end and the session it became.
 
 use crate::{Result, Store, Tx};

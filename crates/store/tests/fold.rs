@@ -351,7 +351,7 @@ proptest! {
         for (i, pair) in cuts.windows(2).enumerate() {
             // Some batches move the log's tail into the log file; the
             // others leave their records in the tail.
-            let settle = |tx: &chittysync_store::Tx| {
+            let settle = |tx: &chittysync_store::Tx<'_>| {
                 if settle[i] {
                     tx.settle_log().unwrap();
                 }

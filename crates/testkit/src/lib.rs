@@ -14,6 +14,8 @@
 //! crate it tests. What only one crate's tests need stays in that crate's
 //! `tests/common`.
 
+#![forbid(unsafe_code)]
+
 mod database;
 mod observations;
 

@@ -60,7 +60,7 @@ pub struct Card<'a> {
     #[serde(flatten)]
     pub entry: &'a TodoEntry,
     pub devices: Vec<&'a str>,
-    /// Its sessions disagree (SPEC §5): the conflict, resolved.
+    /// Its sessions disagree (docs/DESIGN.md, "Conflicts"): the conflict, resolved.
     pub conflict: Option<&'a Conflict>,
 }
 

@@ -1,5 +1,5 @@
 //! Conflicts with their sides (observer, session, status, time), the
-//! resolution and its rule (SPEC §5; docs/UI.md, "Conflicts"), and one
+//! resolution and its rule (docs/DESIGN.md, "Conflicts"; docs/UI.md, "Conflicts"), and one
 //! todo's history as a timeline (docs/UI.md, "Todo").
 
 use crate::html::{self, esc, short, status_badge, time_ago};

@@ -1,4 +1,4 @@
-//! The web dashboard (SPEC §12; docs/UI.md): the local picture in a browser,
+//! The web dashboard (docs/UI.md): the local picture in a browser,
 //! live.
 //!
 //! Pages are HTML rendered here, on the server, from the store the daemon
@@ -9,6 +9,8 @@
 //! same URL again as a fragment (`X-Fragment: 1`) and swaps it in: no reload.
 //! The assets are compiled into the binary (`include_str!`): no CDN, no
 //! network, no Node.
+
+#![forbid(unsafe_code)]
 
 mod access;
 mod board;
@@ -122,7 +124,7 @@ pub fn router(app: Arc<App>, data: Shared) -> Router {
                 .with_state(app.clone()),
         )
         .layer(Extension(data))
-        .layer(axum::middleware::map_response(access::security_headers))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn_with_state(app, access::guard))
 }
 

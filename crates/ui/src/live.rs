@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// How often the store is asked whether the fold moved: a change reaches the
-/// pages within this plus one fetch (well under the second SPEC §12 asks).
+/// pages within this plus one fetch (well under the second docs/UI.md promises).
 const POLL: Duration = Duration::from_millis(150);
 
 /// Watches the store; `tx` carries a counter bumped at every change.

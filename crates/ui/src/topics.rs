@@ -1,6 +1,6 @@
 //! Topics: each topic's open work and the sessions on it, grouped by core's
 //! `topics` exactly as `chittysync topics` and the hub group them
-//! (SPEC §13; docs/UI.md, "Topics").
+//! (docs/TOPICS.md; docs/UI.md, "Topics").
 
 use crate::html::{self, esc, short, status_badge, time_ago};
 use crate::picture::Picture;

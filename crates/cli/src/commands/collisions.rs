@@ -1,5 +1,5 @@
 //! `chittysync collisions [--project P] [--json]`: the todos in progress in
-//! two or more active sessions at once (SPEC §14, docs/COLLISIONS.md).
+//! two or more active sessions at once (docs/COLLISIONS.md).
 
 use crate::context::Context;
 use crate::output::{age, cell, print_json, short_id, Table, BOLD};
@@ -43,7 +43,7 @@ pub fn current(ctx: &Context, project: Option<&str>) -> Result<Vec<Collision>> {
 pub fn run(ctx: &Context, project: Option<&str>, json: bool) -> Result<()> {
     let list = current(ctx, project)?;
     if json {
-        let views: Vec<CollisionView> = list
+        let views: Vec<CollisionView<'_>> = list
             .iter()
             .map(|c| CollisionView {
                 todo_id: &c.todo_id,

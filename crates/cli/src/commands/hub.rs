@@ -63,7 +63,7 @@ pub fn serve(
         "http"
     };
     if config.tls.is_none() && !listen.ip().is_loopback() {
-        // SPEC §10: plain HTTP off loopback only behind a proxy the user names.
+        // Plain HTTP off loopback only behind a proxy the user names (docs/HUB_API.md#tls).
         eprintln!(
             "warning: serving plain HTTP on {listen}: tokens and todos cross the network \
              unencrypted unless a TLS proxy fronts this hub; pass --tls-cert and --tls-key \

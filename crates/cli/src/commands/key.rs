@@ -1,5 +1,5 @@
 //! `chittysync key create|show|import`: the device key of end-to-end
-//! encryption (SPEC §10, docs/ENCRYPTION.md).
+//! encryption (docs/ENCRYPTION.md).
 
 use crate::cli::KeyCommand;
 use crate::context::Context;

@@ -1,7 +1,7 @@
 //! `chittysync notify [--test]`: sends what `[notify]` has to say now — the
 //! collisions, completed plans, stale sessions and failing syncs not told
 //! yet — or, with `--test`, a sample event to every
-//! configured channel (SPEC §14, docs/COLLISIONS.md). The daemon does the
+//! configured channel (docs/COLLISIONS.md). The daemon does the
 //! same after every consolidation; this is for checking a setup, and for
 //! machines that run no daemon (from cron, say).
 

@@ -1,5 +1,5 @@
 //! `chittysync orchestrate [--project P] [--json]`: a plan spreading pending
-//! todos over active sessions by load (SPEC §13, docs/TOPICS.md). The plan is
+//! todos over active sessions by load (docs/TOPICS.md). The plan is
 //! core's ([`chittysync_core::orchestrate::orchestrate`]), the same as the
 //! hub's `POST /api/orchestrate`; it is advice, nothing is sent to a session.
 

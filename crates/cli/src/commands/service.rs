@@ -30,6 +30,7 @@ pub fn run(
         logs_dir: absolute(&ctx.locations.logs_dir())?,
     };
     let user_home = user_home().context("cannot tell the user's home folder ($HOME)")?;
+    #[allow(unsafe_code)]
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
     let plan = service::plan(kind, &spec, &user_home, uid);

@@ -1,5 +1,5 @@
 //! `chittysync spawn [--dry-run] [--project P] [--json]`: start the specialist
-//! agents of the topics that piled up, now (SPEC §13, docs/TOPICS.md).
+//! agents of the topics that piled up, now (docs/TOPICS.md).
 //! `--dry-run` shows what would start and why, and starts nothing; without
 //! it, starting needs `[spawn] enabled = true`, and the command waits for the
 //! agents it started, records their ends, and consolidates what they wrote.

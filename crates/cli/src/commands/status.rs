@@ -43,7 +43,7 @@ struct PlanToolsReport {
 }
 
 /// Sessions of the last days that ran on a model without default plan tools
-/// (SPEC §3) and wrote no plan, by model.
+/// (docs/SOURCES.md, "Claude Code") and wrote no plan, by model.
 #[derive(Serialize, Default)]
 struct WithoutPlans {
     days: u64,

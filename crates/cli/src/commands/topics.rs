@@ -1,5 +1,5 @@
 //! `chittysync topics [--project P] [--json]`: each topic's open todos, the
-//! sessions working on it and its specialist agents (SPEC §13, docs/TOPICS.md).
+//! sessions working on it and its specialist agents (docs/TOPICS.md).
 //! The grouping is core's ([`chittysync_core::topic::topics`]).
 
 use crate::context::Context;
@@ -91,7 +91,7 @@ pub fn run(ctx: &Context, project: Option<&str>, json: bool) -> Result<()> {
             .collect()
     };
     if json {
-        let views: Vec<TopicView> = list
+        let views: Vec<TopicView<'_>> = list
             .iter()
             .map(|t| TopicView {
                 project: &t.project,

@@ -1,4 +1,4 @@
-//! `chittysync ui`: the web dashboard of the local picture (SPEC §12; docs/UI.md).
+//! `chittysync ui`: the web dashboard of the local picture (docs/UI.md).
 
 use crate::context::Context;
 use anyhow::{Context as _, Result};

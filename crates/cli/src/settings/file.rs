@@ -216,6 +216,7 @@ fn resolve(path: &Path) -> Result<PathBuf> {
 
 /// Whether this process may write the file (its owner, group and the
 /// others' bits as they apply to it).
+#[allow(unsafe_code)]
 fn access_writable(path: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {

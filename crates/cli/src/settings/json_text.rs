@@ -240,7 +240,7 @@ fn last_prop<'t, 'a>(
 }
 
 /// The byte ranges of a container's members (whole properties of an object).
-fn members(node: &Node) -> Vec<Range<usize>> {
+fn members(node: &Node<'_>) -> Vec<Range<usize>> {
     match node {
         Node::Object(Object { properties, .. }) => {
             properties.iter().map(|p| p.start()..p.end()).collect()
@@ -252,7 +252,7 @@ fn members(node: &Node) -> Vec<Range<usize>> {
     }
 }
 
-fn member_index(node: &Node, step: &Step) -> Option<usize> {
+fn member_index(node: &Node<'_>, step: &Step) -> Option<usize> {
     match (node, step) {
         (Node::Object(object), Step::Key(key)) => {
             let prop = last_prop(object, key)?;
@@ -316,7 +316,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn of(text: &str, root: &Node) -> Layout {
+    fn of(text: &str, root: &Node<'_>) -> Layout {
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
         let (mut unit, mut colon) = (String::from("  "), String::from(": "));
         let root_members = members(root);
@@ -363,7 +363,7 @@ impl Layout {
     }
 
     /// `"key": value` (or just the value) on one line.
-    fn member(&self, key: Option<&str>, value: &Piece) -> String {
+    fn member(&self, key: Option<&str>, value: &Piece<'_, '_>) -> String {
         let mut out = String::new();
         if let Some(key) = key {
             out.push_str(&serde_json::to_string(key).expect("a string serializes"));
@@ -375,9 +375,9 @@ impl Layout {
 
     /// Writes `value` whose first line is indented by `indent`: its members
     /// in their order, its scalars spelled as they are.
-    fn render(&self, value: &Piece, indent: &str, out: &mut String) {
+    fn render(&self, value: &Piece<'_, '_>, indent: &str, out: &mut String) {
         let spelled = |r: &dyn Ranged| &value.text[r.start()..r.end()];
-        let (open, close, items): (char, char, Vec<(Option<&str>, &Node)>) = match value.tree {
+        let (open, close, items): (char, char, Vec<(Option<&str>, &Node<'_>)>) = match value.tree {
             Node::Object(object) if !object.properties.is_empty() => (
                 '{',
                 '}',

@@ -74,6 +74,7 @@ impl Daemon {
         self.child.id()
     }
 
+    #[allow(unsafe_code)]
     pub fn signal(&self, signal: i32) {
         // SAFETY: sending a signal to our own child process.
         assert_eq!(unsafe { libc::kill(self.pid() as i32, signal) }, 0);

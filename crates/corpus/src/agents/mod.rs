@@ -1,4 +1,4 @@
-//! The other agents' records (SPEC §3b), written from the same session plans
+//! The other agents' records (docs/SOURCES.md), written from the same session plans
 //! as Claude Code's: a session of Codex, Gemini, Qwen or OpenCode runs in one
 //! of the corpus' projects (the same cwds) and writes the same kind of lists
 //! (drawn from the project's shared texts), each in its agent's own format.
@@ -92,7 +92,7 @@ pub(crate) fn date_parts(ms: i64) -> (String, String, String, String) {
     )
 }
 
-/// The status words of SPEC §5 (every agent here uses them).
+/// The four status words (docs/DESIGN.md, "Statuses"; every agent here uses them).
 pub(crate) fn status_word(st: St) -> &'static str {
     st.as_str()
 }
@@ -172,8 +172,8 @@ impl Filler {
 
 /// A shell command and about `size` bytes of its output, from the pool.
 pub(crate) fn shell_output(world: &World, rng: &mut Rng, size: usize) -> (&'static str, String) {
-    let &(command, _) = crate::rng::RngExt::pick(rng, words::BASH_COMMANDS);
-    let file = crate::rng::RngExt::pick(rng, words::SOURCE_FILES);
+    let &(command, _) = rng::RngExt::pick(rng, words::BASH_COMMANDS);
+    let file = rng::RngExt::pick(rng, words::SOURCE_FILES);
     let start = rng.random_range(0..world.pool.len());
     let n = world.pool.lines_for(size);
     (command, world.pool.text(start, n, &format!("{file}: ")))

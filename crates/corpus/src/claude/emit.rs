@@ -103,7 +103,7 @@ impl World {
         // When the main agent has no list, its todo file is written at the start.
         let mut last_write: Vec<i64> = vec![s.start + 40; s.agents.len()];
         // The sub-agents run after the first plan write, or at once without a plan.
-        let run_subagents = |tx: &mut Tx,
+        let run_subagents = |tx: &mut Tx<'_>,
                              rng: &mut Rng,
                              clock: &mut i64,
                              last: &mut [i64],
@@ -216,7 +216,7 @@ impl World {
         &self,
         s: &Session,
         project_dir: &Path,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         rng: &mut Rng,
         clock: &mut i64,
         last_write: &mut [i64],
@@ -285,7 +285,7 @@ impl World {
     pub(crate) fn run_tasks(
         &self,
         s: &Session,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         rng: &mut Rng,
         clock: &mut i64,
         fill: &mut Fill,
@@ -297,7 +297,7 @@ impl World {
             times.push((created, created));
         }
         let mut set =
-            |tx: &mut Tx, clock: &mut i64, i: usize, from: &str, to: &str| -> Result<()> {
+            |tx: &mut Tx<'_>, clock: &mut i64, i: usize, from: &str, to: &str| -> Result<()> {
                 let t = *clock;
                 tx.task_update(task_call_time(clock), s.tasks[i].id, from, to)?;
                 times[i].1 = t;
@@ -357,7 +357,7 @@ impl Fill {
     }
 
     /// The work between two plan writes: reads, commands, edits.
-    pub(crate) fn gap(&mut self, tx: &mut Tx, rng: &mut Rng, clock: &mut i64) -> Result<()> {
+    pub(crate) fn gap(&mut self, tx: &mut Tx<'_>, rng: &mut Rng, clock: &mut i64) -> Result<()> {
         if !tx.enabled() {
             return Ok(());
         }

@@ -102,7 +102,7 @@ pub(crate) enum PlanCall {
     },
 }
 
-/// A status as a call gave it: unknown words read as pending (SPEC §3), and
+/// A status as a call gave it: unknown words read as pending (docs/SOURCES.md, "Claude Code"), and
 /// are told about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StatusWord {

@@ -1,4 +1,4 @@
-//! Other agents' readings (SPEC §3b) into sessions and sightings.
+//! Other agents' readings (docs/SOURCES.md) into sessions and sightings.
 //!
 //! Each agent's session is namespaced by the agent (`codex:<id>`), and so is
 //! its observer: its todos fold with everyone's, and the agent of any todo is

@@ -123,7 +123,7 @@ impl<'r> Placer<'r> {
             }),
             Placement::TaskList(list) => {
                 // A list named like a session id is that session's list
-                // (SPEC §3), whether or not its session's files are known.
+                // (docs/SOURCES.md, "Claude Code"), whether or not its session's files are known.
                 if let Some(session) = session_of_list(list) {
                     return self.place(tx, &Placement::Session(session.to_string()), content);
                 }
@@ -165,7 +165,7 @@ fn looks_like_session_id(name: &str) -> bool {
 }
 
 /// The session a task list belongs to by its name alone: a list named like a
-/// session id is that session's (SPEC §3). Decided from the name, never from
+/// session id is that session's (docs/SOURCES.md, "Claude Code"). Decided from the name, never from
 /// what the store happens to know yet, so a task's observations are the same
 /// whichever file a run reads first (docs/DESIGN.md, "Identity").
 pub(crate) fn session_of_list(list: &str) -> Option<&str> {
@@ -207,7 +207,7 @@ pub(crate) struct Sightings {
 pub(crate) struct Settling {
     load: BulkLoad,
     /// Claude Code sessions whose main transcript is still to be read from
-    /// its start: that read decides the session's folder (SPEC §4).
+    /// its start: that read decides the session's folder (docs/DESIGN.md, "Projects").
     pending_mains: HashSet<String>,
     /// Other agents' files still to be read: each may tell its sessions'
     /// folders (their ids are namespaced, `agent:id`).
@@ -295,11 +295,11 @@ pub(crate) struct Ingest<'t, 'c, 'r> {
 /// they were placed with earlier are placed again (see [`Ingest::replace`]).
 #[derive(Default)]
 pub(crate) struct Moved {
-    sessions: std::collections::BTreeSet<String>,
-    lists: std::collections::BTreeSet<String>,
+    sessions: BTreeSet<String>,
+    lists: BTreeSet<String>,
     /// Sessions this run recorded first (from their task lists): nothing of
     /// theirs was placed before the run, so learning their folder moves nothing.
-    new_sessions: std::collections::HashSet<String>,
+    new_sessions: HashSet<String>,
 }
 
 impl Ingest<'_, '_, '_> {
@@ -809,7 +809,7 @@ impl Ingest<'_, '_, '_> {
                 device: self.device.to_string(),
                 cwd: facts.cwd.clone(),
                 // A main transcript read from its start records the folder
-                // the session was started in (SPEC §4); a sub-agent's file
+                // the session was started in (docs/DESIGN.md, "Projects"); a sub-agent's file
                 // or a later chunk only fills in what is not known.
                 first_cwd: agent.is_none() && chunk.end.offset == chunk.bytes_read,
                 project,

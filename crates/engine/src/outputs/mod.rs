@@ -1,4 +1,4 @@
-//! The three output files of SPEC §6, written atomically.
+//! The three output files (docs/DESIGN.md, "The outputs"), written atomically.
 //!
 //! Entries come from the store already serialized, so writing 50,000 todos is
 //! copying bytes, not 50,000 serializations; a long-lived [`Outputs`] keeps

@@ -1,4 +1,4 @@
-//! The dashboard on the hub (SPEC §12; docs/UI.md, "On the hub"): the same
+//! The dashboard on the hub (docs/UI.md, "On the hub"): the same
 //! pages as `chittysync ui` (the `chittysync_ui` crate renders them), over a
 //! tenant's picture read from the hub's store, so every device's sessions
 //! and todos are seen in one place.

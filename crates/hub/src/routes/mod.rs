@@ -108,11 +108,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let body = crate::api::ErrorBody {
         error: "internal error".to_string(),
     };
-    (
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        axum::Json(body),
-    )
-        .into_response()
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
 /// Reads a cursor as the hub hands them out.

@@ -1,4 +1,4 @@
-//! Codex CLI's session rollouts (SPEC §3b; docs/SOURCES.md, "Codex CLI").
+//! Codex CLI's session rollouts (docs/SOURCES.md, "Codex CLI").
 //!
 //! Codex records each session in `$CODEX_HOME/sessions/YYYY/MM/DD/
 //! rollout-<time>-<uuid>.jsonl`, one JSON object a line, appended while the

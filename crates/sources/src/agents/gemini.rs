@@ -1,4 +1,4 @@
-//! Gemini CLI's chat records (SPEC §3b; docs/SOURCES.md, "Gemini CLI").
+//! Gemini CLI's chat records (docs/SOURCES.md, "Gemini CLI").
 //!
 //! Gemini keeps each session in `~/.gemini/tmp/<project-id>/chats/`:
 //! `session-<time>-<id8>.jsonl` since April 2026 (one JSON record a line,

@@ -1,4 +1,4 @@
-//! Other agents' plan records (SPEC §3b): Codex CLI, Gemini CLI, Qwen Code and
+//! Other agents' plan records (docs/SOURCES.md): Codex CLI, Gemini CLI, Qwen Code and
 //! OpenCode. Each agent's module is the one place that knows its formats; what
 //! they read is handed on in the shapes below, which say nothing of projects
 //! or identity (the engine decides those, as for Claude Code's files).
@@ -126,7 +126,7 @@ impl FoundFile {
     }
 }
 
-/// A status as another agent writes it (SPEC §3b: `cancelled`, `blocked` and
+/// A status as another agent writes it (docs/SOURCES.md: `cancelled`, `blocked` and
 /// `done` besides the four), and whether it was unknown (read as pending).
 pub(crate) fn agent_status(value: Option<&Value>) -> (Status, bool) {
     match value
@@ -141,7 +141,7 @@ pub(crate) fn agent_status(value: Option<&Value>) -> (Status, bool) {
 /// Reads another agent's list, whose entries name their text `content_key`
 /// (`content`, `description`, `step`…) and their status `status`. Entries
 /// without non-empty text are skipped and counted; unknown statuses read as
-/// pending and are counted (SPEC §3).
+/// pending and are counted (docs/SOURCES.md, "Claude Code").
 pub(crate) fn agent_todos(entries: &[Value], content_key: &str) -> TodoList {
     let mut list = TodoList {
         items: Vec::with_capacity(entries.len()),

@@ -1,4 +1,4 @@
-//! OpenCode's plan records (SPEC §3b; docs/SOURCES.md, "OpenCode").
+//! OpenCode's plan records (docs/SOURCES.md, "OpenCode").
 //!
 //! Since v1.2 OpenCode keeps everything in one SQLite database,
 //! `$XDG_DATA_HOME/opencode/opencode.db` (default `~/.local/share/opencode`),

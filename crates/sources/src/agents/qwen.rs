@@ -1,4 +1,4 @@
-//! Qwen Code's plan records (SPEC §3b; docs/SOURCES.md, "Qwen Code").
+//! Qwen Code's plan records (docs/SOURCES.md, "Qwen Code").
 //!
 //! Qwen Code keeps two records of a session's plan under its folder
 //! (`$QWEN_HOME`, default `~/.qwen`):

@@ -18,7 +18,7 @@ pub(super) struct Problem(pub(super) String);
 
 /// Appends the events of `line` (number `number`) to `out`.
 pub(super) fn read_line(
-    line: &Line,
+    line: &Line<'_>,
     number: u64,
     file_agent: Option<&str>,
     out: &mut Vec<TranscriptEvent>,
@@ -45,7 +45,7 @@ pub(super) fn read_line(
 }
 
 /// Whose call a line's is (see [`TranscriptEvent`]).
-fn agent_of(line: &Line, file_agent: Option<&str>) -> Option<String> {
+fn agent_of(line: &Line<'_>, file_agent: Option<&str>) -> Option<String> {
     let line_agent = line.agent_id.as_str();
     if let Some(agent) = line_agent.filter(|a| !a.is_empty()) {
         let session = line.session_id.as_str();
@@ -65,7 +65,7 @@ struct Call {
 }
 
 impl Call {
-    fn read(&self, item: &Item, out: &mut Vec<TranscriptEvent>, problems: &mut Vec<Problem>) {
+    fn read(&self, item: &Item<'_>, out: &mut Vec<TranscriptEvent>, problems: &mut Vec<Problem>) {
         let Some(name) = item.name.as_str() else {
             return;
         };
@@ -150,8 +150,8 @@ impl Call {
 /// The result of a `TaskCreate`: `toolUseResult.task.id` names the new task,
 /// and the line's `tool_result` item names the call.
 fn task_created(
-    line: &Line,
-    items: &[Item],
+    line: &Line<'_>,
+    items: &[Item<'_>],
     number: u64,
     at: Option<Timestamp>,
     out: &mut Vec<TranscriptEvent>,

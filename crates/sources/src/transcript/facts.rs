@@ -66,7 +66,7 @@ struct LenientStrVisitor;
 impl<'de> Visitor<'de> for LenientStrVisitor {
     type Value = LenientStr<'de>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 

@@ -60,7 +60,7 @@ pub struct SessionFacts {
     /// place that names the session).
     pub session_id: Option<String>,
     /// The first `cwd` of the chunk: the folder the session was started in
-    /// when the chunk starts the file (SPEC §4).
+    /// when the chunk starts the file (docs/DESIGN.md, "Projects").
     pub cwd: Option<String>,
     /// The last `gitBranch` seen.
     pub git_branch: Option<String>,

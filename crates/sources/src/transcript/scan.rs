@@ -181,7 +181,7 @@ impl<'p> Scanner<'p> {
             }
         }
         if self.facts.cwd.is_none() && self.needles.facts[CWD].find(line).is_some() {
-            // The session's folder is the first cwd it records (SPEC §4): a
+            // The session's folder is the first cwd it records (docs/DESIGN.md, "Projects"): a
             // later `cd` into a sub-folder or submodule does not move it.
             if let Some(facts) = LineFacts::parse(line) {
                 if let Some(cwd) = facts.values()[CWD].filter(|c| !c.is_empty()) {
@@ -190,7 +190,7 @@ impl<'p> Scanner<'p> {
             }
         }
         // The model an assistant line ran on: whether the session could plan
-        // depends on it (SPEC §3). Wanted once a chunk.
+        // depends on it (docs/SOURCES.md, "Claude Code"). Wanted once a chunk.
         let wants_model = self.facts.model.is_none() && self.needles.model.find(line).is_some();
         let may_hold_plan = self.needles.may_hold_plan(line);
         if !(wants_model || may_hold_plan) {
@@ -232,7 +232,7 @@ impl<'p> Scanner<'p> {
         }
     }
 
-    fn model_of(&mut self, line: &Line) {
+    fn model_of(&mut self, line: &Line<'_>) {
         if line.kind.as_str() != Some("assistant") {
             return;
         }
@@ -243,7 +243,7 @@ impl<'p> Scanner<'p> {
         }
     }
 
-    fn plan_line(&mut self, line: &Line) {
+    fn plan_line(&mut self, line: &Line<'_>) {
         let mut problems = Vec::new();
         let first = self.events.len();
         events::read_line(
@@ -296,7 +296,7 @@ impl<'p> Scanner<'p> {
 
     /// Takes the facts still `missing` from one line, newest first; a fact the
     /// line has (even empty) is no longer missing.
-    fn take_facts(&mut self, line: &LineFacts, missing: &mut [bool; FACT_COUNT]) {
+    fn take_facts(&mut self, line: &LineFacts<'_>, missing: &mut [bool; FACT_COUNT]) {
         let values = line.values();
         for (i, value) in values.into_iter().enumerate() {
             let Some(value) = value.filter(|_| missing[i]) else {

@@ -20,7 +20,7 @@ pub enum ToolCall {
         active_form: Option<String>,
     },
     /// `status` is None when the call did not change it; an unknown status
-    /// reads as pending with `unknown_status` set (SPEC §3).
+    /// reads as pending with `unknown_status` set (docs/SOURCES.md, "Claude Code").
     TaskUpdate {
         task_id: String,
         status: Option<Status>,
@@ -72,7 +72,7 @@ fields!(Input {
 });
 
 /// [`read_tool_call`] of an input read either way.
-pub(super) fn read_input(name: &str, input: &Input) -> Option<Result<ToolCall, String>> {
+pub(super) fn read_input(name: &str, input: &Input<'_>) -> Option<Result<ToolCall, String>> {
     Some(match name {
         "TodoWrite" => match &input.todos.0 {
             Some(entries) => Ok(ToolCall::TodoWrite(todo_list(entries))),
