@@ -220,22 +220,38 @@ impl Store {
 }
 
 /// Creates the store's folders (0700) and its file (0600, empty: SQLite takes
-/// an empty file for a new database) if they are missing, whatever the umask:
-/// the store holds every todo, and is its user's alone. SQLite gives the
-/// `-wal` and `-shm` files it adds the mode of the database file. An existing
-/// file is left as it is.
+/// an empty file for a new database), whatever the umask: the store holds
+/// every todo, and is its user's alone.
 fn create_private(path: &Path) -> Result<()> {
+    create_private_database(path).map_err(|e| StoreError::Io {
+        path: e.path,
+        cause: e.cause,
+    })
+}
+
+/// A folder or file [`create_private_database`] could not create.
+#[derive(Debug)]
+pub struct CreateError {
+    pub path: std::path::PathBuf,
+    pub cause: std::io::Error,
+}
+
+/// Creates a SQLite database's missing folders (0700) and the file itself
+/// (0600, empty), whatever the umask, for the local store and the hub's
+/// SQLite database alike. SQLite gives the `-wal` and `-shm` files it adds
+/// the database file's mode. An existing file is left as it is.
+pub fn create_private_database(path: &Path) -> std::result::Result<(), CreateError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let io = |path: &Path| {
+    let fail = |path: &Path| {
         let path = path.to_path_buf();
-        move |cause| StoreError::Io { path, cause }
+        move |cause| CreateError { path, cause }
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(parent)
-            .map_err(io(parent))?;
+            .map_err(fail(parent))?;
     }
     match std::fs::OpenOptions::new()
         .write(true)
@@ -245,7 +261,7 @@ fn create_private(path: &Path) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io(path)(e)),
+        Err(e) => Err(fail(path)(e)),
     }
 }
 

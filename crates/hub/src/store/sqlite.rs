@@ -71,32 +71,13 @@ impl SqliteStore {
 }
 
 /// Creates the database's missing folders (0700) and the file itself (0600,
-/// empty: SQLite takes an empty file for a new database), whatever the umask:
-/// it holds every tenant's todos. SQLite gives the `-wal` and `-shm` files it
-/// adds the database file's mode. An existing file is left as it is.
+/// empty), whatever the umask: it holds every tenant's todos. The same rule
+/// as the local store's (`chittysync_store::create_private_database`).
 fn create_private(path: &Path) -> Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let fail = |path: &Path| {
-        let path = path.display().to_string();
-        move |cause| StoreError::Folder { path, cause }
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(parent)
-            .map_err(fail(parent))?;
-    }
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(fail(path)(e)),
-    }
+    chittysync_store::create_private_database(path).map_err(|e| StoreError::Folder {
+        path: e.path.display().to_string(),
+        cause: e.cause,
+    })
 }
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
