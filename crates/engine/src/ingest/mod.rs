@@ -6,10 +6,9 @@
 //! tool result that names its task id, and a status-only `TaskUpdate` takes the
 //! subject the task was last known by.
 
-use crate::project_lookup::WorkTreeLookup;
 use crate::read::ReadFile;
 use crate::summary::Report;
-use chittysync_core::{Observation, ProjectRules, Sighting, Source, Status, Timestamp};
+use chittysync_core::{Observation, Sighting, Source, Status, Timestamp};
 use chittysync_sources::{
     AgentFile, RawTodo, Reading, SourceKind, TranscriptChunk, TranscriptEvent, Warning,
 };
@@ -19,6 +18,12 @@ use chittysync_store::{
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 mod agents;
+mod placer;
+mod tasks;
+
+use placer::list_of_observer;
+pub(crate) use placer::{session_of_list, Placement, Placer};
+pub(crate) use tasks::TaskCall;
 
 /// The observer id of a session's agent: the session itself for its main agent.
 pub fn observer_of(session: &str, agent: Option<&str>) -> String {
@@ -31,153 +36,6 @@ pub fn observer_of(session: &str, agent: Option<&str>) -> String {
 /// The observer id of a task.
 pub fn task_observer(list: &str, task_id: &str) -> String {
     format!("task:{list}/{task_id}")
-}
-
-/// Where a sighting's project comes from.
-#[derive(Debug, Clone)]
-pub(crate) enum Placement {
-    /// The session's project (from its cwd), else keyword rules, else `general`.
-    Session(String),
-    /// A task list: its session's project when the list is a session's own;
-    /// for a shared list, the project of the sessions using it, else its name.
-    TaskList(String),
-}
-
-/// Decides projects, remembering each session's for the rest of the run.
-pub(crate) struct Placer<'r> {
-    rules: &'r ProjectRules,
-    lookup: WorkTreeLookup,
-    /// Per id: `None` if no session has it, else its project (if known).
-    session_projects: HashMap<String, Option<Option<String>>>,
-    list_projects: HashMap<String, Option<String>>,
-    /// Gemini's `projects.json` per Gemini folder, read once a run.
-    pub(crate) gemini_projects:
-        HashMap<std::path::PathBuf, chittysync_sources::agents::gemini::ProjectMap>,
-    /// Every session's folder, for Gemini's hashed project ids; read once a run.
-    pub(crate) known_cwds: Option<Vec<String>>,
-}
-
-impl<'r> Placer<'r> {
-    pub(crate) fn new(rules: &'r ProjectRules) -> Self {
-        Placer {
-            rules,
-            lookup: WorkTreeLookup::default(),
-            session_projects: HashMap::new(),
-            list_projects: HashMap::new(),
-            gemini_projects: HashMap::new(),
-            known_cwds: None,
-        }
-    }
-
-    /// The project of a session whose cwd is known.
-    pub(crate) fn project_of_cwd(&mut self, cwd: &str) -> String {
-        let lookup = &mut self.lookup;
-        self.rules.for_cwd(cwd, |c| lookup.lookup(c))
-    }
-
-    /// What is known of an id: `None` if no session has it, else the
-    /// session's project (`None` while its cwd is unknown).
-    fn lookup_session(
-        &mut self,
-        tx: &Tx<'_>,
-        id: &str,
-    ) -> Result<Option<Option<String>>, StoreError> {
-        if let Some(known) = self.session_projects.get(id) {
-            return Ok(known.clone());
-        }
-        let known = tx.session(id)?.map(|s| s.project);
-        self.session_projects.insert(id.to_string(), known.clone());
-        Ok(known)
-    }
-
-    fn session_project(
-        &mut self,
-        tx: &Tx<'_>,
-        session: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(self.lookup_session(tx, session)?.flatten())
-    }
-
-    fn list_project(&mut self, tx: &Tx<'_>, list: &str) -> Result<Option<String>, StoreError> {
-        if let Some(known) = self.list_projects.get(list) {
-            return Ok(known.clone());
-        }
-        let project = tx
-            .sessions_of_task_list(list)?
-            .into_iter()
-            .find_map(|s| s.project);
-        self.list_projects.insert(list.to_string(), project.clone());
-        Ok(project)
-    }
-
-    pub(crate) fn place(
-        &mut self,
-        tx: &Tx<'_>,
-        placement: &Placement,
-        content: &str,
-    ) -> Result<String, StoreError> {
-        match placement {
-            Placement::Session(session) => Ok(match self.session_project(tx, session)? {
-                Some(project) => project,
-                None => self.rules.for_content(content),
-            }),
-            Placement::TaskList(list) => {
-                // A list named like a session id is that session's list
-                // (docs/SOURCES.md, "Claude Code"), whether or not its session's files are known.
-                if let Some(session) = session_of_list(list) {
-                    return self.place(tx, &Placement::Session(session.to_string()), content);
-                }
-                Ok(self.list_project(tx, list)?.unwrap_or_else(|| list.clone()))
-            }
-        }
-    }
-
-    /// Whether a task list's name is a known session's id (its own list).
-    pub(crate) fn is_session(&mut self, tx: &Tx<'_>, id: &str) -> Result<bool, StoreError> {
-        Ok(self.lookup_session(tx, id)?.is_some())
-    }
-
-    /// Learns every session's project at once, for runs that place many sightings.
-    pub(crate) fn preload(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
-        self.session_projects.extend(
-            tx.session_projects()?
-                .into_iter()
-                .map(|(id, project)| (id, Some(project))),
-        );
-        Ok(())
-    }
-
-    /// Forgets what is cached about a session after its facts changed.
-    pub(crate) fn forget_session(&mut self, session: &str) {
-        self.session_projects.remove(session);
-        self.list_projects.clear();
-    }
-}
-
-/// Whether a name has the shape of a Claude Code session id (a UUID): such a
-/// task list is a session's own, even before that session's files are read.
-fn looks_like_session_id(name: &str) -> bool {
-    name.len() == 36
-        && name.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-/// The session a task list belongs to by its name alone: a list named like a
-/// session id is that session's (docs/SOURCES.md, "Claude Code"). Decided from the name, never from
-/// what the store happens to know yet, so a task's observations are the same
-/// whichever file a run reads first (docs/DESIGN.md, "Identity").
-pub(crate) fn session_of_list(list: &str) -> Option<&str> {
-    looks_like_session_id(list).then_some(list)
-}
-
-/// The task list an observer id names (`task:<list>/<id>`), if it is a task's.
-fn list_of_observer(observer: &str) -> Option<&str> {
-    observer
-        .strip_prefix("task:")?
-        .rsplit_once('/')
-        .map(|(list, _)| list)
 }
 
 /// Told, after each step of reading a run's changed files, how many of them
@@ -268,15 +126,6 @@ impl Sightings {
             Placement::TaskList(list.to_string()),
         ));
     }
-}
-
-/// A task tool call: which task, by which session, told how and when.
-pub(crate) struct TaskCall<'a> {
-    pub list: &'a str,
-    pub task_id: &'a str,
-    pub session: &'a str,
-    pub source: Source,
-    pub at: Timestamp,
 }
 
 /// One ingest — a consolidation's files, or a hook's payload — into the store.
@@ -934,133 +783,5 @@ impl Ingest<'_, '_, '_> {
             }
         }
         Ok(())
-    }
-
-    /// A task created with a known id: its first name, and a pending sighting.
-    pub(crate) fn task_created(
-        &mut self,
-        call: &TaskCall<'_>,
-        subject: String,
-        active_form: Option<String>,
-    ) -> Result<(), StoreError> {
-        let name = TaskName {
-            subject,
-            active_form,
-            status: Status::Pending,
-        };
-        self.task_called(call, &name)
-    }
-
-    /// Records what a task call says of its task: its (possibly new) name and
-    /// a sighting in its status.
-    fn task_called(&mut self, call: &TaskCall<'_>, name: &TaskName) -> Result<(), StoreError> {
-        let session = Some(call.session);
-        self.rename_task(call.list, call.task_id, name, session, call.source, call.at)?;
-        self.sightings.push_task(
-            call.list,
-            call.task_id,
-            name,
-            name.status,
-            session,
-            call.source,
-            call.at,
-        );
-        Ok(())
-    }
-
-    /// A task update: what it does not say (subject, active form, status) is
-    /// what the task was last known by. Returns false, changing nothing, when
-    /// the task's subject is not known at all (its content would be a guess).
-    pub(crate) fn task_updated(
-        &mut self,
-        call: &TaskCall<'_>,
-        status: Option<Status>,
-        subject: Option<String>,
-        active_form: Option<String>,
-    ) -> Result<bool, StoreError> {
-        let known = self.tx.task_name(call.list, call.task_id)?;
-        let Some(subject) = subject.or_else(|| known.as_ref().map(|k| k.subject.clone())) else {
-            return Ok(false);
-        };
-        let name = TaskName {
-            subject,
-            active_form: active_form.or_else(|| known.as_ref().and_then(|k| k.active_form.clone())),
-            status: status
-                .or_else(|| known.as_ref().map(|k| k.status))
-                .unwrap_or(Status::Pending),
-        };
-        self.task_called(call, &name)?;
-        Ok(true)
-    }
-
-    /// The list a session's task call belongs to. A session's calls go to its
-    /// own list unless a hook reported a shared one. When its own list does not
-    /// know the task, but exactly one shared list (a `tasks/<name>/` folder that
-    /// is no session's) has a task with this number — and the same subject,
-    /// when the call names one — the session works on that shared list: this
-    /// is how a transcript tells of a shared list when no hook did. It is
-    /// recorded for the session and used from then on.
-    fn list_for_task(
-        &mut self,
-        session: &str,
-        list: &str,
-        task_id: &str,
-        subject: Option<&str>,
-    ) -> Result<String, StoreError> {
-        // An earlier call of this run may have tied the session to a list.
-        let list = match self.tx.session(session)?.and_then(|s| s.task_list) {
-            Some(known) => known,
-            None => list.to_string(),
-        };
-        if list != session || self.tx.task_name(&list, task_id)?.is_some() {
-            return Ok(list);
-        }
-        let mut shared = Vec::new();
-        for (candidate, name) in self.tx.lists_with_task(task_id)? {
-            let same_subject = subject.is_none_or(|s| {
-                chittysync_core::normalize(s) == chittysync_core::normalize(&name.subject)
-            });
-            if candidate != session
-                && same_subject
-                && !looks_like_session_id(&candidate)
-                && !self.placer.is_session(self.tx, &candidate)?
-            {
-                shared.push(candidate);
-            }
-        }
-        let [found] = shared.as_slice() else {
-            return Ok(list);
-        };
-        self.tx.update_session(&SessionUpdate {
-            id: session.to_string(),
-            device: self.device.to_string(),
-            task_list: Some(found.clone()),
-            ..SessionUpdate::default()
-        })?;
-        self.placer.forget_session(session);
-        self.moved.lists.insert(found.clone());
-        Ok(found.clone())
-    }
-
-    /// Records a task's (possibly new) name. When a task's subject changes, the
-    /// task no longer claims its old content: that todo gets a `deleted` word
-    /// from the task, so a renamed task leaves no phantom behind.
-    fn rename_task(
-        &mut self,
-        list: &str,
-        task_id: &str,
-        name: &TaskName,
-        session: Option<&str>,
-        source: Source,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        if let Some(old) = self.tx.task_name(list, task_id)? {
-            if chittysync_core::normalize(&old.subject) != chittysync_core::normalize(&name.subject)
-            {
-                self.sightings
-                    .push_task(list, task_id, &old, Status::Deleted, session, source, at);
-            }
-        }
-        self.tx.set_task_name(list, task_id, name)
     }
 }
