@@ -106,6 +106,66 @@ pub struct ProjectView {
     pub conflicts: usize,
 }
 
+/// What the store holds, as `status` tells it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreTotals {
+    pub observations: u64,
+    pub todos: u64,
+    pub projects: u64,
+    pub sessions: u64,
+    pub conflicts: u64,
+}
+
+/// The store's totals: observations kept, visible todos, projects, sessions
+/// and conflicts.
+pub fn store_totals(store: &Store) -> Result<StoreTotals, StoreError> {
+    let counts = store.fold_counts()?;
+    Ok(StoreTotals {
+        observations: store.observation_count()?,
+        todos: counts.todos,
+        projects: counts.projects,
+        sessions: store.session_count()?,
+        conflicts: counts.conflicts,
+    })
+}
+
+/// How far back [`without_plans`] looks.
+pub const WITHOUT_PLANS_DAYS: u64 = 7;
+
+/// Sessions of the last [`WITHOUT_PLANS_DAYS`] that ran on a model without
+/// default plan tools and wrote no plan, by model (docs/DESIGN.md, "Plan
+/// tools"): the sessions whose plans the picture is missing.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WithoutPlans {
+    pub days: u64,
+    pub sessions: u64,
+    pub by_model: Vec<ModelCount>,
+}
+
+/// Sessions of one model in [`WithoutPlans`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCount {
+    pub model: String,
+    pub sessions: u64,
+}
+
+/// The sessions seen since [`WITHOUT_PLANS_DAYS`] before `now` that ran on a
+/// model whose plan tools are off by default and never planned.
+pub fn without_plans(store: &Store, now: Timestamp) -> Result<WithoutPlans, StoreError> {
+    let since = Timestamp(now.millis() - (WITHOUT_PLANS_DAYS * 86_400_000) as i64);
+    let by_model: Vec<ModelCount> = store
+        .unplanned_sessions_by_model(since)?
+        .into_iter()
+        .filter(|(model, _)| chittysync_core::plan_tools::on_by_default(model) == Some(false))
+        .map(|(model, sessions)| ModelCount { model, sessions })
+        .collect();
+    Ok(WithoutPlans {
+        days: WITHOUT_PLANS_DAYS,
+        sessions: by_model.iter().map(|m| m.sessions).sum(),
+        by_model,
+    })
+}
+
 /// Every project with its counts, by name.
 pub fn project_views(store: &Store) -> Result<Vec<ProjectView>, StoreError> {
     let mut views: std::collections::BTreeMap<String, ProjectView> = Default::default();

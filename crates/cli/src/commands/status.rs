@@ -7,6 +7,7 @@ use crate::settings::plan_tools::{PlanTools, Source, VAR};
 use anyhow::Result;
 use chittysync_core::Timestamp;
 use chittysync_daemon::DaemonStatus;
+use chittysync_engine::views::{self, StoreTotals, WithoutPlans};
 use chittysync_gitsync::GitStatus;
 use chittysync_hubsync::{HubSync, HubSyncState};
 use serde::Serialize;
@@ -42,39 +43,6 @@ struct PlanToolsReport {
     without_plans: WithoutPlans,
 }
 
-/// Sessions of the last days that ran on a model without default plan tools
-/// (docs/SOURCES.md, "Claude Code") and wrote no plan, by model.
-#[derive(Serialize, Default)]
-struct WithoutPlans {
-    days: u64,
-    sessions: u64,
-    by_model: Vec<ModelCount>,
-}
-
-#[derive(Serialize)]
-struct ModelCount {
-    model: String,
-    sessions: u64,
-}
-
-/// How far back `status` looks for sessions that could not plan.
-const WITHOUT_PLANS_DAYS: u64 = 7;
-
-fn without_plans(store: &chittysync_store::Store) -> Result<WithoutPlans> {
-    let since = Timestamp(Timestamp::now().millis() - (WITHOUT_PLANS_DAYS * 86_400_000) as i64);
-    let by_model: Vec<ModelCount> = store
-        .unplanned_sessions_by_model(since)?
-        .into_iter()
-        .filter(|(model, _)| chittysync_core::plan_tools::on_by_default(model) == Some(false))
-        .map(|(model, sessions)| ModelCount { model, sessions })
-        .collect();
-    Ok(WithoutPlans {
-        days: WITHOUT_PLANS_DAYS,
-        sessions: by_model.iter().map(|m| m.sessions).sum(),
-        by_model,
-    })
-}
-
 /// The hub as configured, whether it answers now, and how far this device synced.
 #[derive(Serialize)]
 struct HubStatus {
@@ -94,11 +62,8 @@ struct HubStatus {
 #[derive(Serialize)]
 struct StoreStatus {
     path: String,
-    observations: u64,
-    todos: u64,
-    projects: u64,
-    sessions: u64,
-    conflicts: u64,
+    #[serde(flatten)]
+    totals: StoreTotals,
 }
 
 pub fn run(ctx: &Context, json: bool) -> Result<()> {
@@ -123,7 +88,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         plan_tools: PlanToolsReport {
             tools: PlanTools::of(&ctx.locations.claude_dir.join("settings.json")),
             without_plans: WithoutPlans {
-                days: WITHOUT_PLANS_DAYS,
+                days: views::WITHOUT_PLANS_DAYS,
                 ..WithoutPlans::default()
             },
         },
@@ -137,16 +102,11 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         report.hub = Some(hub_status(ctx, url, store.as_ref()));
     }
     if let Some(store) = &store {
-        report.plan_tools.without_plans = without_plans(store)?;
+        report.plan_tools.without_plans = views::without_plans(store, Timestamp::now())?;
         report.specialists = super::spawn::status(ctx, store)?;
-        let counts = store.fold_counts()?;
         report.store = Some(StoreStatus {
             path: ctx.locations.store_path().display().to_string(),
-            observations: store.observation_count()?,
-            todos: counts.todos,
-            projects: counts.projects,
-            sessions: store.session_count()?,
-            conflicts: counts.conflicts,
+            totals: views::store_totals(store)?,
         });
         report.last_consolidation = store
             .meta("last_consolidation")?
@@ -172,7 +132,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         None => println!("store       (none yet — run `chittysync consolidate`)"),
         Some(s) => anstream::println!(
             "{BOLD}store{BOLD:#}       {} observations, {} todos in {} projects, {} sessions, {} conflicts",
-            s.observations, s.todos, s.projects, s.sessions, s.conflicts
+            s.totals.observations, s.totals.todos, s.totals.projects, s.totals.sessions, s.totals.conflicts
         ),
     }
     if let Some(last) = &report.last_consolidation {
