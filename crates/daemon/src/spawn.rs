@@ -655,10 +655,23 @@ impl Spawner {
     }
 }
 
-/// Counts for `status`: starts running now and topics backed off.
+/// For `status`: how many starts are running now.
 pub fn running_count(spawns: &[SpawnRecord]) -> usize {
     let now = Timestamp::now();
     spawns.iter().filter(|s| running(s, now)).count()
+}
+
+/// For `status`: the topics backed off — those whose last start failed, as
+/// the spawner decides it — each as `project / topic: why`.
+pub fn backed_off(spawns: &[SpawnRecord]) -> Vec<String> {
+    let mut last: std::collections::BTreeMap<(&str, &str), &SpawnRecord> = Default::default();
+    for s in spawns {
+        last.insert((s.project.as_str(), s.topic.as_str()), s);
+    }
+    last.values()
+        .filter(|s| s.failed())
+        .map(|s| format!("{} / {}: {}", s.project, s.topic, s.failure()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -693,6 +706,24 @@ mod tests {
             cooldown: Duration::from_secs(60),
             ..SpawnConfig::default()
         }
+    }
+
+    /// A topic is backed off when its last start failed, whatever came
+    /// before; `status` names it with why.
+    #[test]
+    fn backed_off_topics_are_those_whose_last_start_failed() {
+        let topic = |mut r: SpawnRecord, name: &str| {
+            r.topic = name.into();
+            r
+        };
+        let spawns = vec![
+            topic(record(1, 0, Some(1), Some(2)), "router"),
+            topic(record(2, 2, Some(3), Some(0)), "router"),
+            topic(record(3, 4, Some(5), Some(0)), "billing"),
+            topic(record(4, 6, Some(7), Some(3)), "billing"),
+        ];
+        assert_eq!(backed_off(&spawns), vec!["api / billing: exit status 3"]);
+        assert!(backed_off(&spawns[..3]).is_empty());
     }
 
     #[test]

@@ -134,20 +134,11 @@ pub struct SpecialistsStatus {
 
 pub fn status(ctx: &Context, store: &chittysync_store::Store) -> Result<SpecialistsStatus> {
     let spawns = store.spawns()?;
-    let mut last: std::collections::BTreeMap<(&str, &str), &chittysync_store::SpawnRecord> =
-        Default::default();
-    for s in &spawns {
-        last.insert((s.project.as_str(), s.topic.as_str()), s);
-    }
     Ok(SpecialistsStatus {
         enabled: ctx.config.spawn.enabled,
         started: spawns.len(),
         running: spawn::running_count(&spawns),
-        failing: last
-            .values()
-            .filter(|s| s.failed())
-            .map(|s| format!("{} / {}: {}", s.project, s.topic, s.failure()))
-            .collect(),
+        failing: spawn::backed_off(&spawns),
     })
 }
 
