@@ -641,9 +641,11 @@ mod tests {
         let (cache, ()) = staged(|w| run.encode_copying(w, 1, &starts, &kept, 0));
         let (mut decoded, _) = Rendered::decode(bytes.clone(), 1, kept_todos(&todos)).unwrap();
         decoded.records_read_from(cache.try_clone().unwrap());
-        // The same length, other bytes, a later mtime.
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        // The same length, other bytes, another mtime (set, not waited for:
+        // a file system's clock may be coarser than any sleep here).
         std::os::unix::fs::FileExt::write_all_at(&cache, &vec![b'x'; bytes.len()], 0).unwrap();
+        let then = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1);
+        cache.set_modified(then).unwrap();
         let (again, ()) = staged(|w| decoded.encode_copying(w, 1, &starts, &kept, 0));
         assert_eq!(read(&again), bytes);
     }
