@@ -239,6 +239,30 @@ fn consolidate_survives_a_kept_cache_that_is_a_fifo_or_dev_zero() {
     }
 }
 
+/// A cache that cannot be written (a folder stands where it goes) is a
+/// warning naming it, not a failed run: the outputs are written, the next
+/// run renders from the store again and says so again.
+#[test]
+fn a_cache_that_cannot_be_written_is_a_warning_not_a_failure() {
+    let sandbox = Sandbox::new();
+    let cache = sandbox.home().join("rendered.cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    for content in ["The first word", "The second word"] {
+        let list = json!([{"content": content, "status": "pending", "activeForm": content}]);
+        sandbox.write("todos/s1-agent-s1.json", list.to_string());
+        let out = sandbox.run(&["consolidate"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("rendered.cache") && stderr.contains("not kept"),
+            "{stderr}"
+        );
+        let todos = std::fs::read_to_string(sandbox.home().join("todos.json")).unwrap();
+        assert!(todos.contains(content), "{todos}");
+        assert!(cache.is_dir(), "the folder is left as it was");
+    }
+}
+
 /// A store that cannot be opened (its file is a folder) is refused naming
 /// it and SQLite's reason, each told once: the `caused by:` lines do not
 /// print a cause already in the message above them again.

@@ -108,7 +108,9 @@ impl Engine {
             outputs,
         } = staged;
         if let Some(outputs) = outputs {
-            report.outputs_written = self.outputs.publish(&mut self.store, outputs)?;
+            let (written, warning) = self.outputs.publish(&mut self.store, outputs)?;
+            report.outputs_written = written;
+            report.warnings.extend(warning);
         }
         report.summary.elapsed_ms += started.elapsed().as_millis() as u64;
         self.remember_run(&report)?;

@@ -11,7 +11,7 @@ pub use format::render_todos_file;
 
 use crate::EngineError;
 use chittysync_core::Timestamp;
-use chittysync_sources::open_regular;
+use chittysync_sources::{open_regular, Warning};
 use chittysync_store::Store;
 use rendered::{FileId, Kept, KeptTodos, Rendered, Totals, Versions};
 use std::io::{BufWriter, Read, Write};
@@ -332,15 +332,21 @@ impl Outputs {
 
     /// Writes the three outputs if the fold changed since they were last
     /// written (or `force`, or one is missing). Returns whether it wrote.
+    /// Its callers have no run report: rendered blocks that could not be
+    /// kept are logged (a consolidation's report tells them).
     pub(crate) fn write_if_changed(
         &mut self,
         store: &mut Store,
         force: bool,
     ) -> Result<bool, EngineError> {
-        match self.stage_if_changed(store, force)? {
-            Some(staged) => self.publish(store, staged),
-            None => Ok(false),
+        let Some(staged) = self.stage_if_changed(store, force)? else {
+            return Ok(false);
+        };
+        let (written, warning) = self.publish(store, staged)?;
+        if let Some(warning) = warning {
+            tracing::warn!("{warning}");
         }
+        Ok(written)
     }
 
     /// Stages the three outputs (written and fsynced beside their places,
@@ -440,15 +446,18 @@ impl Outputs {
 
     /// Renames staged outputs into place, `todos.json` first (the one readers
     /// watch) — unless outputs of a newer fold are in place already (another
-    /// process wrote them meanwhile). Returns whether it published.
+    /// process wrote them meanwhile). Returns whether it published, and why
+    /// the rendered blocks could not be kept, if they could not: that is a
+    /// warning, not a failure — they are only a cache, and the next run
+    /// renders from the store (docs/ARCHITECTURE.md, "The outputs").
     pub(crate) fn publish(
         &mut self,
         store: &mut Store,
         staged: StagedOutputs,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<(bool, Option<Warning>), EngineError> {
         let newer_in_place = written_generation(store)?.is_some_and(|w| w > staged.generation);
         if newer_in_place && self.paths.all_exist() {
-            return Ok(false);
+            return Ok((false, None));
         }
         // Held open until all are in place, the replaced files' blocks (tens
         // of megabytes) are freed after the renames instead of inside them.
@@ -457,7 +466,16 @@ impl Outputs {
             replaced.extend(std::fs::File::open(&path).ok());
             publish_file(file, &path)?;
         }
-        let token = self.keep(&staged.written, staged.todos_starts.as_deref(), staged.ids)?;
+        let (token, warning) =
+            match self.keep(&staged.written, staged.todos_starts.as_deref(), staged.ids) {
+                Ok(token) => (token, None),
+                Err(EngineError::Write { path, cause }) => {
+                    let why =
+                        format!("the rendered outputs were not kept for the next run: {cause}");
+                    (None, Some(Warning::new(&path, why)))
+                }
+                Err(other) => return Err(other),
+            };
         let tx = store.begin()?;
         tx.set_meta("outputs_generation", &staged.generation.to_string())?;
         if let Some(token) = token {
@@ -466,7 +484,7 @@ impl Outputs {
         tx.commit()?;
         drop(replaced);
         self.written = Some(staged.written);
-        Ok(true)
+        Ok((true, warning))
     }
 
     /// Keeps the rendered blocks on disk for the next process (when this
