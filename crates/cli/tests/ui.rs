@@ -12,7 +12,7 @@ mod common;
 mod live;
 
 use common::hub::{serve, tenant_token, Running};
-use common::{free_port, Sandbox};
+use common::Sandbox;
 use fantoccini::{Client, ClientBuilder, Locator};
 use live::{Daemon, PATIENCE};
 use serde_json::{json, Value};
@@ -108,20 +108,39 @@ fn example_sandbox() -> Sandbox {
     sandbox
 }
 
-/// Chromedriver on a free port, and a headless chromium session through it,
+/// Chromedriver on a port it picks itself (`--port=0`, read from the line
+/// that says where it listens), and a headless chromium session through it,
 /// started with the flags this machine needs (docs/UI.md, "Tests").
 async fn browser(profile: &Path) -> (Driver, Client) {
     use std::os::unix::process::CommandExt;
-    let port = free_port();
-    let driver = Driver(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .process_group(0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn chromedriver"),
-    );
+    let mut child = Command::new(CHROMEDRIVER)
+        .arg("--port=0")
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn chromedriver");
+    let stdout = child.stdout.take().unwrap();
+    let driver = Driver(child);
+    // Its output is read to the end, so that it never writes to a closed pipe.
+    let (said, heard) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout);
+        let mut line = String::new();
+        while lines.read_line(&mut line).unwrap_or(0) > 0 {
+            let port = line
+                .trim()
+                .strip_prefix("ChromeDriver was started successfully on port ")
+                .and_then(|p| p.trim_end_matches('.').parse::<u16>().ok());
+            if let Some(port) = port {
+                let _ = said.send(port);
+            }
+            line.clear();
+        }
+    });
+    let port = heard
+        .recv_timeout(PATIENCE)
+        .expect("chromedriver did not say its port");
     let deadline = Instant::now() + PATIENCE;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "chromedriver did not start");

@@ -251,7 +251,10 @@ pub fn json_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// A loopback port nothing listens on (bound, then let go).
+/// A loopback port nothing listens on (bound, then let go): for a test of
+/// what is unreachable. A server a test starts picks its own port instead
+/// (`--listen 127.0.0.1:0`, `--port=0`): one chosen here could be taken by
+/// another process before the server binds it.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
