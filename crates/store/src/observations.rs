@@ -69,10 +69,28 @@ pub(crate) struct IdSet {
 
 impl IdSet {
     /// Adds an id; false if it was there.
-    pub(crate) fn insert(&mut self, id: &str) -> bool {
-        match lower_hex(id, 32) {
+    pub(crate) fn insert(&mut self, id: IdKey<'_>) -> bool {
+        match id.number {
             Some(n) => self.hex.insert(n),
-            None => self.other.insert(id.to_string()),
+            None => self.other.insert(id.text.to_string()),
+        }
+    }
+}
+
+/// An observation id as [`IdSet`] and [`LoadIndex`] keep it, read once:
+/// its text, and the number it is when it is 32 lowercase hex digits
+/// (every id chittysync makes).
+#[derive(Clone, Copy)]
+pub(crate) struct IdKey<'a> {
+    text: &'a str,
+    number: Option<u128>,
+}
+
+impl<'a> IdKey<'a> {
+    pub(crate) fn of(text: &'a str) -> IdKey<'a> {
+        IdKey {
+            text,
+            number: lower_hex(text, 32),
         }
     }
 }
@@ -99,10 +117,12 @@ fn lower_hex(text: &str, digits: usize) -> Option<u128> {
 }
 
 impl LoadIndex {
-    fn push(&mut self, todo_id: &str, id: &str, seq: i64) {
-        match (lower_hex(todo_id, 16), lower_hex(id, 32)) {
-            (Some(todo), Some(id)) => self.hex.push((todo as u64, id, seq)),
-            _ => self.other.push((todo_id.to_string(), id.to_string(), seq)),
+    fn push(&mut self, todo_id: &str, id: IdKey<'_>, seq: i64) {
+        match (lower_hex(todo_id, 16), id.number) {
+            (Some(todo), Some(number)) => self.hex.push((todo as u64, number, seq)),
+            _ => self
+                .other
+                .push((todo_id.to_string(), id.text.to_string(), seq)),
         }
     }
 
@@ -262,7 +282,7 @@ impl Tx<'_> {
         let mut batch = IdSet::default();
         let mut fresh = Vec::new();
         for obs in observations {
-            if !batch.insert(&obs.id) || self.is_logged(&obs.todo_id, &obs.id)? {
+            if !batch.insert(IdKey::of(&obs.id)) || self.is_logged(&obs.todo_id, &obs.id)? {
                 continue;
             }
             let seq = match self.append_to_tail(obs, via)? {
@@ -289,11 +309,12 @@ impl Tx<'_> {
         let mut fresh = Vec::new();
         self.with_appender(|a| {
             for obs in observations {
-                if !ids.insert(&obs.id) {
+                let id = IdKey::of(&obs.id);
+                if !ids.insert(id) {
                     continue;
                 }
                 let seq = a.append(self.log, obs, via)?;
-                index.push(&obs.todo_id, &obs.id, seq);
+                index.push(&obs.todo_id, id, seq);
                 fresh.push((seq, obs));
             }
             Ok(())
