@@ -14,8 +14,9 @@ const FIRST_ENTRY: &str = "  ";
 pub(crate) const NEXT_ENTRY: &str = ",\n  ";
 
 /// Where an output is written: a file being staged, or memory (the git
-/// sync's snapshots, tests). Either takes bytes of the `todos.json` the
-/// blocks were kept with as well as bytes in memory.
+/// sync's snapshots, tests). Either takes bytes of a file — the `todos.json`
+/// the blocks were kept with, the kept blocks' own file — as well as bytes
+/// in memory.
 pub(crate) trait Sink: Write {
     /// Appends `len` bytes of `from`, from `at` on.
     fn copy_from(&mut self, from: &File, at: u64, len: u64) -> io::Result<()>;
