@@ -3,8 +3,7 @@
 use crate::cli::GlobalArgs;
 use anyhow::{Context as _, Result};
 use chittysync_config::{Config, LocationOverrides, Locations};
-use chittysync_engine::Engine;
-use chittysync_store::Store;
+use chittysync_engine::{Engine, Ledger, ReadHandle};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
@@ -53,19 +52,30 @@ impl Context {
     }
 
     /// The store for a read-only view, or `None` when nothing was consolidated yet.
-    pub fn existing_store(&self) -> Result<Option<Store>> {
-        Store::open_existing(&self.locations.store_path())
+    pub fn existing_store(&self) -> Result<Option<ReadHandle>> {
+        ReadHandle::open_existing(&self.locations.store_path())
             .with_context(|| format!("cannot open the store in {}", self.locations.home.display()))
     }
 
     /// The store, or an error telling the user what to run first.
-    pub fn store_or_hint(&self) -> Result<Store> {
-        self.existing_store()?.with_context(|| {
-            format!(
-                "nothing consolidated yet in {} — run `chittysync consolidate` first",
-                self.locations.home.display()
-            )
-        })
+    pub fn store_or_hint(&self) -> Result<ReadHandle> {
+        self.existing_store()?.with_context(|| self.nothing_yet())
+    }
+
+    /// The ledger of specialists and notifications (see [`Ledger`]), in a
+    /// store that exists, or an error telling the user what to run first.
+    pub fn ledger_or_hint(&self) -> Result<Ledger> {
+        let path = self.locations.store_path();
+        anyhow::ensure!(path.exists(), self.nothing_yet());
+        Ledger::open(&path)
+            .with_context(|| format!("cannot open the store in {}", self.locations.home.display()))
+    }
+
+    fn nothing_yet(&self) -> String {
+        format!(
+            "nothing consolidated yet in {} — run `chittysync consolidate` first",
+            self.locations.home.display()
+        )
     }
 }
 

@@ -115,7 +115,7 @@ fn every_agent_is_read_back_by_the_engine() {
     assert_eq!(report.unknown_statuses, 0);
 
     let mut by_agent: BTreeMap<&str, u64> = BTreeMap::new();
-    for s in engine.store().sessions().unwrap() {
+    for s in engine.reader().sessions().unwrap() {
         *by_agent
             .entry(chittysync_core::agent::agent_of(&s.id))
             .or_default() += 1;

@@ -63,7 +63,7 @@ impl GitTimer {
             every,
             next: Instant::now() + every,
             pending_commit: false,
-            session_end_seen: engine.store().meta(SESSION_ENDED_META).ok().flatten(),
+            session_end_seen: engine.reader().meta(SESSION_ENDED_META).ok().flatten(),
         })
     }
 
@@ -86,7 +86,7 @@ impl GitTimer {
     pub(crate) fn tick(&mut self, engine: &mut Engine, heartbeat: &mut Heartbeat) {
         let now = Instant::now();
         self.next = now + self.every;
-        let ended = engine.store().meta(SESSION_ENDED_META).ok().flatten();
+        let ended = engine.reader().meta(SESSION_ENDED_META).ok().flatten();
         if ended.is_some() && ended != self.session_end_seen {
             self.session_end_seen = ended;
             self.pending_commit = false;

@@ -7,17 +7,17 @@
 //!
 //! The queue is notify's own ledger in the store: like the sender thread and
 //! `chittysync notify`, the notifier writes it through a connection of its
-//! own, never through the engine's.
+//! own (a [`Ledger`]), never through the engine's.
 
 use chittysync_config::Config;
 use chittysync_core::Timestamp;
+use chittysync_engine::Ledger;
 use chittysync_notify::{queue_picture, Worker};
-use chittysync_store::Store;
 
 /// The sender, the ledger and the config they need, when `[notify]` is on.
 pub(crate) struct Notifier {
     worker: Worker,
-    store: Store,
+    ledger: Ledger,
     config: Config,
     device: String,
 }
@@ -25,8 +25,8 @@ pub(crate) struct Notifier {
 impl Notifier {
     /// Starts the sender, or None when `[notify]` is off or unusable (logged).
     pub(crate) fn start(store_path: std::path::PathBuf, config: &Config) -> Option<Notifier> {
-        let store = match Store::open(&store_path) {
-            Ok(store) => store,
+        let ledger = match Ledger::open(&store_path) {
+            Ok(ledger) => ledger,
             Err(e) => {
                 tracing::error!("notifications disabled: {e}");
                 return None;
@@ -35,7 +35,7 @@ impl Notifier {
         match Worker::start(store_path, config.notify.clone()) {
             Ok(worker) => worker.map(|worker| Notifier {
                 worker,
-                store,
+                ledger,
                 config: config.clone(),
                 device: config.device_name(),
             }),
@@ -49,7 +49,7 @@ impl Notifier {
     /// Queues the events not told yet and wakes the sender.
     pub(crate) fn raise(&mut self) {
         let now = Timestamp::now();
-        match queue_picture(&mut self.store, &self.config, &self.device, now) {
+        match queue_picture(&mut self.ledger, &self.config, &self.device, now) {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(events = n, "events to notify");

@@ -13,9 +13,10 @@ use crate::watch::Watches;
 use crate::{signals, DaemonError};
 use chittysync_config::{Config, Locations};
 use chittysync_core::Timestamp;
-use chittysync_engine::{remove_abandoned_temporaries, Engine, EngineError, Report, Staged};
+use chittysync_engine::{
+    remove_abandoned_temporaries, Engine, EngineError, Ledger, Report, Staged,
+};
 use chittysync_hubsync::LiveHub;
-use chittysync_store::Store;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -81,8 +82,8 @@ pub fn run(locations: &Locations, config: &Config) -> Result<(), DaemonError> {
             &locations.store_path(),
             &config.device_name(),
         )
-        .and_then(|spawner| match Store::open(&locations.store_path()) {
-            Ok(store) => Some((spawner, store)),
+        .and_then(|spawner| match Ledger::open(&locations.store_path()) {
+            Ok(ledger) => Some((spawner, ledger)),
             Err(e) => {
                 tracing::error!("specialist agents disabled: {e}");
                 None
@@ -185,7 +186,7 @@ struct Daemon {
     hub: Option<LiveHub>,
     /// Starts specialist agents after each consolidation, when enabled
     /// (with the store connection their ledger is written through).
-    spawner: Option<(crate::spawn::Spawner, Store)>,
+    spawner: Option<(crate::spawn::Spawner, Ledger)>,
     /// The `[notify]` sender, when notifications are on.
     notify: Option<crate::notify_events::Notifier>,
 }
@@ -298,8 +299,8 @@ impl Daemon {
             git.after_consolidation(&mut self.engine, &mut self.heartbeat);
         }
         self.sync_hub(why);
-        if let Some((spawner, store)) = &mut self.spawner {
-            spawner.after_consolidation(store);
+        if let Some((spawner, ledger)) = &mut self.spawner {
+            spawner.after_consolidation(ledger);
         }
         self.queue_notifications();
         self.beat();

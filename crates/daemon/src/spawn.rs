@@ -13,7 +13,7 @@
 use chittysync_config::SpawnConfig;
 use chittysync_core::topic::{topics, Topic, TopicRules};
 use chittysync_core::{Timestamp, TodoEntry};
-use chittysync_store::{NewSpawn, SessionRecord, SpawnRecord, Store, StoreError};
+use chittysync_engine::{Ledger, NewSpawn, Reader, SessionRecord, SpawnRecord, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
@@ -63,16 +63,16 @@ pub struct Picture {
 }
 
 impl Picture {
-    pub fn read(store: &Store) -> Result<Picture, StoreError> {
-        let todos = store
+    pub fn read(reader: Reader<'_>) -> Result<Picture, StoreError> {
+        let todos = reader
             .folded_todos()?
             .iter()
             .map(|t| t.entry())
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Picture {
             todos,
-            sessions: store.sessions()?,
-            spawns: store.spawns()?,
+            sessions: reader.sessions()?,
+            spawns: reader.spawns()?,
         })
     }
 }
@@ -285,7 +285,7 @@ pub struct Started {
 /// it is not due any more. A command that cannot be run is recorded as a
 /// failed start (and so backed off) and returned as an error.
 pub fn start(
-    store: &mut Store,
+    ledger: &mut Ledger,
     config: &SpawnConfig,
     home: &Path,
     device: &str,
@@ -301,32 +301,40 @@ pub fn start(
     let Some(cwd) = candidate.cwd.clone() else {
         return Ok(None);
     };
-    let tx = store.begin()?;
-    let history = tx.spawns_of(&candidate.project, &candidate.topic)?;
-    let Verdict::Start { reason } = decide(config, candidate.pending, &history, now) else {
+    let recorded = ledger.record_spawn(
+        &candidate.project,
+        &candidate.topic,
+        |history| {
+            let Verdict::Start { reason } = decide(config, candidate.pending, history, now) else {
+                return None;
+            };
+            Some(NewSpawn {
+                project: candidate.project.clone(),
+                topic: candidate.topic.clone(),
+                device: device.to_string(),
+                command: Vec::new(),
+                cwd: cwd.clone(),
+                pending: candidate.pending,
+                reason,
+                todos_file: String::new(),
+                log_file: String::new(),
+                started_at: now,
+            })
+        },
+        |id| {
+            let dir = spawn_dir(home, id);
+            (
+                dir.join("todos.json").display().to_string(),
+                dir.join("log").display().to_string(),
+            )
+        },
+    )?;
+    let Some(id) = recorded else {
         return Ok(None);
     };
-    let id = tx.insert_spawn(&NewSpawn {
-        project: candidate.project.clone(),
-        topic: candidate.topic.clone(),
-        device: device.to_string(),
-        command: Vec::new(),
-        cwd: cwd.clone(),
-        pending: candidate.pending,
-        reason,
-        todos_file: String::new(),
-        log_file: String::new(),
-        started_at: now,
-    })?;
     let dir = spawn_dir(home, id);
     let todos_file = dir.join("todos.json");
     let log_file = dir.join("log");
-    tx.set_spawn_files(
-        id,
-        &todos_file.display().to_string(),
-        &log_file.display().to_string(),
-    )?;
-    tx.commit()?;
     let command = argv(
         config,
         &candidate.topic,
@@ -334,7 +342,7 @@ pub fn start(
         &cwd,
         &todos_file.display().to_string(),
     );
-    store.set_spawn_command(id, &command)?;
+    ledger.set_spawn_command(id, &command)?;
     let run = || -> Result<Started, String> {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let body = serde_json::to_vec_pretty(&serde_json::json!({
@@ -381,11 +389,11 @@ pub fn start(
     };
     match run() {
         Ok(started) => {
-            store.spawn_started(id, started.pid)?;
+            ledger.spawn_started(id, started.pid)?;
             Ok(Some(started))
         }
         Err(e) => {
-            store.spawn_ended(id, Timestamp::now(), None, Some(&e))?;
+            ledger.spawn_ended(id, Timestamp::now(), None, Some(&e))?;
             Err(SpawnError::Start(e))
         }
     }
@@ -393,7 +401,7 @@ pub fn start(
 
 impl Started {
     /// Waits for the process to end and records how it ended.
-    pub fn wait_and_record(mut self, store: &Store) -> Result<SpawnEnd, StoreError> {
+    pub fn wait_and_record(mut self, ledger: &Ledger) -> Result<SpawnEnd, StoreError> {
         let status = self.child.wait();
         for c in self.copiers.drain(..) {
             let _ = c.join();
@@ -411,7 +419,7 @@ impl Started {
                 error: Some(format!("cannot wait for it: {e}")),
             },
         };
-        store.spawn_ended(
+        ledger.spawn_ended(
             self.id,
             Timestamp::now(),
             end.exit_code,
@@ -465,7 +473,7 @@ fn copy_into(
 /// Links each start to the session it became: the first session in its
 /// folder first seen after it started (and before it ended), not already
 /// another start's. Returns how many were linked.
-pub fn link_sessions(store: &Store, picture: &Picture) -> Result<usize, StoreError> {
+pub fn link_sessions(ledger: &Ledger, picture: &Picture) -> Result<usize, StoreError> {
     let mut taken: BTreeSet<&str> = picture
         .spawns
         .iter()
@@ -494,7 +502,7 @@ pub fn link_sessions(store: &Store, picture: &Picture) -> Result<usize, StoreErr
             .collect();
         found.sort_by_key(|s| (s.started_at.or(s.first_seen), s.id.clone()));
         if let Some(session) = found.first() {
-            store.link_spawn_session(spawn.id, &session.id)?;
+            ledger.link_spawn_session(spawn.id, &session.id)?;
             taken.insert(session.id.as_str());
             linked += 1;
         }
@@ -504,12 +512,12 @@ pub fn link_sessions(store: &Store, picture: &Picture) -> Result<usize, StoreErr
 
 /// Starts recorded as running whose process is gone without its end being
 /// seen (the process that waited for it stopped first): recorded as ended.
-pub fn reap_lost(store: &Store, picture: &Picture, mine: &[i64]) -> Result<(), StoreError> {
+pub fn reap_lost(ledger: &Ledger, picture: &Picture, mine: &[i64]) -> Result<(), StoreError> {
     for s in &picture.spawns {
         if s.ended_at.is_none() && !mine.contains(&s.id) {
             if let Some(pid) = s.pid {
                 if !alive(pid) {
-                    store.spawn_ended(
+                    ledger.spawn_ended(
                         s.id,
                         Timestamp::now(),
                         None,
@@ -577,26 +585,26 @@ impl Spawner {
     }
 
     /// After a consolidation: link sessions, note lost starts, start what is due.
-    pub fn after_consolidation(&self, store: &mut Store) {
-        if let Err(e) = self.decide_and_start(store) {
+    pub fn after_consolidation(&self, ledger: &mut Ledger) {
+        if let Err(e) = self.decide_and_start(ledger) {
             tracing::error!("specialist agents: {e}");
         }
     }
 
-    fn decide_and_start(&self, store: &mut Store) -> Result<(), SpawnError> {
-        let picture = Picture::read(store)?;
-        link_sessions(store, &picture)?;
+    fn decide_and_start(&self, ledger: &mut Ledger) -> Result<(), SpawnError> {
+        let picture = Picture::read(ledger.reader())?;
+        link_sessions(ledger, &picture)?;
         let mine: Vec<i64> = self
             .children
             .lock()
             .map_or_else(|_| Vec::new(), |c| c.iter().map(|(id, _)| *id).collect());
-        reap_lost(store, &picture, &mine)?;
+        reap_lost(ledger, &picture, &mine)?;
         let now = Timestamp::now();
         for c in candidates(&self.config, &self.rules, &picture, None, &self.home, now) {
             if !matches!(c.verdict, Verdict::Start { .. }) {
                 continue;
             }
-            match start(store, &self.config, &self.home, &self.device, &c, now) {
+            match start(ledger, &self.config, &self.home, &self.device, &c, now) {
                 Ok(Some(started)) => {
                     tracing::info!(
                         project = %c.project, topic = %c.topic, pid = started.pid,
@@ -621,9 +629,9 @@ impl Spawner {
         let children = self.children.clone();
         let store_path = self.store_path.clone();
         std::thread::spawn(move || {
-            let ended = Store::open(&store_path)
+            let ended = Ledger::open(&store_path)
                 .map_err(|e| e.to_string())
-                .and_then(|store| started.wait_and_record(&store).map_err(|e| e.to_string()));
+                .and_then(|ledger| started.wait_and_record(&ledger).map_err(|e| e.to_string()));
             match ended {
                 Ok(end) => {
                     tracing::info!(id, pid, exit = ?end.exit_code, error = ?end.error, "specialist ended")

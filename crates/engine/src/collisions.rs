@@ -4,6 +4,7 @@
 //! it meets the store.
 
 use crate::Engine;
+use crate::Reader;
 use chittysync_core::collision::{self, Activity, SessionState};
 use chittysync_core::{Collision, Status, Timestamp};
 use chittysync_store::{NewWord, Store, StoreError, TodoWords, Tx};
@@ -98,18 +99,19 @@ impl Engine {
         now: Timestamp,
         stale_after: Duration,
     ) -> Result<Vec<Collision>, StoreError> {
-        collisions_in(&self.store, project, now, stale_after)
+        collisions_in(self.reader(), project, now, stale_after)
     }
 }
 
 /// The collisions of a store (see [`Engine::collisions`]); for readers that
 /// have a store and no engine.
 pub fn collisions_in(
-    store: &Store,
+    reader: Reader<'_>,
     project: Option<&str>,
     now: Timestamp,
     stale_after: Duration,
 ) -> Result<Vec<Collision>, StoreError> {
+    let store = reader.store;
     let mut out = Vec::new();
     // Older than this, a session is not active (core's `session_state`).
     let active_since = Timestamp(now.millis() - stale_after.as_millis() as i64);

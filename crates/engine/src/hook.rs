@@ -104,7 +104,12 @@ impl Engine {
         let ((todos, total), collisions) = self.store.read_consistent(|store| {
             Ok((
                 store.open_todos_of_others(&project, session, since, CONTEXT_LINES)?,
-                collisions::collisions_in(store, Some(&project), env.now, env.stale_after)?,
+                collisions::collisions_in(
+                    crate::Reader::new(store),
+                    Some(&project),
+                    env.now,
+                    env.stale_after,
+                )?,
             ))
         })?;
         let others = context::render(&project, session, &todos, total, env.now)?;

@@ -18,6 +18,7 @@ mod merge_conflicts;
 mod outputs;
 mod project_lookup;
 mod read;
+mod reader;
 mod remote;
 mod report;
 mod rollback;
@@ -25,7 +26,12 @@ mod summary;
 mod sync;
 pub mod views;
 
-pub use chittysync_store::sync_state::{SyncEvent, SyncState};
+pub use chittysync_store::sync_state::{SyncEvent, SyncState, REMOTES};
+// The store's records, as readers beside the engine receive them.
+pub use chittysync_store::{
+    create_private_database, CreateError, FoldCounts, FoldRow, FoldedTodo, LoggedObservation,
+    NewSpawn, NotifyEvent, SessionRecord, SpawnRecord, StoreError, StoredTodo, Via,
+};
 pub use collisions::collisions_in;
 pub use consolidate::Staged;
 pub use error::EngineError;
@@ -34,6 +40,7 @@ pub use mcp::{McpCaller, PlanWritten, TodoRef, TodoUpdated, UpdateError};
 pub use outputs::{
     remove_abandoned_temporaries, render_todos_file, write_atomically, OutputPaths, Snapshots,
 };
+pub use reader::{Delivered, Ledger, Notice, ReadHandle, Reader};
 pub use remote::{Backoff, Published, Pulled, Pushed, Remote, RemoteCursor, RemoteError};
 pub use report::{daily_report, DayRow};
 pub use summary::{Report, Summary};
@@ -86,8 +93,15 @@ impl Engine {
         self.progress = Some(Box::new(progress));
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The store, to read (docs/ARCHITECTURE.md, "Who reads and writes the store").
+    pub fn reader(&self) -> Reader<'_> {
+        Reader::new(&self.store)
+    }
+
+    /// Links a specialist's start to the session it became (the hook that
+    /// sees the session start knows it first).
+    pub fn link_spawn_session(&self, spawn: i64, session: &str) -> Result<(), EngineError> {
+        Ok(self.store.link_spawn_session(spawn, session)?)
     }
 
     pub fn device(&self) -> &str {

@@ -311,7 +311,7 @@ mod tests {
         );
         // Another remote's record is apart.
         assert_eq!(engine.sync_state("git").unwrap().pull_cursor, None);
-        assert_eq!(engine.store().observation_count().unwrap(), 1);
+        assert_eq!(engine.reader().observation_count().unwrap(), 1);
     }
 
     #[test]

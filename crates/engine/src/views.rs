@@ -3,9 +3,10 @@
 //! `--json` and the MCP server's tools give the same JSON (docs/DESIGN.md,
 //! "Commands"; docs/MCP.md).
 
+use crate::Reader;
 use chittysync_core::agent::{agent_of, NAMESPACED};
 use chittysync_core::{Conflict, Observation, Status, Timestamp, TodoEntry};
-use chittysync_store::{SessionRecord, SpawnRecord, Store, StoreError, StoredTodo};
+use chittysync_store::{SessionRecord, SpawnRecord, StoreError, StoredTodo};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -67,7 +68,8 @@ pub fn session_matches(filter: &str, session: &str) -> bool {
 }
 
 /// The consolidated todos a filter wants, as `todos.json` lists them.
-pub fn todo_entries(store: &Store, filter: &TodoFilter) -> Result<Vec<TodoEntry>, StoreError> {
+pub fn todo_entries(reader: Reader<'_>, filter: &TodoFilter) -> Result<Vec<TodoEntry>, StoreError> {
+    let store = reader.store;
     // One project's todos are a range of the store's key (docs/BENCHMARKS.md,
     // "MCP server"): read only those.
     let stored = match &filter.project {
@@ -118,7 +120,8 @@ pub struct StoreTotals {
 
 /// The store's totals: observations kept, visible todos, projects, sessions
 /// and conflicts.
-pub fn store_totals(store: &Store) -> Result<StoreTotals, StoreError> {
+pub fn store_totals(reader: Reader<'_>) -> Result<StoreTotals, StoreError> {
+    let store = reader.store;
     let counts = store.fold_counts()?;
     Ok(StoreTotals {
         observations: store.observation_count()?,
@@ -151,7 +154,8 @@ pub struct ModelCount {
 
 /// The sessions seen since [`WITHOUT_PLANS_DAYS`] before `now` that ran on a
 /// model whose plan tools are off by default and never planned.
-pub fn without_plans(store: &Store, now: Timestamp) -> Result<WithoutPlans, StoreError> {
+pub fn without_plans(reader: Reader<'_>, now: Timestamp) -> Result<WithoutPlans, StoreError> {
+    let store = reader.store;
     let since = Timestamp(now.millis() - (WITHOUT_PLANS_DAYS * 86_400_000) as i64);
     let by_model: Vec<ModelCount> = store
         .unplanned_sessions_by_model(since)?
@@ -167,7 +171,8 @@ pub fn without_plans(store: &Store, now: Timestamp) -> Result<WithoutPlans, Stor
 }
 
 /// Every project with its counts, by name.
-pub fn project_views(store: &Store) -> Result<Vec<ProjectView>, StoreError> {
+pub fn project_views(reader: Reader<'_>) -> Result<Vec<ProjectView>, StoreError> {
+    let store = reader.store;
     let mut views: std::collections::BTreeMap<String, ProjectView> = Default::default();
     for t in store.folded_todos()? {
         if t.status == Status::Deleted {
@@ -281,11 +286,12 @@ pub fn session_views_of<'a>(
 /// counted over that project's todos alone — as the MCP `sessions` tool shows
 /// them (docs/MCP.md). One project reads only its own rows.
 pub fn sessions_at_work(
-    store: &Store,
+    reader: Reader<'_>,
     project: Option<&str>,
     now: Timestamp,
     stale_after_ms: i64,
 ) -> Result<Vec<(SessionView, Vec<String>)>, StoreError> {
+    let store = reader.store;
     let (todos, sessions) = match project {
         Some(p) => (store.project_todos(p)?, store.project_sessions(p)?),
         None => (store.folded_todos()?, store.sessions()?),
@@ -309,15 +315,16 @@ pub fn sessions_at_work(
 }
 
 /// Every conflict of the todos shown (deleted ones are not), as `conflicts --json`.
-pub fn conflicts(store: &Store) -> Result<Vec<Conflict>, StoreError> {
-    project_conflicts(store, None)
+pub fn conflicts(reader: Reader<'_>) -> Result<Vec<Conflict>, StoreError> {
+    project_conflicts(reader, None)
 }
 
 /// The conflicts of one project's todos shown (`None`: of every project).
 pub fn project_conflicts(
-    store: &Store,
+    reader: Reader<'_>,
     project: Option<&str>,
 ) -> Result<Vec<Conflict>, StoreError> {
+    let store = reader.store;
     let todos = match project {
         Some(p) => store.project_todos(p)?,
         None => store.folded_todos()?,
@@ -360,7 +367,8 @@ pub fn sub_agent_of(observer: &str) -> Option<String> {
 }
 
 /// The histories of the todos whose id or content matches `query` (empty: none).
-pub fn histories(store: &Store, query: &str) -> Result<Vec<TodoHistory>, StoreError> {
+pub fn histories(reader: Reader<'_>, query: &str) -> Result<Vec<TodoHistory>, StoreError> {
+    let store = reader.store;
     let ids = store.find_todos(query)?;
     if ids.is_empty() {
         return Ok(Vec::new());

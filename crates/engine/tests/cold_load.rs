@@ -28,7 +28,7 @@ fn a_cold_run_stored_step_by_step_places_and_folds_as_one_batch() {
     // More files than one step (2,048): the run stored as it read.
     assert!(report.summary.files_changed > 2048, "{:?}", report.summary);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-    let store = cold.store();
+    let store = cold.reader();
     let observations: Vec<Observation> = store.observations_until(Timestamp(i64::MAX)).unwrap();
     assert_eq!(observations.len() as u64, report.summary.observations);
 

@@ -70,7 +70,7 @@ fn main() {
     println!(
         "history: {} observations synced, {} todos",
         device.observations(),
-        device.engine.store().fold_counts().unwrap().todos
+        device.engine.reader().fold_counts().unwrap().todos
     );
 
     let empty: Vec<(Duration, Duration)> = (0..EMPTY_RUNS)

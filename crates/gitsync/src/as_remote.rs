@@ -24,8 +24,8 @@ use crate::sync::{restore_logs, Integration, SyncReport};
 use crate::tree::{self, Entries};
 use crate::{export, import, layout, maintenance, marker, snapshot, state};
 use chittysync_core::Observation;
+use chittysync_engine::Via;
 use chittysync_engine::{Engine, Published, Pulled, Pushed, Remote, RemoteCursor, RemoteError};
-use chittysync_store::Via;
 use git2::{Commit, Oid};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -263,7 +263,7 @@ impl Remote for GitRemote<'_> {
         self.report.exported += exported;
         // The outputs, and the snapshots, show what this round took in.
         engine.refresh_outputs()?;
-        let loaded = state::snapshot_mark(engine.store())?;
+        let loaded = state::snapshot_mark(engine.reader())?;
         let mut mark = loaded;
         // Snapshots hold the text: a sealed history has none
         // (docs/ENCRYPTION.md), and loses those an earlier plain sync wrote.
@@ -292,7 +292,7 @@ impl Remote for GitRemote<'_> {
                     imported: &pending.by_device,
                     merge: parents.len() > 1,
                     restored: &pending.restored,
-                    fold: engine.store().fold_counts()?,
+                    fold: engine.reader().fold_counts()?,
                     sealed: encryption.seals().then_some(exported),
                 };
                 let commit = sync.commit(&self.device, tree, parents, &change)?;

@@ -9,7 +9,7 @@ pub enum GitSyncError {
     #[error("git: {context}: {}", cause.message())]
     Git { context: String, cause: git2::Error },
     #[error(transparent)]
-    Store(#[from] chittysync_store::StoreError),
+    Store(#[from] chittysync_engine::StoreError),
     #[error(transparent)]
     Engine(#[from] chittysync_engine::EngineError),
     #[error("cannot {action} {}: {cause}", path.display())]

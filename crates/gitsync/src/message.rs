@@ -1,7 +1,7 @@
 //! Commit messages that say what changed: how many observations, from where,
 //! in which projects, and what the fold now holds.
 
-use chittysync_store::FoldCounts;
+use chittysync_engine::FoldCounts;
 use std::collections::BTreeMap;
 
 /// At most this many names in a subject line; the rest are counted.

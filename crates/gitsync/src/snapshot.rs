@@ -39,7 +39,7 @@ pub fn refresh(
     mark: &mut Option<SnapshotMark>,
     foreign: &BTreeSet<String>,
 ) -> Result<bool, GitSyncError> {
-    let generation = engine.store().fold_generation()?;
+    let generation = engine.reader().fold_generation()?;
     let current = |path: &str, oid: Oid| {
         foreign.contains(path) || entries.get(path).map(|e| e.oid) == Some(oid)
     };

@@ -7,8 +7,9 @@
 //! restore of lost logs.
 
 use chittysync_core::Timestamp;
-use chittysync_engine::{Engine, EngineError, SyncEvent};
-use chittysync_store::{Result, Store};
+use chittysync_engine::{Engine, EngineError, Reader, StoreError, SyncEvent};
+
+type Result<T> = std::result::Result<T, StoreError>;
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +27,7 @@ pub struct SnapshotMark {
 }
 
 /// The snapshot blobs last rendered (kept in the git record's notes).
-pub fn snapshot_mark(store: &Store) -> Result<Option<SnapshotMark>> {
+pub fn snapshot_mark(store: Reader<'_>) -> Result<Option<SnapshotMark>> {
     Ok(store.sync_state(REMOTE)?.notes.get(SNAPSHOT).and_then(|v| {
         let mut parts = v.split(' ');
         Some(SnapshotMark {
@@ -101,7 +102,7 @@ type Shown = (
 );
 
 /// The last push, error and restore, and since when the remote fails, for `status`.
-pub fn events(store: &Store) -> Result<Shown> {
+pub fn events(store: Reader<'_>) -> Result<Shown> {
     let state = store.sync_state(REMOTE)?;
     let restore = state
         .notes

@@ -5,7 +5,7 @@ use crate::repo::GitSync;
 use crate::settings::GitSettings;
 use crate::state::{self, Event};
 use chittysync_core::Timestamp;
-use chittysync_store::Store;
+use chittysync_engine::Reader;
 use serde::Serialize;
 
 /// The sync repository's state.
@@ -34,7 +34,7 @@ pub struct GitStatus {
 /// The status, or `None` when no sync repository was set up.
 pub fn status(
     settings: &GitSettings,
-    store: Option<&Store>,
+    store: Option<Reader<'_>>,
 ) -> Result<Option<GitStatus>, GitSyncError> {
     let sync = match GitSync::open(settings) {
         Ok(sync) => sync,

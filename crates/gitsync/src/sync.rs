@@ -406,7 +406,7 @@ mod tests {
         assert!(report.pushed);
         assert_eq!(report.integration, Integration::Merge);
         assert_eq!(sync_b.ahead().unwrap(), 0);
-        assert_eq!(b.store().observation_count().unwrap(), 2);
+        assert_eq!(b.reader().observation_count().unwrap(), 2);
 
         let after = sync_a.sync_once(&mut a).unwrap();
         assert_eq!(after.imported, 1);

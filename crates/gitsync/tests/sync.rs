@@ -88,7 +88,7 @@ fn an_unreachable_remote_queues_commits_until_it_returns() {
     assert!((5_000..=10_000).contains(&retry), "{retry}");
     a.observe("web", 2);
     assert_eq!(a.sync.sync_once(&mut a.engine).unwrap().ahead, 2);
-    let status = chittysync_gitsync::status(a.sync.settings(), Some(a.engine.store()))
+    let status = chittysync_gitsync::status(a.sync.settings(), Some(a.engine.reader()))
         .unwrap()
         .unwrap();
     assert_eq!(status.ahead, 2);
@@ -98,7 +98,7 @@ fn an_unreachable_remote_queues_commits_until_it_returns() {
     let back = a.sync.sync_once(&mut a.engine).unwrap();
     assert!(back.pushed && back.offline.is_none(), "{back:?}");
     assert_eq!(back.ahead, 0);
-    let status = chittysync_gitsync::status(a.sync.settings(), Some(a.engine.store()))
+    let status = chittysync_gitsync::status(a.sync.settings(), Some(a.engine.reader()))
         .unwrap()
         .unwrap();
     assert!(status.last_error.is_none() && status.last_push.is_some());
@@ -188,7 +188,7 @@ fn a_new_store_on_an_existing_repository_repeats_nothing() {
     a.sync.sync_once(&mut a.engine).unwrap();
     let known = a
         .engine
-        .store()
+        .reader()
         .observations_until(chittysync_core::Timestamp(i64::MAX))
         .unwrap();
     for suffix in ["", "-wal", "-shm"] {

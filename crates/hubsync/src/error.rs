@@ -40,7 +40,7 @@ pub enum HubSyncError {
     #[error("unexpected answer from the hub: {0}")]
     Protocol(String),
     #[error(transparent)]
-    Store(#[from] chittysync_store::StoreError),
+    Store(#[from] chittysync_engine::StoreError),
     #[error(transparent)]
     Engine(#[from] chittysync_engine::EngineError),
     #[error("cannot start the hub client: {0}")]

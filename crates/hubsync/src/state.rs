@@ -5,8 +5,9 @@
 //! the failure under way — and the backlog, read from the store alone.
 
 use chittysync_core::Timestamp;
-use chittysync_store::sync_state::SyncEvent;
-use chittysync_store::{Result, Store, Via};
+use chittysync_engine::{Reader, StoreError, SyncEvent, Via};
+
+type Result<T> = std::result::Result<T, StoreError>;
 use serde::Serialize;
 
 /// The name of the hub's sync state.
@@ -36,7 +37,7 @@ pub struct HubSyncState {
 impl HubSyncState {
     /// Reads the state; `url` is the configured hub (cursors kept for another
     /// hub count as not started: everything is backlog).
-    pub fn load(store: &Store, url: &str) -> Result<HubSyncState> {
+    pub fn load(store: Reader<'_>, url: &str) -> Result<HubSyncState> {
         let state = store.sync_state(REMOTE)?;
         let same_hub = state.target.as_deref().map(normalize_url) == Some(normalize_url(url));
         let push_seq = if same_hub { state.push_cursor } else { 0 };
@@ -57,7 +58,7 @@ impl HubSyncState {
 }
 
 /// Local observations after `push_seq`.
-pub(crate) fn backlog(store: &Store, push_seq: i64) -> Result<u64> {
+pub(crate) fn backlog(store: Reader<'_>, push_seq: i64) -> Result<u64> {
     const PAGE: usize = 10_000;
     let mut count = 0u64;
     let mut after = push_seq;

@@ -118,14 +118,14 @@ fn locations(root: &std::path::Path, name: &str) -> Locations {
 
 fn contents(engine: &Engine) -> Vec<String> {
     let mut all: Vec<String> = engine
-        .store()
-        .observations_after(0, chittysync_store::Via::Local, 1000)
+        .reader()
+        .observations_after(0, chittysync_engine::Via::Local, 1000)
         .unwrap()
         .into_iter()
         .chain(
-            [chittysync_store::Via::Git, chittysync_store::Via::Hub]
+            [chittysync_engine::Via::Git, chittysync_engine::Via::Hub]
                 .into_iter()
-                .flat_map(|via| engine.store().observations_after(0, via, 1000).unwrap()),
+                .flat_map(|via| engine.reader().observations_after(0, via, 1000).unwrap()),
         )
         .map(|l| l.observation.content)
         .collect();

@@ -52,7 +52,7 @@ fn two_homes_see_each_other(db: &TestDb) {
     assert_eq!(a.observations(), 3);
     assert_eq!(b.observations(), 3);
 
-    let state = HubSyncState::load(a.engine.store(), &hub.url).unwrap();
+    let state = HubSyncState::load(a.engine.reader(), &hub.url).unwrap();
     assert_eq!(state.backlog, 0);
     assert_eq!(state.pull_cursor, "3");
     assert!(state.last_sync.is_some());
@@ -135,7 +135,7 @@ fn a_hub_killed_mid_stream_loses_and_repeats_nothing() {
         pushed > 0 && (pushed + duplicates) < N as u64,
         "{pushed} + {duplicates}"
     );
-    let state = HubSyncState::load(a.engine.store(), &hub.url).unwrap();
+    let state = HubSyncState::load(a.engine.reader(), &hub.url).unwrap();
     assert_eq!(state.backlog, 0);
 
     let report = b.hub().sync_once(&mut b.engine).unwrap();
@@ -178,7 +178,7 @@ fn an_offline_hub_gets_the_backlog_when_it_returns() {
     );
     assert!(error.is_transient());
     assert!(error.to_string().contains(&url), "{error}");
-    let state = HubSyncState::load(a.engine.store(), &url).unwrap();
+    let state = HubSyncState::load(a.engine.reader(), &url).unwrap();
     assert_eq!(state.backlog, 2);
     assert!(state.last_error.is_some());
     assert!(state.last_sync.is_none());
@@ -186,7 +186,7 @@ fn an_offline_hub_gets_the_backlog_when_it_returns() {
     a.write_todos("s2", &[("Offline three", "in_progress")]);
     a.consolidate();
     assert_eq!(
-        HubSyncState::load(a.engine.store(), &url).unwrap().backlog,
+        HubSyncState::load(a.engine.reader(), &url).unwrap().backlog,
         3
     );
 
@@ -194,7 +194,7 @@ fn an_offline_hub_gets_the_backlog_when_it_returns() {
     let report = sync.sync_once(&mut a.engine).unwrap();
     assert_eq!(report.pushed, 3);
     assert_eq!(
-        HubSyncState::load(a.engine.store(), &url).unwrap().backlog,
+        HubSyncState::load(a.engine.reader(), &url).unwrap().backlog,
         0
     );
     b.hub().sync_once(&mut b.engine).unwrap();
@@ -218,7 +218,7 @@ fn a_bad_token_is_a_typed_refusal() {
     );
     assert!(!error.is_transient());
     assert!(error.to_string().contains("hub token create"), "{error}");
-    let state = HubSyncState::load(a.engine.store(), &hub.url).unwrap();
+    let state = HubSyncState::load(a.engine.reader(), &hub.url).unwrap();
     assert_eq!(state.backlog, 1, "nothing counted as pushed");
     assert!(a.hub().health(Duration::from_secs(2)).is_ok());
 }

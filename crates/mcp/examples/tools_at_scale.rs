@@ -100,7 +100,7 @@ fn main() {
     }
     // The baseline, in the same run: what the tools read before they read by
     // project — every folded todo (and every session), filtered afterwards.
-    let store = engine.store();
+    let store = engine.reader();
     let whole_todos = timed(|| {
         let filter = TodoFilter::default();
         let todos: Vec<_> = views::todo_entries(store, &filter)

@@ -28,7 +28,7 @@ pub enum ToolError {
     #[error(transparent)]
     Engine(#[from] chittysync_engine::EngineError),
     #[error(transparent)]
-    Store(#[from] chittysync_store::StoreError),
+    Store(#[from] chittysync_engine::StoreError),
 }
 
 fn bad(field: impl Into<String>, problem: impl Into<String>) -> ToolError {
@@ -305,7 +305,7 @@ fn plan_list(
         session: opt_str(args, "session", "session")?.map(str::to_string),
         agent: opt_str(args, "agent", "agent")?.map(str::to_string),
     };
-    let todos = views::todo_entries(engine.store(), &filter)?;
+    let todos = views::todo_entries(engine.reader(), &filter)?;
     Ok(json!({
         "project": project.as_deref().unwrap_or(ALL_PROJECTS),
         "count": todos.len(),
@@ -382,7 +382,7 @@ fn plan_write(
         session: Some(env.caller.session.clone()),
         ..TodoFilter::default()
     };
-    let mine: Vec<_> = views::todo_entries(engine.store(), &filter)?
+    let mine: Vec<_> = views::todo_entries(engine.reader(), &filter)?
         .into_iter()
         .filter(|t| t.sessions.contains(&env.caller.session))
         .collect();
@@ -460,7 +460,7 @@ fn sessions(
     };
     // One project's sessions and todos only (docs/BENCHMARKS.md, "MCP server").
     let all = views::sessions_at_work(
-        engine.store(),
+        engine.reader(),
         project.as_deref(),
         env.now,
         env.stale_after_ms,
@@ -491,7 +491,7 @@ fn conflicts(
     args: &Map<String, Value>,
 ) -> Result<Value, ToolError> {
     let project = project_arg(args, env)?;
-    let list = views::project_conflicts(engine.store(), project.as_deref())?;
+    let list = views::project_conflicts(engine.reader(), project.as_deref())?;
     Ok(json!({
         "project": project.as_deref().unwrap_or(ALL_PROJECTS),
         "count": list.len(),
@@ -503,7 +503,7 @@ fn history(engine: &mut Engine, args: &Map<String, Value>) -> Result<Value, Tool
     let query = opt_str(args, "query", "query")?
         .filter(|q| !q.trim().is_empty())
         .ok_or_else(|| bad("query", "missing or empty"))?;
-    let histories = views::histories(engine.store(), query)?;
+    let histories = views::histories(engine.reader(), query)?;
     if histories.is_empty() {
         return Err(ToolError::NotFound(format!(
             "no todo has an id or content matching `{}`",

@@ -9,7 +9,7 @@
 
 use chittysync_core::{short_id, SessionState, Status, Timestamp, TodoEntry};
 use chittysync_engine::views::SessionView;
-use chittysync_store::{Store, StoreError};
+use chittysync_engine::{Reader, StoreError};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -177,8 +177,8 @@ pub fn sessions_stale(
     out
 }
 
-/// The syncs watched for `sync_failing`.
-pub const SYNCS: [&str; 2] = chittysync_store::sync_state::REMOTES;
+/// The syncs watched for `sync_failing`: the remotes a device syncs with.
+pub const SYNCS: [&str; 2] = chittysync_engine::REMOTES;
 
 /// A sync's failure as its sync state records it (crates/engine/src/sync.rs:
 /// the run of failures keeps its start across restarts of the daemon).
@@ -189,8 +189,8 @@ pub struct Failing {
 }
 
 /// Since when a sync fails, if it does.
-pub fn failing(store: &Store, sync: &str) -> Result<Option<Failing>, StoreError> {
-    let state = store.sync_state(sync)?;
+pub fn failing(reader: Reader<'_>, sync: &str) -> Result<Option<Failing>, StoreError> {
+    let state = reader.sync_state(sync)?;
     Ok(state.failing_since.map(|since| Failing {
         since,
         error: state.last_error.map(|e| e.detail).unwrap_or_default(),
@@ -200,14 +200,14 @@ pub fn failing(store: &Store, sync: &str) -> Result<Option<Failing>, StoreError>
 /// `sync_failing`: each sync failing for `after` or longer. Its key is the
 /// sync and when it began to fail: once per run of failures.
 pub fn syncs_failing(
-    store: &Store,
+    reader: Reader<'_>,
     after: Duration,
     device: &str,
     now: Timestamp,
 ) -> Result<Vec<Event>, StoreError> {
     let mut out = Vec::new();
     for sync in SYNCS {
-        let Some(f) = failing(store, sync)? else {
+        let Some(f) = failing(reader, sync)? else {
             continue;
         };
         if now.millis() - f.since.millis() < after.as_millis() as i64 {
@@ -235,7 +235,8 @@ pub fn syncs_failing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chittysync_store::SessionRecord;
+    use chittysync_config::{Config, Locations};
+    use chittysync_engine::{Engine, SessionRecord};
 
     const NOW: Timestamp = Timestamp(10 * 24 * 3600 * 1000);
     const MIN: i64 = 60_000;
@@ -352,41 +353,45 @@ mod tests {
         assert_eq!(events[0].body["in_progress"], json!(["Todo a"]));
     }
 
-    /// Records a sync as the engine does (crates/engine/src/sync.rs).
-    fn note_sync(store: &mut Store, sync: &str, failure: Option<&str>, now: Timestamp) {
-        let tx = store.begin().unwrap();
-        let mut state = tx.sync_state(sync).unwrap();
-        match failure {
-            Some(error) => state.failed(error, now),
-            None => state.answered(),
-        }
-        tx.set_sync_state(sync, &state).unwrap();
-        tx.commit().unwrap();
+    /// Records a sync through the engine (crates/engine/src/sync.rs), at `now`.
+    fn note_sync(engine: &mut Engine, sync: &str, failure: Option<&str>, now: Timestamp) {
+        engine
+            .update_sync_state(sync, |state| match failure {
+                Some(error) => state.failed(error, now),
+                None => state.answered(),
+            })
+            .unwrap();
     }
 
     #[test]
     fn a_sync_failing_is_told_after_the_threshold_once_per_run_of_failures() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let locations = Locations {
+            claude_dir: dir.path().join("claude"),
+            agents_home: None,
+            home: dir.path().join("home"),
+            config: None,
+        };
+        let mut engine = Engine::open(&locations, &Config::default()).unwrap();
         let after = Duration::from_secs(600);
         let t = |m: i64| Timestamp(NOW.millis() + m * MIN);
-        note_sync(&mut store, "hub", Some("refused"), t(0));
-        note_sync(&mut store, "git", None, t(1));
-        assert!(syncs_failing(&store, after, "laptop", t(5))
+        note_sync(&mut engine, "hub", Some("refused"), t(0));
+        note_sync(&mut engine, "git", None, t(1));
+        assert!(syncs_failing(engine.reader(), after, "laptop", t(5))
             .unwrap()
             .is_empty());
-        note_sync(&mut store, "hub", Some("refused again"), t(9));
-        let events = syncs_failing(&store, after, "laptop", t(11)).unwrap();
+        note_sync(&mut engine, "hub", Some("refused again"), t(9));
+        let events = syncs_failing(engine.reader(), after, "laptop", t(11)).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].key, format!("sync_failing:hub:{}", t(0).millis()));
         assert_eq!(events[0].body["error"], "refused again");
         // A success ends the run; the next failure is a new one.
-        note_sync(&mut store, "hub", None, t(12));
-        assert!(syncs_failing(&store, after, "laptop", t(30))
+        note_sync(&mut engine, "hub", None, t(12));
+        assert!(syncs_failing(engine.reader(), after, "laptop", t(30))
             .unwrap()
             .is_empty());
-        note_sync(&mut store, "hub", Some("down"), t(31));
-        let events = syncs_failing(&store, after, "laptop", t(45)).unwrap();
+        note_sync(&mut engine, "hub", Some("down"), t(31));
+        let events = syncs_failing(engine.reader(), after, "laptop", t(45)).unwrap();
         assert_eq!(
             events[0].key,
             format!("sync_failing:hub:{}", t(31).millis())

@@ -26,7 +26,7 @@ pub use events::{
 
 use chittysync_config::{Config, NotifyConfig};
 use chittysync_core::{Collision, Timestamp};
-use chittysync_store::{Store, StoreError};
+use chittysync_engine::{Delivered, Ledger, Notice, Reader, StoreError};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::mpsc::{channel as mpsc, RecvTimeoutError, Sender};
@@ -112,14 +112,14 @@ fn collision_key(c: &Collision) -> String {
 /// Queues each collision not queued before, once per channel; returns how
 /// many events are new. Nothing when `[notify]` is off.
 pub fn queue_collisions(
-    store: &mut Store,
+    ledger: &mut Ledger,
     config: &NotifyConfig,
     collisions: &[Collision],
     device: &str,
     now: Timestamp,
 ) -> Result<usize, NotifyError> {
     queue_events(
-        store,
+        ledger,
         config,
         &collision_events(collisions, device, now),
         now,
@@ -143,29 +143,29 @@ pub fn collision_events(collisions: &[Collision], device: &str, now: Timestamp) 
 /// in progress, and the syncs failing for `sync_failing_after` (as
 /// their sync state records them).
 pub fn picture_events(
-    store: &Store,
+    reader: Reader<'_>,
     config: &Config,
     device: &str,
     now: Timestamp,
 ) -> Result<Vec<Event>, NotifyError> {
     let stale_after = config.sessions.stale_after;
-    let collisions = chittysync_engine::collisions_in(store, None, now, stale_after)?;
+    let collisions = chittysync_engine::collisions_in(reader, None, now, stale_after)?;
     let mut events = collision_events(&collisions, device, now);
-    let stored = store.folded_todos()?;
+    let stored = reader.folded_todos()?;
     let todos = stored
         .iter()
         .map(|t| t.entry())
         .collect::<Result<Vec<_>, _>>()?;
     let sessions = chittysync_engine::views::session_views(
         &stored,
-        store.sessions()?,
+        reader.sessions()?,
         now,
         stale_after.as_millis() as i64,
     );
     events.extend(plans_completed(&todos, &sessions, device, now));
     events.extend(sessions_stale(&todos, &sessions, device, stale_after, now));
     events.extend(syncs_failing(
-        store,
+        reader,
         config.notify.sync_failing_after,
         device,
         now,
@@ -176,7 +176,7 @@ pub fn picture_events(
 /// Queues what the picture has to tell ([`picture_events`]) not queued
 /// before; returns how many events are new. Nothing when `[notify]` is off.
 pub fn queue_picture(
-    store: &mut Store,
+    ledger: &mut Ledger,
     config: &Config,
     device: &str,
     now: Timestamp,
@@ -184,14 +184,14 @@ pub fn queue_picture(
     if !config.notify.enabled {
         return Ok(0);
     }
-    let events = picture_events(store, config, device, now)?;
-    queue_events(store, &config.notify, &events, now)
+    let events = picture_events(ledger.reader(), config, device, now)?;
+    queue_events(ledger, &config.notify, &events, now)
 }
 
 /// Queues each event whose key was not queued before, once per channel;
 /// returns how many events are new. Nothing when `[notify]` is off.
 pub fn queue_events(
-    store: &mut Store,
+    ledger: &mut Ledger,
     config: &NotifyConfig,
     events: &[Event],
     now: Timestamp,
@@ -200,19 +200,31 @@ pub fn queue_events(
         return Ok(0);
     }
     let channels = channels(config)?;
-    let tx = store.begin()?;
-    let mut new = 0;
-    for event in events {
-        let body = event.body.to_string();
-        let mut fresh = false;
-        for channel in &channels {
-            let key = format!("{}|{}", channel.name(), event.key);
-            fresh |= tx.queue_notify_event(&key, event.kind, &body, now)?;
-        }
-        new += usize::from(fresh);
+    if channels.is_empty() {
+        return Ok(0);
     }
-    tx.commit()?;
-    Ok(new)
+    // One row per event and channel, each event's channels together.
+    let bodies: Vec<String> = events.iter().map(|e| e.body.to_string()).collect();
+    let rows: Vec<(String, &str, &str)> = events
+        .iter()
+        .zip(&bodies)
+        .flat_map(|(event, body)| {
+            channels.iter().map(move |channel| {
+                let key = format!("{}|{}", channel.name(), event.key);
+                (key, event.kind, body.as_str())
+            })
+        })
+        .collect();
+    let notices: Vec<Notice<'_>> = rows
+        .iter()
+        .map(|(key, kind, body)| Notice { key, kind, body })
+        .collect();
+    let fresh = ledger.queue_notices(&notices, now)?;
+    // An event is new when any of its channels' rows was.
+    Ok(fresh
+        .chunks(channels.len())
+        .filter(|rows| rows.contains(&true))
+        .count())
 }
 
 /// What one delivery did.
@@ -228,14 +240,14 @@ pub struct Delivery {
 /// again a few times at once, then later with a growing delay, and dropped
 /// after [`MAX_ATTEMPTS`].
 pub fn deliver_due(
-    store: &mut Store,
+    ledger: &mut Ledger,
     config: &NotifyConfig,
     now: Timestamp,
 ) -> Result<Delivery, NotifyError> {
     let channels = channels(config)?;
     let mut out = Delivery::default();
     let hour_ago = Timestamp(now.millis() - 3_600_000);
-    for event in store.due_notify_events(now)? {
+    for event in ledger.due_notices(now)? {
         let Some((name, _)) = event.key.split_once('|') else {
             continue;
         };
@@ -244,32 +256,41 @@ pub fn deliver_due(
             continue;
         };
         let prefix = format!("{name}|");
-        if store.notify_sent_since(&prefix, hour_ago)? >= u64::from(config.max_per_hour) {
+        if ledger.notices_sent_since(&prefix, hour_ago)? >= u64::from(config.max_per_hour) {
             out.waiting += 1;
             continue;
         }
-        let result = send_with_retries(channel, event.body.as_bytes());
-        let tx = store.begin()?;
-        match result {
+        match send_with_retries(channel, event.body.as_bytes()) {
             Ok(()) => {
-                tx.notify_event_sent(&event.key, Timestamp::now())?;
+                ledger.delivered(
+                    &event.key,
+                    Delivered::Sent {
+                        at: Timestamp::now(),
+                    },
+                )?;
                 out.sent += 1;
             }
             Err(e) => {
                 let message = format!("{}: {e}", channel.describe());
                 tracing::warn!(event = %event.key, "notify: {message}");
                 let attempts = event.attempts + 1;
-                if attempts >= MAX_ATTEMPTS {
-                    tx.notify_event_dropped(&event.key, &message, Timestamp::now())?;
+                let how = if attempts >= MAX_ATTEMPTS {
+                    Delivered::Dropped {
+                        error: &message,
+                        at: Timestamp::now(),
+                    }
                 } else {
-                    let next =
-                        Timestamp(Timestamp::now().millis() + backoff(attempts).as_millis() as i64);
-                    tx.notify_event_failed(&event.key, &message, next)?;
-                }
+                    Delivered::Failed {
+                        error: &message,
+                        next_try: Timestamp(
+                            Timestamp::now().millis() + backoff(attempts).as_millis() as i64,
+                        ),
+                    }
+                };
+                ledger.delivered(&event.key, how)?;
                 out.failed.push(message);
             }
         }
-        tx.commit()?;
     }
     Ok(out)
 }
@@ -325,7 +346,8 @@ pub fn send_test(
         .collect())
 }
 
-/// The daemon's sender: a thread with its own store connection that sends
+/// The daemon's sender: a thread with its own store connection (a
+/// [`Ledger`]) that sends
 /// what is due whenever woken, and retries on its own schedule.
 pub struct Worker {
     wake: Option<Sender<()>>,
@@ -342,12 +364,12 @@ impl Worker {
             return Ok(None);
         }
         channels(&config)?;
-        let mut store = Store::open(&store_path)?;
+        let mut ledger = Ledger::open(&store_path)?;
         let (wake, rx) = mpsc::<()>();
         let thread = std::thread::Builder::new()
             .name("notify".into())
             .spawn(move || loop {
-                if let Err(e) = deliver_due(&mut store, &config, Timestamp::now()) {
+                if let Err(e) = deliver_due(&mut ledger, &config, Timestamp::now()) {
                     tracing::error!("notify: {e}");
                 }
                 match rx.recv_timeout(RETRY_CHECK) {

@@ -1,15 +1,16 @@
 //! Times the phases of reading the dashboard's picture from a store:
 //! `cargo run --release -p chittysync-ui --example picture_phases -- <home>/store.db`
 //! (docs/BENCHMARKS.md, "Dashboard").
-use chittysync_store::{FoldRow, Store};
+use chittysync_engine::{FoldRow, ReadHandle};
 use chittysync_ui::Todos;
 use std::time::Instant;
 
 fn main() {
     let path = std::env::args().nth(1).expect("a store path");
-    let store = Store::open_existing(std::path::Path::new(&path))
+    let handle = ReadHandle::open_existing(std::path::Path::new(&path))
         .expect("a store")
         .expect("a store");
+    let store = handle.reader();
     for _ in 0..3 {
         let t = Instant::now();
         let sessions = store.sessions().unwrap();
@@ -21,7 +22,7 @@ fn main() {
         let old_rows = t.elapsed();
         let entries: Vec<_> = stored.iter().map(|s| s.entry().unwrap()).collect();
         let old_parse = t.elapsed() - old_rows;
-        let conflicts = chittysync_engine::views::conflicts(&store).unwrap();
+        let conflicts = chittysync_engine::views::conflicts(store).unwrap();
         let old_total = t.elapsed();
 
         let t = Instant::now();

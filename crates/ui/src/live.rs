@@ -24,11 +24,11 @@ pub async fn watch_store(source: Arc<Source>, tx: watch::Sender<u64>) {
         ticker.tick().await;
         let s = source.clone();
         let now = tokio::task::spawn_blocking(move || {
-            s.with_store(|store| {
+            s.with_reader(|reader| {
                 Ok((
-                    store.fold_generation()?,
-                    store.fold_epoch()?,
-                    store.session_count()?,
+                    reader.fold_generation()?,
+                    reader.fold_epoch()?,
+                    reader.session_count()?,
                 ))
             })
             .ok()

@@ -12,7 +12,9 @@
 use chittysync_core::topic::TopicRules;
 use chittysync_core::{Conflict, Status, TodoEntry};
 use chittysync_engine::views::TodoHistory;
-use chittysync_store::{FoldRow, FoldedTodo, SessionRecord, SpawnRecord, Store, StoreError};
+use chittysync_engine::{
+    FoldRow, FoldedTodo, ReadHandle, Reader, SessionRecord, SpawnRecord, StoreError,
+};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -288,22 +290,22 @@ impl Picture {
     /// kept when the fold has not moved since, and brought up to date from
     /// the rows changed since when it moved but was not rebuilt (a new
     /// epoch); otherwise every row is read.
-    fn read(store: &Store, last: Option<Arc<Picture>>) -> Result<Picture, StoreError> {
-        store.read_consistent(|store| {
-            let generation = store.fold_generation()?;
-            let epoch = store.fold_epoch()?;
-            let sessions = store.sessions()?;
-            let spawns = store.spawns()?;
+    fn read(reader: Reader<'_>, last: Option<Arc<Picture>>) -> Result<Picture, StoreError> {
+        reader.read_consistent(|reader| {
+            let generation = reader.fold_generation()?;
+            let epoch = reader.fold_epoch()?;
+            let sessions = reader.sessions()?;
+            let spawns = reader.spawns()?;
             let last = last.filter(|p| p.epoch == epoch && p.generation <= generation);
             let todos = match last {
                 Some(p) if p.generation == generation => p.todos.clone(),
                 Some(p) => {
-                    let changed = parse(store.fold_rows_changed_since(p.generation)?)?;
+                    let changed = parse(reader.fold_rows_changed_since(p.generation)?)?;
                     let mut todos = p.into_todos();
                     todos.apply(changed);
                     Arc::new(todos)
                 }
-                None => Arc::new(Todos::new(parse(store.fold_rows()?)?)),
+                None => Arc::new(Todos::new(parse(reader.fold_rows()?)?)),
             };
             Ok(Picture::with(generation, epoch, todos, sessions, spawns))
         })
@@ -352,7 +354,7 @@ pub enum ReadError {
 /// The store, opened once, and the last picture read from it.
 pub struct Source {
     store_path: PathBuf,
-    store: Mutex<Option<Store>>,
+    handle: Mutex<Option<ReadHandle>>,
     cached: Mutex<Option<Arc<Picture>>>,
     pub stale_after_ms: i64,
 }
@@ -361,23 +363,23 @@ impl Source {
     pub fn new(store_path: PathBuf, stale_after_ms: i64) -> Source {
         Source {
             store_path,
-            store: Mutex::new(None),
+            handle: Mutex::new(None),
             cached: Mutex::new(None),
             stale_after_ms,
         }
     }
 
-    /// Runs `f` on the store (blocking: call from a blocking task).
-    pub fn with_store<T>(
+    /// Runs `f` on a reader of the store (blocking: call from a blocking task).
+    pub fn with_reader<T>(
         &self,
-        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+        f: impl FnOnce(Reader<'_>) -> Result<T, StoreError>,
     ) -> Result<T, ReadError> {
-        let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.handle.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            *guard = Store::open_existing(&self.store_path)?;
+            *guard = ReadHandle::open_existing(&self.store_path)?;
         }
         match guard.as_ref() {
-            Some(store) => Ok(f(store)?),
+            Some(handle) => Ok(f(handle.reader())?),
             None => Err(ReadError::NoStore(
                 self.store_path
                     .parent()
@@ -390,7 +392,7 @@ impl Source {
 
     /// The fold's generation and epoch: what the live updates watch.
     pub fn generation(&self) -> Result<(u64, u64), ReadError> {
-        self.with_store(|s| Ok((s.fold_generation()?, s.fold_epoch()?)))
+        self.with_reader(|r| Ok((r.fold_generation()?, r.fold_epoch()?)))
     }
 
     /// The current picture: the cached one while the fold is unchanged and
@@ -408,7 +410,7 @@ impl Source {
             }
         }
         let last = cached.take();
-        let fresh = Arc::new(self.with_store(|store| Picture::read(store, last))?);
+        let fresh = Arc::new(self.with_reader(|reader| Picture::read(reader, last))?);
         *cached = Some(fresh.clone());
         Ok(fresh)
     }
@@ -429,8 +431,8 @@ impl DataSource for LocalSource {
 
     fn history(&self, id: &str) -> Result<Option<TodoHistory>, ReadError> {
         let wanted = id.to_string();
-        self.source.with_store(move |store| {
-            Ok(chittysync_engine::views::histories(store, &wanted)?
+        self.source.with_reader(move |reader| {
+            Ok(chittysync_engine::views::histories(reader, &wanted)?
                 .into_iter()
                 .find(|h| h.todo.id == wanted))
         })
@@ -487,7 +489,8 @@ mod tests {
     use super::*;
     use crate::board::{board, BoardQuery};
     use chittysync_core::{Observation, Source as ObservationSource, Timestamp};
-    use chittysync_store::Via;
+    use chittysync_engine::Via;
+    use chittysync_store::Store;
     use proptest::prelude::*;
 
     const PROJECTS: [&str; 3] = ["api", "web", "docs"];
@@ -534,10 +537,10 @@ mod tests {
 
     /// The picture's todos as the engine's views read them, with no
     /// picture in between.
-    fn reference(store: &Store) -> (Vec<TodoEntry>, HashMap<String, Conflict>) {
-        let stored = store.folded_todos().unwrap();
+    fn reference(reader: Reader<'_>) -> (Vec<TodoEntry>, HashMap<String, Conflict>) {
+        let stored = reader.folded_todos().unwrap();
         let entries = stored.iter().map(|t| t.entry().unwrap()).collect();
-        let conflicts = chittysync_engine::views::conflicts(store)
+        let conflicts = chittysync_engine::views::conflicts(reader)
             .unwrap()
             .into_iter()
             .map(|c| (c.id.clone(), c))
@@ -629,6 +632,8 @@ mod tests {
     fn check(dir: &std::path::Path, batches: Vec<Batch>) {
         let path = dir.join("store.db");
         let mut store = Store::open(&path).unwrap();
+        let handle = ReadHandle::open_existing(&path).unwrap().unwrap();
+        let reader = handle.reader();
         let source = Source::new(path.clone(), 60_000);
         let mut at = 1_000;
         let mut held = None;
@@ -652,11 +657,11 @@ mod tests {
                 false => None,
             };
             let updated = source.picture().unwrap();
-            let fresh = Picture::read(&store, None).unwrap();
-            assert_eq!(updated.generation, store.fold_generation().unwrap());
+            let fresh = Picture::read(reader, None).unwrap();
+            assert_eq!(updated.generation, reader.fold_generation().unwrap());
             assert_eq!(updated.generation, fresh.generation);
             assert_eq!(*updated.todos, *fresh.todos, "incremental = full read");
-            let (entries, conflicts) = reference(&store);
+            let (entries, conflicts) = reference(reader);
             assert_eq!(
                 updated.todos.entries, entries,
                 "the engine's order and entries"

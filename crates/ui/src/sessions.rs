@@ -261,7 +261,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chittysync_store::SessionRecord;
+    use chittysync_engine::SessionRecord;
 
     fn session(id: &str) -> SessionRecord {
         SessionRecord {

@@ -33,7 +33,7 @@ pub fn current(ctx: &Context, project: Option<&str>) -> Result<Vec<Collision>> {
         return Ok(Vec::new());
     };
     Ok(chittysync_engine::collisions_in(
-        &store,
+        store.reader(),
         project,
         Timestamp::now(),
         ctx.config.sessions.stale_after,

@@ -7,10 +7,10 @@ use crate::output::{print_json, print_warning, BOLD};
 use crate::time_arg::parse_time;
 use anyhow::{Context as _, Result};
 use chittysync_core::{Observation, Timestamp};
+use chittysync_engine::Reader;
 use chittysync_gitsync::{
     install_merge_driver, CommitObservations, GitSettings, GitSync, GitSyncError,
 };
-use chittysync_store::Store;
 use std::path::Path;
 
 pub fn run(ctx: &Context, command: GitCommand) -> Result<()> {
@@ -148,7 +148,7 @@ impl PastPoint {
     }
 
     /// The observations known at that point.
-    pub fn observations(&self, store: &Store) -> Result<Vec<Observation>> {
+    pub fn observations(&self, store: Reader<'_>) -> Result<Vec<Observation>> {
         Ok(match self {
             PastPoint::Time(time) => store.observations_until(*time)?,
             PastPoint::Commit(commit) => commit.observations.clone(),

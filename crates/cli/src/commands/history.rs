@@ -7,7 +7,7 @@ use chittysync_engine::views::histories;
 
 pub fn run(ctx: &Context, query: &str, json: bool) -> Result<()> {
     let store = ctx.store_or_hint()?;
-    let histories = histories(&store, query)?;
+    let histories = histories(store.reader(), query)?;
     if histories.is_empty() {
         bail!("no todo has an id or content matching `{query}`");
     }

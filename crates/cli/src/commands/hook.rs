@@ -95,7 +95,7 @@ fn handle(global: &GlobalArgs, event: HookEvent) -> Result<(Option<String>, Vec<
     if let Some(spawn) = spawn_id() {
         // The engine refused a payload without a session before this point.
         let session = input.session_id.as_deref().unwrap_or_default();
-        if let Err(e) = engine.store().link_spawn_session(spawn, session) {
+        if let Err(e) = engine.link_spawn_session(spawn, session) {
             warnings.push(format!(
                 "cannot link session {session} to spawn {spawn}: {e}"
             ));

@@ -52,10 +52,10 @@ pub fn run(ctx: &Context, test: bool, json: bool) -> Result<()> {
     if !config.enabled {
         bail!("[notify] is off: set `enabled = true` in {file} (`chittysync notify --test` works either way)");
     }
-    let mut store = ctx.store_or_hint()?;
-    let events = chittysync_notify::picture_events(&store, &ctx.config, &device, now)?;
-    let queued = chittysync_notify::queue_events(&mut store, config, &events, now)?;
-    let delivery = chittysync_notify::deliver_due(&mut store, config, now)?;
+    let mut ledger = ctx.ledger_or_hint()?;
+    let events = chittysync_notify::picture_events(ledger.reader(), &ctx.config, &device, now)?;
+    let queued = chittysync_notify::queue_events(&mut ledger, config, &events, now)?;
+    let delivery = chittysync_notify::deliver_due(&mut ledger, config, now)?;
     if json {
         return print_json(&json!({"events": events.len(), "new_events": queued,
             "sent": delivery.sent, "failed": delivery.failed, "rate_limited": delivery.waiting}));

@@ -12,7 +12,8 @@ use chittysync_core::{Timestamp, TodoEntry};
 use std::collections::HashMap;
 
 pub fn run(ctx: &Context, project: Option<&str>, json: bool) -> Result<()> {
-    let store = ctx.store_or_hint()?;
+    let handle = ctx.store_or_hint()?;
+    let store = handle.reader();
     let todos: Vec<TodoEntry> = store
         .folded_todos()?
         .iter()

@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
     let now = Timestamp::now();
     let mut engine = ctx.engine()?;
     let point = PastPoint::parse(ctx, &args.to, now)?;
-    let then = point.observations(engine.store())?;
+    let then = point.observations(engine.reader())?;
     let changes = engine.rollback(&then, args.project.as_deref(), args.dry_run, now)?;
     let outcome = Outcome {
         to: point.label(),

@@ -10,6 +10,7 @@ use crate::output::{cell, print_json, Table, DIM};
 use anyhow::{bail, Result};
 use chittysync_core::Timestamp;
 use chittysync_daemon::spawn::{self, Candidate, Picture, Verdict};
+use chittysync_engine::Reader;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -24,10 +25,10 @@ pub fn run(ctx: &Context, dry_run: bool, project: Option<&str>, json: bool) -> R
     if !dry_run && !config.enabled {
         bail!("specialist agents are off: set `[spawn] enabled = true` in the config, or see what would start with `chittysync spawn --dry-run` (docs/TOPICS.md)");
     }
-    let mut store = ctx.store_or_hint()?;
+    let mut ledger = ctx.ledger_or_hint()?;
     let now = Timestamp::now();
     let rules = ctx.config.topics.rules();
-    let picture = Picture::read(&store)?;
+    let picture = Picture::read(ledger.reader())?;
     let list = spawn::candidates(config, &rules, &picture, project, &ctx.locations.home, now);
     if dry_run {
         if json {
@@ -77,7 +78,7 @@ pub fn run(ctx: &Context, dry_run: bool, project: Option<&str>, json: bool) -> R
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Start { .. }))
     {
-        match spawn::start(&mut store, config, &ctx.locations.home, &device, c, now) {
+        match spawn::start(&mut ledger, config, &ctx.locations.home, &device, c, now) {
             Ok(Some(s)) => {
                 if !json {
                     println!(
@@ -93,14 +94,15 @@ pub fn run(ctx: &Context, dry_run: bool, project: Option<&str>, json: bool) -> R
     }
     let ids: Vec<i64> = started.iter().map(|s| s.id).collect();
     for s in started {
-        s.wait_and_record(&store)?;
+        s.wait_and_record(&ledger)?;
     }
     // What they wrote joins the picture; each start is linked to its session.
     if !ids.is_empty() {
         ctx.engine()?.consolidate(false)?;
-        spawn::link_sessions(&store, &Picture::read(&store)?)?;
+        spawn::link_sessions(&ledger, &Picture::read(ledger.reader())?)?;
     }
-    let records: Vec<_> = store
+    let records: Vec<_> = ledger
+        .reader()
         .spawns()?
         .into_iter()
         .filter(|s| ids.contains(&s.id))
@@ -132,7 +134,7 @@ pub struct SpecialistsStatus {
     pub failing: Vec<String>,
 }
 
-pub fn status(ctx: &Context, store: &chittysync_store::Store) -> Result<SpecialistsStatus> {
+pub fn status(ctx: &Context, store: Reader<'_>) -> Result<SpecialistsStatus> {
     let spawns = store.spawns()?;
     Ok(SpecialistsStatus {
         enabled: ctx.config.spawn.enabled,

@@ -8,6 +8,7 @@ use anyhow::Result;
 use chittysync_core::Timestamp;
 use chittysync_daemon::DaemonStatus;
 use chittysync_engine::views::{self, StoreTotals, WithoutPlans};
+use chittysync_engine::{ReadHandle, Reader};
 use chittysync_gitsync::GitStatus;
 use chittysync_hubsync::{HubSync, HubSyncState};
 use serde::Serialize;
@@ -94,14 +95,17 @@ pub fn run(ctx: &Context, json: bool) -> Result<()> {
         },
     };
     // A broken sync repository must not hide the rest of the status.
-    match chittysync_gitsync::status(&super::git::settings(ctx), store.as_ref()) {
+    match chittysync_gitsync::status(
+        &super::git::settings(ctx),
+        store.as_ref().map(ReadHandle::reader),
+    ) {
         Ok(git) => report.git = git,
         Err(e) => print_warning(&format!("git sync: {e}")),
     }
     if let Some(url) = chittysync_hubsync::configured_url(&ctx.config) {
-        report.hub = Some(hub_status(ctx, url, store.as_ref()));
+        report.hub = Some(hub_status(ctx, url, store.as_ref().map(ReadHandle::reader)));
     }
-    if let Some(store) = &store {
+    if let Some(store) = store.as_ref().map(ReadHandle::reader) {
         report.plan_tools.without_plans = views::without_plans(store, Timestamp::now())?;
         report.specialists = super::spawn::status(ctx, store)?;
         report.store = Some(StoreStatus {
@@ -298,7 +302,7 @@ fn failing_since(since: Option<Timestamp>, last: Timestamp) -> String {
 }
 
 /// Asks the hub for its health (1.5 s at most) and reads the cursors kept in the store.
-fn hub_status(ctx: &Context, url: &str, store: Option<&chittysync_store::Store>) -> HubStatus {
+fn hub_status(ctx: &Context, url: &str, store: Option<Reader<'_>>) -> HubStatus {
     let token = ctx.config.hub_token();
     let health = HubSync::with_options(
         url,

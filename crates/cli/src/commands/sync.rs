@@ -83,7 +83,7 @@ pub fn run(
             Ok(())
         }
         (Some(hub), Some(Err(error))) => {
-            let backlog = HubSyncState::load(engine.store(), hub.url())
+            let backlog = HubSyncState::load(engine.reader(), hub.url())
                 .map(|s| s.backlog)
                 .unwrap_or(0);
             if error.is_transient() && backlog > 0 {

@@ -34,7 +34,8 @@ fn filter(args: &TodosArgs) -> TodoFilter {
 
 /// The folded entries now, or as they were at `as_of`.
 pub fn entries(ctx: &Context, as_of: Option<&PastPoint>) -> Result<Vec<TodoEntry>> {
-    let store = ctx.store_or_hint()?;
+    let handle = ctx.store_or_hint()?;
+    let store = handle.reader();
     match as_of {
         None => store
             .folded_todos()?
@@ -42,7 +43,7 @@ pub fn entries(ctx: &Context, as_of: Option<&PastPoint>) -> Result<Vec<TodoEntry
             .map(|t| t.entry().map_err(Into::into))
             .collect(),
         Some(point) => {
-            let past = point.observations(&store)?;
+            let past = point.observations(store)?;
             let mut entries: Vec<TodoEntry> = fold(&past)
                 .into_values()
                 .filter_map(|s| s.resolve())
@@ -63,7 +64,7 @@ pub fn run(ctx: &Context, args: &TodosArgs) -> Result<()> {
         .transpose()?;
     let wanted = filter(args);
     let list: Vec<TodoEntry> = match &as_of {
-        None => todo_entries(&ctx.store_or_hint()?, &wanted)?,
+        None => todo_entries(ctx.store_or_hint()?.reader(), &wanted)?,
         Some(point) => entries(ctx, Some(point))?
             .into_iter()
             .filter(|e| wanted.wants(e))

@@ -8,7 +8,7 @@ use anyhow::Result;
 use chittysync_core::topic::{topics, Topic, TopicTodo};
 use chittysync_core::Timestamp;
 use chittysync_daemon::spawn::{self, Picture, Verdict};
-use chittysync_store::SpawnRecord;
+use chittysync_engine::SpawnRecord;
 use serde::Serialize;
 
 /// A topic as `--json` prints it.
@@ -61,11 +61,11 @@ pub fn describe(s: &SpawnRecord, now: Timestamp) -> String {
 }
 
 pub fn run(ctx: &Context, project: Option<&str>, json: bool) -> Result<()> {
-    let store = ctx.store_or_hint()?;
-    let picture = Picture::read(&store)?;
+    let ledger = ctx.ledger_or_hint()?;
+    let picture = Picture::read(ledger.reader())?;
     // A spawned session is known by its folder and start time (docs/TOPICS.md).
-    let picture = if spawn::link_sessions(&store, &picture)? > 0 {
-        Picture::read(&store)?
+    let picture = if spawn::link_sessions(&ledger, &picture)? > 0 {
+        Picture::read(ledger.reader())?
     } else {
         picture
     };

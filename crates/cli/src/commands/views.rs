@@ -4,11 +4,11 @@ use crate::context::Context;
 use crate::output::{age, cell, print_json, short_id, status_style, Table, DIM};
 use anyhow::Result;
 use chittysync_core::{Conflict, Timestamp};
-use chittysync_store::{SessionRecord, StoredTodo};
+use chittysync_engine::{SessionRecord, StoredTodo};
 
 pub fn projects(ctx: &Context, json: bool) -> Result<()> {
     let store = ctx.store_or_hint()?;
-    let list = chittysync_engine::views::project_views(&store)?;
+    let list = chittysync_engine::views::project_views(store.reader())?;
     if json {
         return print_json(&list);
     }
@@ -58,7 +58,8 @@ pub fn session_views(
 }
 
 pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<()> {
-    let store = ctx.store_or_hint()?;
+    let handle = ctx.store_or_hint()?;
+    let store = handle.reader();
     let todos = store.folded_todos()?;
     let mut views: Vec<chittysync_engine::views::SessionView> =
         session_views(ctx, &todos, store.sessions()?)
@@ -124,7 +125,7 @@ pub fn sessions(ctx: &Context, active: bool, stale: bool, json: bool) -> Result<
 
 pub fn conflicts(ctx: &Context, json: bool) -> Result<()> {
     let store = ctx.store_or_hint()?;
-    let list: Vec<Conflict> = chittysync_engine::views::conflicts(&store)?;
+    let list: Vec<Conflict> = chittysync_engine::views::conflicts(store.reader())?;
     if json {
         return print_json(&list);
     }

@@ -59,7 +59,7 @@ impl Device {
     }
 
     pub fn observations(&self) -> u64 {
-        self.engine.store().observation_count().unwrap()
+        self.engine.reader().observation_count().unwrap()
     }
 
     /// A file of the sync repository's work tree.

@@ -262,8 +262,8 @@ impl TenantSource {
 }
 
 /// A hub session as the dashboard's sessions are.
-fn session_record(s: HubSession) -> chittysync_store::SessionRecord {
-    chittysync_store::SessionRecord {
+fn session_record(s: HubSession) -> chittysync_engine::SessionRecord {
+    chittysync_engine::SessionRecord {
         id: s.session,
         device: s.device,
         cwd: None,
@@ -338,7 +338,7 @@ impl TenantSource {
 fn resolved<'a>(
     states: &BTreeMap<TodoId, TodoState>,
     ids: impl Iterator<Item = &'a TodoId>,
-) -> Result<Vec<chittysync_store::FoldedTodo>, ReadError> {
+) -> Result<Vec<chittysync_engine::FoldedTodo>, ReadError> {
     let mut out = Vec::new();
     for resolved in ids.filter_map(|id| states.get(id)?.resolve()) {
         // Sealed todos have no text the pages could show (docs/ENCRYPTION.md),

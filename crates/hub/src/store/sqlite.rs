@@ -72,9 +72,9 @@ impl SqliteStore {
 
 /// Creates the database's missing folders (0700) and the file itself (0600,
 /// empty), whatever the umask: it holds every tenant's todos. The same rule
-/// as the local store's (`chittysync_store::create_private_database`).
+/// as the local store's (`chittysync_engine::create_private_database`).
 fn create_private(path: &Path) -> Result<()> {
-    chittysync_store::create_private_database(path).map_err(|e| StoreError::Folder {
+    chittysync_engine::create_private_database(path).map_err(|e| StoreError::Folder {
         path: e.path.display().to_string(),
         cause: e.cause,
     })

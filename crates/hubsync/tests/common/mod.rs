@@ -206,7 +206,7 @@ impl Home {
     }
 
     pub fn observations(&self) -> u64 {
-        self.engine.store().observation_count().unwrap()
+        self.engine.reader().observation_count().unwrap()
     }
 }
 
