@@ -234,7 +234,7 @@ fn two_devices_with_one_key_converge_through_a_hub_that_cannot_read_them() {
 
     // The hub folds what it cannot read: three todos, one of them met twice…
     let client =
-        chittysync_hub::client::HubClient::new(&format!("http://127.0.0.1:{port}"), &token)
+        chittysync_hubclient::client::HubClient::new(&format!("http://127.0.0.1:{port}"), &token)
             .unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -246,7 +246,7 @@ fn two_devices_with_one_key_converge_through_a_hub_that_cannot_read_them() {
     assert!(todos.todos.iter().any(|t| t.sessions.len() == 2));
     // …and says so where a view needs the text.
     match runtime.block_on(client.projects()) {
-        Err(chittysync_hub::client::ClientError::Api { status, message }) => {
+        Err(chittysync_hubclient::client::ClientError::Api { status, message }) => {
             assert_eq!(status, 409);
             assert!(message.contains("encrypted end to end"), "{message}");
         }

@@ -5,7 +5,7 @@
 mod common;
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
-use chittysync_hub::client::HubClient;
+use chittysync_hubclient::client::HubClient;
 use common::hub::{hub_token, serve_on, Running};
 use common::{todo_list, Sandbox};
 use std::path::PathBuf;

@@ -8,7 +8,7 @@
 mod common;
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
-use chittysync_hub::client::{ClientOptions, HubClient};
+use chittysync_hubclient::client::{ClientOptions, HubClient};
 use common::hub::{hub_token, serve_on, Running};
 use common::{free_port, todo_list, Sandbox};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};

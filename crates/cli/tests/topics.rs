@@ -277,7 +277,7 @@ fn the_hub_groups_topics_by_its_own_rules_as_the_cli_does() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let topics = runtime
         .block_on(async {
-            chittysync_hub::client::HubClient::new(&url, token)
+            chittysync_hubclient::client::HubClient::new(&url, token)
                 .unwrap()
                 .topics()
                 .await

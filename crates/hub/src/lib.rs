@@ -38,8 +38,9 @@ mod views;
 mod ws;
 
 // The client and the wire types live apart from the server (crates/hubclient),
-// so the daemon and the CLI talk to a hub without linking it.
-pub use chittysync_hubclient::{api, client, tls};
+// so the daemon and the CLI talk to a hub without linking it; the server uses
+// the same wire types and TLS set-up, and its tests the same client.
+use chittysync_hubclient::{api, tls};
 pub use server::{
     bind, serve, BoundHub, HubConfig, ServerTls, Timeouts, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
 };

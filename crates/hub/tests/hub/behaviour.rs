@@ -5,9 +5,9 @@ use crate::common::{
 };
 use chittysync_core::snapshot::sort_entries;
 use chittysync_core::{fold, Status, TodoEntry};
-use chittysync_hub::client::ClientError;
 use chittysync_hub::tokens::{self, TokenError};
 use chittysync_hub::HubConfig;
+use chittysync_hubclient::client::ClientError;
 use serde_json::json;
 
 const HOUR: i64 = 60 * 60 * 1000;

@@ -6,8 +6,8 @@
 pub use chittysync_testkit::{Backend, TestDb};
 
 use chittysync_core::{Observation, Source, Status, Timestamp};
-use chittysync_hub::client::{Batch, HubClient, Subscription};
 use chittysync_hub::{bind, HubConfig};
+use chittysync_hubclient::client::{Batch, HubClient, Subscription};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -142,7 +142,7 @@ pub fn obs(project: &str, content: &str, status: Status, session: &str, at_ms: i
 
 /// A raw HTTP client, for requests the typed client would never make.
 pub fn http() -> reqwest::Client {
-    chittysync_hub::tls::install_default_provider();
+    chittysync_hubclient::tls::install_default_provider();
     reqwest::Client::new()
 }
 

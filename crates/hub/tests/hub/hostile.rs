@@ -6,8 +6,8 @@
 use crate::common::WAIT;
 use crate::common::{alices_hub, http, now_ms, obs, send_json, token, Backend, TestDb, TestHub};
 use chittysync_core::Status;
-use chittysync_hub::client::ClientError;
 use chittysync_hub::{tokens, HubConfig, Timeouts};
+use chittysync_hubclient::client::ClientError;
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -241,7 +241,7 @@ pub fn hub_counts(url: &str, token: &str) -> (usize, usize) {
         .build()
         .unwrap();
     rt.block_on(async {
-        let client = chittysync_hub::client::HubClient::new(url, token).unwrap();
+        let client = chittysync_hubclient::client::HubClient::new(url, token).unwrap();
         let mut cursor = "0".to_string();
         let mut total = 0;
         let mut ids = std::collections::HashSet::new();
