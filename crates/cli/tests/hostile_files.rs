@@ -263,22 +263,58 @@ fn a_cache_that_cannot_be_written_is_a_warning_not_a_failure() {
     }
 }
 
-/// A store that cannot be opened (its file is a folder) is refused naming
-/// it and SQLite's reason, each told once: the `caused by:` lines do not
-/// print a cause already in the message above them again.
+/// The store's own files with something else in their place — the database
+/// a folder, a FIFO or a link to `/dev/zero`; the observation log a FIFO or
+/// a link — are refused naming the file and what is wrong, each cause told
+/// once (the `caused by:` lines repeat nothing of the message above them),
+/// never waiting on the FIFO (docs/ARCHITECTURE.md, "The store").
 #[test]
-fn a_store_that_is_a_folder_is_refused_telling_each_cause_once() {
-    let sandbox = Sandbox::new();
-    std::fs::create_dir_all(sandbox.home().join("chittysync.db")).unwrap();
-    let out = sandbox.run(&["status"]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("chittysync.db"), "{stderr}");
-    assert_eq!(
-        stderr.matches("unable to open database file").count(),
-        1,
-        "{stderr}"
-    );
+fn the_stores_own_files_replaced_by_something_else_are_refused_by_name() {
+    for kind in ["folder", "FIFO", "device"] {
+        let sandbox = Sandbox::new();
+        let db = sandbox.home().join("chittysync.db");
+        std::fs::create_dir_all(sandbox.home()).unwrap();
+        match kind {
+            "folder" => std::fs::create_dir(&db).unwrap(),
+            _ => make_odd(&db, kind),
+        }
+        let run = guarded(&sandbox, &["status"], "");
+        assert_eq!(run.code, Some(1), "{kind}: {}", run.stderr);
+        let expected = format!("{}: not a regular file", db.display());
+        assert_eq!(
+            run.stderr.matches(&expected).count(),
+            1,
+            "{kind}: {}",
+            run.stderr
+        );
+    }
+    // More observations than the log's tail holds, so they are in the file.
+    let todos: Vec<_> = (0..300)
+        .map(|i| json!({"content": format!("Step {i}"), "status": "pending"}))
+        .collect();
+    for kind in ["FIFO", "device"] {
+        let sandbox = Sandbox::new();
+        sandbox.write("todos/s1-agent-s1.json", json!(todos).to_string());
+        sandbox.consolidate(&[]);
+        let log = sandbox.home().join("chittysync.db.log");
+        std::fs::remove_file(&log).unwrap();
+        make_odd(&log, kind);
+        let run = guarded(&sandbox, &["history", "Step 7"], "");
+        assert_eq!(run.code, Some(1), "{kind}: {}", run.stderr);
+        let named = format!("the observation log {}: ", log.display());
+        assert_eq!(
+            run.stderr.matches(&named).count(),
+            1,
+            "{kind}: {}",
+            run.stderr
+        );
+        let why = if kind == "FIFO" {
+            "something other than a file stands in its place"
+        } else {
+            "a symbolic link stands in its place"
+        };
+        assert!(run.stderr.contains(why), "{kind}: {}", run.stderr);
+    }
 }
 
 /// `path` made a FIFO, or a link to `/dev/zero` (a device): what `kind`

@@ -12,7 +12,7 @@ pub enum StoreError {
         path: PathBuf,
         cause: rusqlite::Error,
     },
-    #[error("cannot create {path}: {cause}")]
+    #[error("cannot create or open {path}: {cause}")]
     Io {
         path: PathBuf,
         cause: std::io::Error,

@@ -239,7 +239,8 @@ pub struct CreateError {
 /// Creates a SQLite database's missing folders (0700) and the file itself
 /// (0600, empty), whatever the umask, for the local store and the hub's
 /// SQLite database alike. SQLite gives the `-wal` and `-shm` files it adds
-/// the database file's mode. An existing file is left as it is.
+/// the database file's mode. An existing file is left as it is; something
+/// else in its place (a folder, a FIFO, a device) is refused.
 pub fn create_private_database(path: &Path) -> std::result::Result<(), CreateError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let fail = |path: &Path| {
@@ -260,7 +261,14 @@ pub fn create_private_database(path: &Path) -> std::result::Result<(), CreateErr
         .open(path)
     {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // SQLite would answer a FIFO or a device with "disk I/O error".
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => Err(fail(path)(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ))),
+            _ => Ok(()),
+        },
         Err(e) => Err(fail(path)(e)),
     }
 }

@@ -40,6 +40,47 @@ pub(crate) struct Log {
     offsets_path: PathBuf,
     reader: RefCell<Option<File>>,
     offsets: RefCell<Option<File>>,
+    walked: RefCell<Walked>,
+}
+
+/// Where records start, learned by walking the log when the offsets file
+/// cannot tell (missing, wrong, or not a file) and kept for the handle's
+/// life: without it every record read would walk the log from its start
+/// again. Only counted records are kept, and those never move.
+#[derive(Default)]
+struct Walked {
+    /// By `seq - 1`; 0 for a `seq` the log does not hold (a gap).
+    offsets: Vec<u64>,
+}
+
+impl Walked {
+    /// The start of record `seq`, if walked.
+    fn offset_of(&self, seq: i64) -> Option<u64> {
+        let at = *self
+            .offsets
+            .get(usize::try_from(seq.checked_sub(1)?).ok()?)?;
+        (at != 0).then_some(at)
+    }
+
+    /// Where to walk on from to reach records past those walked.
+    fn resume_at(&self) -> u64 {
+        self.offsets
+            .iter()
+            .rev()
+            .find(|&&at| at != 0)
+            .copied()
+            .unwrap_or(MAGIC.len() as u64)
+    }
+
+    fn note(&mut self, seq: i64, at: u64) {
+        let Ok(index) = usize::try_from(seq - 1) else {
+            return;
+        };
+        if index >= self.offsets.len() {
+            self.offsets.resize(index + 1, 0);
+        }
+        self.offsets[index] = at;
+    }
 }
 
 /// The log file, to be read from start to end: what a fold of the whole
@@ -81,30 +122,44 @@ fn damaged(path: &Path, message: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt("observation log", format!("{}: {message}", path.display()))
 }
 
-/// Opens (creating) a file for reading and writing, never through a
-/// symbolic link, and private to its user (0600) whatever it was made with
-/// (docs/ARCHITECTURE.md, "The store").
-fn open_rw(path: &Path) -> Result<File> {
+/// Opens one of the log's own files — never through a symbolic link, never
+/// waiting (a FIFO put in its place opens at once and is refused;
+/// `O_NONBLOCK` changes nothing for a regular file), and only if it is a
+/// regular file — to read, or to read and write (creating it,
+/// private to its user: 0600 whatever it was made with); docs/ARCHITECTURE.md,
+/// "The store".
+fn open_own(path: &Path, write: bool) -> Result<File> {
     use std::os::unix::fs::PermissionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .write(true)
-        .create(true)
+        .write(write)
+        .create(write)
         .truncate(false)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| io_error(path, e))?;
-    let mode = file
-        .metadata()
-        .map_err(|e| io_error(path, e))?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => io_error(path, not_ours("a symbolic link")),
+            _ => io_error(path, e),
+        })?;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Err(io_error(path, not_ours("something other than a file")));
+    }
+    let mode = meta.permissions().mode();
+    if write && mode & 0o077 != 0 {
         file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))
             .map_err(|e| io_error(path, e))?;
     }
     Ok(file)
+}
+
+/// What stands where one of the store's own files should be.
+fn not_ours(what: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("{what} stands in its place (the store follows no link and opens only files)"),
+    )
 }
 
 impl Log {
@@ -119,6 +174,7 @@ impl Log {
             offsets_path: PathBuf::from(offsets_path),
             reader: RefCell::new(None),
             offsets: RefCell::new(None),
+            walked: RefCell::default(),
         }
     }
 
@@ -132,7 +188,7 @@ impl Log {
     /// offsets to the same count.
     pub(crate) fn appender(&self, committed: (i64, u64)) -> Result<Appender> {
         let (count, bytes) = committed;
-        let mut log = open_rw(&self.file.path)?;
+        let mut log = open_own(&self.file.path, true)?;
         let len = log
             .metadata()
             .map_err(|e| io_error(&self.file.path, e))?
@@ -179,22 +235,29 @@ impl Log {
     /// rebuilt from the log if shorter or if its last offset is not the
     /// last record's.
     fn offsets_for(&self, count: i64, log_end: u64) -> Result<File> {
-        let offsets = open_rw(&self.offsets_path)?;
         let want = count as u64 * 8;
-        let len = offsets
-            .metadata()
-            .map_err(|e| io_error(&self.offsets_path, e))?
-            .len();
-        let consistent = len >= want
-            && (count == 0 || {
-                let mut last = [0u8; 8];
-                offsets.read_exact_at(&mut last, want - 8).is_ok_and(|()| {
-                    let at = u64::from_le_bytes(last);
-                    self.record_at(at)
-                        .is_ok_and(|(r, next)| r.seq == count && next == log_end)
+        // Something not a file in its place (a FIFO, a link) is no cache:
+        // the rebuilt file replaces it, as it replaces a wrong one.
+        let offsets = open_own(&self.offsets_path, true).ok();
+        let len = match &offsets {
+            Some(file) => file
+                .metadata()
+                .map_err(|e| io_error(&self.offsets_path, e))?
+                .len(),
+            None => 0,
+        };
+        let consistent = offsets.as_ref().is_some_and(|offsets| {
+            len >= want
+                && (count == 0 || {
+                    let mut last = [0u8; 8];
+                    offsets.read_exact_at(&mut last, want - 8).is_ok_and(|()| {
+                        let at = u64::from_le_bytes(last);
+                        self.record_at(at)
+                            .is_ok_and(|(r, next)| r.seq == count && next == log_end)
+                    })
                 })
-            });
-        if consistent {
+        });
+        if let Some(offsets) = offsets.filter(|_| consistent) {
             if len > want {
                 offsets
                     .set_len(want)
@@ -210,7 +273,7 @@ impl Log {
             PathBuf::from(p)
         };
         let _ = std::fs::remove_file(&fresh_path);
-        let fresh = open_rw(&fresh_path)?;
+        let fresh = open_own(&fresh_path, true)?;
         let mut out = BufWriter::new(&fresh);
         let mut seen = 0;
         self.scan(MAGIC.len() as u64, count, |at, record| {
@@ -286,7 +349,7 @@ impl Log {
     fn offset_of(&self, seq: i64) -> Option<u64> {
         let mut offsets = self.offsets.borrow_mut();
         if offsets.is_none() {
-            *offsets = File::open(&self.offsets_path).ok();
+            *offsets = open_own(&self.offsets_path, false).ok();
         }
         let mut raw = [0u8; 8];
         offsets
@@ -314,15 +377,25 @@ impl Log {
         if let Some(record) = self.read_by_offset(seq) {
             return Ok(record);
         }
-        // The offsets are a cache: without them, the log is walked.
-        let mut found = None;
-        self.scan(MAGIC.len() as u64, seq, |_, record| {
-            if record.seq == seq {
-                found = Some(record);
-            }
-            Ok(())
-        })?;
-        found.ok_or_else(|| damaged(&self.file.path, format!("it holds no observation {seq}")))
+        // The offsets are a cache: without them, the log is walked — once,
+        // from where an earlier walk stopped — and the walk remembered.
+        let mut walked = self.walked.borrow_mut();
+        if walked.offset_of(seq).is_none() && (walked.offsets.len() as i64) < seq {
+            self.scan(walked.resume_at(), seq, |at, record| {
+                if record.seq <= seq {
+                    walked.note(record.seq, at);
+                }
+                Ok(())
+            })?;
+        }
+        match walked.offset_of(seq).map(|at| self.record_at(at)) {
+            Some(Ok((record, _))) if record.seq == seq => Ok(record),
+            Some(Err(e)) => Err(e),
+            _ => Err(damaged(
+                &self.file.path,
+                format!("it holds no observation {seq}"),
+            )),
+        }
     }
 
     /// Calls `each` with every record after `after` up to `upto` (seqs), in order.
@@ -386,11 +459,7 @@ impl LogFile {
 
     /// The log opened to read, never through a symbolic link.
     fn open_for_reading(&self) -> Result<File> {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&self.path)
-            .map_err(|e| io_error(&self.path, e))
+        open_own(&self.path, false)
     }
 
     /// Calls `each` with every record up to `upto` whose todo `wanted`

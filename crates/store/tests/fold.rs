@@ -527,3 +527,85 @@ fn a_link_in_place_of_the_log_is_refused_by_name() {
     drop(tx);
     assert_eq!(std::fs::read(&elsewhere).unwrap(), before);
 }
+
+/// Bytes this thread has read through system calls so far (`rchar` of
+/// `/proc/thread-self/io`): a count of work, not of time.
+fn bytes_read_by_this_thread() -> u64 {
+    let io = std::fs::read_to_string("/proc/thread-self/io").unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The offsets file is a cache (docs/ARCHITECTURE.md, "The store"): without
+/// it — deleted, or a FIFO or a link in its place — a todo's history reads
+/// the same, walking the log once rather than once a record, never waiting
+/// on the FIFO; the next write into the file puts a regular offsets file
+/// back in its place.
+#[test]
+fn a_history_without_its_offsets_file_walks_the_log_once() {
+    const RECORDS: usize = 3_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    let observations: Vec<Observation> = (0..RECORDS)
+        .map(|i| observation(1, i, Status::Pending, i as i64))
+        .collect();
+    let todo = observations[0].todo_id.to_string();
+    ingest_into_file(&mut store, &observations);
+    let expected = store.history(&todo).unwrap();
+    assert_eq!(expected.len(), RECORDS);
+    drop(store);
+    let log_bytes = std::fs::metadata(dir.path().join("s.db.log"))
+        .unwrap()
+        .len();
+    // What the history reads with its offsets, in a fresh handle.
+    let with_offsets = {
+        let store = Store::open(&path).unwrap();
+        let before = bytes_read_by_this_thread();
+        store.history(&todo).unwrap();
+        bytes_read_by_this_thread() - before
+    };
+    let offsets = dir.path().join("s.db.log.idx");
+    for (written, case) in ["missing", "a FIFO", "a link to /dev/zero"]
+        .into_iter()
+        .enumerate()
+    {
+        std::fs::remove_file(&offsets).unwrap();
+        match case {
+            "a FIFO" => {
+                let made = std::process::Command::new("mkfifo").arg(&offsets).status();
+                assert!(made.unwrap().success(), "mkfifo");
+            }
+            "a link to /dev/zero" => std::os::unix::fs::symlink("/dev/zero", &offsets).unwrap(),
+            _ => {}
+        }
+        let mut store = Store::open(&path).unwrap();
+        let before = bytes_read_by_this_thread();
+        let history = store.history(&todo).unwrap();
+        let read = bytes_read_by_this_thread() - before;
+        assert_eq!(history.len(), expected.len(), "{case}");
+        for (got, want) in history.iter().zip(&expected) {
+            assert_eq!(got.observation.id, want.observation.id, "{case}");
+            assert_eq!(got.seq, want.seq, "{case}");
+        }
+        // One walk more than with the offsets; a walk a record would be
+        // RECORDS / 2 times the log.
+        assert!(
+            read <= with_offsets + 2 * log_bytes,
+            "{case}: {read} bytes read, {with_offsets} with the offsets, log {log_bytes}"
+        );
+        ingest_into_file(&mut store, &[observation(2, written, Status::Pending, 0)]);
+        assert!(
+            std::fs::symlink_metadata(&offsets).unwrap().is_file(),
+            "{case}: the offsets file is a file again"
+        );
+        assert_eq!(
+            std::fs::metadata(&offsets).unwrap().len(),
+            8 * (RECORDS + written + 1) as u64,
+            "{case}"
+        );
+    }
+}

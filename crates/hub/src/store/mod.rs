@@ -104,7 +104,7 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
-    #[error("cannot create the database (or its folder) {path}: {cause}")]
+    #[error("cannot create or open the database (or its folder) {path}: {cause}")]
     Folder { path: String, cause: std::io::Error },
     #[error("stored row is invalid: {0}")]
     Corrupt(String),
