@@ -329,42 +329,22 @@ impl Tx<'_> {
         meanwhile: impl FnOnce() -> Result<()>,
     ) -> Result<(usize, Vec<String>)> {
         let log = self.whole_log()?;
-        std::thread::scope(|scope| {
-            // No room in the channel: the folding thread waits with the
-            // next part until this one takes it.
-            let (send, folded_parts) = std::sync::mpsc::sync_channel(0);
-            // A written part goes back to be freed by the thread that made
-            // it: freed here, its many small blocks would go back to that
-            // thread's malloc arena under its lock, against its own mallocs.
-            let (written, to_free) = std::sync::mpsc::channel::<Vec<(String, Loaded)>>();
-            let log = &log;
-            scope.spawn(move || {
-                for part in 0..parts {
-                    let folded = fold_part(log, part, parts);
-                    let failed = folded.is_err();
-                    // Gone: this thread failed and stopped listening.
-                    if send.send(folded).is_err() || failed {
-                        return;
-                    }
-                    to_free.try_iter().for_each(drop);
-                }
-                drop(send);
-                to_free.iter().for_each(drop);
-            });
-            meanwhile()?;
-            let mut folded = 0;
-            let mut changed = Vec::new();
-            for ordered in folded_parts {
-                let ordered = ordered?;
+        let mut part = 0;
+        let mut folded = 0;
+        let mut changed = Vec::new();
+        crate::make_beside(
+            || {
+                let next = (part < parts).then(|| fold_part(&log, part, parts));
+                part += 1;
+                next
+            },
+            meanwhile,
+            |ordered| {
                 folded += ordered.len();
-                self.write_part(&ordered, generation, &mut changed)?;
-                // The folding thread is gone only after a failure, met
-                // here next.
-                let _ = written.send(ordered);
-            }
-            drop(written);
-            Ok((folded, changed))
-        })
+                self.write_part(ordered, generation, &mut changed)
+            },
+        )?;
+        Ok((folded, changed))
     }
 
     /// Writes the fold rows of a part of a fold of the whole log, in

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod beside;
 mod board;
 mod collisions;
 mod error;
@@ -27,6 +28,7 @@ mod tasks;
 mod todos;
 mod views;
 
+pub use beside::make_beside;
 pub use board::{FoldRow, FoldedTodo};
 pub use collisions::{NewWord, NotifyEvent, TodoWords};
 pub use error::StoreError;

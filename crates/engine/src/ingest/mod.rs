@@ -216,41 +216,20 @@ impl Ingest<'_, '_, '_> {
             self.take_step(&files, &mut 0, total, progress)?;
             return self.finish();
         }
-        // Several steps: the next is read on a thread of its own while this
-        // one is taken in, one file after another (the run's thread keeps
-        // the other core). The reader hands a step over only when it is
-        // taken, so two steps' parsed contents are held at most.
+        // Several steps: the next is read on a thread of its own, one file
+        // after another, while this one is taken in (the run's thread keeps
+        // the other core); two steps' parsed contents are held at most.
         let mut changed = changed.into_iter();
-        std::thread::scope(|scope| {
-            let (send, read_steps) = std::sync::mpsc::sync_channel(0);
-            // A step taken in goes back to be freed by the reader, whose
-            // malloc arena holds it: freed here, its blocks would go back
-            // under that arena's lock, against the reader's own mallocs.
-            let (taken, to_free) = std::sync::mpsc::channel::<Vec<ReadFile>>();
-            scope.spawn(move || {
-                loop {
-                    let step: Vec<_> = changed.by_ref().take(FILES_PER_STEP).collect();
-                    if step.is_empty() {
-                        break;
-                    }
-                    let files = crate::read::read_each(sources, step, max_file_bytes);
-                    // Gone: the run failed and stopped taking steps.
-                    if send.send(files).is_err() {
-                        return;
-                    }
-                    to_free.try_iter().for_each(drop);
-                }
-                drop(send);
-                to_free.iter().for_each(drop);
-            });
-            let mut done = 0;
-            for files in read_steps {
-                self.take_step(&files, &mut done, total, progress)?;
-                let _ = taken.send(files);
-            }
-            drop(taken);
-            Ok::<_, StoreError>(())
-        })?;
+        let mut done = 0;
+        chittysync_store::make_beside(
+            || {
+                let step: Vec<_> = changed.by_ref().take(FILES_PER_STEP).collect();
+                (!step.is_empty())
+                    .then(|| Ok(crate::read::read_each(sources, step, max_file_bytes)))
+            },
+            || Ok(()),
+            |files| self.take_step(files, &mut done, total, progress),
+        )?;
         self.finish()
     }
 
