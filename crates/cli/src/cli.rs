@@ -8,9 +8,10 @@ use std::path::PathBuf;
     name = "chittysync",
     version,
     about = "One live, deduplicated, project-aware picture of every AI coding session's todo list.",
-    long_about = "chittysync reads the todo lists, task files and transcripts that Claude Code \
-sessions write, folds them into one deduplicated list per project, and keeps it current \
-(daemon, hooks), in history (git) and shared across machines (sync hub).",
+    long_about = "chittysync reads the plans that AI coding sessions write — Claude Code's todo \
+lists, task files and transcripts, Codex CLI's rollouts, Gemini CLI's and Qwen Code's chats and \
+todo files, OpenCode's database — folds them into one deduplicated list per project, and keeps \
+it current (daemon, hooks), in history (git) and shared across machines (sync hub).",
     after_help = "Start with `chittysync consolidate`, then `chittysync todos`."
 )]
 pub struct Cli {
@@ -64,7 +65,7 @@ pub struct JsonFlag {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read what changed under the Claude Code folder, fold it, write the outputs
+    /// Read what changed in every agent's folder, fold it, write the outputs
     Consolidate {
         /// Reread every file, not only those whose size or mtime changed
         #[arg(long)]
@@ -201,7 +202,7 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
-    /// Watch Claude Code's folders and keep the outputs current (foreground; see `service`)
+    /// Watch every agent's folders and keep the outputs current (foreground; see `service`)
     Daemon,
     /// Install the daemon as a systemd user unit (Linux) or LaunchAgent (macOS)
     Service {
