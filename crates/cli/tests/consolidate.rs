@@ -181,7 +181,7 @@ fn bad_files_are_named_counted_and_lose_nothing() {
         stderr.contains("s4-agent-s4.json: empty file (a write may be under way)"),
         "{stderr}"
     );
-    assert!(stderr.contains("s5-agent-s5.json: refused: the file is 104857600 bytes, above the limit of 16777216 bytes"), "{stderr}");
+    assert!(stderr.contains("s5-agent-s5.json: refused: the file is 104857600 bytes, above the limit of 16777216 bytes (`max_file_bytes` under `[limits]` in config.toml)"), "{stderr}");
     assert!(
         stderr.contains("notes.md: invalid JSON"),
         "other tools' files are named: {stderr}"

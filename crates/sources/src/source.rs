@@ -538,7 +538,9 @@ fn whole(
             Err(ParseError::Empty) => Reading::WriteUnderWay,
             Err(e) => Reading::Unusable(e.to_string()),
         },
-        Err(e @ ReadError::TooLarge { .. }) => Reading::Unusable(format!("refused: {e}")),
+        Err(e @ ReadError::TooLarge { .. }) => Reading::Unusable(format!(
+            "refused: {e} (`max_file_bytes` under `[limits]` in config.toml)"
+        )),
         Err(ReadError::Io(io)) => Reading::Unusable(format!("cannot read the file: {io}")),
     }
 }
