@@ -331,7 +331,7 @@ impl Log {
                 frame.copy_from_slice(&head[..len + FRAME]);
             } else {
                 file.read_exact_at(&mut frame, at)
-                    .map_err(|e| self.file.record_error(at, format!("is cut short: {e}")))?;
+                    .map_err(|e| self.file.cut_short(file, at, len, e))?;
             }
             let record = decode_frame(&frame).map_err(|e| self.file.record_error(at, e))?;
             Ok((record, at + (len + FRAME) as u64))
@@ -447,6 +447,23 @@ impl LogFile {
         damaged(&self.path, format!("the record at byte {at} {why}"))
     }
 
+    /// The body of `len` bytes of the record at byte `at` could not be read
+    /// whole: where the file ends, when that is why.
+    fn cut_short(&self, file: &File, at: u64, len: usize, e: std::io::Error) -> StoreError {
+        let end = at + (len + FRAME) as u64;
+        match file.metadata() {
+            Ok(meta) if e.kind() == std::io::ErrorKind::UnexpectedEof && meta.len() < end => self
+                .record_error(
+                    at,
+                    format!(
+                        "is cut short: it would end at byte {end}, the file ends at byte {}",
+                        meta.len()
+                    ),
+                ),
+            _ => self.record_error(at, format!("cannot be read: {e}")),
+        }
+    }
+
     fn check_magic(&self, file: &File) -> Result<()> {
         let mut magic = [0u8; 8];
         file.read_exact_at(&mut magic, 0)
@@ -523,7 +540,7 @@ impl LogFile {
             frame.resize(len + FRAME, 0);
             reader
                 .read_exact(&mut frame[4..])
-                .map_err(|e| self.record_error(at, format!("is cut short: {e}")))?;
+                .map_err(|e| self.cut_short(reader.get_ref(), at, len, e))?;
             let body = checked_body(&frame).map_err(|e| self.record_error(at, e))?;
             let seq = Body(body).i64().unwrap_or(i64::MAX);
             each(at, body)?;

@@ -609,3 +609,37 @@ fn a_history_without_its_offsets_file_walks_the_log_once() {
         );
     }
 }
+
+/// A log cut inside a record (by hand, by a disk that lied) is refused on
+/// read naming the file, the record and where the file ends, not read as
+/// less (docs/ARCHITECTURE.md, "What is durable when").
+#[test]
+fn a_log_cut_inside_a_record_is_refused_saying_where_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    let observations: Vec<Observation> = (0..400)
+        .map(|i| observation(1, i, Status::Pending, i as i64))
+        .collect();
+    let todo = observations[0].todo_id.to_string();
+    ingest_into_file(&mut store, &observations);
+    drop(store);
+    let log = dir.path().join("s.db.log");
+    let full = std::fs::metadata(&log).unwrap().len();
+    let cut = full - 10;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(cut)
+        .unwrap();
+    let store = Store::open(&path).unwrap();
+    let err = store.history(&todo).unwrap_err().to_string();
+    assert!(err.contains(&log.display().to_string()), "{err}");
+    assert!(
+        err.contains(&format!(
+            "it would end at byte {full}, the file ends at byte {cut}"
+        )),
+        "{err}"
+    );
+}
