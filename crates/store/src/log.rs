@@ -20,6 +20,7 @@ use chittysync_core::{Observation, Source, Status, Timestamp};
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow::{self, Break, Continue};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -285,7 +286,7 @@ impl Log {
                 write(&mut out, 0)?;
             }
             seen = record.seq;
-            write(&mut out, at)
+            write(&mut out, at).map(|()| Continue(()))
         })?;
         out.flush().map_err(|e| io_error(&fresh_path, e))?;
         drop(out);
@@ -385,7 +386,7 @@ impl Log {
                 if record.seq <= seq {
                     walked.note(record.seq, at);
                 }
-                Ok(())
+                Ok(Continue(()))
             })?;
         }
         match walked.offset_of(seq).map(|at| self.record_at(at)) {
@@ -417,22 +418,23 @@ impl Log {
                 _ => MAGIC.len() as u64,
             },
         };
-        let mut more = true;
+        // Stops where `each` has had enough: an export reads a page of the
+        // log, not the rest of it after every page.
         self.scan(start, upto, |_, record| {
-            if more && record.seq > after {
-                more = each(record)?;
+            if record.seq > after && !each(record)? {
+                return Ok(Break(()));
             }
-            Ok(())
+            Ok(Continue(()))
         })
     }
 
     /// Reads records sequentially from byte `start` up to and including
-    /// record `upto`.
+    /// record `upto`, or until `each` breaks.
     fn scan(
         &self,
         start: u64,
         upto: i64,
-        mut each: impl FnMut(u64, Record) -> Result<()>,
+        mut each: impl FnMut(u64, Record) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
         self.file.scan_bodies(start, upto, |at, body| {
             let record = decode_body(body).map_err(|e| self.file.record_error(at, e))?;
@@ -492,20 +494,21 @@ impl LogFile {
         self.scan_bodies(MAGIC.len() as u64, upto, |at, body| {
             let todo = todo_of(body).map_err(|e| self.record_error(at, e))?;
             if !wanted(todo) {
-                return Ok(());
+                return Ok(Continue(()));
             }
             let record = decode_body(body).map_err(|e| self.record_error(at, e))?;
-            each(record)
+            each(record).map(|()| Continue(()))
         })
     }
 
     /// Reads the records' bodies sequentially from byte `start` up to and
-    /// including record `upto`, each checked against its checksum.
+    /// including record `upto`, or until `each` breaks, each checked against
+    /// its checksum.
     fn scan_bodies(
         &self,
         start: u64,
         upto: i64,
-        mut each: impl FnMut(u64, &[u8]) -> Result<()>,
+        mut each: impl FnMut(u64, &[u8]) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
         if upto <= 0 {
             return Ok(());
@@ -543,11 +546,10 @@ impl LogFile {
                 .map_err(|e| self.cut_short(reader.get_ref(), at, len, e))?;
             let body = checked_body(&frame).map_err(|e| self.record_error(at, e))?;
             let seq = Body(body).i64().unwrap_or(i64::MAX);
-            each(at, body)?;
-            at += (len + FRAME) as u64;
-            if seq >= upto {
+            if each(at, body)?.is_break() || seq >= upto {
                 return Ok(());
             }
+            at += (len + FRAME) as u64;
         }
     }
 }

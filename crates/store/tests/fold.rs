@@ -643,3 +643,44 @@ fn a_log_cut_inside_a_record_is_refused_saying_where_it_ends() {
         "{err}"
     );
 }
+
+/// An export reads the log a page at a time (`observations_after` with a
+/// limit, as git and hub syncs page through it): each page reads on from
+/// where the last ended and stops at its limit, so paging through the log
+/// reads it about once — not the rest of the log after every page. Counted
+/// in bytes this thread read, not in time.
+#[test]
+fn paging_through_the_log_reads_it_about_once() {
+    const RECORDS: usize = 60_000;
+    const PAGE: usize = 6_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    let observations: Vec<Observation> = (0..RECORDS)
+        .map(|i| observation(i % 100, i / 100, Status::Pending, i as i64))
+        .collect();
+    ingest_into_file(&mut store, &observations);
+    drop(store);
+    let log_bytes = std::fs::metadata(dir.path().join("s.db.log"))
+        .unwrap()
+        .len();
+    let store = Store::open(&path).unwrap();
+    let before = bytes_read_by_this_thread();
+    let (mut after, mut seen) = (0, 0);
+    loop {
+        let page = store.observations_after(after, Via::Local, PAGE).unwrap();
+        seen += page.len();
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = last.seq,
+            _ => break,
+        }
+    }
+    let read = bytes_read_by_this_thread() - before;
+    assert_eq!(seen, RECORDS);
+    // The rest of the log after every page would be about (pages + 1) / 2
+    // times it: 5.5 here.
+    assert!(
+        read < 3 * log_bytes,
+        "{read} bytes read for a log of {log_bytes}"
+    );
+}
