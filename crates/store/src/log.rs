@@ -63,9 +63,11 @@ impl Walked {
         (at != 0).then_some(at)
     }
 
-    /// Where to walk on from to reach records past those walked.
-    fn resume_at(&self) -> u64 {
-        self.offsets
+    /// Where to walk from to reach record `seq`: the start of the last
+    /// walked record at or before it, else the log's first record.
+    fn start_for(&self, seq: i64) -> u64 {
+        let upto = usize::try_from(seq).unwrap_or(0).min(self.offsets.len());
+        self.offsets[..upto]
             .iter()
             .rev()
             .find(|&&at| at != 0)
@@ -382,7 +384,7 @@ impl Log {
         // from where an earlier walk stopped — and the walk remembered.
         let mut walked = self.walked.borrow_mut();
         if walked.offset_of(seq).is_none() && (walked.offsets.len() as i64) < seq {
-            self.scan(walked.resume_at(), seq, |at, record| {
+            self.scan(walked.start_for(seq), seq, |at, record| {
                 if record.seq <= seq {
                     walked.note(record.seq, at);
                 }
@@ -409,18 +411,29 @@ impl Log {
         if upto <= after {
             return Ok(());
         }
-        let start = match after {
-            0 => MAGIC.len() as u64,
-            _ => match self.offset_of(after + 1) {
-                Some(at) if self.record_at(at).is_ok_and(|(r, _)| r.seq == after + 1) => at,
-                // A gap left by a store written before the log, or offsets
-                // that do not know it: from the start.
-                _ => MAGIC.len() as u64,
-            },
+        let is_next = |at: u64| self.record_at(at).is_ok_and(|(r, _)| r.seq == after + 1);
+        let by_offsets = match after {
+            0 => Some(MAGIC.len() as u64),
+            _ => self.offset_of(after + 1).filter(|&at| is_next(at)),
+        };
+        // Offsets that do not know it (a gap left by a store written before
+        // the log, an offsets file missing or wrong): walked from the last
+        // record an earlier walk found at or before it, and the walk
+        // remembered, so the next page does not walk from the start again.
+        // (`each` must not read the log: the walk is borrowed meanwhile.)
+        let (start, mut walked) = match by_offsets {
+            Some(at) => (at, None),
+            None => {
+                let walked = self.walked.borrow_mut();
+                (walked.start_for(after + 1), Some(walked))
+            }
         };
         // Stops where `each` has had enough: an export reads a page of the
         // log, not the rest of it after every page.
-        self.scan(start, upto, |_, record| {
+        self.scan(start, upto, |at, record| {
+            if let Some(walked) = walked.as_mut() {
+                walked.note(record.seq, at);
+            }
             if record.seq > after && !each(record)? {
                 return Ok(Break(()));
             }
