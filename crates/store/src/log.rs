@@ -380,25 +380,21 @@ impl Log {
         if let Some(record) = self.read_by_offset(seq) {
             return Ok(record);
         }
-        // The offsets are a cache: without them, the log is walked — once,
-        // from where an earlier walk stopped — and the walk remembered.
-        let mut walked = self.walked.borrow_mut();
-        if walked.offset_of(seq).is_none() && (walked.offsets.len() as i64) < seq {
-            self.scan(walked.start_for(seq), seq, |at, record| {
-                if record.seq <= seq {
-                    walked.note(record.seq, at);
-                }
-                Ok(Continue(()))
-            })?;
+        // The offsets are a cache: without them, the log is walked as an
+        // export's page is, from where an earlier walk stopped, and the walk
+        // remembered; a record walked past before is read where it lies.
+        let walked = self.walked.borrow().offset_of(seq);
+        if let Some((record, _)) = walked.and_then(|at| self.record_at(at).ok()) {
+            if record.seq == seq {
+                return Ok(record);
+            }
         }
-        match walked.offset_of(seq).map(|at| self.record_at(at)) {
-            Some(Ok((record, _))) if record.seq == seq => Ok(record),
-            Some(Err(e)) => Err(e),
-            _ => Err(damaged(
-                &self.file.path,
-                format!("it holds no observation {seq}"),
-            )),
-        }
+        let mut found = None;
+        self.each_between(seq - 1, seq, |record| {
+            found = (record.seq == seq).then_some(record);
+            Ok(false)
+        })?;
+        found.ok_or_else(|| damaged(&self.file.path, format!("it holds no observation {seq}")))
     }
 
     /// Calls `each` with every record after `after` up to `upto` (seqs), in order.
